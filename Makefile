@@ -1,0 +1,62 @@
+# One entry point per task. `make test` and `make run` set up everything they need.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# Extras the tests need; grows as components land.
+TEST_EXTRAS ?= operator,dev
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
+comma  := ,
+
+.PHONY: install test unit integration lint typecheck run operator e2e clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[$(TEST_EXTRAS)]"
+	touch $@
+
+## install: create .venv and install modelplane with the extras the tests need
+install: $(STAMP)
+
+## test: every tier that runs without a cluster (unit, operator integration, schema)
+test: install
+	$(PY) -m pytest tests
+
+unit: install
+	$(PY) -m pytest tests/unit
+
+integration: install
+	$(PY) -m pytest tests/integration
+
+## lint: ruff lint and format check
+lint: install
+	$(VENV)/bin/ruff check operator inference models tests
+	$(VENV)/bin/ruff format --check operator inference models tests
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+## run: serve the example pipelines locally (the data plane lands with `modelplane serve`)
+run: install
+	@if [ -x $(VENV)/bin/modelplane ]; then \
+		$(VENV)/bin/modelplane serve manifests/examples; \
+	else \
+		echo "modelplane serve is not built yet (data plane); running the operator against \$$KUBECONFIG instead"; \
+		$(VENV)/bin/modelplane-operator --all-namespaces; \
+	fi
+
+## operator: run the operator against the cluster of $KUBECONFIG
+operator: install
+	$(VENV)/bin/modelplane-operator --all-namespaces
+
+## e2e: install the CRDs and examples into a real cluster (kind or any kubeconfig)
+e2e: install
+	kubectl apply -f manifests/crds/
+	kubectl apply -f manifests/examples/
+	$(PY) -m pytest tests --with-e2e -m e2e
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

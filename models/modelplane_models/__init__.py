@@ -1,0 +1,1 @@
+"""modelplane models: torch architectures, training, ONNX export, TensorRT build, Triton repository."""

@@ -1,0 +1,159 @@
+"""The operator's only door to the API server: get, create-or-patch, patch status, discovery.
+
+Built on the ``kubernetes`` package's asyncio client (credentials from ``KUBECONFIG`` or the
+in-cluster service account) but speaking plain dicts, so render functions stay dict-in/dict-out
+and every kind (KServe, Prometheus-operator, core) goes through the same four calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from kubernetes.aio import client, config
+
+log = logging.getLogger(__name__)
+
+# kind -> plural for every kind the operator reads or writes.
+PLURALS = {
+    "ConfigMap": "configmaps",
+    "Service": "services",
+    "Job": "jobs",
+    "InferenceService": "inferenceservices",
+    "InferenceGraph": "inferencegraphs",
+    "ServiceMonitor": "servicemonitors",
+    "PrometheusRule": "prometheusrules",
+    "ModelDeployment": "modeldeployments",
+    "ModelPipeline": "modelpipelines",
+}
+RETRYABLE = {409, 429, 500, 502, 503, 504}
+
+
+class ApiError(Exception):
+    """A non-2xx answer; ``retryable`` for conflicts, throttling and server errors."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRYABLE
+
+
+def object_path(api_version: str, kind: str, namespace: str, name: str | None = None) -> str:
+    """REST path of a namespaced object (or its collection when ``name`` is None)."""
+    prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    path = f"{prefix}/namespaces/{namespace}/{PLURALS[kind]}"
+    return f"{path}/{name}" if name else path
+
+
+def differs(desired: Any, actual: Any) -> bool:
+    """Whether ``actual`` lacks anything ``desired`` sets (extra fields set by others are fine)."""
+    if isinstance(desired, dict):
+        if not isinstance(actual, dict):
+            return True
+        return any(differs(v, actual.get(k)) for k, v in desired.items())
+    return bool(desired != actual)
+
+
+class Cluster:
+    """An API client session; one per operator process, opened in the startup handler."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self._api = api
+        self._api_cache: dict[str, tuple[float, bool]] = {}
+
+    @classmethod
+    async def connect(cls) -> Cluster:
+        """Load credentials the way kubectl does: in-cluster service account, else KUBECONFIG."""
+        try:
+            config.load_incluster_config()
+        except config.ConfigException:
+            await config.load_kube_config()
+        return cls(client.ApiClient())
+
+    async def close(self) -> None:
+        await self._api.close()
+
+    async def request(
+        self, method: str, path: str, body: Any = None, content_type: str | None = None
+    ) -> dict[str, Any] | None:
+        """One HTTP call; JSON in, JSON out, ApiError on non-2xx."""
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        m, url, h, b, _ = await self._api.param_serialize(
+            method=method, resource_path=path, header_params=headers, body=body,
+            auth_settings=["BearerToken"],
+        )
+        response = await self._api.call_api(m, url, header_params=h, body=b)
+        data = await response.read()
+        if response.status >= 400:
+            retry_after = response.headers.get("Retry-After")
+            raise ApiError(response.status, data.decode(errors="replace")[:500],
+                           float(retry_after) if retry_after else None)
+        return json.loads(data) if data else None
+
+    async def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        try:
+            return await self.request("GET", object_path(api_version, kind, namespace, name))
+        except ApiError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    async def apply(self, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """Create ``obj`` or merge-patch the existing one; returns (object, "created"|"patched"|"unchanged").
+
+        Idempotent: re-running it after a restart finds the child and patches it (or leaves it
+        alone when nothing differs), so no duplicate is ever made.
+        """
+        meta = obj["metadata"]
+        api_version, kind, namespace, name = obj["apiVersion"], obj["kind"], meta["namespace"], meta["name"]
+        existing = await self.get(api_version, kind, namespace, name)
+        if existing is None:
+            try:
+                created = await self.request("POST", object_path(api_version, kind, namespace), obj)
+                return created or obj, "created"
+            except ApiError as err:
+                if err.status != 409:  # someone created it between our GET and POST: patch it
+                    raise
+                existing = await self.get(api_version, kind, namespace, name) or {}
+        if not differs({k: v for k, v in obj.items() if k != "status"}, existing):
+            return existing, "unchanged"
+        patched = await self.request(
+            "PATCH", object_path(api_version, kind, namespace, name), obj,
+            content_type="application/merge-patch+json",
+        )
+        return patched or obj, "patched"
+
+    async def patch_status(
+        self, api_version: str, kind: str, namespace: str, name: str, status: dict[str, Any]
+    ) -> None:
+        path = object_path(api_version, kind, namespace, name) + "/status"
+        await self.request("PATCH", path, {"status": status}, content_type="application/merge-patch+json")
+
+    async def list_names(self, api_version: str, kind: str, namespace: str) -> set[str]:
+        listing = await self.request("GET", object_path(api_version, kind, namespace)) or {}
+        return {item["metadata"]["name"] for item in listing.get("items", [])}
+
+    async def has_api(self, group_version: str, kind: str, ttl: float = 60.0) -> bool:
+        """Whether the cluster serves ``kind`` in ``group_version`` (e.g. monitoring CRDs)."""
+        key = f"{group_version}/{kind}"
+        cached = self._api_cache.get(key)
+        if cached and time.monotonic() - cached[0] < ttl:
+            return cached[1]
+        try:
+            listing = await self.request("GET", f"/apis/{group_version}") or {}
+            served = any(r.get("kind") == kind or r.get("name") == PLURALS[kind] for r in listing.get("resources", []))
+        except ApiError as err:
+            if err.status != 404:
+                raise
+            served = False
+        self._api_cache[key] = (time.monotonic(), served)
+        return served

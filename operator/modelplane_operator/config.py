@@ -1,0 +1,68 @@
+"""Operator settings, loaded once from ``MODELPLANE_*`` environment variables.
+
+Every image the operator renders is configurable (air-gapped sites mirror them into a private
+registry), including the storage initializer and the engine builder that peers hard-code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+
+class ConfigError(ValueError):
+    """A bad MODELPLANE_* value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    # Registry prefixed to every image below that has no registry of its own ("" = as written).
+    image_registry: str = ""
+    # The modelplane inference image: transformer and python runtime containers.
+    inference_image: str = "modelplane/inference:0.1.0"
+    # Runs the TensorRT engine build Job (modelplane[gpu] + TensorRT matching the Triton image).
+    engine_builder_image: str = "modelplane/engine-builder:0.1.0"
+    # KServe's storage initializer, used by the engine build Job to fetch the ONNX model.
+    storage_initializer_image: str = "kserve/storage-initializer:v0.21.0"
+    # Comma-separated imagePullSecrets added to every pod the operator renders.
+    image_pull_secrets: str = ""
+    # ClusterServingRuntime names the InferenceServices select (installed by the Helm chart).
+    triton_runtime: str = "modelplane-triton"
+    python_runtime: str = "modelplane-python"
+    # Prometheus the queue-time autoscaler (KEDA external metric) queries.
+    prometheus_url: str = "http://prometheus-operated.monitoring.svc:9090"
+    # Port of the operator's own Prometheus metrics.
+    metrics_port: int = 9090
+    # Port of kopf's liveness endpoint (/healthz).
+    health_port: int = 8080
+
+    def image(self, reference: str) -> str:
+        """``reference`` under ``image_registry`` unless it already names a registry host."""
+        first = reference.split("/", 1)[0]
+        has_registry = "/" in reference and ("." in first or ":" in first or first == "localhost")
+        if not self.image_registry or has_registry:
+            return reference
+        return f"{self.image_registry.rstrip('/')}/{reference}"
+
+    @property
+    def pull_secrets(self) -> list[dict[str, str]]:
+        return [{"name": s.strip()} for s in self.image_pull_secrets.split(",") if s.strip()]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Read MODELPLANE_<FIELD> for every field; a non-integer for an int field is an error."""
+        env = os.environ if environ is None else environ
+        values: dict[str, str | int] = {}
+        for f in fields(cls):
+            raw = env.get(f"MODELPLANE_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("int", int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise ConfigError(f"MODELPLANE_{f.name.upper()}={raw!r} is not an integer") from None
+            else:
+                values[f.name] = raw
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,156 @@
+"""kopf handlers: thin typed shims that route events to ``reconcile.py``.
+
+Children are watched (label-selected) rather than polled: any change of an InferenceService,
+engine Job or InferenceGraph re-reconciles its owner, which mirrors the child's status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import kopf
+
+from modelplane_operator import API_VERSION, GROUP, VERSION
+from modelplane_operator.cluster import ApiError, Cluster
+from modelplane_operator.config import Config
+from modelplane_operator.metrics import RECONCILE_SECONDS, RECONCILES, PhaseBook
+from modelplane_operator.naming import LABEL_DEPLOYMENT, LABEL_PIPELINE
+from modelplane_operator.reconcile import Outcome, reconcile_deployment, reconcile_pipeline
+from modelplane_operator.render_pipeline import referenced_deployments
+
+log = logging.getLogger(__name__)
+CHILD_RETRIES = (0.5, 1, 2, 4, 8)  # backoff for reconciles triggered by a child's event
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    """Tune kopf once and open the API session the reconcilers share."""
+    # Keep kopf's bookkeeping in our own annotation namespace instead of status.kopf.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    settings.persistence.finalizer = f"{GROUP}/finalizer"  # only used if a delete handler appears
+    # Events for people: INFO and up, named after the product, not the framework.
+    settings.posting.level = logging.INFO
+    settings.posting.reporting_component = "modelplane-operator"
+    # Retry failed API calls (5xx, 429) quickly at first, honouring Retry-After.
+    settings.networking.error_backoffs = (0.5, 1, 2, 5, 10)
+    settings.networking.enforce_retry_after = True
+    # Re-list after a dropped watch within a second, and never sit on a silent stream.
+    settings.watching.reconnect_backoff = 1.0
+    settings.watching.server_timeout = 300
+    # A handler that failed with a temporary error is retried after this many seconds.
+    settings.execution.default_backoff = 5
+    memo.config = Config.from_env()
+    memo.cluster = await Cluster.connect()
+    memo.phases = PhaseBook()
+
+
+@kopf.on.cleanup()
+async def close(memo: kopf.Memo, **_: Any) -> None:
+    """Close the API session on shutdown."""
+    await memo.cluster.close()
+
+
+async def _run(kind: str, body: dict[str, Any], memo: kopf.Memo, reconcile: Callable[[], Awaitable[Outcome]]) -> Outcome:
+    """Time a reconcile, count its result, emit its events; map API errors to kopf retries."""
+    started = time.perf_counter()
+    try:
+        outcome = await reconcile()
+    except ApiError as err:
+        RECONCILES.labels(kind, "retry" if err.retryable else "error").inc()
+        if err.retryable:
+            raise kopf.TemporaryError(f"API server answered {err}", delay=err.retry_after or 2) from err
+        raise kopf.PermanentError(f"API server rejected a child: {err}") from err
+    finally:
+        RECONCILE_SECONDS.labels(kind).observe(time.perf_counter() - started)
+    RECONCILES.labels(kind, "spec_error" if outcome.spec_error else "ok").inc()
+    meta = body["metadata"]
+    memo.phases.record(kind, meta["namespace"], meta["name"], outcome.status.get("phase"))
+    for event_type, reason, message in outcome.events:
+        kopf.event(body, type=event_type, reason=reason, message=message)
+    return outcome
+
+
+@kopf.on.resume(GROUP, VERSION, "modeldeployments")
+@kopf.on.create(GROUP, VERSION, "modeldeployments")
+@kopf.on.update(GROUP, VERSION, "modeldeployments")
+async def deployment_changed(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    """Create/update/resume of a ModelDeployment: reconcile children, write status."""
+    raw = dict(body)
+    outcome = await _run("ModelDeployment", raw, memo, lambda: reconcile_deployment(raw, memo.cluster, memo.config))
+    patch.status.update(outcome.status)
+
+
+@kopf.on.resume(GROUP, VERSION, "modelpipelines")
+@kopf.on.create(GROUP, VERSION, "modelpipelines")
+@kopf.on.update(GROUP, VERSION, "modelpipelines")
+async def pipeline_changed(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    """Create/update/resume of a ModelPipeline: render its InferenceGraph, write status."""
+    raw = dict(body)
+    outcome = await _run("ModelPipeline", raw, memo, lambda: reconcile_pipeline(raw, memo.cluster))
+    patch.status.update(outcome.status)
+
+
+@kopf.index(GROUP, VERSION, "modelpipelines")
+def pipelines_by_step(namespace: str, name: str, spec: kopf.Spec, **_: Any) -> dict[tuple[str, str], str]:
+    """Which pipelines call a deployment, so a deployment's arrival heals them."""
+    return {(namespace, step): name for step in referenced_deployments(dict(spec))}
+
+
+@kopf.on.event(GROUP, VERSION, "modeldeployments")
+async def deployment_appeared(event: kopf.RawEvent, namespace: str, name: str,
+                              pipelines_by_step: kopf.Index[tuple[str, str], str], memo: kopf.Memo, **_: Any) -> None:
+    """A deployment created or deleted: re-check the pipelines that call it."""
+    if event["type"] not in {"ADDED", "DELETED", None}:
+        return
+    for pipeline in set(pipelines_by_step.get((namespace, name), [])):
+        await _reconcile_owner(memo, "ModelPipeline", namespace, pipeline)
+
+
+@kopf.on.event("serving.kserve.io", "v1beta1", "inferenceservices", labels={LABEL_DEPLOYMENT: kopf.PRESENT})
+@kopf.on.event("batch", "v1", "jobs", labels={LABEL_DEPLOYMENT: kopf.PRESENT})
+async def deployment_child_changed(labels: kopf.Labels, namespace: str, memo: kopf.Memo, **_: Any) -> None:
+    """An InferenceService or engine Job changed: mirror it into its ModelDeployment."""
+    await _reconcile_owner(memo, "ModelDeployment", namespace, labels[LABEL_DEPLOYMENT])
+
+
+@kopf.on.event("serving.kserve.io", "v1alpha1", "inferencegraphs", labels={LABEL_PIPELINE: kopf.PRESENT})
+async def pipeline_child_changed(labels: kopf.Labels, namespace: str, memo: kopf.Memo, **_: Any) -> None:
+    """An InferenceGraph changed: mirror it into its ModelPipeline."""
+    await _reconcile_owner(memo, "ModelPipeline", namespace, labels[LABEL_PIPELINE])
+
+
+async def _reconcile_owner(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None:
+    """Reconcile an owner outside its own handler; event handlers are not retried by kopf, so
+    this retries transient API errors itself, a bounded number of times."""
+    cluster: Cluster = memo.cluster
+    for delay in (*CHILD_RETRIES, None):
+        try:
+            owner = await cluster.get(API_VERSION, kind, namespace, name)
+            if owner is None:
+                return  # deleted; garbage collection takes the children
+            if kind == "ModelDeployment":
+                outcome = await _run(kind, owner, memo, lambda: reconcile_deployment(owner, cluster, memo.config))
+            else:
+                outcome = await _run(kind, owner, memo, lambda: reconcile_pipeline(owner, cluster))
+            if _status_changed(owner.get("status") or {}, outcome.status):
+                await cluster.patch_status(API_VERSION, kind, namespace, name, outcome.status)
+            return
+        except (ApiError, kopf.TemporaryError) as err:
+            if delay is None or (isinstance(err, ApiError) and not err.retryable):
+                log.error("giving up on %s %s/%s after retries: %s", kind, namespace, name, err)
+                return
+            await asyncio.sleep(delay)
+        except kopf.PermanentError as err:
+            log.error("%s %s/%s: %s", kind, namespace, name, err)
+            return
+
+
+def _status_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    return any(old.get(key) != value for key, value in new.items())

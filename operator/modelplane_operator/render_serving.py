@@ -1,0 +1,209 @@
+"""Pure render functions for the serving children of a ModelDeployment.
+
+Each takes the owner CR (a dict), its typed spec and the operator Config and returns the
+manifest dict to apply. Nothing here talks to a cluster, so every branch is unit-tested with
+plain tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from modelplane_operator.config import Config
+from modelplane_operator.naming import child_metadata, dns_name, parse_storage_uri
+from modelplane_operator.spec import DeploymentSpec
+
+MODEL_ROOT = "/mnt/models"  # where KServe puts the storageUri content; Triton's model repository
+ENGINE_ROOT = "/mnt/engines"
+GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
+MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+
+TRITON_PLATFORMS = {
+    "onnx": "onnxruntime_onnx",
+    "tensorrt": "tensorrt_plan",
+    "torchscript": "pytorch_libtorch",
+}
+# KServe modelFormat names the ClusterServingRuntimes declare.
+KSERVE_FORMATS = {"onnx": "onnx", "tensorrt": "tensorrt", "torchscript": "pytorch", "python": "modelplane"}
+
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def served_format(spec: DeploymentSpec, engine_ready: bool) -> str:
+    """The format the predictor serves now: a built TensorRT plan replaces the ONNX model."""
+    return "tensorrt" if spec.tensorrt.enabled and engine_ready else spec.model.format
+
+
+def render_triton_config(spec: DeploymentSpec, engine_ready: bool = False) -> str:
+    """config.pbtxt for the model: platform, batching and instances.
+
+    Inputs and outputs are left to Triton's auto-complete, which reads them from the ONNX model
+    or the TensorRT plan, so the tensor names have one source: the exported model.
+    """
+    batching = spec.batching
+    kind = "KIND_GPU" if spec.resources.gpu > 0 else "KIND_CPU"
+    lines = [
+        f'name: "{spec.model.name}"',
+        f'platform: "{TRITON_PLATFORMS[served_format(spec, engine_ready)]}"',
+        f"max_batch_size: {batching.max_batch_size}",
+        f"version_policy: {{ specific: {{ versions: [{spec.model.version}] }} }}",
+        f"instance_group [ {{ count: {batching.instance_count} kind: {kind} }} ]",
+    ]
+    if batching.max_batch_size > 0:
+        preferred = ", ".join(str(b) for b in batching.preferred_batch_sizes)
+        lines.append("dynamic_batching {")
+        if preferred:
+            lines.append(f"  preferred_batch_size: [ {preferred} ]")
+        lines.append(f"  max_queue_delay_microseconds: {batching.max_queue_delay_us}")
+        lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def triton_config_map_name(owner: dict[str, Any]) -> str:
+    return dns_name(owner["metadata"]["name"], "triton-config")
+
+
+def render_triton_config_map(
+    owner: dict[str, Any], spec: DeploymentSpec, engine_ready: bool = False
+) -> dict[str, Any]:
+    """The ConfigMap mounted over ``<model>/config.pbtxt`` in the Triton model repository."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": child_metadata(owner, triton_config_map_name(owner), "triton-config", spec.stage),
+        "data": {"config.pbtxt": render_triton_config(spec, engine_ready)},
+    }
+
+
+def engine_cache_key(spec: DeploymentSpec, config: Config) -> str:
+    """Folder of a built plan: plans are only valid for one model, precision, GPU and TensorRT.
+
+    The TensorRT version is the builder image's tag (or digest); the builder itself records the
+    ONNX file's sha256 next to the plan and rebuilds when the model under a version changed.
+    """
+    builder = config.image(config.engine_builder_image)
+    trt = builder.split("@", 1)[1][:19] if "@" in builder else builder.rsplit(":", 1)[-1]
+    gpu = spec.tensorrt.gpu_product or spec.resources.mig_profile or "any-gpu"
+    parts = [spec.model.name, f"v{spec.model.version}", spec.tensorrt.precision, gpu, f"trt-{trt}"]
+    return "/".join(dns_name(p) for p in parts)
+
+
+def engine_storage_uri(spec: DeploymentSpec, config: Config) -> str:
+    """Where the predictor loads the plan from once built (a Triton repository root)."""
+    return parse_storage_uri(spec.tensorrt.engine_cache_uri).join(engine_cache_key(spec, config))
+
+
+def engine_job_name(owner: dict[str, Any], spec: DeploymentSpec, config: Config) -> str:
+    """Jobs are immutable: a new cache key gets a new Job, an unchanged one keeps its Job."""
+    digest = hashlib.sha256(engine_cache_key(spec, config).encode()).hexdigest()[:8]
+    return dns_name(owner["metadata"]["name"], limit=48) + f"-engine-{digest}"
+
+
+def gpu_scheduling(spec: DeploymentSpec) -> dict[str, Any]:
+    """nodeSelector and tolerations that put a pod on the right GPU (or MIG slice)."""
+    res = spec.resources
+    selector = dict(res.node_selector)
+    if spec.tensorrt.gpu_product:
+        selector.setdefault(GPU_PRODUCT_LABEL, spec.tensorrt.gpu_product)
+    if res.mig_profile:
+        selector.setdefault(MIG_CONFIG_LABEL, f"all-{res.mig_profile}")
+    out: dict[str, Any] = {}
+    if selector:
+        out["nodeSelector"] = selector
+    tolerations = [dict(t) for t in res.tolerations]
+    if res.gpu > 0 and not any(t.get("key") == "nvidia.com/gpu" for t in tolerations):
+        tolerations.append({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"})
+    if tolerations:
+        out["tolerations"] = tolerations
+    return out
+
+
+def container_resources(spec: DeploymentSpec, gpus: int) -> dict[str, Any]:
+    """requests/limits with the GPU (or MIG) resource in both, as the device plugin requires."""
+    res = spec.resources
+    requests: dict[str, Any] = {"cpu": res.cpu, "memory": res.memory}
+    limits: dict[str, Any] = {"cpu": res.cpu, "memory": res.memory}
+    if gpus > 0:
+        requests[res.gpu_resource_name] = str(gpus)
+        limits[res.gpu_resource_name] = str(gpus)
+    return {"requests": requests, "limits": limits}
+
+
+def _model_fetch(spec: DeploymentSpec, config: Config) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(init containers, volumes, builder mounts) that put the ONNX model at MODEL_ROOT."""
+    uri = parse_storage_uri(spec.model.storage_uri)
+    volumes: list[dict[str, Any]] = [{"name": "models", "emptyDir": {}}]
+    mount = {"name": "models", "mountPath": MODEL_ROOT}
+    if uri.scheme == "pvc":
+        volumes = [{"name": "models", "persistentVolumeClaim": {"claimName": uri.authority, "readOnly": True}}]
+        return [], volumes, [mount | {"readOnly": True, "subPath": uri.path}] if uri.path else [mount | {"readOnly": True}]
+    if uri.scheme == "oci":
+        image = config.image(spec.model.storage_uri.removeprefix("oci://"))
+        init = {"name": "modelcar", "image": image, "command": ["cp", "-r", "/models/.", MODEL_ROOT]}
+    else:
+        image = config.image(config.storage_initializer_image)
+        init = {"name": "storage-initializer", "image": image, "args": [spec.model.storage_uri, MODEL_ROOT]}
+    init |= {"volumeMounts": [mount], "securityContext": RESTRICTED_CONTAINER}
+    return [init], volumes, [mount]
+
+
+def render_engine_build_job(owner: dict[str, Any], spec: DeploymentSpec, config: Config) -> dict[str, Any]:
+    """A batch/v1 Job that builds the TensorRT plan once per cache key on a matching GPU node."""
+    key = engine_cache_key(spec, config)
+    cache = parse_storage_uri(spec.tensorrt.engine_cache_uri)
+    model_dir = f"{spec.model.name}/{spec.model.version}"
+    args = [
+        "--onnx", f"{MODEL_ROOT}/{model_dir}/model.onnx",
+        "--output", f"{ENGINE_ROOT}/{key}/{model_dir}/model.plan",
+        "--precision", spec.tensorrt.precision,
+        "--workspace-mib", str(spec.tensorrt.workspace_mib),
+        "--max-batch-size", str(max(spec.batching.max_batch_size, 1)),
+    ]
+    for shape in spec.tensorrt.shapes:
+        dims = [",".join(str(d) for d in s) for s in (shape.min, shape.opt, shape.max)]
+        args += ["--shape", f"{shape.input}:{':'.join(dims)}"]
+    init_containers, volumes, model_mounts = _model_fetch(spec, config)
+    engine_mount = {"name": "engines", "mountPath": ENGINE_ROOT}
+    if cache.path:
+        engine_mount["subPath"] = cache.path
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "initContainers": init_containers,
+        "containers": [{
+            "name": "build-engine",
+            "image": config.image(config.engine_builder_image),
+            "command": ["modelplane-build-engine"],
+            "args": args,
+            "resources": container_resources(spec, gpus=1),
+            "securityContext": RESTRICTED_CONTAINER,
+            "volumeMounts": [*model_mounts, engine_mount, {"name": "tmp", "mountPath": "/tmp"}],
+        }],
+        "volumes": [*volumes,
+                    {"name": "engines", "persistentVolumeClaim": {"claimName": cache.authority}},
+                    {"name": "tmp", "emptyDir": {}}],
+        **gpu_scheduling(spec),
+    }
+    if not init_containers:
+        del pod_spec["initContainers"]
+    if config.pull_secrets:
+        pod_spec["imagePullSecrets"] = config.pull_secrets
+    metadata = child_metadata(owner, engine_job_name(owner, spec, config), "engine-build", spec.stage)
+    metadata["annotations"] = {"modelplane.io/engine-cache-key": key}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": {
+            "backoffLimit": 2,
+            "activeDeadlineSeconds": 3600,
+            "template": {"metadata": {"labels": dict(metadata["labels"])}, "spec": pod_spec},
+        },
+    }

@@ -1,0 +1,102 @@
+"""Helpers shared by every tier: example manifests, CR factories and schema validators.
+
+Schema validation is the API server's job in a real cluster; here the upstream KServe and
+Prometheus-operator CRDs in ../shared/crds play that part, and kubernetes-validate checks core
+kinds. Unknown fields are errors (a real server would silently prune them, hiding typos).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_CRDS = ROOT.parent / "shared" / "crds"
+EXAMPLES = ROOT / "manifests" / "examples"
+OWN_CRDS = ROOT / "manifests" / "crds"
+K8S_VERSION = "1.30"
+NAMESPACE = "claims"
+
+
+def load_examples() -> list[dict[str, Any]]:
+    """Every document of every file in manifests/examples, in file order."""
+    docs: list[dict[str, Any]] = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def as_stored(manifest: dict[str, Any], namespace: str = NAMESPACE) -> dict[str, Any]:
+    """A manifest as the API server would store it: namespace, uid, generation set."""
+    obj = copy.deepcopy(manifest)
+    meta = obj.setdefault("metadata", {})
+    meta.setdefault("namespace", namespace)
+    meta.setdefault("uid", str(uuid.uuid4()))
+    meta.setdefault("generation", 1)
+    meta.setdefault("resourceVersion", "1")
+    return obj
+
+
+def make_deployment(name: str = "gate", **spec: Any) -> dict[str, Any]:
+    """A stored ModelDeployment with a working default spec, overridden by ``spec``."""
+    body: dict[str, Any] = {
+        "stage": "quality-gate",
+        "model": {"name": "quality-gate", "storageUri": "pvc://models/repository"},
+        "resources": {"gpu": 1},
+    }
+    body.update(spec)
+    return as_stored({"apiVersion": "modelplane.io/v1alpha1", "kind": "ModelDeployment",
+                      "metadata": {"name": name}, "spec": body})
+
+
+def _strict(schema: Any) -> Any:
+    """Disallow fields the schema does not name, as `kubectl apply --validate=strict` does."""
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+def _crd_schemas(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    schemas = {}
+    for path in folder.rglob("*.yaml"):
+        crd = yaml.safe_load(path.read_text())
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            schemas[(f"{group}/{version['name']}", kind)] = _strict(version["schema"]["openAPIV3Schema"])
+    return schemas
+
+
+@functools.cache
+def upstream_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    return _crd_schemas(SHARED_CRDS)
+
+
+def validate_manifest(obj: dict[str, Any]) -> None:
+    """Raise if ``obj`` would be rejected: upstream CRD schema, our CRDs, or Kubernetes' own."""
+    key = (obj["apiVersion"], obj["kind"])
+    group = obj["apiVersion"].split("/")[0]
+    if group in {"serving.kserve.io", "monitoring.coreos.com"}:
+        if not SHARED_CRDS.is_dir():
+            pytest.skip(f"upstream CRDs not found at {SHARED_CRDS}: cannot validate {obj['kind']}")
+        schemas = upstream_schemas()
+    elif group == "modelplane.io":
+        schemas = _crd_schemas(OWN_CRDS)
+    else:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+        return
+    assert key in schemas, f"no schema for {key}"
+    jsonschema.validate(obj, schemas[key])

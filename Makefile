@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # Extras the tests need; grows as components land.
+comma  := ,
 TEST_EXTRAS ?= operator,dev
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
-comma  := ,
 
 .PHONY: install test unit integration lint typecheck run operator e2e clean
 

@@ -7,6 +7,8 @@ and every kind (KServe, Prometheus-operator, core) goes through the same four ca
 
 from __future__ import annotations
 
+import os
+
 import json
 import logging
 import time
@@ -73,7 +75,8 @@ class Cluster:
         try:
             config.load_incluster_config()
         except config.ConfigException:
-            await config.load_kube_config()
+            # Read KUBECONFIG now: the client library's default is fixed when it is imported.
+            await config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
         return cls(client.ApiClient())
 
     async def close(self) -> None:

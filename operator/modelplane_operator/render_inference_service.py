@@ -21,6 +21,11 @@ from modelplane_operator.spec import DeploymentSpec
 KSERVE_SCALE_METRICS = {"concurrency", "rps", "cpu", "memory"}
 
 
+def stage_parameter_args(spec: DeploymentSpec) -> list[str]:
+    """``spec.parameters`` as the stage process's ``--param KEY=VALUE`` flags, in key order."""
+    return [f"--param={key}={value}" for key, value in sorted(spec.parameters.items())]
+
+
 def queue_time_query(namespace: str, model: str) -> str:
     """Mean Triton queue time per request (µs) over 1m: what the queue-time autoscaler targets."""
     sel = f'namespace="{namespace}",model="{model}"'
@@ -80,6 +85,7 @@ def _predictor_model(
             f"--model_dir={MODEL_ROOT}/{spec.model.name}",
             f"--max_batch_size={spec.batching.max_batch_size}",
             f"--max_queue_delay_us={spec.batching.max_queue_delay_us}",
+            *stage_parameter_args(spec),
         ]
     return model, volumes
 
@@ -95,6 +101,7 @@ def _transformer(owner: dict[str, Any], spec: DeploymentSpec, config: Config) ->
             f"--stage={spec.stage}",
             f"--triton_model={spec.model.name}",
             "--predictor_protocol=grpc-v2",
+            *stage_parameter_args(spec),
         ],
         "resources": {
             "requests": {"cpu": "500m", "memory": "512Mi"},

@@ -103,6 +103,8 @@ class DeploymentSpec:
     canary_percent: int
     transformer: bool
     monitoring: Monitoring
+    # Stage settings for the transformer / python runtime (``--param KEY=VALUE``).
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 def _section(spec: dict[str, Any], name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +164,7 @@ def parse_deployment(spec: dict[str, Any]) -> DeploymentSpec:
             "enabled", top["stage"] in STAGES_WITH_TRANSFORMER
         ),
         monitoring=Monitoring(mon["enabled"], mon["latencyP99Ms"], mon["errorBudgetPercent"]),
+        parameters={str(k): str(v) for k, v in (top.get("parameters") or {}).items()},
     )
     check_deployment(parsed, explicit_gpu_resource=res.get("gpuResourceName"))
     return parsed

@@ -5,10 +5,15 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # Extras the tests need; grows as components land.
 comma  := ,
-TEST_EXTRAS ?= operator,dev
+TEST_EXTRAS ?= operator,inference,models,dev
+# Debian packages the tests and `make run` need (installed once by `make system-deps`):
+# Prometheus/promtool (alert rules, scraping), Tesseract with Hangul (Korean OCR), fonts for the
+# synthetic documents the OCR tests render. Helpers append here; one list, one install step.
+DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core fonts-nanum
+SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | cut -c1-8)
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
-.PHONY: install test unit integration lint typecheck run operator e2e clean
+.PHONY: install system-deps test unit integration lint typecheck run operator e2e clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +26,20 @@ $(STAMP): pyproject.toml | $(PY)
 ## install: create .venv and install modelplane with the extras the tests need
 install: $(STAMP)
 
+$(SYSDEPS_STAMP): | $(PY)
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	touch $@
+
+## system-deps: install the Debian packages the tests need (apt-get; sudo when not root)
+system-deps: $(SYSDEPS_STAMP)
+
 ## test: every tier that runs without a cluster (unit, operator integration, schema)
-test: install
+test: install system-deps
 	$(PY) -m pytest tests
 
 unit: install

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from chartkit import CHART, NAMESPACE, OPERATIONS_DOC, Docs, alert_anchor, find
 from helpers import as_stored, load_examples, make_deployment
 from modelplane_operator.render_monitoring import render_prometheus_rule
@@ -27,6 +26,17 @@ from modelplane_operator.spec import parse_deployment
 NS = 'namespace="claims"'
 OP = f'namespace="{NAMESPACE}"'
 RUNBOOK = "docs/operations.md#"
+
+
+def series(metric: str, values: str, namespace: str = "claims", **labels: str) -> dict[str, str]:
+    """One promtool input series; ``namespace`` is what the scrape would add."""
+    text = ",".join(f'{k}="{v}"' for k, v in {"namespace": namespace, **labels}.items())
+    return {"series": f"{metric}{{{text}}}", "values": values}
+
+
+def op_series(metric: str, values: str, **labels: str) -> dict[str, str]:
+    """A series scraped from the operator (in the release namespace)."""
+    return series(metric, values, namespace=NAMESPACE, **labels)
 
 
 def queue_series(first_us: float, growth_us: float, minutes: int = 60) -> str:
@@ -52,12 +62,8 @@ def latency_buckets(slow_share: float) -> list[dict[str, str]]:
 # alert -> (fire input, quiet input, eval time, expected labels, expected annotations)
 CASES: dict[str, dict[str, Any]] = {
     "ModelplaneOperatorDown": {
-        "fire": [
-            {"series": f'up{{job="modelplane",{OP},instance="10.0.0.1:9090"}}', "values": "0x20"}
-        ],
-        "quiet": [
-            {"series": f'up{{job="modelplane",{OP},instance="10.0.0.1:9090"}}', "values": "1x20"}
-        ],
+        "fire": [op_series("up", "0x20", job="modelplane", instance="10.0.0.1:9090")],
+        "quiet": [op_series("up", "1x20", job="modelplane", instance="10.0.0.1:9090")],
         "eval": "10m",
         "labels": {"severity": "critical", "job": "modelplane", "namespace": NAMESPACE},
         "annotations": {
@@ -68,56 +74,79 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "ModelplaneReconcileErrors": {
         "fire": [
-            {
-                "series": f'modelplane_operator_reconciles_total{{{OP},kind="ModelDeployment",result="error"}}',
-                "values": "0+6x40",
-            },
-            {
-                "series": f'modelplane_operator_reconciles_total{{{OP},kind="ModelDeployment",result="ok"}}',
-                "values": "0+10x40",
-            },
+            op_series(
+                "modelplane_operator_reconciles_total",
+                "0+6x40",
+                kind="ModelDeployment",
+                result="error",
+            ),
+            op_series(
+                "modelplane_operator_reconciles_total",
+                "0+10x40",
+                kind="ModelDeployment",
+                result="ok",
+            ),
         ],
         "quiet": [
-            {
-                "series": f'modelplane_operator_reconciles_total{{{OP},kind="ModelDeployment",result="error"}}',
-                "values": "0+0x40",
-            },
-            {
-                "series": f'modelplane_operator_reconciles_total{{{OP},kind="ModelDeployment",result="retry"}}',
-                "values": "0+6x40",
-            },
-            {
-                "series": f'modelplane_operator_reconciles_total{{{OP},kind="ModelDeployment",result="ok"}}',
-                "values": "0+10x40",
-            },
+            op_series(
+                "modelplane_operator_reconciles_total",
+                "0+0x40",
+                kind="ModelDeployment",
+                result="error",
+            ),
+            op_series(
+                "modelplane_operator_reconciles_total",
+                "0+6x40",
+                kind="ModelDeployment",
+                result="retry",
+            ),
+            op_series(
+                "modelplane_operator_reconciles_total",
+                "0+10x40",
+                kind="ModelDeployment",
+                result="ok",
+            ),
         ],
         "eval": "35m",
         "labels": {"severity": "warning", "namespace": NAMESPACE, "kind": "ModelDeployment"},
         "annotations": {
             "summary": "ModelDeployment reconciles are failing",
-            "description": "37.5% of ModelDeployment reconciles ended in an API error over 15 minutes.",
+            "description": "37.5% of ModelDeployment reconciles ended in an API error"
+            " over 15 minutes.",
         },
     },
     "ModelplaneModelNotReady": {
         "fire": [
-            {
-                "series": f'modelplane_operator_resources{{{OP},pod="op-1",kind="ModelDeployment",phase="Failed"}}',
-                "values": "2x30",
-            },
-            {
-                "series": f'modelplane_operator_resources{{{OP},pod="op-1",kind="ModelDeployment",phase="Ready"}}',
-                "values": "3x30",
-            },
+            op_series(
+                "modelplane_operator_resources",
+                "2x30",
+                pod="op-1",
+                kind="ModelDeployment",
+                phase="Failed",
+            ),
+            op_series(
+                "modelplane_operator_resources",
+                "3x30",
+                pod="op-1",
+                kind="ModelDeployment",
+                phase="Ready",
+            ),
         ],
         "quiet": [
-            {
-                "series": f'modelplane_operator_resources{{{OP},pod="op-1",kind="ModelDeployment",phase="Failed"}}',
-                "values": "0x30",
-            },
-            {
-                "series": f'modelplane_operator_resources{{{OP},pod="op-1",kind="ModelDeployment",phase="Ready"}}',
-                "values": "5x30",
-            },
+            op_series(
+                "modelplane_operator_resources",
+                "0x30",
+                pod="op-1",
+                kind="ModelDeployment",
+                phase="Failed",
+            ),
+            op_series(
+                "modelplane_operator_resources",
+                "5x30",
+                pod="op-1",
+                kind="ModelDeployment",
+                phase="Ready",
+            ),
         ],
         "eval": "20m",
         "labels": {
@@ -128,7 +157,8 @@ CASES: dict[str, dict[str, Any]] = {
         },
         "annotations": {
             "summary": "2 ModelDeployment objects are Failed",
-            "description": "Run kubectl get md,mp -A: their Ready condition says why they do not serve.",
+            "description": "Run kubectl get md,mp -A:"
+            " their Ready condition says why they do not serve.",
         },
     },
     "ModelplaneLatencyP99High": {
@@ -143,15 +173,12 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "ModelplaneErrorRatioHigh": {
         "fire": [
-            {
-                "series": f'modelplane_request_errors_total{{{NS},model="gate"}}',
-                "values": "0+10x20",
-            },
-            {"series": f'modelplane_requests_total{{{NS},model="gate"}}', "values": "0+100x20"},
+            series("modelplane_request_errors_total", "0+10x20", model="gate"),
+            series("modelplane_requests_total", "0+100x20", model="gate"),
         ],
         "quiet": [
-            {"series": f'modelplane_request_errors_total{{{NS},model="gate"}}', "values": "0+1x20"},
-            {"series": f'modelplane_requests_total{{{NS},model="gate"}}', "values": "0+100x20"},
+            series("modelplane_request_errors_total", "0+1x20", model="gate"),
+            series("modelplane_requests_total", "0+100x20", model="gate"),
         ],
         "eval": "15m",
         "labels": {"severity": "critical", "namespace": "claims", "model": "gate"},
@@ -162,24 +189,12 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "ModelplaneTritonErrorRatioHigh": {
         "fire": [
-            {
-                "series": f'nv_inference_request_failure{{{NS},model="quality-gate",version="1"}}',
-                "values": "0+10x20",
-            },
-            {
-                "series": f'nv_inference_request_success{{{NS},model="quality-gate",version="1"}}',
-                "values": "0+90x20",
-            },
+            series("nv_inference_request_failure", "0+10x20", model="quality-gate", version="1"),
+            series("nv_inference_request_success", "0+90x20", model="quality-gate", version="1"),
         ],
         "quiet": [
-            {
-                "series": f'nv_inference_request_failure{{{NS},model="quality-gate",version="1"}}',
-                "values": "0+1x20",
-            },
-            {
-                "series": f'nv_inference_request_success{{{NS},model="quality-gate",version="1"}}',
-                "values": "0+99x20",
-            },
+            series("nv_inference_request_failure", "0+1x20", model="quality-gate", version="1"),
+            series("nv_inference_request_success", "0+99x20", model="quality-gate", version="1"),
         ],
         "eval": "15m",
         "labels": {"severity": "critical", "namespace": "claims", "model": "quality-gate"},
@@ -190,24 +205,12 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "ModelplaneGPUMemoryNearFull": {
         "fire": [
-            {
-                "series": f'nv_gpu_memory_used_bytes{{{NS},pod="gate-0",gpu_uuid="GPU-1"}}',
-                "values": "76e9x20",
-            },
-            {
-                "series": f'nv_gpu_memory_total_bytes{{{NS},pod="gate-0",gpu_uuid="GPU-1"}}',
-                "values": "80e9x20",
-            },
+            series("nv_gpu_memory_used_bytes", "76e9x20", pod="gate-0", gpu_uuid="GPU-1"),
+            series("nv_gpu_memory_total_bytes", "80e9x20", pod="gate-0", gpu_uuid="GPU-1"),
         ],
         "quiet": [
-            {
-                "series": f'nv_gpu_memory_used_bytes{{{NS},pod="gate-0",gpu_uuid="GPU-1"}}',
-                "values": "40e9x20",
-            },
-            {
-                "series": f'nv_gpu_memory_total_bytes{{{NS},pod="gate-0",gpu_uuid="GPU-1"}}',
-                "values": "80e9x20",
-            },
+            series("nv_gpu_memory_used_bytes", "40e9x20", pod="gate-0", gpu_uuid="GPU-1"),
+            series("nv_gpu_memory_total_bytes", "80e9x20", pod="gate-0", gpu_uuid="GPU-1"),
         ],
         "eval": "15m",
         "labels": {
@@ -218,30 +221,29 @@ CASES: dict[str, dict[str, Any]] = {
         },
         "annotations": {
             "summary": "GPU GPU-1 of claims/gate-0 is 95% full",
-            "description": "The next model load or engine rebuild on this GPU may fail with out-of-memory.",
+            "description": "The next model load or engine rebuild on this GPU"
+            " may fail with out-of-memory.",
         },
     },
     "ModelplaneQueueTimeGrowing": {
         "fire": [
-            {
-                "series": f'nv_inference_queue_duration_us{{{NS},model="doc-detector",version="1"}}',
-                "values": queue_series(60_000, 2_000),
-            },
-            {
-                "series": f'nv_inference_request_success{{{NS},model="doc-detector",version="1"}}',
-                "values": "0+60x60",
-            },
+            series(
+                "nv_inference_queue_duration_us",
+                queue_series(60_000, 2_000),
+                model="doc-detector",
+                version="1",
+            ),
+            series("nv_inference_request_success", "0+60x60", model="doc-detector", version="1"),
         ],
         # As long a wait, but steady: the queue is not growing, so no alert.
         "quiet": [
-            {
-                "series": f'nv_inference_queue_duration_us{{{NS},model="doc-detector",version="1"}}',
-                "values": queue_series(120_000, 0),
-            },
-            {
-                "series": f'nv_inference_request_success{{{NS},model="doc-detector",version="1"}}',
-                "values": "0+60x60",
-            },
+            series(
+                "nv_inference_queue_duration_us",
+                queue_series(120_000, 0),
+                model="doc-detector",
+                version="1",
+            ),
+            series("nv_inference_request_success", "0+60x60", model="doc-detector", version="1"),
         ],
         "eval": "45m",
         "labels": {"severity": "warning", "namespace": "claims", "model": "doc-detector"},

@@ -1,0 +1,182 @@
+"""Car-claim photo quality gate: embedding CNN + calibrated decision rules, all in one graph.
+
+Accepted photos are alike and rejects are rare and varied, so the gate is not a plain
+classifier: a CNN embeds the photo on the unit sphere, trained with a centre-contrastive
+metric loss (accepted photos pulled to a centre, rejects pushed beyond a margin), and the
+distance to the accepted photos' centroid flags anything unlike them. A fixed Laplacian conv
+gives a sharpness score, and a small multi-label head names the reasons. Thresholds are
+calibrated on a validation split and baked into the exported ONNX graph, so the serving side
+only maps outputs: ``reasons`` = (blurred, not-a-car, partial), ``estimable`` = no reason set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from torch import nn
+
+from .nets import Backbone
+from .spec import ModelSpec, TensorSpec
+from .synth.cars import REASONS
+
+NAME = "quality-gate"
+INPUT_SIZE = (128, 128)  # (W, H)
+EMBED_DIM = 32
+CLASSES = ("accept", *REASONS)
+FOLDERS = {"accept": "accept", **{reason: f"reject/{reason}" for reason in REASONS}}
+GRAY = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma, as OpenCV's grayscale conversion
+
+SPEC = ModelSpec(
+    name=NAME,
+    inputs=(TensorSpec("image", "float32", (3, INPUT_SIZE[1], INPUT_SIZE[0])),),
+    outputs=(
+        TensorSpec("embedding", "float32", (EMBED_DIM,)),
+        TensorSpec("distance", "float32", (1,)),
+        TensorSpec("sharpness", "float32", (1,)),
+        TensorSpec("reasons", "bool", (len(REASONS),), label_filename="labels.txt"),
+        TensorSpec("estimable", "bool", (1,)),
+    ),
+    max_batch_size=16,
+    preferred_batch_sizes=(4, 8, 16),
+)
+
+
+class Sharpness(nn.Module):
+    """Variance of the Laplacian of the grayscale image in 8-bit units (a fixed conv).
+
+    The classic focus measure (OpenCV users know "below ~100 is blurry"); computed on the
+    model input so it is the same number at training, calibration and serving time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+        gray = torch.tensor(GRAY).view(1, 3, 1, 1) * 255.0
+        self.register_buffer("kernel", kernel.view(1, 1, 3, 3))
+        self.register_buffer("gray", gray)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        luma = (x * self.gray).sum(dim=1, keepdim=True)
+        lap = F.conv2d(luma, self.kernel)
+        centred = lap - lap.mean(dim=(2, 3), keepdim=True)
+        return centred.pow(2).mean(dim=(2, 3))  # [N, 1]
+
+
+class GateNet(nn.Module):
+    """The trainable part: backbone -> L2-normalised embedding, and reason logits that also
+    see log-sharpness (blur is easier to name with the focus measure at hand)."""
+
+    def __init__(self, embed_dim: int = EMBED_DIM) -> None:
+        super().__init__()
+        self.backbone = Backbone((16, 24, 48, 64, 96), extra=2)
+        self.sharpness = Sharpness()
+        self.embed = nn.Linear(self.backbone.out_features, embed_dim)
+        self.reason = nn.Linear(self.backbone.out_features + 1, len(REASONS))
+        self.center = nn.Parameter(F.normalize(torch.randn(embed_dim), dim=0))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> (embedding [N, D], reason logits [N, 3], sharpness [N, 1])."""
+        features = self.backbone(x)
+        sharp = self.sharpness(x)
+        log_sharp = torch.log10(sharp + 1.0) / 3.0
+        logits = self.reason(torch.cat([features, log_sharp], dim=1))
+        return F.normalize(self.embed(features), dim=1), logits, sharp
+
+
+def gate_loss(net: GateNet, x: torch.Tensor, y: torch.Tensor, margin: float) -> torch.Tensor:
+    """Centre-contrastive metric loss plus multi-label BCE on the reasons.
+
+    Accepted (y == 0): squared distance to the learned centre. Rejects: squared hinge on
+    ``margin - distance``, so they only stop contributing once far enough away.
+    """
+    emb, logits, _ = net(x)
+    distance = (emb - F.normalize(net.center, dim=0)).norm(dim=1)
+    accepted = y == 0
+    metric = torch.where(accepted, distance.pow(2), F.relu(margin - distance).pow(2)).mean()
+    targets = F.one_hot(y, len(CLASSES))[:, 1:].float()
+    return metric + F.binary_cross_entropy_with_logits(logits, targets)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision constants baked into the graph (also written to ``modelplane.json``)."""
+
+    centroid: tuple[float, ...]
+    distance: float
+    sharpness_floor: float
+    reason_probability: tuple[float, float, float]
+
+
+class GateGraph(nn.Module):
+    """The exported graph: image -> embedding, distance, sharpness, reasons, estimable.
+
+    Rules, in order: the head names ``not-a-car``; otherwise ``blurred`` when the head says so
+    or sharpness is under the floor, ``partial`` when the head says so; finally a photo far
+    from the accepted centroid that no reason explains is ``not-a-car`` (unlike anything seen).
+    """
+
+    def __init__(self, net: GateNet, thresholds: Thresholds) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("centroid", torch.tensor(thresholds.centroid).view(1, -1))
+        self.register_buffer("reason_t", torch.tensor(thresholds.reason_probability).view(1, -1))
+        self.register_buffer("distance_t", torch.tensor(thresholds.distance))
+        self.register_buffer("sharp_t", torch.tensor(thresholds.sharpness_floor))
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        emb, logits, sharp = self.net(image)
+        distance = (emb - self.centroid).norm(dim=1, keepdim=True)
+        fired = torch.sigmoid(logits) > self.reason_t
+        head_not_car = fired[:, 1:2]
+        blurred = (fired[:, 0:1] | (sharp < self.sharp_t)) & ~head_not_car
+        partial = fired[:, 2:3] & ~head_not_car
+        far = (distance > self.distance_t) & ~blurred & ~partial
+        not_car = head_not_car | far
+        reasons = torch.cat([blurred, not_car, partial], dim=1)
+        estimable = ~(blurred | not_car | partial)
+        return emb, distance, sharp, reasons, estimable
+
+
+def _best_threshold(positive: NDArray[np.float64], negative: NDArray[np.float64],
+                    grid: NDArray[np.float64]) -> float:
+    """Threshold on a score (higher = positive) maximising TPR - FPR (Youden's J).
+
+    Where a whole range of thresholds ties (well separated classes), take its middle: the
+    margin to both classes is then largest.
+    """
+    scores = np.array([(positive > t).mean() - (negative > t).mean() for t in grid])
+    best = np.flatnonzero(scores >= scores.max() - 1e-9)
+    return float(grid[best[len(best) // 2]])
+
+
+def calibrate(emb: torch.Tensor, logits: torch.Tensor, sharp: torch.Tensor,
+              labels: NDArray[np.int64], centroid: torch.Tensor) -> Thresholds:
+    """Choose every threshold on the validation split (never on the training data).
+
+    Reason heads: Youden's J of that reason against accepted photos. Sharpness floor: 80% of
+    the lowest accepted sharpness (a floor that rejected no accepted validation photo).
+    Distance: Youden's J of accepted vs all rejects, but never below the 99th percentile of
+    accepted distances, so the novelty rule alone rejects at most ~1% of good photos.
+    """
+    prob = torch.sigmoid(logits).double().numpy()
+    dist = (emb - centroid).norm(dim=1).double().numpy()
+    accepted = labels == 0
+    grid = np.linspace(0.05, 0.95, 91)
+    reason_t = tuple(
+        _best_threshold(prob[labels == r + 1, r], prob[accepted, r], grid)
+        for r in range(len(REASONS))
+    )
+    d_grid = np.linspace(0.0, 2.0, 401)
+    d_best = _best_threshold(dist[~accepted], dist[accepted], d_grid)
+    d_floor = float(np.quantile(dist[accepted], 0.99))
+    floor = float(sharp[torch.from_numpy(accepted)].min()) * 0.8
+    return Thresholds(
+        centroid=tuple(float(v) for v in centroid),
+        distance=max(d_best, d_floor),
+        sharpness_floor=floor,
+        reason_probability=(reason_t[0], reason_t[1], reason_t[2]),
+    )

@@ -1,0 +1,149 @@
+"""The Triton-layout model repository: writing model folders, caching builds, publishing safely.
+
+Layout per model: ``<repo>/<model>/config.pbtxt``, ``<repo>/<model>/<version>/model.onnx``, label
+files next to ``config.pbtxt``, ``modelplane.json`` (what serving needs beyond Triton's config)
+and ``build.json`` (fingerprint, params and measured metrics). A model is rebuilt only when its
+fingerprint (the code of the modules it depends on, its params and seed, the torch version)
+changes; a model retrained from a user's folder is kept until ``--force``. Builds go to a staging
+folder that replaces the old one only once complete, so a crash never leaves half a model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import importlib.util
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import log
+from .spec import ModelSpec
+
+BUILD_FILE = "build.json"
+META_FILE = "modelplane.json"
+# Modules every model depends on: a change to how configs are written or exports are checked
+# rebuilds everything.
+COMMON_SOURCES = ("spec", "export", "repository", "imaging")
+_log = log.get("repository")
+
+
+@dataclass(frozen=True)
+class Builder:
+    """How to produce one model folder. ``build(folder, params, data)`` fills ``folder`` and
+    returns metrics; ``data`` is a user's image folder, or None for the synthetic data."""
+
+    name: str
+    sources: tuple[str, ...]
+    params: Any
+    build: Callable[[Path, Any, Path | None], dict[str, Any]]
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for module in sorted({*COMMON_SOURCES, *self.sources}):
+            spec = importlib.util.find_spec(f"modelplane_models.{module}")
+            if spec is None or spec.origin is None:
+                raise ModuleNotFoundError(module)
+            digest.update(module.encode() + Path(spec.origin).read_bytes())
+        params = dataclasses.asdict(self.params) if dataclasses.is_dataclass(self.params) else {}
+        digest.update(json.dumps(params, sort_keys=True).encode())
+        digest.update(torch.__version__.encode())
+        return digest.hexdigest()[:16]
+
+
+def model_file(folder: Path, spec: ModelSpec) -> Path:
+    return folder / str(spec.version) / "model.onnx"
+
+
+def write_config(folder: Path, spec: ModelSpec) -> None:
+    (folder / "config.pbtxt").write_text(spec.pbtxt(), encoding="utf-8")
+
+
+def write_lines(path: Path, lines: Iterable[str]) -> None:
+    """One entry per line, ``\\n``-separated, UTF-8 (Triton's ``label_filename`` format)."""
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_build(folder: Path) -> dict[str, Any]:
+    """The ``build.json`` of a model folder, or {} when absent or unreadable."""
+    try:
+        payload: dict[str, Any] = json.loads((folder / BUILD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return payload
+
+
+def is_complete(folder: Path) -> bool:
+    return (folder / "config.pbtxt").is_file() and any(folder.glob("[0-9]*/model.onnx"))
+
+
+@contextmanager
+def locked(repo: Path) -> Iterator[None]:
+    """Serialise builders of one repository (parallel test sessions, make -j)."""
+    repo.mkdir(parents=True, exist_ok=True)
+    with (repo / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_builder(repo: Path, builder: Builder, data: Path | None = None) -> dict[str, Any]:
+    """Build ``builder`` into a staging folder, then swap it in; returns the build record."""
+    staging = repo / f".staging-{builder.name}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    start = time.monotonic()
+    with log.timed(_log, "model.build", model=builder.name, data=str(data or "synthetic")):
+        metrics = builder.build(staging, builder.params, data)
+    record = {
+        "model": builder.name,
+        "fingerprint": builder.fingerprint(),
+        "data": str(data) if data else "synthetic",
+        "params": dataclasses.asdict(builder.params),
+        "metrics": metrics,
+        "seconds": round(time.monotonic() - start, 1),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    write_json(staging / BUILD_FILE, record)
+    target = repo / builder.name
+    old = repo / f".old-{builder.name}"
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return record
+
+
+def build(repo: Path, builders: Iterable[Builder], force: bool = False) -> dict[str, str]:
+    """Build every model whose folder is missing or stale; returns model -> what happened."""
+    outcome: dict[str, str] = {}
+    with locked(repo):
+        for builder in builders:
+            folder = repo / builder.name
+            record = read_build(folder)
+            if not force and is_complete(folder) and record.get("data", "synthetic") != "synthetic":
+                outcome[builder.name] = "kept"  # trained on a user's photos: never overwrite
+            elif not force and is_complete(folder) and record.get("fingerprint") == (
+                builder.fingerprint()
+            ):
+                outcome[builder.name] = "cached"
+            else:
+                run_builder(repo, builder)
+                outcome[builder.name] = "built"
+            log.event(_log, "model.status", model=builder.name, status=outcome[builder.name])
+    return outcome

@@ -13,7 +13,8 @@ DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core 
 SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | cut -c1-8)
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
-.PHONY: install system-deps test unit integration lint typecheck run operator e2e clean
+.PHONY: install system-deps test unit integration lint typecheck run operator e2e clean \
+	charts chart chart-sync images
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,35 @@ e2e: install
 	kubectl apply -f manifests/crds/
 	kubectl apply -f manifests/examples/
 	$(PY) -m pytest tests --with-e2e -m e2e
+
+## charts: the chart tier (real Helm engine, promtool, a loopback Prometheus; no cluster)
+charts: install system-deps
+	$(PY) -m pytest tests/charts
+
+## chart-sync: copy manifests/crds and manifests/examples into the chart (a test checks they match)
+chart-sync:
+	cp manifests/crds/*.yaml charts/modelplane/crds/
+	cp manifests/examples/*.yaml charts/modelplane/files/examples/
+
+## chart: package charts/modelplane into dist/ with the Helm v4 SDK (no helm binary needed)
+chart: install chart-sync
+	$(PY) -c "import helm_python as h; print(h.package('charts/modelplane', destination='dist'))"
+
+# Images: base images come from BASE_REGISTRY (your mirror when offline); tags go to IMAGE_REGISTRY.
+CONTAINER_ENGINE ?= $(shell command -v docker || command -v podman)
+BASE_REGISTRY    ?= docker.io
+IMAGE_REGISTRY   ?= localhost:5000
+IMAGE_TAG        ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGES           := operator inference engine-builder
+
+## images: build the operator, inference and engine-builder images (docker or podman)
+images:
+	@test -n "$(CONTAINER_ENGINE)" || { echo "images: no container engine (docker or podman) here"; exit 1; }
+	@for image in $(IMAGES); do \
+		echo "building $(IMAGE_REGISTRY)/modelplane/$$image:$(IMAGE_TAG)"; \
+		$(CONTAINER_ENGINE) build -f docker/$$image.Dockerfile --build-arg REGISTRY=$(BASE_REGISTRY) \
+			-t $(IMAGE_REGISTRY)/modelplane/$$image:$(IMAGE_TAG) . || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

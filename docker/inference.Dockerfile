@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# modelplane inference image: transformers (`modelplane-transformer`), the python runtime
+# (`modelplane-stage`) and the `modelplane` CLI, with modelplane[inference] (ONNX Runtime, no torch).
+# Build from the repository root: `make images`. REGISTRY: where base images come from.
+ARG REGISTRY=docker.io
+ARG PYTHON_IMAGE=library/python:3.11-slim-bookworm
+
+FROM ${REGISTRY}/${PYTHON_IMAGE} AS build
+ARG PIP_INDEX_URL=""
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=${PIP_INDEX_URL}
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY operator/ operator/
+COPY inference/ inference/
+COPY models/ models/
+COPY manifests/crds/ manifests/crds/
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
+ && /opt/venv/bin/pip install "$(ls /wheels/modelplane-*.whl)[inference]"
+
+FROM ${REGISTRY}/${PYTHON_IMAGE}
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp
+USER 10001:10001
+EXPOSE 8080
+# KServe sets the command per role (modelplane-stage / modelplane-transformer).
+CMD ["modelplane", "--help"]

@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# modelplane operator image: `modelplane-operator` (kopf) with modelplane[operator] only (no torch,
+# no inference code). Build from the repository root: `make images` or
+#   docker build -f docker/operator.Dockerfile --build-arg REGISTRY=registry.claims.local:5000/mirror .
+# REGISTRY is where base images come from: an air-gapped site builds from its own mirror.
+ARG REGISTRY=docker.io
+ARG PYTHON_IMAGE=library/python:3.11-slim-bookworm
+
+FROM ${REGISTRY}/${PYTHON_IMAGE} AS build
+# A site-local package index for offline builds (empty = the default index).
+ARG PIP_INDEX_URL=""
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=${PIP_INDEX_URL}
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY operator/ operator/
+COPY inference/ inference/
+COPY models/ models/
+COPY manifests/crds/ manifests/crds/
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
+ && /opt/venv/bin/pip install "$(ls /wheels/modelplane-*.whl)[operator]"
+
+FROM ${REGISTRY}/${PYTHON_IMAGE}
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# The chart runs it with a read-only root filesystem and an emptyDir on /tmp.
+USER 10001:10001
+EXPOSE 8080 9090
+ENTRYPOINT ["modelplane-operator"]
+CMD ["--all-namespaces"]

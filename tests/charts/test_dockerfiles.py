@@ -1,0 +1,134 @@
+"""The Dockerfiles, parsed: no container engine runs here, so their shape is what is checked.
+
+Multi-stage (build tools stay in the build stage), base images only through the ``REGISTRY``
+build arg (an air-gapped site builds from its mirror), a non-root numeric USER in the final
+stage, nothing compiled or installed there, and the console script the chart runs exists.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+import pytest
+from helpers import ROOT
+
+DOCKER = ROOT / "docker"
+DOCKERFILES = sorted(p.name for p in DOCKER.glob("*.Dockerfile"))
+COMPILERS = re.compile(r"\b(gcc|g\+\+|clang|build-essential|make|cmake|cc|rustc|cargo|gfortran)\b")
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+
+def parse(text: str) -> tuple[dict[str, str], list[Stage]]:
+    """(ARGs before the first FROM with defaults, stages) of a Dockerfile."""
+    logical = re.sub(r"\\\n", " ", text)
+    global_args: dict[str, str] = {}
+    stages: list[Stage] = []
+    for line in logical.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, rest = line.partition(" ")
+        keyword = keyword.upper()
+        if keyword == "FROM":
+            match = re.fullmatch(
+                r"(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", rest.strip(), re.I
+            )
+            assert match, line
+            stages.append(Stage(match[1], match[2]))
+        elif not stages:
+            assert keyword == "ARG", f"only ARG may precede FROM: {line}"
+            name, _, default = rest.partition("=")
+            global_args[name.strip()] = default.strip()
+        else:
+            stages[-1].instructions.append((keyword, rest.strip()))
+    return global_args, stages
+
+
+@pytest.fixture(params=DOCKERFILES)
+def dockerfile(request: pytest.FixtureRequest) -> tuple[str, dict[str, str], list[Stage]]:
+    name: str = request.param
+    return (name, *parse((DOCKER / name).read_text()))
+
+
+def test_the_three_images_exist() -> None:
+    assert DOCKERFILES == [
+        "engine-builder.Dockerfile",
+        "inference.Dockerfile",
+        "operator.Dockerfile",
+    ]
+
+
+def test_multi_stage(dockerfile: tuple[str, dict[str, str], list[Stage]]) -> None:
+    name, _, stages = dockerfile
+    assert len(stages) >= 2, name
+    final = stages[-1]
+    copied = [rest for kw, rest in final.instructions if kw == "COPY"]
+    assert copied and all(rest.startswith("--from=") for rest in copied), f"{name}: {copied}"
+
+
+def test_base_images_from_registry_arg(dockerfile: tuple[str, dict[str, str], list[Stage]]) -> None:
+    name, args, stages = dockerfile
+    assert "REGISTRY" in args, f"{name}: ARG REGISTRY before the first FROM"
+    names = {s.name for s in stages if s.name}
+    for stage in stages:
+        assert stage.base.startswith("${REGISTRY}/") or stage.base in names, (
+            f"{name}: FROM {stage.base}"
+        )
+        for variable in re.findall(r"\$\{(\w+)\}", stage.base):
+            assert variable in args, f"{name}: {variable} is not a global ARG"
+
+
+def test_final_stage_non_root(dockerfile: tuple[str, dict[str, str], list[Stage]]) -> None:
+    name, _, stages = dockerfile
+    users = [rest for kw, rest in stages[-1].instructions if kw == "USER"]
+    assert users, f"{name}: no USER in the final stage"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit() and int(uid) != 0, (
+        f"{name}: USER {users[-1]} (numeric non-root for runAsNonRoot)"
+    )
+
+
+def test_no_compilers_in_final_stage(dockerfile: tuple[str, dict[str, str], list[Stage]]) -> None:
+    """Nothing is built or installed in the final stage, and its base is a slim runtime image."""
+    name, args, stages = dockerfile
+    final = stages[-1]
+    for keyword, rest in final.instructions:
+        assert keyword != "RUN" or not COMPILERS.search(rest), f"{name}: {rest}"
+        assert keyword != "RUN" or not re.search(r"\b(pip|apt-get|apk|dnf|yum)\b", rest), name
+    base_default = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m[1], ""), final.base)
+    assert "slim" in base_default and not re.search(r"devel|-dev\b|build", base_default), (
+        base_default
+    )
+
+
+def test_no_public_registry_outside_arg_defaults(
+    dockerfile: tuple[str, dict[str, str], list[Stage]],
+) -> None:
+    name, _, stages = dockerfile
+    for stage in stages:
+        assert not re.match(r"[\w.-]+\.(io|com|org)/", stage.base), f"{name}: FROM {stage.base}"
+
+
+def test_entrypoints_are_declared_console_scripts() -> None:
+    """The operator image runs `modelplane-operator`, the command the chart's Deployment uses."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    _, stages = parse((DOCKER / "operator.Dockerfile").read_text())
+    entrypoints = [rest for kw, rest in stages[-1].instructions if kw == "ENTRYPOINT"]
+    assert entrypoints == ['["modelplane-operator"]']
+    assert "modelplane-operator" in scripts
+
+
+def test_parser_catches_a_root_user() -> None:
+    """Guard the guard: a Dockerfile running as root, single-stage, from docker.io, fails."""
+    _, stages = parse("FROM docker.io/library/python:3.11\nUSER root\nRUN apt-get install -y gcc\n")
+    assert len(stages) == 1 and stages[0].base.startswith("docker.io/")
+    assert stages[0].instructions[0] == ("USER", "root")
+    assert COMPILERS.search(stages[0].instructions[1][1])

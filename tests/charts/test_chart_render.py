@@ -300,6 +300,7 @@ def test_fullname_truncated_to_63(render: Callable[..., Docs]) -> None:
         ({"global": {"imagePullSecrets": "mirror"}}, "/global/imagePullSecrets"),
         ({"networkPolicy": {"apiServerPorts": [70000]}}, "/networkPolicy/apiServerPorts/0"),
         ({"operatr": {}}, "operatr"),
+        ({"operator": {"watch": {"namespaces": ["claims-*"]}}}, "/operator/watch/namespaces/0"),
     ],
 )
 def test_schema_rejects_wrong_values(

@@ -346,3 +346,27 @@ def test_package_round_trip(tmp_path: Path) -> None:
         rendered = packaged.render(values={}, name="modelplane", namespace=NAMESPACE)
     assert "modelplane/templates/deployment.yaml" in rendered
     assert ROOT.is_dir()
+
+
+def test_cluster_wide_peering(render: Callable[..., Docs]) -> None:
+    """Two cluster-wide replicas: a ClusterKopfPeering, its CRD, and the grant to patch it."""
+    docs = render({"operator": {"replicaCount": 2, "peering": {"name": "claims-operators"}}})
+    (peering,) = find(docs, "ClusterKopfPeering")
+    assert peering["metadata"]["name"] == "claims-operators"
+    crds = {c["metadata"]["name"]: c for c in find(docs, "CustomResourceDefinition")}
+    assert set(crds) == {"clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"}
+    for crd in crds.values():
+        validate_manifest(crd)
+    schema = crds["clusterkopfpeerings.kopf.dev"]["spec"]["versions"][0]["schema"][
+        "openAPIV3Schema"
+    ]
+    jsonschema.validate(peering, schema)
+    (role,) = find(docs, "ClusterRole")
+    assert {
+        "apiGroups": ["kopf.dev"],
+        "resources": ["clusterkopfpeerings"],
+        "verbs": ["get", "list", "watch", "patch"],
+    } in role["rules"]
+    (deployment,) = find(docs, "Deployment")
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "POD_ID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in env

@@ -6,6 +6,11 @@ ARG REGISTRY=docker.io
 ARG PYTHON_IMAGE=library/python:3.11-slim-bookworm
 
 FROM ${REGISTRY}/${PYTHON_IMAGE} AS build
+# Compilers live here only: tesserocr (in-process Tesseract for Hangul) may build from source.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential pkg-config libtesseract-dev libleptonica-dev \
+ && rm -rf /var/lib/apt/lists/*
 ARG PIP_INDEX_URL=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=${PIP_INDEX_URL}
 WORKDIR /src
@@ -19,6 +24,11 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install "$(ls /wheels/modelplane-*.whl)[inference]"
 
 FROM ${REGISTRY}/${PYTHON_IMAGE}
+# Runtime libraries only (no compilers, no -dev packages): Tesseract with Hangul data for OCR.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libtesseract5 tesseract-ocr-kor \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp
 USER 10001:10001

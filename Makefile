@@ -14,7 +14,7 @@ SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | c
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
 .PHONY: install system-deps test unit integration lint typecheck run operator e2e clean \
-	charts chart chart-sync images
+	charts chart chart-sync images models
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,12 @@ $(SYSDEPS_STAMP): | $(PY)
 ## system-deps: install the Debian packages the tests need (apt-get; sudo when not root)
 system-deps: $(SYSDEPS_STAMP)
 
+## models: build the Triton-layout model repository (cached: only missing or stale models train)
+models: install
+	$(PY) -m modelplane_models --log-format plain build --output models/repository
+
 ## test: every tier that runs without a cluster (unit, operator integration, schema)
-test: install system-deps
+test: install system-deps models
 	$(PY) -m pytest tests
 
 unit: install

@@ -106,9 +106,9 @@ def build(folder: Path, params: GateParams, data: Path | None) -> dict[str, Any]
     repository.write_lines(folder / "labels.txt", REASONS)
     repository.write_json(folder / repository.META_FILE, {
         "input_size": list(INPUT_SIZE),
-        "thresholds": {"distance": thresholds.distance,
-                       "sharpness_floor": thresholds.sharpness_floor,
-                       "reason_probability": list(thresholds.reason_probability)},
+        "thresholds": {"distance": round(thresholds.distance, 4),
+                       "sharpness_floor": round(thresholds.sharpness_floor, 4),
+                       "reason_probability": [round(t, 4) for t in thresholds.reason_probability]},
     })
     evaluation = val if data is not None else holdout(params.seed + 1000, params.holdout_per_class)
     metrics = evaluate(onnx_path, evaluation)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -107,13 +108,21 @@ class ModelSpec:
         return text_format.MessageToString(self.model_config())
 
     @classmethod
-    def from_onnx(cls, path: Path, name: str, max_batch_size: int, **kwargs: object) -> ModelSpec:
-        """Read tensor names, dtypes and dims of a graph; the first axis is taken as batch."""
-        graph = onnx.load(str(path), load_external_data=False).graph
+    def from_onnx(cls, path: Path, name: str, max_batch_size: int, **kwargs: Any) -> ModelSpec:
+        """Read tensor names, dtypes and dims of a graph file; the first axis is the batch."""
+        model = onnx.load(str(path), load_external_data=False)
+        return cls.from_onnx_model(model, name, max_batch_size, **kwargs)
+
+    @classmethod
+    def from_onnx_model(
+        cls, model: onnx.ModelProto, name: str, max_batch_size: int, **kwargs: Any
+    ) -> ModelSpec:
+        """As :meth:`from_onnx`, for a graph already in memory."""
+        graph = model.graph
         initializers = {init.name for init in graph.initializer}
         inputs = [_tensor(v) for v in graph.input if v.name not in initializers]
         outputs = [_tensor(v) for v in graph.output]
-        return cls(name, tuple(inputs), tuple(outputs), max_batch_size, **kwargs)  # type: ignore[arg-type]
+        return cls(name, tuple(inputs), tuple(outputs), max_batch_size, **kwargs)
 
 
 def _tensor(value: onnx.ValueInfoProto) -> TensorSpec:

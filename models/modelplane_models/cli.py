@@ -1,0 +1,73 @@
+"""``modelplane-models`` / ``python -m modelplane_models``: build or retrain the model repository.
+
+``build`` produces every missing or stale model (``make models``); ``train MODEL --data DIR``
+retrains an image model on a user's photo folder and publishes it into the same repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from . import log, registry, repository
+
+DEFAULT_REPOSITORY = os.environ.get("MODELPLANE_MODEL_REPOSITORY", "models/repository")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelplane-models", description=__doc__)
+    parser.add_argument("--log-format", choices=["json", "plain"], default="json")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0: torch's default)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build missing or stale models")
+    build.add_argument("--output", type=Path, default=Path(DEFAULT_REPOSITORY))
+    build.add_argument("--only", nargs="+", choices=[b.name for b in registry.BUILDERS])
+    build.add_argument("--force", action="store_true",
+                       help="rebuild even if current (also replaces models trained on --data)")
+    train = commands.add_parser("train", help="retrain an image model on a photo folder")
+    train.add_argument("model", choices=registry.TRAINABLE_FROM_FOLDER)
+    train.add_argument("--data", type=Path, required=True,
+                       help="quality-gate: accept/ and reject/<reason>/; breed: <breed>/ folders")
+    train.add_argument("--output", type=Path, default=Path(DEFAULT_REPOSITORY))
+    train.add_argument("--epochs", type=int, help="override the default number of epochs")
+    train.add_argument("--seed", type=int, help="override the default seed")
+    return parser
+
+
+def _train(args: argparse.Namespace) -> dict[str, object]:
+    builder = registry.by_name(args.model)
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
+    builder = dataclasses.replace(builder, params=dataclasses.replace(builder.params, **overrides))
+    if not args.data.is_dir():
+        raise SystemExit(f"--data {args.data}: not a directory")
+    with repository.locked(args.output):
+        record = repository.run_builder(args.output, builder, data=args.data)
+    return {"model": builder.name, "metrics": record["metrics"], "seconds": record["seconds"]}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    log.setup(args.log_format)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.command == "build":
+        builders = registry.BUILDERS
+        if args.only:
+            builders = tuple(b for b in builders if b.name in args.only)
+        result: object = repository.build(args.output, builders, force=args.force)
+    else:
+        result = _train(args)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Where a stage's tensors are computed: in this process, or in a Triton predictor.
+
+The same stage class runs as ``modelplane serve``'s in-process stage (``LocalBackend``: ONNX
+Runtime with dynamic batching) and as the KServe transformer in front of Triton
+(``TritonBackend``: Open Inference Protocol over gRPC, the fast path DESIGN.md measured). A stage
+only sees ``infer(tensors) -> tensors`` and the model's declared inputs/outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import grpc
+import numpy as np
+from kserve.inference_client import InferenceGRPCClient
+from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb2
+from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceStub
+from kserve.protocol.infer_type import InferInput, InferRequest, RequestedOutput
+from tritonclient.utils import np_to_triton_dtype
+
+from modelplane_inference.repository import Batching, ModelConfig, TensorSpec, load_model_config
+from modelplane_inference.runner import ModelRunner, Tensors
+
+log = logging.getLogger(__name__)
+MAX_REMOTE_BATCH = 32  # recognition chunk size when the predictor's own limit is unknown
+
+
+class Backend(Protocol):
+    """What a stage needs from the model it wraps."""
+
+    config: ModelConfig
+
+    async def infer(self, inputs: Tensors) -> Tensors: ...
+
+    def close(self) -> None: ...
+
+
+class LocalBackend:
+    """ONNX Runtime in this process, batched like Triton (see ``runner``)."""
+
+    def __init__(self, config: ModelConfig, threads: int = 1) -> None:
+        self.config = config
+        self.runner = ModelRunner(config, threads=threads)
+
+    async def infer(self, inputs: Tensors) -> Tensors:
+        return await self.runner.infer(inputs)
+
+    def close(self) -> None:
+        self.runner.close()
+
+
+class TritonBackend:
+    """A Triton predictor over gRPC (``--predictor_host``), model ``--triton_model``.
+
+    Uses KServe's own gRPC client and protocol stubs: ``tritonclient.grpc`` registers the same
+    ``inference.*`` protobuf symbols as KServe and the two cannot share a process. The tensor
+    layout comes from the predictor's model metadata (Triton and KServe both serve it), read
+    once at load with retries while the predictor starts; side files (labels, the CTC character
+    list) come from ``labels_file`` or from ``model_dir`` when the repository is mounted.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        model: str,
+        model_dir: Path | None = None,
+        labels_file: Path | None = None,
+        wait_s: float = 300.0,
+    ) -> None:
+        self.host, self.model = host, model
+        self._client: InferenceGRPCClient | None = None
+        if model_dir is not None and (model_dir / "config.pbtxt").is_file():
+            self.config = load_model_config(model_dir.parent, model_dir.name)
+        else:
+            self.config = self._from_metadata(wait_s)
+        if labels_file is not None:
+            lines = labels_file.read_text(encoding="utf-8").removesuffix("\n").split("\n")
+            self.config = replace(self.config, labels=tuple(lines))
+
+    def _from_metadata(self, wait_s: float) -> ModelConfig:
+        deadline = time.monotonic() + wait_s
+        with grpc.insecure_channel(self.host) as channel:
+            stub = GRPCInferenceServiceStub(channel)
+            while True:
+                try:
+                    meta = stub.ModelMetadata(pb2.ModelMetadataRequest(name=self.model), timeout=10)
+                    break
+                except grpc.RpcError as exc:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"predictor {self.host} has no model {self.model}: {exc}"
+                        ) from exc
+                    log.info("waiting for predictor", extra={"host": self.host})
+                    time.sleep(2.0)
+
+        def spec(t: Any) -> TensorSpec:
+            shape = [int(d) for d in t.shape]
+            dims = shape[1:] if shape and shape[0] == -1 else shape
+            return TensorSpec(t.name, t.datatype, tuple(dims))
+
+        batched = any(list(t.shape)[:1] == [-1] for t in meta.inputs)
+        return ModelConfig(
+            name=self.model,
+            path=Path("."),
+            version=(list(meta.versions) or ["1"])[-1],
+            inputs=tuple(spec(t) for t in meta.inputs),
+            outputs=tuple(spec(t) for t in meta.outputs),
+            batching=Batching(max_batch_size=MAX_REMOTE_BATCH if batched else 0),
+        )
+
+    async def infer(self, inputs: Tensors) -> Tensors:
+        if self._client is None:  # created on the serving event loop, not at load
+            self._client = InferenceGRPCClient(url=self.host, retries=2)
+        tensors = []
+        for name, array in inputs.items():
+            tensor = InferInput(name, list(array.shape), np_to_triton_dtype(array.dtype))
+            tensor.set_data_from_numpy(array, binary_data=True)
+            tensors.append(tensor)
+        request = InferRequest(
+            model_name=self.model,
+            infer_inputs=tensors,
+            request_outputs=[RequestedOutput(o.name) for o in self.config.outputs] or None,
+        )
+        response = await self._client.infer(request)
+        return {o.name: np.asarray(o.as_numpy()) for o in response.outputs}
+
+    def close(self) -> None:
+        log.info("closing predictor client", extra={"host": self.host})

@@ -1,0 +1,217 @@
+"""Console scripts: ``modelplane`` (serve, predict, ...), ``modelplane-stage`` and
+``modelplane-transformer``.
+
+``modelplane`` keeps one sub-command per module-level ``_cmd_*`` function registered in
+``COMMANDS``, so later commands (``modelplane bundle``) are one function and one line. The two
+stage scripts take exactly the arguments the operator renders into the InferenceService
+(``operator/modelplane_operator/render_inference_service.py``); KServe's own server flags
+(``--http_port``, ``--grpc_port``, ``--predictor_host``, ...) come from KServe's parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from modelplane_inference import logs
+
+DEFAULT_REPOSITORY = Path("models/repository")
+
+
+def parse_params(values: Sequence[str]) -> dict[str, str]:
+    """``--param KEY=VALUE`` flags (``spec.parameters`` of the ModelDeployment) as a dict."""
+    params: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--param expects KEY=VALUE, got {value!r}")
+        params[key] = rest
+    return params
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="serve every ModelDeployment and ModelPipeline in DIR")
+    p.add_argument("directory", type=Path, help="folder of manifests (or one manifest file)")
+    p.add_argument(
+        "--repository",
+        type=Path,
+        default=DEFAULT_REPOSITORY,
+        help="model repository for pvc://, s3://, oci:// storage URIs",
+    )
+    p.add_argument("--http-port", type=int, default=8080)
+    p.add_argument("--grpc-port", type=int, default=8081)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument(
+        "--ort-threads",
+        type=int,
+        default=1,
+        help="ONNX Runtime intra-op threads per model (0 = all cores)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail when a deployment cannot load instead of skipping it",
+    )
+    p.add_argument(
+        "--no-raw-models",
+        action="store_true",
+        help="do not expose repository models under their Triton names",
+    )
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from modelplane_inference.server import ServeOptions, serve
+
+    serve(
+        args.directory,
+        ServeOptions(
+            repository=args.repository,
+            http_port=args.http_port,
+            grpc_port=args.grpc_port,
+            host=args.host,
+            ort_threads=args.ort_threads,
+            raw_models=not args.no_raw_models,
+            strict=args.strict,
+        ),
+    )
+    return 0
+
+
+def _predict_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("predict", help="send image files to a pipeline or stage, print JSON")
+    p.add_argument("model", help="pipeline or deployment name (documents, car-claims, ...)")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--url", default=None, help="host:port (default 127.0.0.1:8081 / :8080)")
+    p.add_argument("--protocol", choices=["grpc", "http"], default="grpc")
+    p.add_argument(
+        "--features",
+        default=None,
+        help='JSON for pet-premium, e.g. {"age_years": 3, "weight_kg": 12, ...}',
+    )
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from modelplane_inference.client import Client, PredictError
+
+    url = args.url or ("127.0.0.1:8081" if args.protocol == "grpc" else "127.0.0.1:8080")
+    features = json.loads(args.features) if args.features else None
+    client = Client(url, args.protocol)
+    failures = 0
+    many = len(args.files) > 1
+    for path in tqdm(args.files, disable=not many, file=sys.stderr, unit="file"):
+        try:
+            result = client.predict(args.model, image=path.read_bytes(), features=features)
+        except (OSError, PredictError) as exc:
+            failures += 1
+            message = str(exc)[:500]  # servers may echo the request; keep the terminal usable
+            print(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
+            continue
+        payload = {"file": str(path), **result} if many else result
+        print(json.dumps(payload, ensure_ascii=False, indent=None if many else 2))
+    client.close()
+    return 1 if failures else 0
+
+
+COMMANDS: dict[str, tuple[Callable[..., None], Callable[[argparse.Namespace], int]]] = {
+    "serve": (_serve_parser, _cmd_serve),
+    "predict": (_predict_parser, _cmd_predict),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``modelplane``: the local data plane's command line."""
+    parser = argparse.ArgumentParser(prog="modelplane", description=__doc__)
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add_parser, _ in COMMANDS.values():
+        add_parser(sub)
+    args = parser.parse_args(argv)
+    logs.configure(args.log_level)
+    return COMMANDS[args.command][1](args)
+
+
+def _stage_parser(prog: str) -> argparse.ArgumentParser:
+    from kserve.model_server import parser as kserve_parser
+
+    parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser])
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def _run_stage(args: argparse.Namespace, backend: Callable[[], object]) -> int:
+    import kserve
+
+    from modelplane_inference.stage_registry import STAGES
+
+    if args.stage not in STAGES:
+        raise SystemExit(f"--stage must be one of {sorted(STAGES)}, got {args.stage!r}")
+    stage = STAGES[args.stage](args.model_name, parse_params(args.param), backend)  # type: ignore[arg-type]
+    stage.load()
+    kserve.ModelServer().start([stage])
+    return 0
+
+
+def stage_main(argv: Sequence[str] | None = None) -> int:
+    """``modelplane-stage``: the python runtime (KServe ModelServer + ONNX Runtime)."""
+    from modelplane_inference.backends import LocalBackend
+    from modelplane_inference.repository import load_model_config
+
+    parser = _stage_parser("modelplane-stage")
+    parser.add_argument("--model_dir", type=Path, required=True)
+    parser.add_argument("--max_batch_size", type=int, default=None)
+    parser.add_argument("--max_queue_delay_us", type=int, default=None)
+    parser.add_argument("--ort_threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    logs.configure()
+
+    def backend() -> LocalBackend:
+        config = load_model_config(args.model_dir.parent, args.model_dir.name)
+        overrides = {
+            k: v
+            for k, v in (
+                ("maxBatchSize", args.max_batch_size),
+                ("maxQueueDelayMicroseconds", args.max_queue_delay_us),
+            )
+            if v is not None
+        }
+        return LocalBackend(config.with_batching(overrides), args.ort_threads)
+
+    return _run_stage(args, backend)
+
+
+def transformer_main(argv: Sequence[str] | None = None) -> int:
+    """``modelplane-transformer``: pre/post-processing in front of a Triton predictor."""
+    from modelplane_inference.backends import TritonBackend
+
+    parser = _stage_parser("modelplane-transformer")
+    parser.add_argument("--triton_model", required=True)
+    parser.add_argument(
+        "--model_dir",
+        type=Path,
+        default=None,
+        help="mounted model folder for side files (labels), optional",
+    )
+    parser.add_argument("--labels_file", type=Path, default=None)
+    args = parser.parse_args(argv)
+    logs.configure()
+    if not args.predictor_host:
+        raise SystemExit("--predictor_host is required (KServe sets it for transformers)")
+    if args.predictor_protocol != "grpc-v2":
+        raise SystemExit("--predictor_protocol must be grpc-v2: tensors go to Triton over gRPC")
+
+    def backend() -> TritonBackend:
+        return TritonBackend(
+            args.predictor_host, args.triton_model, args.model_dir, args.labels_file
+        )
+
+    return _run_stage(args, backend)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""Local model runner: one ONNX Runtime session per model, behind Triton-style dynamic batching.
+
+It stands in for Triton on a laptop, so it batches the way Triton's dynamic batcher does:
+requests queue, a worker takes the oldest and gathers more (same per-row shape) until the batch
+reaches ``max_batch_size``, reaches a preferred size with nothing else waiting, or the oldest
+request has waited ``max_queue_delay_us``. One worker thread per model instance
+(``instance_group count``). ONNX Runtime releases the GIL, so workers run truly in parallel with
+the event loop. Triton's counters (queue and compute microseconds, executions) are kept under
+Triton's names so local numbers read like cluster numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from modelplane_inference.metrics import BATCH_SIZE, TRITON
+from modelplane_inference.repository import ModelConfig
+
+log = logging.getLogger(__name__)
+Tensors = dict[str, np.ndarray]
+ORT_DTYPES: dict[str, type[np.generic]] = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(float16)": np.float16,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+    "tensor(bool)": np.bool_,
+}
+
+
+class RunnerInputError(ValueError):
+    """A request's tensors do not fit the model (name, datatype, shape, batch size)."""
+
+
+@dataclass
+class _Pending:
+    inputs: Tensors
+    rows: int
+    key: tuple[Any, ...]
+    enqueued: float = field(default_factory=time.perf_counter)
+    future: Future[Tensors] = field(default_factory=Future)
+
+
+@dataclass
+class RunnerStats:
+    """Executed batch sizes, for tests and benchmarks that must see batching happen."""
+
+    batch_sizes: list[int] = field(default_factory=list)
+
+    @property
+    def executions(self) -> int:
+        return len(self.batch_sizes)
+
+
+def session_options(threads: int) -> ort.SessionOptions:
+    """ORT options: ``threads`` intra-op threads (0 = ORT's default), quiet logs."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return options
+
+
+class ModelRunner:
+    """Runs one model of the repository with dynamic batching; ``infer`` is awaitable."""
+
+    def __init__(self, config: ModelConfig, threads: int = 1) -> None:
+        self.config = config
+        self.stats = RunnerStats()
+        self.session = ort.InferenceSession(
+            str(config.onnx_path), session_options(threads), providers=["CPUExecutionProvider"]
+        )
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._held: list[_Pending] = []
+        self._lock = threading.Lock()
+        self._workers = [
+            threading.Thread(target=self._work, name=f"runner-{config.name}-{i}", daemon=True)
+            for i in range(max(1, config.batching.instance_count))
+        ]
+        for worker in self._workers:
+            worker.start()
+        log.info(
+            "model loaded",
+            extra={
+                "model": config.name,
+                "version": config.version,
+                "batching": str(config.batching),
+            },
+        )
+
+    @property
+    def output_names(self) -> list[str]:
+        return [o.name for o in self.session.get_outputs()]
+
+    def close(self) -> None:
+        for _ in self._workers:
+            self._queue.put(None)
+
+    def _check(self, inputs: Tensors) -> tuple[int, tuple[Any, ...]]:
+        """Validate names, dtypes and shapes; return (rows, batching key)."""
+        batched = self.config.batching.max_batch_size > 0
+        rows: set[int] = set()
+        key: list[Any] = []
+        for meta in self.session.get_inputs():
+            if meta.name not in inputs:
+                raise RunnerInputError(f"model {self.config.name}: missing input {meta.name!r}")
+            array = inputs[meta.name]
+            expected = ORT_DTYPES.get(meta.type)
+            if expected is not None and array.dtype != expected:
+                raise RunnerInputError(
+                    f"model {self.config.name}: input {meta.name!r} is {array.dtype}, "
+                    f"expected {np.dtype(expected)}"
+                )
+            declared = [d if isinstance(d, int) else -1 for d in meta.shape]
+            if len(array.shape) != len(declared) or any(
+                d not in (-1, s) for d, s in zip(declared, array.shape, strict=True)
+            ):
+                raise RunnerInputError(
+                    f"model {self.config.name}: input {meta.name!r} has shape "
+                    f"{list(array.shape)}, expected {declared} (-1 = any)"
+                )
+            if batched:
+                rows.add(array.shape[0])
+            key.append((meta.name, array.dtype.str, array.shape[1:] if batched else array.shape))
+        if len(rows) > 1:
+            raise RunnerInputError(f"model {self.config.name}: inputs disagree on batch size")
+        n = rows.pop() if rows else 1
+        limit = self.config.batching.max_batch_size
+        if batched and n > limit:
+            raise RunnerInputError(
+                f"model {self.config.name}: batch of {n} exceeds max_batch_size {limit}"
+            )
+        return n, tuple(key)
+
+    def submit(self, inputs: Tensors) -> Future[Tensors]:
+        """Queue a request (validated now, in the caller's thread) and return its future."""
+        rows, key = self._check(inputs)
+        pending = _Pending(inputs=inputs, rows=rows, key=key)
+        self._queue.put(pending)
+        return pending.future
+
+    async def infer(self, inputs: Tensors) -> Tensors:
+        return await asyncio.wrap_future(self.submit(inputs))
+
+    def infer_sync(self, inputs: Tensors) -> Tensors:
+        return self.submit(inputs).result()
+
+    def _next(self, timeout: float | None) -> _Pending | None:
+        """Take a held-back request first (another shape that could not join), then the queue."""
+        with self._lock:
+            if self._held:
+                return self._held.pop(0)
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _gather(self, first: _Pending) -> list[_Pending]:
+        """Grow a batch from ``first`` until full, preferred and idle, or out of delay."""
+        b = self.config.batching
+        batch, rows = [first], first.rows
+        if b.max_batch_size <= 0:
+            return batch
+        deadline = first.enqueued + b.max_queue_delay_us / 1e6
+        while rows < b.max_batch_size:
+            idle = self._queue.empty()
+            if idle and rows in b.preferred_batch_sizes:
+                break
+            wait = deadline - time.perf_counter()
+            if wait <= 0 and idle:
+                break
+            try:
+                item = self._queue.get(timeout=max(wait, 0.0)) if idle else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self._queue.put(None)
+                break
+            if item.key != first.key or rows + item.rows > b.max_batch_size:
+                with self._lock:
+                    self._held.append(item)
+                if item.key != first.key:
+                    continue
+                break
+            batch.append(item)
+            rows += item.rows
+        return batch
+
+    def _work(self) -> None:
+        while True:
+            first = self._next(timeout=None)
+            if first is None:
+                return
+            batch = self._gather(first)
+            self._execute(batch)
+
+    def _execute(self, batch: list[_Pending]) -> None:
+        name, version = self.config.name, self.config.version
+        started = time.perf_counter()
+        for item in batch:
+            TRITON.add(
+                "nv_inference_queue_duration_us", name, version, (started - item.enqueued) * 1e6
+            )
+        try:
+            outputs = self._run([item.inputs for item in batch])
+        except Exception as exc:
+            log.exception("model execution failed", extra={"model": name})
+            for item in batch:
+                TRITON.add("nv_inference_request_failure", name, version)
+                item.future.set_exception(exc)
+            return
+        done = time.perf_counter()
+        rows = sum(item.rows for item in batch)
+        self.stats.batch_sizes.append(rows)
+        BATCH_SIZE.labels(model=name).observe(rows)
+        TRITON.add("nv_inference_exec_count", name, version)
+        TRITON.add("nv_inference_count", name, version, rows)
+        TRITON.add("nv_inference_compute_infer_duration_us", name, version, (done - started) * 1e6)
+        offset = 0
+        for item in batch:
+            TRITON.add("nv_inference_request_success", name, version)
+            TRITON.add(
+                "nv_inference_request_duration_us", name, version, (done - item.enqueued) * 1e6
+            )
+            if self.config.batching.max_batch_size > 0:
+                part = {k: v[offset : offset + item.rows] for k, v in outputs.items()}
+            else:
+                part = outputs
+            offset += item.rows
+            item.future.set_result(part)
+
+    def _run(self, requests: list[Tensors]) -> Tensors:
+        names = [i.name for i in self.session.get_inputs()]
+        if len(requests) == 1:
+            feed = {n: requests[0][n] for n in names}
+        else:
+            feed = {n: np.concatenate([r[n] for r in requests], axis=0) for n in names}
+        values = self.session.run(None, feed)
+        return dict(zip(self.output_names, values, strict=True))

@@ -1,0 +1,164 @@
+"""Document stages: text detection (DBNet) -> text recognition (CTC or Tesseract) -> parsing.
+
+In a pipeline the decoded page (``_bgr``) travels in-process from detection to recognition, so
+the image is decoded once. Called alone over the wire, each stage takes what it needs as inputs:
+detection ``image``; recognition ``image`` (+ optional ``boxes`` JSON); parse ``lines`` JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+import numpy as np
+
+from modelplane_inference import ocr
+from modelplane_inference.backends import LocalBackend
+from modelplane_inference.images import to_bgr_array
+from modelplane_inference.parse import parse_document
+from modelplane_inference.stage_vision import image_of
+from modelplane_inference.stages import Item, Stage, StageInputError, param_float
+from modelplane_inference.tesseract import TesseractRecognizer
+
+REC_HEIGHT = 48  # PP-OCRv4 recognizer input height
+WIDTH_BUCKET = 160  # recognition batches are padded to multiples of this width
+
+
+def page_of(item: Item, max_pixels: int) -> np.ndarray:
+    """The page as HWC BGR uint8, decoded once per item."""
+    if "_bgr" not in item:
+        item["_bgr"] = to_bgr_array(image_of(item, max_pixels))
+    page: np.ndarray = item["_bgr"]
+    return page
+
+
+class TextDetection(Stage):
+    """DBNet text boxes, in reading order, as four corner points each."""
+
+    stage: ClassVar[str] = "text-detection"
+
+    def setup(self) -> None:
+        self.settings = ocr.DetectionSettings.from_params(self.params)
+        self.norm = ocr.Normalization.from_extra(self.backend.config.extra)
+
+    async def run(self, item: Item) -> Item:
+        page = page_of(item, self.max_pixels)
+        config = self.backend.config
+        tensor = ocr.detection_input(page, self.settings, self.norm)
+        out = await self.backend.infer({config.inputs[0].name: tensor})
+        prob = out[config.outputs[0].name] if config.outputs else next(iter(out.values()))
+        found = ocr.detection_boxes(np.asarray(prob), page.shape[0], page.shape[1], self.settings)
+        return {
+            "boxes": [box.astype(int).tolist() for box, _ in found],
+            "scores": [round(score, 4) for _, score in found],
+            "_bgr": page,
+        }
+
+
+class TextRecognition(Stage):
+    """Text of each box: PP-OCR CTC (Latin, digits, Chinese) or Tesseract (Hangul).
+
+    ``--param recognizer=tesseract --param language=kor+eng`` selects Tesseract per
+    ModelDeployment; ``textScore`` drops lines recognised with lower confidence.
+    """
+
+    stage: ClassVar[str] = "text-recognition"
+    wire_inputs: ClassVar[tuple[str, ...]] = ("image", "boxes")
+
+    def uses_model(self) -> bool:
+        return self.recognizer_kind() == "ctc"
+
+    def recognizer_kind(self) -> str:
+        kind = self.params.get("recognizer", "ctc").lower()
+        if kind not in ("ctc", "tesseract"):
+            raise ValueError(f"--param recognizer must be ctc or tesseract, got {kind!r}")
+        return kind
+
+    def setup(self) -> None:
+        self.text_score = param_float(self.params, "textScore", 0.5)
+        self.tesseract: TesseractRecognizer | None = None
+        if self.recognizer_kind() == "tesseract":
+            self.tesseract = TesseractRecognizer(
+                self.params.get("language", "kor+eng"), workers=int(self.params.get("workers", "2"))
+            )
+            return
+        self.norm = ocr.Normalization.from_extra(self.backend.config.extra)
+        characters = list(self.backend.config.labels)
+        backend = self.backend
+        if not characters and isinstance(backend, LocalBackend):
+            meta = backend.runner.session.get_modelmeta().custom_metadata_map
+            characters = meta.get("character", "").splitlines()
+        if not characters:
+            raise RuntimeError("text-recognition needs labels.txt (the CTC character list)")
+        self.decoder = ocr.CTCDecoder(characters)
+
+    def stop(self) -> None:
+        if getattr(self, "tesseract", None) is not None:
+            self.tesseract.close()  # type: ignore[union-attr]
+        super().stop()
+
+    async def run(self, item: Item) -> Item:
+        page = page_of(item, self.max_pixels)
+        boxes = self._boxes(item, page)
+        crops = [ocr.crop_box(page, box) for box in boxes]
+        if not crops:
+            results: list[tuple[str, float]] = []
+        elif self.tesseract is not None:
+            results = await self.tesseract.recognise_all(crops)
+        else:
+            results = await self._ctc(crops)
+        lines = [
+            {"text": text, "box": box.astype(int).tolist(), "score": round(score, 4)}
+            for box, (text, score) in zip(boxes, results, strict=True)
+            if text.strip() and score >= self.text_score
+        ]
+        return {"lines": lines, "_bgr": page}
+
+    def _boxes(self, item: Item, page: np.ndarray) -> list[np.ndarray]:
+        raw = item.get("boxes")
+        if raw is None:
+            h, w = page.shape[:2]
+            return [np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)]
+        try:
+            boxes = [np.asarray(b, dtype=np.float32).reshape(4, 2) for b in raw]
+        except (ValueError, TypeError) as exc:
+            raise StageInputError(
+                f"input 'boxes' must be a list of 4 [x, y] points: {exc}"
+            ) from exc
+        return boxes
+
+    async def _ctc(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Batches of similar width (sorted by aspect ratio), sent concurrently to the runner."""
+        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+        limit = self.backend.config.batching.max_batch_size or len(crops)
+        chunks = [order[i : i + limit] for i in range(0, len(order), limit)]
+        decoded = await asyncio.gather(*(self._ctc_chunk([crops[i] for i in c]) for c in chunks))
+        results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        for chunk, texts in zip(chunks, decoded, strict=True):
+            for index, text in zip(chunk, texts, strict=True):
+                results[index] = text
+        return results
+
+    async def _ctc_chunk(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        width = ocr.recognition_width(crops, REC_HEIGHT, WIDTH_BUCKET)
+        batch = ocr.recognition_input(crops, REC_HEIGHT, width, self.norm)
+        config = self.backend.config
+        out = await self.backend.infer({config.inputs[0].name: batch})
+        logits = out[config.outputs[0].name] if config.outputs else next(iter(out.values()))
+        return self.decoder(np.asarray(logits))
+
+
+class DocumentParse(Stage):
+    """Lines -> ``{"document_type", "fields", "lines"}``; pure Python, no model."""
+
+    stage: ClassVar[str] = "document-parse"
+    wire_inputs: ClassVar[tuple[str, ...]] = ("lines",)
+    needs_model: ClassVar[bool] = False
+
+    async def run(self, item: Item) -> Item:
+        lines: Any = item.get("lines")
+        if not isinstance(lines, list) or not all(
+            isinstance(line, dict) and isinstance(line.get("text"), str) for line in lines
+        ):
+            raise StageInputError('input \'lines\' must be a list of {"text", "box", "score"}')
+        return parse_document(lines)

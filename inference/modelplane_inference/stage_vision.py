@@ -1,0 +1,165 @@
+"""Photo stages: the car-claim quality gate, dog breed, and the pet premium regressor.
+
+The decisions live in the exported graphs (the gate's reasons and ``estimable`` are outputs);
+these classes only turn bytes into the models' tensors and outputs into named JSON fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from PIL import Image
+
+from modelplane_inference.images import decode_image, to_tensor
+from modelplane_inference.metrics import GATE_REJECTS
+from modelplane_inference.repository import ModelConfig, side_file_lines
+from modelplane_inference.stages import Item, Stage, StageInputError
+
+GATE_REASONS = ("blurred", "not-a-car", "partial")
+
+
+def image_of(item: Item, max_pixels: int) -> Image.Image:
+    """The item's decoded image, decoded once per item and kept under ``_pil``."""
+    if "_pil" not in item:
+        if "image" not in item:
+            raise StageInputError("missing input 'image' (encoded JPEG/PNG bytes)")
+        item["_pil"] = decode_image(item["image"], max_pixels)
+    image: Image.Image = item["_pil"]
+    return image
+
+
+def image_tensor(item: Item, config: ModelConfig, max_pixels: int) -> np.ndarray:
+    """[1, 3, H, W] FP32 RGB in [0, 1] with H, W from config.pbtxt's first input."""
+    dims = config.inputs[0].dims
+    if len(dims) != 3 or dims[1] < 1 or dims[2] < 1:
+        raise RuntimeError(f"model {config.name} needs fixed CHW image dims, has {dims}")
+    return to_tensor(image_of(item, max_pixels), dims[1], dims[2])[np.newaxis]
+
+
+class QualityGate(Stage):
+    """Is a claim photo estimable? Maps the gate graph's outputs to reasons by name."""
+
+    stage: ClassVar[str] = "quality-gate"
+
+    def setup(self) -> None:
+        labels = self.backend.config.labels
+        self.reasons = tuple(labels) if labels else GATE_REASONS
+
+    async def run(self, item: Item) -> Item:
+        name = self.backend.config.inputs[0].name
+        out = await self.backend.infer(
+            {name: image_tensor(item, self.backend.config, self.max_pixels)}
+        )
+        flags = np.asarray(out["reasons"]).reshape(-1).astype(bool)
+        reasons = [r for r, flag in zip(self.reasons, flags, strict=False) if flag]
+        estimable = bool(np.asarray(out["estimable"]).reshape(-1)[0])
+        for reason in reasons:
+            GATE_REJECTS.labels(model=self.name, reason=reason).inc()
+        return {
+            "estimable": estimable,
+            "reasons": reasons,
+            "sharpness": round(float(np.asarray(out["sharpness"]).reshape(-1)[0]), 6),
+            "distance": round(float(np.asarray(out["distance"]).reshape(-1)[0]), 6),
+        }
+
+
+class Breed(Stage):
+    """Dog breed from a photo; forwards ``features`` so the premium step can use them."""
+
+    stage: ClassVar[str] = "breed"
+    wire_inputs: ClassVar[tuple[str, ...]] = ("image", "features")
+
+    def setup(self) -> None:
+        self.labels = self.backend.config.labels
+        if not self.labels:
+            raise RuntimeError(f"model {self.backend.config.name} has no labels.txt")
+
+    async def run(self, item: Item) -> Item:
+        name = self.backend.config.inputs[0].name
+        out = await self.backend.infer(
+            {name: image_tensor(item, self.backend.config, self.max_pixels)}
+        )
+        probs = np.asarray(out["probabilities"], dtype=np.float64).reshape(-1)
+        top = np.argsort(-probs)[:3]
+        result: Item = {
+            "breed": self.labels[int(top[0])],
+            "breed_score": round(float(probs[top[0]]), 6),
+            "top": [
+                {"breed": self.labels[int(i)], "score": round(float(probs[i]), 6)} for i in top
+            ],
+        }
+        if "features" in item:
+            result["_features"] = item["features"]
+        return result
+
+
+class Premium(Stage):
+    """Yearly premium (KRW) from breed, age, weight, sex, neutered and region."""
+
+    stage: ClassVar[str] = "premium"
+    wire_inputs: ClassVar[tuple[str, ...]] = ("features",)
+
+    def setup(self) -> None:
+        config = self.backend.config
+        self.regions = side_file_lines(config, "regions.txt")
+        default = config.path.parent / "breed" / "labels.txt"  # the repository's breed model
+        path = Path(self.params.get("breedLabels", str(default)))
+        self.breeds = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+
+    async def run(self, item: Item) -> Item:
+        features = dict(item.get("_features") or item.get("features") or {})
+        if "breed" in item and "breed" not in features:
+            features["breed"] = item["breed"]
+        if not isinstance(features, dict) or not features:
+            raise StageInputError("missing input 'features' (JSON with age_years, weight_kg, ...)")
+        tensors = self.tensors(features)
+        out = await self.backend.infer(tensors)
+        result: Item = {"premium": round(float(np.asarray(out["premium"]).reshape(-1)[0]), 2)}
+        for key in ("breed", "breed_score"):
+            if key in item:
+                result[key] = item[key]
+        if "breed" not in result:
+            result["breed"] = features["breed"]
+        return result
+
+    def tensors(self, features: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The six [1, 1] inputs, each checked and named in the error when wrong."""
+
+        def index(key: str, names: list[str]) -> int:
+            value = features.get(key)
+            if isinstance(value, str) and value in names:
+                return names.index(value)
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and 0 <= value < max(len(names), 1)
+            ):
+                return value
+            raise StageInputError(f"feature {key!r}: {value!r} is not one of {names}")
+
+        def number(key: str, low: float, high: float) -> float:
+            value = features.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise StageInputError(f"feature {key!r} must be a number, got {value!r}")
+            if not low <= float(value) <= high:
+                raise StageInputError(f"feature {key!r}={value} is outside [{low}, {high}]")
+            return float(value)
+
+        sex = features.get("sex")
+        sexes = {"female": 0, "male": 1, 0: 0, 1: 1}
+        if sex not in sexes:
+            raise StageInputError(f"feature 'sex' must be female/male or 0/1, got {sex!r}")
+        neutered = features.get("neutered")
+        if not isinstance(neutered, (bool, int)) or neutered not in (0, 1):
+            raise StageInputError(f"feature 'neutered' must be true/false, got {neutered!r}")
+        values = {
+            "breed": np.int64(index("breed", self.breeds)),
+            "age_years": np.float32(number("age_years", 0, 30)),
+            "weight_kg": np.float32(number("weight_kg", 0.1, 120)),
+            "sex": np.int64(sexes[sex]),
+            "neutered": np.int64(int(neutered)),
+            "region": np.int64(index("region", self.regions)),
+        }
+        return {k: np.array([[v]], dtype=v.dtype) for k, v in values.items()}

@@ -1,0 +1,158 @@
+"""The stage base class: one ``kserve.Model`` per ModelDeployment.
+
+A stage is pre-processing, the model (through a ``Backend``), and post-processing. KServe calls
+``preprocess -> predict -> postprocess`` for a wire request; pipelines call :meth:`Stage.run`
+directly with a Python dict, so stage-to-stage traffic never leaves the process (DESIGN.md: a
+decoded image tensor costs 640 ms over REST).
+
+Item dicts: keys are the wire names (``image`` bytes, ``features`` dict, ``lines`` list, ...).
+A stage's output dict carries its results plus what later steps need; keys starting with ``_``
+(decoded pixels, forwarded features) are private and never serialised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import kserve
+from kserve.errors import InvalidInput
+from kserve.protocol.infer_type import InferRequest, InferResponse
+
+from modelplane_inference import protocol
+from modelplane_inference.backends import Backend
+from modelplane_inference.images import DEFAULT_MAX_PIXELS, ImageError
+from modelplane_inference.metrics import REQUEST_DURATION, REQUEST_ERRORS, REQUESTS
+from modelplane_inference.runner import RunnerInputError
+
+log = logging.getLogger(__name__)
+Item = dict[str, Any]
+BackendFactory = Callable[[], Backend]
+
+
+class StageInputError(ValueError):
+    """An item lacks something the stage needs or holds a bad value; the client's fault."""
+
+
+CLIENT_ERRORS = (InvalidInput, ImageError, RunnerInputError, StageInputError)
+
+
+def public(item: Item) -> Item:
+    """The JSON-safe view of a stage output: private ``_`` keys dropped."""
+    return {k: v for k, v in item.items() if not k.startswith("_")}
+
+
+class Stage(kserve.Model):  # type: ignore[misc]
+    """Base of every stage; subclasses set ``stage``, ``wire_inputs`` and implement ``run``."""
+
+    stage: ClassVar[str] = ""
+    wire_inputs: ClassVar[tuple[str, ...]] = ("image",)
+    json_inputs: ClassVar[frozenset[str]] = frozenset({"features", "lines", "boxes"})
+    needs_model: ClassVar[bool] = True
+
+    def __init__(
+        self, name: str, params: dict[str, str] | None = None, backend: BackendFactory | None = None
+    ) -> None:
+        super().__init__(name)
+        self.params = dict(params or {})
+        self._backend_factory = backend
+        self._backend: Backend | None = None
+        self.max_pixels = int(self.params.get("maxPixels", DEFAULT_MAX_PIXELS))
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            raise RuntimeError(f"stage {self.name} has no model backend")
+        return self._backend
+
+    def load(self) -> bool:
+        """Create the backend (loads the ONNX session) and the stage's own resources."""
+        if self._backend_factory is not None and self.uses_model():
+            self._backend = self._backend_factory()
+        self.setup()
+        self.ready = True
+        return True
+
+    def uses_model(self) -> bool:
+        """Whether this configuration calls a model (the Tesseract recognizer does not)."""
+        return self.needs_model
+
+    def setup(self) -> None:
+        """Hook: read labels and settings once the backend exists."""
+
+    def stop(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+        super().stop()
+
+    async def run(self, item: Item) -> Item:
+        """Process one item in-process; the pipeline executor calls this."""
+        raise NotImplementedError
+
+    async def __call__(
+        self, body: Any, headers: dict[str, str] | None = None, verb: Any = None
+    ) -> Any:
+        """KServe's call, timed and counted; client faults become 400 naming the problem."""
+        return await instrumented(self.name, super().__call__(body, headers))
+
+    async def preprocess(
+        self, payload: Any, headers: dict[str, str] | None = None
+    ) -> protocol.Batch:
+        if not isinstance(payload, InferRequest):
+            raise InvalidInput("use the Open Inference Protocol v2: POST /v2/models/<name>/infer")
+        columns: dict[str, list[Any]] = {}
+        for index, name in enumerate(self.wire_inputs):
+            reader = protocol.json_items if name in self.json_inputs else protocol.bytes_items
+            values = reader(payload, name, required=index == 0)
+            if values is not None:
+                columns[name] = values
+        count = len(columns[self.wire_inputs[0]])
+        for name, values in columns.items():
+            if len(values) != count:
+                raise InvalidInput(f"input {name!r} has {len(values)} items, expected {count}")
+        return protocol.Batch.of(
+            payload, [{name: values[i] for name, values in columns.items()} for i in range(count)]
+        )
+
+    async def predict(
+        self,
+        payload: protocol.Batch,
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> protocol.Batch:
+        return payload.like(list(await asyncio.gather(*(self.run(item) for item in payload))))
+
+    async def postprocess(
+        self,
+        result: protocol.Batch,
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> InferResponse:
+        return protocol.json_response(self.name, [public(r) for r in result], result)
+
+
+async def instrumented(name: str, call: Any) -> Any:
+    """Await a model call with request count, latency and error metrics under ``name``."""
+    REQUESTS.labels(model=name).inc()
+    started = time.perf_counter()
+    try:
+        return await call
+    except CLIENT_ERRORS as exc:
+        REQUEST_ERRORS.labels(model=name, reason="invalid_input").inc()
+        log.info("rejected request", extra={"model": name, "error": str(exc)})
+        raise InvalidInput(str(exc)) from exc
+    except Exception:
+        REQUEST_ERRORS.labels(model=name, reason="internal").inc()
+        raise
+    finally:
+        REQUEST_DURATION.labels(model=name).observe(time.perf_counter() - started)
+
+
+def param_float(params: dict[str, str], key: str, default: float) -> float:
+    try:
+        return float(params.get(key, default))
+    except ValueError as exc:
+        raise ValueError(f"--param {key} must be a number, got {params[key]!r}") from exc

@@ -1,0 +1,76 @@
+"""Hangul-capable line recognition with Tesseract (``tesseract-ocr-kor``) through tesserocr.
+
+The PP-OCRv4 recognizer reads Latin, digits and Chinese but not Hangul, and Korean receipts
+(진료비 영수증, 환자성명, 합계) matter to the users. Tesseract's LSTM models read Hangul, and
+tesserocr calls the library in-process (no subprocess per line), releasing the GIL while it
+recognises. One API object per worker thread: a ``PyTessBaseAPI`` is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import tesserocr
+from PIL import Image
+
+TESSDATA_CANDIDATES = (
+    os.environ.get("TESSDATA_PREFIX", ""),
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+)
+
+
+def tessdata_path() -> str:
+    """The first tessdata folder that exists (Debian puts it under /usr/share/tesseract-ocr)."""
+    for candidate in TESSDATA_CANDIDATES:
+        if candidate and Path(candidate).is_dir():
+            return candidate
+    raise RuntimeError("no tessdata folder found: install tesseract-ocr and tesseract-ocr-kor")
+
+
+class TesseractRecognizer:
+    """Recognises line crops (BGR uint8) with a small pool of Tesseract engines."""
+
+    def __init__(self, language: str = "kor+eng", workers: int = 2) -> None:
+        path = tessdata_path()
+        available = set(tesserocr.get_languages(path)[1])
+        missing = [lang for lang in language.split("+") if lang not in available]
+        if missing:
+            raise RuntimeError(f"Tesseract languages {missing} not installed in {path}")
+        self.language = language
+        self._apis: queue.Queue[tesserocr.PyTessBaseAPI] = queue.Queue()
+        for _ in range(workers):
+            self._apis.put(
+                tesserocr.PyTessBaseAPI(path=path, lang=language, psm=tesserocr.PSM.SINGLE_LINE)
+            )
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tesseract")
+
+    def recognise(self, crop: np.ndarray) -> tuple[str, float]:
+        """(text, confidence in [0, 1]) of one line crop."""
+        api = self._apis.get()
+        try:
+            api.SetImage(Image.fromarray(np.ascontiguousarray(crop[:, :, ::-1])))
+            text = api.GetUTF8Text().strip()
+            confidence = max(api.MeanTextConf(), 0) / 100.0
+        finally:
+            self._apis.put(api)
+        return " ".join(text.split()), confidence
+
+    async def recognise_all(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        loop = asyncio.get_running_loop()
+        return list(
+            await asyncio.gather(
+                *(loop.run_in_executor(self._pool, self.recognise, crop) for crop in crops)
+            )
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+        while not self._apis.empty():
+            self._apis.get().End()

@@ -58,7 +58,7 @@ TRITON_COUNTERS = {
     "nv_inference_exec_count": "Number of model executions performed (batches)",
     "nv_inference_request_duration_us": "Cumulative inference request duration in microseconds",
     "nv_inference_queue_duration_us": "Cumulative inference queuing duration in microseconds",
-    "nv_inference_compute_infer_duration_us": "Cumulative compute inference duration in microseconds",
+    "nv_inference_compute_infer_duration_us": "Cumulative compute inference duration in us",
 }
 
 

@@ -32,6 +32,7 @@ class Normalization:
     mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     bgr: bool = True
+    pad: float = 0.0  # recognition padding, in the model's input space (0 = grey for PP-OCR)
 
     @classmethod
     def from_extra(cls, extra: dict[str, Any]) -> Normalization:
@@ -40,6 +41,7 @@ class Normalization:
             mean=tuple(spec.get("mean", cls.mean)),  # type: ignore[arg-type]
             std=tuple(spec.get("std", cls.std)),  # type: ignore[arg-type]
             bgr=str(spec.get("channel_order", "BGR")).upper() == "BGR",
+            pad=float(extra.get("pad_value", cls.pad)),
         )
 
     def apply(self, bgr_hwc: np.ndarray) -> np.ndarray:
@@ -63,15 +65,22 @@ class DetectionSettings:
     use_dilation: bool = True
 
     @classmethod
-    def from_params(cls, params: dict[str, str]) -> DetectionSettings:
-        base = cls()
+    def from_params(
+        cls, params: dict[str, str], extra: dict[str, Any] | None = None
+    ) -> DetectionSettings:
+        """``--param`` values win over the model folder's ``modelplane.json``, then defaults."""
+        extra, base = extra or {}, cls()
+
+        def pick(param: str, key: str, default: Any) -> str:
+            return str(params.get(param, extra.get(key, default)))
+
         return cls(
-            limit_side_len=int(params.get("limitSideLen", base.limit_side_len)),
-            max_side_len=int(params.get("maxSideLen", base.max_side_len)),
-            thresh=float(params.get("thresh", base.thresh)),
-            box_thresh=float(params.get("boxThresh", base.box_thresh)),
-            unclip_ratio=float(params.get("unclipRatio", base.unclip_ratio)),
-            use_dilation=params.get("useDilation", "true").lower() == "true",
+            limit_side_len=int(pick("limitSideLen", "limit_side_len", base.limit_side_len)),
+            max_side_len=int(pick("maxSideLen", "max_side_len", base.max_side_len)),
+            thresh=float(pick("thresh", "thresh", base.thresh)),
+            box_thresh=float(pick("boxThresh", "box_thresh", base.box_thresh)),
+            unclip_ratio=float(pick("unclipRatio", "unclip_ratio", base.unclip_ratio)),
+            use_dilation=pick("useDilation", "use_dilation", True).lower() == "true",
         )
 
 
@@ -164,7 +173,7 @@ def recognition_input(
     crops: list[np.ndarray], height: int, width: int, norm: Normalization
 ) -> np.ndarray:
     """[N, 3, height, width]: each crop resized to ``height`` keeping its ratio, zero-padded."""
-    batch = np.zeros((len(crops), 3, height, width), dtype=np.float32)
+    batch = np.full((len(crops), 3, height, width), norm.pad, dtype=np.float32)
     for i, crop in enumerate(crops):
         w = min(width, max(1, math.ceil(height * crop.shape[1] / crop.shape[0])))
         batch[i, :, :, :w] = norm.apply(cv2.resize(crop, (w, height)))

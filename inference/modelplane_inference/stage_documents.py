@@ -38,7 +38,8 @@ class TextDetection(Stage):
     stage: ClassVar[str] = "text-detection"
 
     def setup(self) -> None:
-        self.settings = ocr.DetectionSettings.from_params(self.params)
+        extra = self.backend.config.extra
+        self.settings = ocr.DetectionSettings.from_params(self.params, extra)
         self.norm = ocr.Normalization.from_extra(self.backend.config.extra)
 
     async def run(self, item: Item) -> Item:

@@ -1,1 +1,1 @@
-"""modelplane models: torch architectures, training, ONNX export, TensorRT build, Triton repository."""
+"""modelplane models: architectures, synthetic data, training, ONNX export, Triton repository."""

@@ -45,7 +45,8 @@ class BreedNet(nn.Module):
         self.classify = nn.Linear(self.backbone.out_features, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.dropout(self.backbone(x)))
+        logits: torch.Tensor = self.classify(self.dropout(self.backbone(x)))
+        return logits
 
 
 class BreedGraph(nn.Module):
@@ -57,6 +58,13 @@ class BreedGraph(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.net(image), dim=1)
+
+
+def load_graph(checkpoint: Path) -> BreedGraph:
+    """The exported torch module from a model folder's checkpoint."""
+    graph = BreedGraph(BreedNet())
+    graph.load_state_dict(torch.load(checkpoint, weights_only=True))
+    return graph.eval()
 
 
 @dataclass(frozen=True)
@@ -75,16 +83,18 @@ class BreedParams:
 
 def holdout(seed: int, per_breed: int) -> datasets.ImageSet:
     """Fresh synthetic dogs for evaluation (use a seed the build never trained on)."""
-    return datasets.synthesize(dogs.generators(), dict.fromkeys(LABELS, per_breed), INPUT_SIZE,
-                               seed, f"{NAME}.holdout")
+    return datasets.synthesize(
+        dogs.generators(), dict.fromkeys(LABELS, per_breed), INPUT_SIZE, seed, f"{NAME}.holdout"
+    )
 
 
 def evaluate(onnx_path: Path, data: datasets.ImageSet) -> dict[str, float]:
     """Top-1 accuracy overall and its worst breed, through ONNX Runtime."""
     probs = export.run_onnx(onnx_path, {"image": training.to_float(data.images)})["probabilities"]
     hit = probs.argmax(axis=1) == data.labels
-    per_class = [float(hit[data.labels == i].mean()) for i in range(len(LABELS))
-                 if (data.labels == i).any()]
+    per_class = [
+        float(hit[data.labels == i].mean()) for i in range(len(LABELS)) if (data.labels == i).any()
+    ]
     return {"top1": float(hit.mean()), "worst_breed_top1": min(per_class)}
 
 
@@ -92,8 +102,13 @@ def _data(params: BreedParams, data: Path | None) -> tuple[datasets.ImageSet, da
     if data is not None:
         full = datasets.from_folder(data, {name: name for name in LABELS}, INPUT_SIZE)
         return datasets.split(full, params.val_fraction, params.seed)
-    train = datasets.synthesize(dogs.generators(), dict.fromkeys(LABELS, params.train_per_breed),
-                                INPUT_SIZE, params.seed, NAME)
+    train = datasets.synthesize(
+        dogs.generators(),
+        dict.fromkeys(LABELS, params.train_per_breed),
+        INPUT_SIZE,
+        params.seed,
+        NAME,
+    )
     return train, holdout(params.seed + 1000, params.holdout_per_breed)
 
 
@@ -114,6 +129,7 @@ def build(folder: Path, params: BreedParams, data: Path | None) -> dict[str, Any
     sample = evaluation.images[:7].astype(np.float32) / 255.0
     export.export_onnx(graph, SPEC, {"image": torch.from_numpy(sample[:2])}, onnx_path)
     parity = export.check_parity(graph, SPEC, onnx_path, {"image": sample})
+    torch.save(graph.state_dict(), folder / repository.CHECKPOINT_FILE)
     repository.write_config(folder, SPEC)
     repository.write_lines(folder / "labels.txt", LABELS)
     repository.write_json(folder / repository.META_FILE, {"input_size": list(INPUT_SIZE)})

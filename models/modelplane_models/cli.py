@@ -24,18 +24,26 @@ DEFAULT_REPOSITORY = os.environ.get("MODELPLANE_MODEL_REPOSITORY", "models/repos
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelplane-models", description=__doc__)
     parser.add_argument("--log-format", choices=["json", "plain"], default="json")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch CPU threads (0: torch's default)")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (0: torch's default)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build missing or stale models")
     build.add_argument("--output", type=Path, default=Path(DEFAULT_REPOSITORY))
     build.add_argument("--only", nargs="+", choices=[b.name for b in registry.BUILDERS])
-    build.add_argument("--force", action="store_true",
-                       help="rebuild even if current (also replaces models trained on --data)")
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even if current (also replaces models trained on --data)",
+    )
     train = commands.add_parser("train", help="retrain an image model on a photo folder")
     train.add_argument("model", choices=registry.TRAINABLE_FROM_FOLDER)
-    train.add_argument("--data", type=Path, required=True,
-                       help="quality-gate: accept/ and reject/<reason>/; breed: <breed>/ folders")
+    train.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="quality-gate: accept/ and reject/<reason>/; breed: <breed>/ folders",
+    )
     train.add_argument("--output", type=Path, default=Path(DEFAULT_REPOSITORY))
     train.add_argument("--epochs", type=int, help="override the default number of epochs")
     train.add_argument("--seed", type=int, help="override the default seed")

@@ -40,8 +40,11 @@ class ImageSet:
 
 
 def synthesize(
-    generators: Mapping[str, Generator], counts: Mapping[str, int], size: tuple[int, int],
-    seed: int, name: str,
+    generators: Mapping[str, Generator],
+    counts: Mapping[str, int],
+    size: tuple[int, int],
+    seed: int,
+    name: str,
 ) -> ImageSet:
     """Draw ``counts[c]`` images of every class ``c`` with one seeded generator, interleaved."""
     classes = tuple(generators)

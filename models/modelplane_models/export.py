@@ -41,9 +41,14 @@ def export_onnx(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
-            module, args, buffer, dynamo=False, opset_version=OPSET,
-            input_names=spec.input_names, output_names=spec.output_names,
-            dynamic_axes=spec.dynamic_axes(),  # type: ignore[arg-type]
+            module,
+            args,
+            buffer,  # type: ignore[arg-type]
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=spec.input_names,
+            output_names=spec.output_names,
+            dynamic_axes=spec.dynamic_axes(),
         )
     model = onnx.load_from_string(buffer.getvalue())
     onnx.checker.check_model(model, full_check=True)
@@ -51,7 +56,9 @@ def export_onnx(
     path.write_bytes(model.SerializeToString())
 
 
-def run_onnx(path: Path, feeds: Mapping[str, NDArray[np.generic]]) -> dict[str, NDArray[np.generic]]:
+def run_onnx(
+    path: Path, feeds: Mapping[str, NDArray[np.generic]]
+) -> dict[str, NDArray[np.generic]]:
     """Run an ONNX file on CPU with ONNX Runtime; outputs by name."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1

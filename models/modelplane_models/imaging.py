@@ -21,7 +21,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 def to_uint8(image: Image.Image, size: tuple[int, int]) -> NDArray[np.uint8]:
     """RGB, bilinear resize to ``size`` = (W, H); CHW uint8 (4x smaller to keep in memory)."""
-    resized = image.convert("RGB").resize(size, Image.BILINEAR)
+    resized = image.convert("RGB").resize(size, Image.Resampling.BILINEAR)
     return np.ascontiguousarray(np.asarray(resized, dtype=np.uint8).transpose(2, 0, 1))
 
 

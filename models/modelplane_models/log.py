@@ -71,8 +71,15 @@ class Progress:
         self.last = now
         elapsed = now - self.start
         eta = elapsed / step * (self.total - step) if step else 0.0
-        event(self.logger, self.name, step=step, total=self.total,
-              elapsed_s=round(elapsed, 1), eta_s=round(eta, 1), **fields)
+        event(
+            self.logger,
+            self.name,
+            step=step,
+            total=self.total,
+            elapsed_s=round(elapsed, 1),
+            eta_s=round(eta, 1),
+            **fields,
+        )
 
 
 @contextmanager

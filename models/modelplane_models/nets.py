@@ -17,8 +17,12 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class Normalize(nn.Module):
     """(x - mean) / std per channel, as buffers so they are exported as graph constants."""
 
-    def __init__(self, mean: tuple[float, ...] = IMAGENET_MEAN,
-                 std: tuple[float, ...] = IMAGENET_STD) -> None:
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(
+        self, mean: tuple[float, ...] = IMAGENET_MEAN, std: tuple[float, ...] = IMAGENET_STD
+    ) -> None:
         super().__init__()
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
@@ -56,4 +60,5 @@ class Backbone(nn.Module):
         self.out_features = cin
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x).mean(dim=(2, 3))
+        features: torch.Tensor = self.features(x)
+        return features.mean(dim=(2, 3))

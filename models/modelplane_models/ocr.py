@@ -43,11 +43,13 @@ def rgb_unit_prefix(model: onnx.ModelProto) -> onnx.ModelProto:
     inner = f"{original}_bgr_normalized"
     for node in graph.node:
         node.input[:] = [inner if name == original else name for name in node.input]
-    graph.initializer.extend([
-        numpy_helper.from_array(np.array([2, 1, 0], np.int64), "modelplane_bgr_order"),
-        numpy_helper.from_array(np.array(2.0, np.float32), "modelplane_two"),
-        numpy_helper.from_array(np.array(1.0, np.float32), "modelplane_one"),
-    ])
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.array([2, 1, 0], np.int64), "modelplane_bgr_order"),
+            numpy_helper.from_array(np.array(2.0, np.float32), "modelplane_two"),
+            numpy_helper.from_array(np.array(1.0, np.float32), "modelplane_one"),
+        ]
+    )
     prefix = [
         helper.make_node("Gather", [original, "modelplane_bgr_order"], ["modelplane_bgr"], axis=1),
         helper.make_node("Mul", ["modelplane_bgr", "modelplane_two"], ["modelplane_scaled"]),
@@ -67,7 +69,8 @@ def characters(model: onnx.ModelProto) -> list[str]:
     ``len + 1`` a space, exactly as rapidocr's ``CTCLabelDecode`` extends it.
     """
     meta = {p.key: p.value for p in model.metadata_props}
-    return meta["character"].splitlines()
+    dictionary: str = meta["character"]
+    return dictionary.splitlines()
 
 
 def _check_prefix(original: Path, grafted: Path, shape: tuple[int, ...]) -> float:
@@ -102,8 +105,9 @@ def build(folder: Path, params: OcrParams, data: Path | None) -> dict[str, Any]:
     source = package_dir() / "models" / FILES[params.model]
     max_batch, preferred = BATCHING[params.model]
     model = rgb_unit_prefix(onnx.load(str(source)))
-    spec = ModelSpec.from_onnx_model(model, params.model, max_batch,
-                                     preferred_batch_sizes=preferred)
+    spec = ModelSpec.from_onnx_model(
+        model, params.model, max_batch, preferred_batch_sizes=preferred
+    )
     target = repository.model_file(folder, spec)
     target.parent.mkdir(parents=True)
     onnx.save(model, str(target))
@@ -113,10 +117,21 @@ def build(folder: Path, params: OcrParams, data: Path | None) -> dict[str, Any]:
     config = _rapidocr_config()
     if is_det:
         det = config["Det"]
-        keys = ("limit_side_len", "limit_type", "thresh", "box_thresh", "max_candidates",
-                "unclip_ratio", "use_dilation", "score_mode")
-        meta: dict[str, Any] = {"source": FILES[params.model], **{k: det[k] for k in keys},
-                                "size_multiple": 32}
+        keys = (
+            "limit_side_len",
+            "limit_type",
+            "thresh",
+            "box_thresh",
+            "max_candidates",
+            "unclip_ratio",
+            "use_dilation",
+            "score_mode",
+        )
+        meta: dict[str, Any] = {
+            "source": FILES[params.model],
+            **{k: det[k] for k in keys},
+            "size_multiple": 32,
+        }
     else:
         labels = characters(model)
         classes = spec.outputs[0].dims[-1]
@@ -124,8 +139,14 @@ def build(folder: Path, params: OcrParams, data: Path | None) -> dict[str, Any]:
             raise ValueError(f"{len(labels)} characters + blank + space != {classes} classes")
         repository.write_lines(folder / "labels.txt", labels)
         _, height, width = config["Rec"]["rec_img_shape"]
-        meta = {"source": FILES[params.model], "input_height": height, "input_width": width,
-                "pad_value": 0.5, "blank_index": 0, "space_index": classes - 1}
+        meta = {
+            "source": FILES[params.model],
+            "input_height": height,
+            "input_width": width,
+            "pad_value": 0.5,
+            "blank_index": 0,
+            "space_index": classes - 1,
+        }
     meta["input"] = {"channel_order": "RGB", "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]}
     repository.write_json(folder / repository.META_FILE, meta)
     log.event(_log, "copied", model=params.model, source=str(source), prefix_max_abs=diff)
@@ -142,7 +163,8 @@ def _wheel_version() -> str:
 
 
 BUILDERS = tuple(
-    repository.Builder(name=name, sources=("ocr",), params=OcrParams(name, _wheel_version()),
-                       build=build)
+    repository.Builder(
+        name=name, sources=("ocr",), params=OcrParams(name, _wheel_version()), build=build
+    )
     for name in (DETECTION, RECOGNITION)
 )

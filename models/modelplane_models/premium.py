@@ -43,25 +43,50 @@ _log = log.get(NAME)
 class PremiumNet(nn.Module):
     """Embeddings for breed and region + scaled numeric features -> MLP -> exp -> KRW."""
 
-    def __init__(self, breeds: int = len(policies.BREEDS),
-                 regions: int = len(policies.REGIONS)) -> None:
+    def __init__(
+        self, breeds: int = len(policies.BREEDS), regions: int = len(policies.REGIONS)
+    ) -> None:
         super().__init__()
         self.breed = nn.Embedding(breeds, 8)
         self.region = nn.Embedding(regions, 4)
-        self.mlp = nn.Sequential(nn.Linear(8 + 4 + 5, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(),
-                                 nn.Linear(64, 1))
+        self.mlp = nn.Sequential(
+            nn.Linear(8 + 4 + 5, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1)
+        )
 
-    def log_premium(self, breed: torch.Tensor, age: torch.Tensor, weight: torch.Tensor,
-                    sex: torch.Tensor, neutered: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    def log_premium(
+        self,
+        breed: torch.Tensor,
+        age: torch.Tensor,
+        weight: torch.Tensor,
+        sex: torch.Tensor,
+        neutered: torch.Tensor,
+        region: torch.Tensor,
+    ) -> torch.Tensor:
         a = age / policies.MAX_AGE
-        numeric = torch.cat([a, a * a, torch.log(weight.clamp(min=0.5)) / 4.0, sex.float(),
-                             neutered.float()], dim=1)
+        numeric = torch.cat(
+            [a, a * a, torch.log(weight.clamp(min=0.5)) / 4.0, sex.float(), neutered.float()], dim=1
+        )
         features = torch.cat([self.breed(breed[:, 0]), self.region(region[:, 0]), numeric], dim=1)
-        return self.mlp(features)
+        out: torch.Tensor = self.mlp(features)
+        return out
 
-    def forward(self, breed: torch.Tensor, age: torch.Tensor, weight: torch.Tensor,
-                sex: torch.Tensor, neutered: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        breed: torch.Tensor,
+        age: torch.Tensor,
+        weight: torch.Tensor,
+        sex: torch.Tensor,
+        neutered: torch.Tensor,
+        region: torch.Tensor,
+    ) -> torch.Tensor:
         return torch.exp(self.log_premium(breed, age, weight, sex, neutered, region)) * SCALE_KRW
+
+
+def load_graph(checkpoint: Path) -> PremiumNet:
+    """The exported torch module from a model folder's checkpoint."""
+    net = PremiumNet()
+    net.load_state_dict(torch.load(checkpoint, weights_only=True))
+    return net.eval()
 
 
 @dataclass(frozen=True)
@@ -97,11 +122,12 @@ def _train(params: PremiumParams, book: policies.Book) -> PremiumNet:
     for step in range(steps):
         if step % (len(target) // params.batch_size) == 0:
             order = torch.randperm(len(target), generator=gen)
-        index = order[(step % (len(target) // params.batch_size)) * params.batch_size:][
-            :params.batch_size]
+        index = order[(step % (len(target) // params.batch_size)) * params.batch_size :][
+            : params.batch_size
+        ]
         loss = F.mse_loss(net.log_premium(*(x[index] for x in inputs))[:, 0], target[index])
         optimiser.zero_grad()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimiser.step()
         schedule.step()
         progress.update(step + 1, loss=round(loss.item(), 5))
@@ -118,22 +144,41 @@ def build(folder: Path, params: PremiumParams, data: Path | None) -> dict[str, A
     onnx_path = repository.model_file(folder, SPEC)
     example = {k: torch.from_numpy(np.ascontiguousarray(v[:2])) for k, v in feeds.items()}
     export.export_onnx(net, SPEC, example, onnx_path)
-    parity = export.check_parity(net, SPEC, onnx_path, {k: v[:33] for k, v in feeds.items()},
-                                 atol=1e-2, rtol=1e-5)
+    parity = export.check_parity(
+        net, SPEC, onnx_path, {k: v[:33] for k, v in feeds.items()}, atol=1e-2, rtol=1e-5
+    )
     predicted = export.run_onnx(onnx_path, feeds)["premium"][:, 0]
-    clean = policies.expected_premium(held.breed, held.age_years.astype(np.float64),
-                                      held.weight_kg.astype(np.float64), held.sex, held.neutered,
-                                      held.region)
-    metrics = {"mape": mape(predicted, held.premium), "mape_vs_rule": mape(predicted, clean),
-               "noise_floor_mape": mape(clean, held.premium)}
+    clean = policies.expected_premium(
+        held.breed,
+        held.age_years.astype(np.float64),
+        held.weight_kg.astype(np.float64),
+        held.sex,
+        held.neutered,
+        held.region,
+    )
+    metrics = {
+        "mape": mape(predicted, held.premium),
+        "mape_vs_rule": mape(predicted, clean),
+        "noise_floor_mape": mape(clean, held.premium),
+    }
     log.event(_log, "evaluated", split="holdout", **metrics)
+    torch.save(net.state_dict(), folder / repository.CHECKPOINT_FILE)
     repository.write_config(folder, SPEC)
     repository.write_lines(folder / "regions.txt", policies.REGIONS)
-    repository.write_json(folder / repository.META_FILE, {
-        "breeds": list(policies.BREEDS), "regions": list(policies.REGIONS), "unit": "KRW/year",
-    })
-    return {"parity_max_abs": parity, "evaluated_on": "holdout", "policies": len(held.premium),
-            **metrics}
+    repository.write_json(
+        folder / repository.META_FILE,
+        {
+            "breeds": list(policies.BREEDS),
+            "regions": list(policies.REGIONS),
+            "unit": "KRW/year",
+        },
+    )
+    return {
+        "parity_max_abs": parity,
+        "evaluated_on": "holdout",
+        "policies": len(held.premium),
+        **metrics,
+    }
 
 
 BUILDER = repository.Builder(

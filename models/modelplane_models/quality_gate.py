@@ -12,6 +12,7 @@ only maps outputs: ``reasons`` = (blurred, not-a-car, partial), ``estimable`` = 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -51,6 +52,9 @@ class Sharpness(nn.Module):
     The classic focus measure (OpenCV users know "below ~100 is blurry"); computed on the
     model input so it is the same number at training, calibration and serving time.
     """
+
+    kernel: torch.Tensor
+    gray: torch.Tensor
 
     def __init__(self) -> None:
         super().__init__()
@@ -119,6 +123,11 @@ class GateGraph(nn.Module):
     from the accepted centroid that no reason explains is ``not-a-car`` (unlike anything seen).
     """
 
+    centroid: torch.Tensor
+    reason_t: torch.Tensor
+    distance_t: torch.Tensor
+    sharp_t: torch.Tensor
+
     def __init__(self, net: GateNet, thresholds: Thresholds) -> None:
         super().__init__()
         self.net = net
@@ -141,8 +150,17 @@ class GateGraph(nn.Module):
         return emb, distance, sharp, reasons, estimable
 
 
-def _best_threshold(positive: NDArray[np.float64], negative: NDArray[np.float64],
-                    grid: NDArray[np.float64]) -> float:
+def load_graph(checkpoint: Path) -> GateGraph:
+    """The exported torch module from a model folder's checkpoint (thresholds included)."""
+    zeros = Thresholds((0.0,) * EMBED_DIM, 0.0, 0.0, (0.0, 0.0, 0.0))
+    graph = GateGraph(GateNet(), zeros)
+    graph.load_state_dict(torch.load(checkpoint, weights_only=True))
+    return graph.eval()
+
+
+def _best_threshold(
+    positive: NDArray[np.float64], negative: NDArray[np.float64], grid: NDArray[np.float64]
+) -> float:
     """Threshold on a score (higher = positive) maximising TPR - FPR (Youden's J).
 
     Where a whole range of thresholds ties (well separated classes), take its middle: the
@@ -153,8 +171,13 @@ def _best_threshold(positive: NDArray[np.float64], negative: NDArray[np.float64]
     return float(grid[best[len(best) // 2]])
 
 
-def calibrate(emb: torch.Tensor, logits: torch.Tensor, sharp: torch.Tensor,
-              labels: NDArray[np.int64], centroid: torch.Tensor) -> Thresholds:
+def calibrate(
+    emb: torch.Tensor,
+    logits: torch.Tensor,
+    sharp: torch.Tensor,
+    labels: NDArray[np.int64],
+    centroid: torch.Tensor,
+) -> Thresholds:
     """Choose every threshold on the validation split (never on the training data).
 
     Reason heads: Youden's J of that reason against accepted photos. Sharpness floor: 80% of

@@ -12,15 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from . import datasets, export, log, repository, training
 from .quality_gate import (
-    CLASSES, FOLDERS, INPUT_SIZE, NAME, REASONS, SPEC, GateGraph, GateNet, calibrate, gate_loss,
+    CLASSES,
+    FOLDERS,
+    INPUT_SIZE,
+    NAME,
+    SPEC,
+    GateGraph,
+    GateNet,
+    calibrate,
+    gate_loss,
 )
 from .synth import cars
+from .synth.cars import REASONS
 
 _log = log.get(NAME)
 
@@ -55,8 +63,9 @@ def _data(params: GateParams, data: Path | None) -> tuple[datasets.ImageSet, dat
 
 def holdout(seed: int, per_class: int) -> datasets.ImageSet:
     """Fresh synthetic photos for evaluation (use a seed the build never trained on)."""
-    return datasets.synthesize(cars.GENERATORS, dict.fromkeys(CLASSES, per_class), INPUT_SIZE,
-                               seed, f"{NAME}.holdout")
+    return datasets.synthesize(
+        cars.GENERATORS, dict.fromkeys(CLASSES, per_class), INPUT_SIZE, seed, f"{NAME}.holdout"
+    )
 
 
 def evaluate(onnx_path: Path, data: datasets.ImageSet) -> dict[str, float]:
@@ -80,8 +89,15 @@ def _train(params: GateParams, train: datasets.ImageSet) -> GateNet:
     net = GateNet()
     config = training.FitConfig(params.epochs, params.batch_size, params.lr)
     targets = torch.from_numpy(train.labels)
-    training.fit(net, train.images, targets,
-                 lambda x, y: gate_loss(net, x, y, params.margin), config, gen, NAME)
+    training.fit(
+        net,
+        train.images,
+        targets,
+        lambda x, y: gate_loss(net, x, y, params.margin),
+        config,
+        gen,
+        NAME,
+    )
     return net
 
 
@@ -94,33 +110,57 @@ def build(folder: Path, params: GateParams, data: Path | None) -> dict[str, Any]
     centroid = F.normalize(train_emb.mean(dim=0), dim=0)
     emb, logits, sharp = training.predict(net, val.images)
     thresholds = calibrate(emb, logits, sharp, val.labels, centroid)
-    log.event(_log, "calibrated", distance=thresholds.distance,
-              sharpness_floor=thresholds.sharpness_floor, reasons=thresholds.reason_probability)
+    log.event(
+        _log,
+        "calibrated",
+        distance=thresholds.distance,
+        sharpness_floor=thresholds.sharpness_floor,
+        reasons=thresholds.reason_probability,
+    )
     graph = GateGraph(net, thresholds).eval()
     onnx_path = repository.model_file(folder, SPEC)
     sample = {"image": torch.from_numpy(training.to_float(val.images[:2]))}
     export.export_onnx(graph, SPEC, sample, onnx_path)
-    parity = export.check_parity(graph, SPEC, onnx_path,
-                                 {"image": training.to_float(val.images[:7])})
+    parity = export.check_parity(
+        graph, SPEC, onnx_path, {"image": training.to_float(val.images[:7])}
+    )
+    torch.save(graph.state_dict(), folder / repository.CHECKPOINT_FILE)
     repository.write_config(folder, SPEC)
     repository.write_lines(folder / "labels.txt", REASONS)
-    repository.write_json(folder / repository.META_FILE, {
-        "input_size": list(INPUT_SIZE),
-        "thresholds": {"distance": round(thresholds.distance, 4),
-                       "sharpness_floor": round(thresholds.sharpness_floor, 4),
-                       "reason_probability": [round(t, 4) for t in thresholds.reason_probability]},
-    })
+    repository.write_json(
+        folder / repository.META_FILE,
+        {
+            "input_size": list(INPUT_SIZE),
+            "thresholds": {
+                "distance": round(thresholds.distance, 4),
+                "sharpness_floor": round(thresholds.sharpness_floor, 4),
+                "reason_probability": [round(t, 4) for t in thresholds.reason_probability],
+            },
+        },
+    )
     evaluation = val if data is not None else holdout(params.seed + 1000, params.holdout_per_class)
     metrics = evaluate(onnx_path, evaluation)
     log.event(_log, "evaluated", split="validation" if data else "holdout", **metrics)
-    return {"parity_max_abs": parity, "evaluated_on": "validation" if data else "holdout",
-            "images": len(evaluation), **metrics}
+    return {
+        "parity_max_abs": parity,
+        "evaluated_on": "validation" if data else "holdout",
+        "images": len(evaluation),
+        **metrics,
+    }
 
 
 BUILDER = repository.Builder(
     name=NAME,
-    sources=("quality_gate", "quality_gate_train", "nets", "training", "datasets",
-             "synth.cars", "synth.documents", "synth.photo"),
+    sources=(
+        "quality_gate",
+        "quality_gate_train",
+        "nets",
+        "training",
+        "datasets",
+        "synth.cars",
+        "synth.documents",
+        "synth.photo",
+    ),
     params=GateParams(),
     build=build,
 )

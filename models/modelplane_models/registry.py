@@ -6,7 +6,10 @@ from . import breed, ocr, premium, quality_gate_train
 from .repository import Builder
 
 BUILDERS: tuple[Builder, ...] = (
-    *ocr.BUILDERS, quality_gate_train.BUILDER, breed.BUILDER, premium.BUILDER,
+    *ocr.BUILDERS,
+    quality_gate_train.BUILDER,
+    breed.BUILDER,
+    premium.BUILDER,
 )
 TRAINABLE_FROM_FOLDER = ("quality-gate", "breed")
 

@@ -30,6 +30,8 @@ from .spec import ModelSpec
 
 BUILD_FILE = "build.json"
 META_FILE = "modelplane.json"
+# Weights of the exported torch module (state_dict): parity checks and fine-tuning start here.
+CHECKPOINT_FILE = "checkpoint.pt"
 # Modules every model depends on: a change to how configs are written or exports are checked
 # rebuilds everything.
 COMMON_SOURCES = ("spec", "export", "repository", "imaging")
@@ -53,7 +55,7 @@ class Builder:
             if spec is None or spec.origin is None:
                 raise ModuleNotFoundError(module)
             digest.update(module.encode() + Path(spec.origin).read_bytes())
-        params = dataclasses.asdict(self.params) if dataclasses.is_dataclass(self.params) else {}
+        params = dataclasses.asdict(self.params)
         digest.update(json.dumps(params, sort_keys=True).encode())
         digest.update(torch.__version__.encode())
         return digest.hexdigest()[:16]
@@ -103,6 +105,7 @@ def locked(repo: Path) -> Iterator[None]:
 
 def run_builder(repo: Path, builder: Builder, data: Path | None = None) -> dict[str, Any]:
     """Build ``builder`` into a staging folder, then swap it in; returns the build record."""
+    fingerprint = builder.fingerprint()  # before training: the code that trains is recorded
     staging = repo / f".staging-{builder.name}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -111,7 +114,7 @@ def run_builder(repo: Path, builder: Builder, data: Path | None = None) -> dict[
         metrics = builder.build(staging, builder.params, data)
     record = {
         "model": builder.name,
-        "fingerprint": builder.fingerprint(),
+        "fingerprint": fingerprint,
         "data": str(data) if data else "synthetic",
         "params": dataclasses.asdict(builder.params),
         "metrics": metrics,
@@ -138,8 +141,10 @@ def build(repo: Path, builders: Iterable[Builder], force: bool = False) -> dict[
             record = read_build(folder)
             if not force and is_complete(folder) and record.get("data", "synthetic") != "synthetic":
                 outcome[builder.name] = "kept"  # trained on a user's photos: never overwrite
-            elif not force and is_complete(folder) and record.get("fingerprint") == (
-                builder.fingerprint()
+            elif (
+                not force
+                and is_complete(folder)
+                and record.get("fingerprint") == (builder.fingerprint())
             ):
                 outcome[builder.name] = "cached"
             else:

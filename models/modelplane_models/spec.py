@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import onnx
-from google.protobuf import text_format
+from google.protobuf import text_format  # type: ignore[import-untyped,unused-ignore]
 from tritonclient.grpc import model_config_pb2 as mc
 
 # numpy dtype name -> (Triton config enum, ONNX TensorProto enum)
@@ -46,7 +46,7 @@ class TensorSpec:
     def to_config(self, message: mc.ModelInput | mc.ModelOutput) -> None:
         """Fill a Triton ``ModelInput``/``ModelOutput`` message."""
         message.name = self.name
-        message.data_type = DTYPES[self.dtype][0]  # type: ignore[assignment]
+        message.data_type = DTYPES[self.dtype][0]
         message.dims.extend(self.dims)
         if self.label_filename and isinstance(message, mc.ModelOutput):
             message.label_filename = self.label_filename
@@ -105,7 +105,8 @@ class ModelSpec:
 
     def pbtxt(self) -> str:
         """``config.pbtxt`` text, as Triton's own text-format printer writes it."""
-        return text_format.MessageToString(self.model_config())
+        text: str = text_format.MessageToString(self.model_config())
+        return text
 
     @classmethod
     def from_onnx(cls, path: Path, name: str, max_batch_size: int, **kwargs: Any) -> ModelSpec:

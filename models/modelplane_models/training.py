@@ -52,16 +52,23 @@ def augment(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def fit(
-    model: torch.nn.Module, images: NDArray[np.uint8], targets: torch.Tensor, loss_fn: LossFn,
-    config: FitConfig, gen: torch.Generator, name: str,
+    model: torch.nn.Module,
+    images: NDArray[np.uint8],
+    targets: torch.Tensor,
+    loss_fn: LossFn,
+    config: FitConfig,
+    gen: torch.Generator,
+    name: str,
 ) -> float:
     """Train ``model`` in place with AdamW and a one-cycle schedule; returns the last epoch loss."""
     data = torch.from_numpy(images)
     steps_per_epoch = max(1, len(data) // config.batch_size)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch)
+        optimiser, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch
+    )
     progress = log.Progress(_log, f"{name}.train", config.epochs * steps_per_epoch)
     model.train()
     epoch_loss = 0.0
@@ -69,15 +76,18 @@ def fit(
         order = torch.randperm(len(data), generator=gen)
         total = 0.0
         for step in range(steps_per_epoch):
-            index = order[step * config.batch_size:(step + 1) * config.batch_size]
+            index = order[step * config.batch_size : (step + 1) * config.batch_size]
             loss = loss_fn(augment(data[index], gen), targets[index])
             optimiser.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimiser.step()
             schedule.step()
             total += loss.item()
-            progress.update(epoch * steps_per_epoch + step + 1, epoch=epoch + 1,
-                            loss=round(total / (step + 1), 4))
+            progress.update(
+                epoch * steps_per_epoch + step + 1,
+                epoch=epoch + 1,
+                loss=round(total / (step + 1), 4),
+            )
         epoch_loss = total / steps_per_epoch
     model.eval()
     return epoch_loss
@@ -89,12 +99,13 @@ def to_float(images: NDArray[np.uint8]) -> NDArray[np.float32]:
 
 
 @torch.no_grad()
-def predict(module: torch.nn.Module, images: NDArray[np.uint8],
-            batch_size: int = 256) -> tuple[torch.Tensor, ...]:
+def predict(
+    module: torch.nn.Module, images: NDArray[np.uint8], batch_size: int = 256
+) -> tuple[torch.Tensor, ...]:
     """Run ``module`` in eval mode over uint8 images; outputs concatenated along the batch."""
     module.eval()
     chunks: list[tuple[torch.Tensor, ...]] = []
     for start in range(0, len(images), batch_size):
-        out = module(torch.from_numpy(to_float(images[start:start + batch_size])))
+        out = module(torch.from_numpy(to_float(images[start : start + batch_size])))
         chunks.append(out if isinstance(out, tuple) else (out,))
     return tuple(torch.cat(parts) for parts in zip(*chunks, strict=True))

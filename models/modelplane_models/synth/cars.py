@@ -21,8 +21,17 @@ from .photo import Color, Rng, camera, gaussian_blur, jitter, motion_blur, value
 CANVAS = 192
 REASONS = ("blurred", "not-a-car", "partial")
 PAINTS: tuple[Color, ...] = (
-    (235, 235, 235), (20, 20, 24), (160, 163, 168), (90, 92, 98), (170, 20, 25),
-    (20, 50, 140), (30, 110, 60), (200, 170, 40), (120, 30, 40), (70, 120, 190), (230, 120, 30),
+    (235, 235, 235),
+    (20, 20, 24),
+    (160, 163, 168),
+    (90, 92, 98),
+    (170, 20, 25),
+    (20, 50, 140),
+    (30, 110, 60),
+    (200, 170, 40),
+    (120, 30, 40),
+    (70, 120, 190),
+    (230, 120, 30),
 )
 
 
@@ -56,8 +65,10 @@ def draw_car(image: Image.Image, rng: Rng, box: tuple[float, float, float], dama
     dark = tuple(int(c * 0.55) for c in paint)
     glass = jitter(rng, (60, 80, 100), 25)
     draw = ImageDraw.Draw(image)
-    draw.ellipse([x0 - width * 0.02, bottom - width * 0.05, x0 + width * 1.02, bottom + width * 0.05],
-                 fill=(30, 30, 30))  # shadow
+    draw.ellipse(
+        [x0 - width * 0.02, bottom - width * 0.05, x0 + width * 1.02, bottom + width * 0.05],
+        fill=(30, 30, 30),
+    )  # shadow
     if rng.random() < 0.6:
         _side(draw, rng, x0, bottom, width, paint, dark, glass)
     else:
@@ -66,39 +77,78 @@ def draw_car(image: Image.Image, rng: Rng, box: tuple[float, float, float], dama
         for _ in range(int(rng.integers(1, 5))):
             cx = x0 + rng.uniform(0.15, 0.85) * width
             cy = bottom - rng.uniform(0.1, 0.3) * width
-            pts = [(cx + rng.normal(0, width * 0.04), cy + rng.normal(0, width * 0.03))
-                   for _ in range(4)]
+            pts = [
+                (cx + rng.normal(0, width * 0.04), cy + rng.normal(0, width * 0.03))
+                for _ in range(4)
+            ]
             draw.line(pts, fill=jitter(rng, (60, 55, 50), 30), width=max(1, int(width * 0.01)))
 
 
-def _side(draw: ImageDraw.ImageDraw, rng: Rng, x0: float, bottom: float, w: float,
-          paint: Color, dark: tuple[int, ...], glass: Color) -> None:
+def _side(
+    draw: ImageDraw.ImageDraw,
+    rng: Rng,
+    x0: float,
+    bottom: float,
+    w: float,
+    paint: Color,
+    dark: tuple[int, ...],
+    glass: Color,
+) -> None:
     body_h, wheel_r = w * rng.uniform(0.2, 0.27), w * rng.uniform(0.085, 0.11)
     top = bottom - wheel_r * 0.6 - body_h
-    draw.rounded_rectangle([x0, top, x0 + w, bottom - wheel_r * 0.6], radius=body_h * 0.35,
-                           fill=paint, outline=tuple(dark), width=max(1, int(w * 0.008)))
+    draw.rounded_rectangle(
+        [x0, top, x0 + w, bottom - wheel_r * 0.6],
+        radius=body_h * 0.35,
+        fill=paint,
+        outline=tuple(dark),
+        width=max(1, int(w * 0.008)),
+    )
     c0, c1 = x0 + w * rng.uniform(0.18, 0.3), x0 + w * rng.uniform(0.68, 0.8)
     roof = top - w * rng.uniform(0.14, 0.2)
     draw.polygon([(c0, top), (c0 + w * 0.1, roof), (c1 - w * 0.06, roof), (c1, top)], fill=paint)
     inset = w * 0.02
     mid = (c0 + c1) / 2
-    draw.polygon([(c0 + inset * 2, top - inset), (c0 + w * 0.1 + inset, roof + inset),
-                  (mid - inset, roof + inset), (mid - inset, top - inset)], fill=glass)
-    draw.polygon([(mid + inset, top - inset), (mid + inset, roof + inset),
-                  (c1 - w * 0.06 - inset, roof + inset), (c1 - inset * 2, top - inset)], fill=glass)
+    draw.polygon(
+        [
+            (c0 + inset * 2, top - inset),
+            (c0 + w * 0.1 + inset, roof + inset),
+            (mid - inset, roof + inset),
+            (mid - inset, top - inset),
+        ],
+        fill=glass,
+    )
+    draw.polygon(
+        [
+            (mid + inset, top - inset),
+            (mid + inset, roof + inset),
+            (c1 - w * 0.06 - inset, roof + inset),
+            (c1 - inset * 2, top - inset),
+        ],
+        fill=glass,
+    )
     draw.line([(mid, top), (mid, bottom - wheel_r)], fill=tuple(dark), width=max(1, int(w * 0.006)))
     for cx in (x0 + w * 0.2, x0 + w * 0.8):
         cy = bottom - wheel_r
         draw.ellipse([cx - wheel_r, cy - wheel_r, cx + wheel_r, cy + wheel_r], fill=(18, 18, 18))
         hub = wheel_r * 0.5
-        draw.ellipse([cx - hub, cy - hub, cx + hub, cy + hub], fill=jitter(rng, (170, 170, 175), 30))
+        draw.ellipse(
+            [cx - hub, cy - hub, cx + hub, cy + hub], fill=jitter(rng, (170, 170, 175), 30)
+        )
     light_y = top + body_h * 0.25
     draw.rectangle([x0, light_y, x0 + w * 0.04, light_y + body_h * 0.2], fill=(250, 240, 200))
     draw.rectangle([x0 + w * 0.96, light_y, x0 + w, light_y + body_h * 0.2], fill=(200, 30, 30))
 
 
-def _front(draw: ImageDraw.ImageDraw, rng: Rng, x0: float, bottom: float, w: float,
-           paint: Color, dark: tuple[int, ...], glass: Color) -> None:
+def _front(
+    draw: ImageDraw.ImageDraw,
+    rng: Rng,
+    x0: float,
+    bottom: float,
+    w: float,
+    paint: Color,
+    dark: tuple[int, ...],
+    glass: Color,
+) -> None:
     w = w * 0.7
     x0 = x0 + w * 0.2
     body_h = w * rng.uniform(0.32, 0.42)
@@ -106,21 +156,40 @@ def _front(draw: ImageDraw.ImageDraw, rng: Rng, x0: float, bottom: float, w: flo
     tyre = w * 0.12
     for cx in (x0 + w * 0.05, x0 + w * 0.95 - tyre):
         draw.rectangle([cx, bottom - tyre * 0.6, cx + tyre, bottom + tyre * 0.4], fill=(18, 18, 18))
-    draw.rounded_rectangle([x0, top, x0 + w, bottom], radius=w * 0.06, fill=paint,
-                           outline=tuple(dark), width=max(1, int(w * 0.01)))
+    draw.rounded_rectangle(
+        [x0, top, x0 + w, bottom],
+        radius=w * 0.06,
+        fill=paint,
+        outline=tuple(dark),
+        width=max(1, int(w * 0.01)),
+    )
     roof = top - w * rng.uniform(0.25, 0.33)
-    draw.polygon([(x0 + w * 0.1, top), (x0 + w * 0.22, roof), (x0 + w * 0.78, roof),
-                  (x0 + w * 0.9, top)], fill=paint)
-    draw.polygon([(x0 + w * 0.15, top - w * 0.02), (x0 + w * 0.25, roof + w * 0.03),
-                  (x0 + w * 0.75, roof + w * 0.03), (x0 + w * 0.85, top - w * 0.02)], fill=glass)
+    draw.polygon(
+        [(x0 + w * 0.1, top), (x0 + w * 0.22, roof), (x0 + w * 0.78, roof), (x0 + w * 0.9, top)],
+        fill=paint,
+    )
+    draw.polygon(
+        [
+            (x0 + w * 0.15, top - w * 0.02),
+            (x0 + w * 0.25, roof + w * 0.03),
+            (x0 + w * 0.75, roof + w * 0.03),
+            (x0 + w * 0.85, top - w * 0.02),
+        ],
+        fill=glass,
+    )
     lamp_y = top + body_h * 0.2
     for lx in (x0 + w * 0.06, x0 + w * 0.76):
         draw.ellipse([lx, lamp_y, lx + w * 0.18, lamp_y + body_h * 0.22], fill=(250, 245, 215))
-    draw.rectangle([x0 + w * 0.3, lamp_y + body_h * 0.05, x0 + w * 0.7, lamp_y + body_h * 0.3],
-                   fill=tuple(dark))
+    draw.rectangle(
+        [x0 + w * 0.3, lamp_y + body_h * 0.05, x0 + w * 0.7, lamp_y + body_h * 0.3],
+        fill=tuple(dark),
+    )
     plate_y = top + body_h * 0.6
-    draw.rectangle([x0 + w * 0.37, plate_y, x0 + w * 0.63, plate_y + body_h * 0.18],
-                   fill=(240, 240, 240), outline=(20, 20, 20))
+    draw.rectangle(
+        [x0 + w * 0.37, plate_y, x0 + w * 0.63, plate_y + body_h * 0.18],
+        fill=(240, 240, 240),
+        outline=(20, 20, 20),
+    )
 
 
 def _scene(rng: Rng, scale: tuple[float, float], partial: bool) -> Image.Image:
@@ -137,7 +206,9 @@ def _scene(rng: Rng, scale: tuple[float, float], partial: bool) -> Image.Image:
         x0 = rng.uniform(0.03, 0.97) * (CANVAS - width)
         bottom = rng.uniform(0.6, 0.92) * CANVAS
     draw_car(image, rng, (x0, bottom, width), damage=rng.random() < 0.4)
-    return image.rotate(rng.uniform(-6, 6), resample=Image.BILINEAR, fillcolor=(90, 90, 90))
+    return image.rotate(
+        rng.uniform(-6, 6), resample=Image.Resampling.BILINEAR, fillcolor=(90, 90, 90)
+    )
 
 
 def accepted(rng: Rng) -> Image.Image:
@@ -161,13 +232,20 @@ def partial(rng: Rng) -> Image.Image:
 
 
 def not_a_car(rng: Rng) -> Image.Image:
-    """Something sent by mistake: paperwork, an ID card, a blank frame, a texture, a carless scene."""
+    """Sent by mistake: paperwork, an ID card, a blank frame, a texture, a scene with no car."""
     makers: tuple[Callable[[Rng], Image.Image], ...] = (
-        documents.page, documents.id_card, documents.blank, documents.texture, background,
+        documents.page,
+        documents.id_card,
+        documents.blank,
+        documents.texture,
+        background,
     )
     return camera(makers[rng.integers(len(makers))](rng), rng)
 
 
 GENERATORS: dict[str, Callable[[Rng], Image.Image]] = {
-    "accept": accepted, "blurred": blurred, "not-a-car": not_a_car, "partial": partial,
+    "accept": accepted,
+    "blurred": blurred,
+    "not-a-car": not_a_car,
+    "partial": partial,
 }

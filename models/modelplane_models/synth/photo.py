@@ -85,4 +85,6 @@ def camera(image: Image.Image, rng: Rng, defocus: float = 0.0) -> Image.Image:
 def value_noise(rng: Rng, size: int, cells: int) -> NDArray[np.float32]:
     """Smooth random field in [0, 1]: clouds, foliage, asphalt and textures."""
     coarse = Image.fromarray((rng.random((cells, cells)) * 255).astype(np.uint8))
-    return np.asarray(coarse.resize((size, size), Image.BICUBIC), dtype=np.float32) / 255.0
+    return (
+        np.asarray(coarse.resize((size, size), Image.Resampling.BICUBIC), dtype=np.float32) / 255.0
+    )

@@ -20,20 +20,44 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .dogs import NAMES as BREEDS
+from .dogs import NAMES
+
+BREEDS: tuple[str, ...] = NAMES  # the breed model's label order (one list)
 
 BASE: dict[str, float] = {
-    "golden_retriever": 420_000, "labrador_retriever": 400_000, "poodle": 330_000,
-    "shiba_inu": 300_000, "jindo": 260_000, "maltese": 280_000, "pomeranian": 310_000,
-    "bulldog": 620_000, "dachshund": 360_000, "beagle": 300_000,
+    "golden_retriever": 420_000,
+    "labrador_retriever": 400_000,
+    "poodle": 330_000,
+    "shiba_inu": 300_000,
+    "jindo": 260_000,
+    "maltese": 280_000,
+    "pomeranian": 310_000,
+    "bulldog": 620_000,
+    "dachshund": 360_000,
+    "beagle": 300_000,
 }
 TYPICAL_WEIGHT: dict[str, float] = {
-    "golden_retriever": 30.0, "labrador_retriever": 31.0, "poodle": 8.0, "shiba_inu": 10.0,
-    "jindo": 18.0, "maltese": 3.5, "pomeranian": 2.5, "bulldog": 23.0, "dachshund": 8.0,
+    "golden_retriever": 30.0,
+    "labrador_retriever": 31.0,
+    "poodle": 8.0,
+    "shiba_inu": 10.0,
+    "jindo": 18.0,
+    "maltese": 3.5,
+    "pomeranian": 2.5,
+    "bulldog": 23.0,
+    "dachshund": 8.0,
     "beagle": 11.0,
 }
 REGIONS: tuple[str, ...] = (
-    "seoul", "busan", "incheon", "daegu", "gwangju", "daejeon", "ulsan", "gyeonggi", "other",
+    "seoul",
+    "busan",
+    "incheon",
+    "daegu",
+    "gwangju",
+    "daejeon",
+    "ulsan",
+    "gyeonggi",
+    "other",
 )
 REGION_FACTOR = (1.15, 1.05, 1.04, 1.0, 0.95, 0.97, 1.0, 1.08, 0.9)
 REGION_SHARE = (0.25, 0.08, 0.07, 0.06, 0.03, 0.03, 0.02, 0.3, 0.16)
@@ -63,14 +87,26 @@ def age_factor(age: NDArray[np.float64]) -> NDArray[np.float64]:
     return 0.85 + 0.04 * age + 0.009 * age**2
 
 
-def expected_premium(breed: NDArray[np.int64], age: NDArray[np.float64],
-                     weight: NDArray[np.float64], sex: NDArray[np.int64],
-                     neutered: NDArray[np.int64], region: NDArray[np.int64]) -> NDArray[np.float64]:
+def expected_premium(
+    breed: NDArray[np.int64],
+    age: NDArray[np.float64],
+    weight: NDArray[np.float64],
+    sex: NDArray[np.int64],
+    neutered: NDArray[np.int64],
+    region: NDArray[np.int64],
+) -> NDArray[np.float64]:
     """The rule without noise (what a perfect model would predict)."""
     base = np.array([BASE[b] for b in BREEDS])[breed]
     typical = np.array([TYPICAL_WEIGHT[b] for b in BREEDS])[breed]
-    return (base * age_factor(age) * (weight / typical) ** 0.25 * np.where(sex == 1, 1.05, 1.0)
-            * np.where(neutered == 1, 0.92, 1.0) * np.array(REGION_FACTOR)[region])
+    premium: NDArray[np.float64] = (
+        base
+        * age_factor(age)
+        * (weight / typical) ** 0.25
+        * np.where(sex == 1, 1.05, 1.0)
+        * np.where(neutered == 1, 0.92, 1.0)
+        * np.array(REGION_FACTOR)[region]
+    )
+    return premium
 
 
 def book(size: int, seed: int) -> Book:
@@ -84,6 +120,12 @@ def book(size: int, seed: int) -> Book:
     region = rng.choice(len(REGIONS), size, p=REGION_SHARE)
     clean = expected_premium(breed, age, weight, sex, neutered, region)
     premium = np.round(clean * np.exp(rng.normal(0.0, NOISE_SIGMA, size)), -1)
-    return Book(breed.astype(np.int64), age.astype(np.float32), weight.astype(np.float32),
-                sex.astype(np.int64), neutered, region.astype(np.int64),
-                premium.astype(np.float32))
+    return Book(
+        breed.astype(np.int64),
+        age.astype(np.float32),
+        weight.astype(np.float32),
+        sex.astype(np.int64),
+        neutered,
+        region.astype(np.int64),
+        premium.astype(np.float32),
+    )

@@ -1,0 +1,75 @@
+"""The PP-OCRv4 models as published: RGB [0, 1] input, and they still read text.
+
+The repository's graphs carry an RGB/[0, 1] prefix; they must equal the wheel's untouched
+graphs fed BGR in [-1, 1], and the recogniser with ``labels.txt`` decoded the documented way
+(blank 0, dictionary 1..n, space last) must read a rendered string.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from modelplane_models.export import run_onnx
+from modelplane_models.ocr import FILES, package_dir
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageFont
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def _render(text: str, size: tuple[int, int], at: tuple[int, int]) -> Image.Image:
+    image = Image.new("RGB", size, (255, 255, 255))
+    ImageDraw.Draw(image).text(at, text, fill=(0, 0, 0), font=ImageFont.load_default(size=32))
+    return image
+
+
+def _unit(image: Image.Image) -> NDArray[np.float32]:
+    return np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255.0
+
+
+@pytest.mark.parametrize(
+    "name,shape", [("text-detection", (1, 3, 96, 128)), ("text-recognition", (3, 3, 48, 200))]
+)
+def test_prefix_equals_original_graph(
+    model_repository: Path, name: str, shape: tuple[int, ...]
+) -> None:
+    rgb = np.random.default_rng(5).random(shape, dtype=np.float32)
+    original = package_dir() / "models" / FILES[name]
+    want = next(
+        iter(run_onnx(original, {"x": np.ascontiguousarray(rgb[:, ::-1] * 2 - 1)}).values())
+    )
+    got = next(iter(run_onnx(model_repository / name / "1" / "model.onnx", {"x": rgb}).values()))
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def _ctc_greedy(probs: NDArray[np.float32], labels: list[str]) -> str:
+    best = probs.argmax(axis=-1)
+    text, previous = [], 0
+    for index in best:
+        if index != previous and index != 0:
+            text.append(" " if index == len(labels) + 1 else labels[index - 1])
+        previous = index
+    return "".join(text)
+
+
+def test_recognizer_reads_rendered_text(model_repository: Path) -> None:
+    folder = model_repository / "text-recognition"
+    labels = (folder / "labels.txt").read_text(encoding="utf-8").removesuffix("\n").split("\n")
+    line = _render("INVOICE 2024-318", (360, 48), (6, 6))
+    width = math.ceil(48 * line.width / line.height)
+    batch = np.full((1, 3, 48, 400), 0.5, np.float32)  # pad as PaddleOCR does (0 after norm)
+    batch[..., :width] = _unit(line.resize((width, 48), Image.Resampling.BILINEAR))
+    probs = run_onnx(folder / "1" / "model.onnx", {"x": batch})["softmax_11.tmp_0"]
+    assert _ctc_greedy(probs[0], labels) == "INVOICE 2024-318"
+
+
+def test_detector_finds_text_and_not_blank_paper(model_repository: Path) -> None:
+    page = _render("Total 12,500", (320, 224), (40, 40))
+    out = run_onnx(model_repository / "text-detection" / "1" / "model.onnx", {"x": _unit(page)})
+    prob = next(iter(out.values()))[0, 0]
+    assert prob.shape == (224, 320)
+    assert prob[40:80, 40:260].max() > 0.6
+    assert prob[140:, :].max() < 0.2

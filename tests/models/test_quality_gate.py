@@ -1,0 +1,77 @@
+"""The quality gate on held-out synthetic photos, through ONNX Runtime on the exported model.
+
+The photos are drawn with a seed the build never used. Every reject must carry its own reason,
+sharp whole-car photos must pass, and the in-graph sharpness must be the variance of the
+Laplacian computed here independently with numpy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from modelplane_models import quality_gate_train
+from modelplane_models.export import run_onnx
+from numpy.typing import NDArray
+
+pytestmark = pytest.mark.timeout(900)
+REASONS = ("blurred", "not-a-car", "partial")  # the contract's order of the reasons output
+PER_CLASS = 60
+
+
+@pytest.fixture(scope="module")
+def held_out(
+    model_repository: Path,
+) -> tuple[NDArray[np.int64], dict[str, NDArray[np.generic]], NDArray[np.float32]]:
+    data = quality_gate_train.holdout(seed=20261125, per_class=PER_CLASS)
+    images = data.images.astype(np.float32) / 255.0
+    out = run_onnx(model_repository / "quality-gate" / "1" / "model.onnx", {"image": images})
+    return data.labels, out, images
+
+
+def test_sharp_whole_cars_are_accepted(held_out: tuple) -> None:  # type: ignore[type-arg]
+    labels, out, _ = held_out
+    accepted = out["estimable"][labels == 0, 0]
+    assert accepted.mean() >= 0.9
+
+
+@pytest.mark.parametrize("index,reason", list(enumerate(REASONS, start=1)))
+def test_rejects_carry_their_reason(
+    held_out: tuple,
+    index: int,  # type: ignore[type-arg]
+    reason: str,
+) -> None:
+    labels, out, _ = held_out
+    members = labels == index
+    assert (~out["estimable"][members, 0]).mean() >= 0.9, f"{reason} not rejected"
+    assert out["reasons"][members, index - 1].mean() >= 0.9, f"{reason} not named"
+
+
+def test_overall_accuracy(held_out: tuple) -> None:  # type: ignore[type-arg]
+    labels, out, _ = held_out
+    assert (out["estimable"][:, 0] == (labels == 0)).mean() >= 0.9
+
+
+def test_decision_outputs_are_consistent(held_out: tuple) -> None:  # type: ignore[type-arg]
+    _, out, _ = held_out
+    assert np.array_equal(out["estimable"][:, 0], ~out["reasons"].any(axis=1))
+    np.testing.assert_allclose(np.linalg.norm(out["embedding"], axis=1), 1.0, atol=1e-5)
+    assert (out["distance"] >= 0).all() and (out["distance"] <= 2.0 + 1e-5).all()
+
+
+def test_sharpness_is_variance_of_laplacian(held_out: tuple) -> None:  # type: ignore[type-arg]
+    labels, out, images = held_out
+    gray = (0.299 * images[:, 0] + 0.587 * images[:, 1] + 0.114 * images[:, 2]) * 255.0
+    lap = (
+        gray[:, :-2, 1:-1]
+        + gray[:, 2:, 1:-1]
+        + gray[:, 1:-1, :-2]
+        + gray[:, 1:-1, 2:]
+        - 4 * gray[:, 1:-1, 1:-1]
+    )
+    np.testing.assert_allclose(
+        out["sharpness"][:, 0], lap.reshape(len(lap), -1).var(axis=1), rtol=1e-3
+    )
+    sharp = out["sharpness"][:, 0]
+    assert np.median(sharp[labels == 1]) < np.median(sharp[labels == 0]) / 2

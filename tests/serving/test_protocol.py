@@ -113,7 +113,7 @@ def test_single_stages(examples_server: Server, repository: Path, protocol: str)
     assert gate["estimable"] is False
     breed = call(examples_server, protocol, "pet-breed", image=textured_frame(seed=2))
     assert breed["breed"] in labels(repository, "breed")
-    assert [t["breed"] for t in breed["top"]][0] == breed["breed"]
+    assert breed["top"][0]["breed"] == breed["breed"]
     premium = call(
         examples_server,
         protocol,
@@ -132,8 +132,9 @@ def test_raw_model_speaks_triton_tensors(examples_server: Server, repository: Pa
     meta = client.get_model_metadata("quality-gate", as_json=True)
     client.close()
     assert [i["name"] for i in meta["inputs"]] == ["image"]
-    assert [int(d) for d in meta["inputs"][0]["shape"]][0] == -1
-    dims = [int(d) for d in meta["inputs"][0]["shape"]][1:]
+    shape = [int(d) for d in meta["inputs"][0]["shape"]]
+    assert shape[0] == -1
+    dims = shape[1:]
     batch = np.full((2, *dims), 0.5, dtype=np.float32)
     tensor = grpcclient.InferInput("image", list(batch.shape), "FP32")
     tensor.set_data_from_numpy(batch)

@@ -145,15 +145,15 @@ def _stage_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _run_stage(args: argparse.Namespace, backend: Callable[[], object]) -> int:
-    import kserve
-
+    from modelplane_inference.kserve_server import ModelplaneServer
     from modelplane_inference.stage_registry import STAGES
 
     if args.stage not in STAGES:
         raise SystemExit(f"--stage must be one of {sorted(STAGES)}, got {args.stage!r}")
     stage = STAGES[args.stage](args.model_name, parse_params(args.param), backend)  # type: ignore[arg-type]
     stage.load()
-    kserve.ModelServer().start([stage])
+    # Every interface: in a pod, KServe's activator/queue-proxy reaches the container by its IP.
+    ModelplaneServer("0.0.0.0", http_port=args.http_port, grpc_port=args.grpc_port).start([stage])
     return 0
 
 

@@ -14,7 +14,8 @@ the router's rules (KServe ``cmd/router``):
 Conditions are evaluated with gjson-py, a Python GJSON implementation, on the JSON view of a
 response. It implements a subset of GJSON: queries test one key, so compare a nested field with a
 multipath, ``[features].#(region=="jeju")``, which Go's GJSON reads the same way; a plain path
-(``estimable``) only tests that the field exists. Per-step latency and errors are exported (InferenceGraph's router exports none).
+(``estimable``) only tests that the field exists. Per-step latency and errors are exported
+(InferenceGraph's router exports none).
 """
 
 from __future__ import annotations

@@ -21,20 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import kserve
-from fastapi.responses import JSONResponse
-from grpc import aio
 from kserve.errors import InferenceError, InvalidInput
-from kserve.model_server import args as kserve_args
-from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc
-from kserve.protocol.grpc.interceptors import ExceptionToStatusInterceptor, LoggingInterceptor
-from kserve.protocol.grpc.server import GRPCServer
-from kserve.protocol.grpc.servicer import InferenceServicer
 from kserve.protocol.infer_type import InferRequest, InferResponse
-from kserve.protocol.rest.server import RESTServer
-from uvicorn.importer import import_from_string
 
 from modelplane_inference import protocol
 from modelplane_inference.backends import LocalBackend
+from modelplane_inference.kserve_server import ModelplaneServer
 from modelplane_inference.manifests import Deployment, Pipeline, load_manifests
 from modelplane_inference.pipeline import PipelineExecutor, StepFailed
 from modelplane_inference.repository import RepositoryError, load_model_config
@@ -227,110 +219,6 @@ def _load_stage(
     return stage
 
 
-class LoopbackModelServer(kserve.ModelServer):  # type: ignore[misc]
-    """KServe's ModelServer listening on one host (127.0.0.1) instead of every interface."""
-
-    def __init__(self, host: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.host = host
-
-    def start(self, models: list[kserve.Model]) -> None:
-        self._register_and_check_atleast_one_model_is_ready(models)
-        self._rest_server = _LoopbackRESTServer(
-            "kserve.model_server:app",
-            self.dataplane,
-            self.model_repository_extension,
-            self.http_port,
-            grace_period=self.grace_period,
-            event_loop="asyncio",
-        )
-        self._rest_server.config.host = self.host
-        self.servers.append(self._rest_server.start())
-        if self.enable_grpc:
-            self._grpc_server = _HostGRPCServer(
-                self.host,
-                self.grpc_port,
-                self.dataplane,
-                self.model_repository_extension,
-                kwargs=vars(kserve_args),
-                grace_period=self.grace_period,
-            )
-            self.servers.append(self._grpc_server.start(self.max_threads))
-        self.setup_event_loop()
-        self.register_signal_handler()
-        asyncio.run(self._serve())
-
-
-class _JsonContentType:
-    """ASGI middleware: a POST without Content-Type and without the binary-extension header is
-    JSON. tritonclient.http sends none, and FastAPI then hands KServe raw bytes it rejects."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            names = {name for name, _ in scope["headers"]}
-            if b"content-type" not in names and b"inference-header-content-length" not in names:
-                scope = {
-                    **scope,
-                    "headers": [*scope["headers"], (b"content-type", b"application/json")],
-                }
-        await self.app(scope, receive, send)
-
-
-async def _binary_bytes_handler(_: Any, exc: InferenceError) -> JSONResponse:
-    """KServe 0.21 decodes binary-extension BYTES inputs as UTF-8 text; an encoded image is not
-    text. That is the client's choice of encoding, so answer 400 with what to send instead."""
-    if "Failed to encode" in str(exc):
-        return JSONResponse(
-            status_code=400,
-            content={
-                "error": (
-                    "BYTES input is not UTF-8 text: over REST send images as base64 text in JSON "
-                    "(tritonclient.http: set_data_from_numpy(..., binary_data=False)), or use gRPC"
-                )
-            },
-        )
-    return JSONResponse(status_code=500, content={"error": str(exc)})
-
-
-class _LoopbackRESTServer(RESTServer):  # type: ignore[misc]
-    def create_application(self) -> None:
-        super().create_application()
-        app = import_from_string("kserve.model_server:app")
-        app.add_middleware(_JsonContentType)
-        app.add_exception_handler(InferenceError, _binary_bytes_handler)
-
-
-class _HostGRPCServer(GRPCServer):  # type: ignore[misc]
-    def __init__(self, host: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._host = host
-
-    async def start(self, max_workers: int) -> None:
-        from concurrent import futures
-
-        self._server = aio.server(
-            futures.ThreadPoolExecutor(max_workers=max_workers),
-            interceptors=(LoggingInterceptor(), ExceptionToStatusInterceptor()),
-            options=[
-                ("grpc.max_send_message_length", self._kwargs["grpc_max_send_message_length"]),
-                (
-                    "grpc.max_receive_message_length",
-                    self._kwargs["grpc_max_receive_message_length"],
-                ),
-            ],
-        )
-        grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(
-            InferenceServicer(self._data_plane, self._model_repository_extension), self._server
-        )
-        self._server.add_insecure_port(f"{self._host}:{self._port}")
-        log.info("gRPC listening", extra={"address": f"{self._host}:{self._port}"})
-        await self._server.start()
-        await self._server.wait_for_termination()
-
-
 def serve(folder: Path, options: ServeOptions) -> None:
     """Load the manifests in ``folder`` and serve until interrupted."""
     deployments, pipelines = load_manifests(folder)
@@ -344,7 +232,7 @@ def serve(folder: Path, options: ServeOptions) -> None:
             "host": options.host,
         },
     )
-    server = LoopbackModelServer(
+    server = ModelplaneServer(
         options.host,
         http_port=options.http_port,
         grpc_port=options.grpc_port,

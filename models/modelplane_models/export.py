@@ -50,10 +50,29 @@ def export_onnx(
             output_names=spec.output_names,
             dynamic_axes=spec.dynamic_axes(),
         )
-    model = onnx.load_from_string(buffer.getvalue())
+    model = _declare_shapes(onnx.load_from_string(buffer.getvalue()), spec)
     onnx.checker.check_model(model, full_check=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(model.SerializeToString())
+
+
+def _declare_shapes(model: onnx.ModelProto, spec: ModelSpec) -> onnx.ModelProto:
+    """Write the spec's dims onto the graph's inputs/outputs (the exporter may leave a fixed
+    dim symbolic), then let strict shape inference prove the graph agrees with them."""
+    axes = spec.dynamic_axes()
+    tensors = {t.name: t for t in (*spec.inputs, *spec.outputs)}
+    for value in (*model.graph.input, *model.graph.output):
+        if value.name not in tensors:
+            continue
+        shape = value.type.tensor_type.shape
+        del shape.dim[:]
+        for index, size in enumerate((0, *tensors[value.name].dims)):
+            dim = shape.dim.add()
+            if index in axes[value.name]:
+                dim.dim_param = axes[value.name][index]
+            else:
+                dim.dim_value = size
+    return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
 
 
 def run_onnx(

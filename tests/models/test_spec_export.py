@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from modelplane_models.export import ParityError, check_parity, export_onnx
@@ -63,3 +65,12 @@ def test_parity_check_rejects_a_graph_that_differs(tmp_path: Path) -> None:
     feeds = {"signal": np.random.default_rng(1).random((3, 2, 4), dtype=np.float32)}
     with pytest.raises(ParityError, match="peak"):
         check_parity(Toy(1.001), SPEC, path, feeds)
+
+
+def test_export_rejects_dims_the_graph_does_not_produce(tmp_path: Path) -> None:
+    wrong = dataclasses.replace(
+        SPEC, outputs=(TensorSpec("peak", "float32", (3,)), TensorSpec("hot", "bool", (2,)))
+    )
+    with pytest.raises(onnx.shape_inference.InferenceError):
+        export_onnx(Toy(1.0), wrong, {"signal": torch.rand(2, 2, 5)}, tmp_path / "toy.onnx")
+    assert not (tmp_path / "toy.onnx").exists()

@@ -102,11 +102,18 @@ class Premium(Stage):
     wire_inputs: ClassVar[tuple[str, ...]] = ("features",)
 
     def setup(self) -> None:
+        """Names for the index inputs: the model folder's regions.txt (or modelplane.json), and
+        the breed list of modelplane.json, ``--param breedLabels=FILE`` or the breed model's."""
         config = self.backend.config
-        self.regions = side_file_lines(config, "regions.txt")
+        self.regions = side_file_lines(config, "regions.txt") or list(
+            config.extra.get("regions", [])
+        )
         default = config.path.parent / "breed" / "labels.txt"  # the repository's breed model
         path = Path(self.params.get("breedLabels", str(default)))
-        self.breeds = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        if "breedLabels" not in self.params and config.extra.get("breeds"):
+            self.breeds = [str(b) for b in config.extra["breeds"]]
+        else:
+            self.breeds = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
 
     async def run(self, item: Item) -> Item:
         features = dict(item.get("_features") or item.get("features") or {})

@@ -61,14 +61,10 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-## run: serve the example pipelines locally (the data plane lands with `modelplane serve`)
-run: install
-	@if [ -x $(VENV)/bin/modelplane ]; then \
-		$(VENV)/bin/modelplane serve manifests/examples; \
-	else \
-		echo "modelplane serve is not built yet (data plane); running the operator against \$$KUBECONFIG instead"; \
-		$(VENV)/bin/modelplane-operator --all-namespaces; \
-	fi
+## run: build what is missing (venv, Debian packages, models), then serve every example pipeline
+##      on 127.0.0.1 (REST 8080, gRPC 8081): `modelplane predict documents receipt.png`
+run: install system-deps models
+	$(VENV)/bin/modelplane serve manifests/examples
 
 ## operator: run the operator against the cluster of $KUBECONFIG
 operator: install

@@ -77,6 +77,7 @@ class TextRecognition(Stage):
 
     def setup(self) -> None:
         self.text_score = param_float(self.params, "textScore", 0.5)
+        self.chunk = int(self.params.get("recBatch", "6"))
         self.tesseract: TesseractRecognizer | None = None
         if self.recognizer_kind() == "tesseract":
             self.tesseract = TesseractRecognizer(
@@ -131,7 +132,9 @@ class TextRecognition(Stage):
     async def _ctc(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Batches of similar width (sorted by aspect ratio), sent concurrently to the runner."""
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
-        limit = self.backend.config.batching.max_batch_size or len(crops)
+        # Small chunks of similar width pad less than one wide batch (rapidocr uses 6); the
+        # runner may still merge chunks of one width bucket from concurrent documents.
+        limit = min(self.backend.config.batching.max_batch_size or len(crops), self.chunk)
         chunks = [order[i : i + limit] for i in range(0, len(order), limit)]
         decoded = await asyncio.gather(*(self._ctc_chunk([crops[i] for i in c]) for c in chunks))
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)

@@ -38,8 +38,8 @@ class Normalization:
     def from_extra(cls, extra: dict[str, Any]) -> Normalization:
         spec = extra.get("input", {})
         return cls(
-            mean=tuple(spec.get("mean", cls.mean)),  # type: ignore[arg-type]
-            std=tuple(spec.get("std", cls.std)),  # type: ignore[arg-type]
+            mean=tuple(spec.get("mean", cls.mean)),
+            std=tuple(spec.get("std", cls.std)),
             bgr=str(spec.get("channel_order", "BGR")).upper() == "BGR",
             pad=float(extra.get("pad_value", cls.pad)),
         )
@@ -165,7 +165,7 @@ def crop_box(image: np.ndarray, box: Box) -> np.ndarray:
 def recognition_width(crops: list[np.ndarray], height: int, bucket: int) -> int:
     """Padded batch width: the widest crop at ``height``, rounded up to ``bucket`` pixels so
     crops of similar width from different requests land in the same batch shape."""
-    widest = max(math.ceil(height * c.shape[1] / c.shape[0]) for c in crops)
+    widest = max(math.ceil(height * int(c.shape[1]) / int(c.shape[0])) for c in crops)
     return max(bucket, math.ceil(widest / bucket) * bucket)
 
 

@@ -58,7 +58,8 @@ class TensorSpec:
 
     @property
     def numpy_dtype(self) -> np.dtype[Any]:
-        return np.dtype(triton_to_np_dtype(self.datatype))
+        dtype: np.dtype[Any] = np.dtype(triton_to_np_dtype(self.datatype))
+        return dtype
 
 
 @dataclass(frozen=True)

@@ -161,12 +161,12 @@ class Premium(Stage):
         neutered = features.get("neutered")
         if not isinstance(neutered, (bool, int)) or neutered not in (0, 1):
             raise StageInputError(f"feature 'neutered' must be true/false, got {neutered!r}")
-        values = {
-            "breed": np.int64(index("breed", self.breeds)),
-            "age_years": np.float32(number("age_years", 0, 30)),
-            "weight_kg": np.float32(number("weight_kg", 0.1, 120)),
-            "sex": np.int64(sexes[sex]),
-            "neutered": np.int64(int(neutered)),
-            "region": np.int64(index("region", self.regions)),
+        values: dict[str, tuple[float, type[np.generic]]] = {
+            "breed": (index("breed", self.breeds), np.int64),
+            "age_years": (number("age_years", 0, 30), np.float32),
+            "weight_kg": (number("weight_kg", 0.1, 120), np.float32),
+            "sex": (sexes[sex], np.int64),
+            "neutered": (int(neutered), np.int64),
+            "region": (index("region", self.regions), np.int64),
         }
-        return {k: np.array([[v]], dtype=v.dtype) for k, v in values.items()}
+        return {k: np.array([[v]], dtype=dtype) for k, (v, dtype) in values.items()}

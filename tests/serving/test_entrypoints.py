@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from serving.calls import blank_frame, call, textured_frame
 from serving.documents import render_document
 from serving.servers import BIN, ROOT, Server, free_port, start_process, stop

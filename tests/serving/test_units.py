@@ -12,7 +12,6 @@ import jsonschema
 import numpy as np
 import pytest
 import yaml
-
 from modelplane_inference.images import ImageError, decode_image
 from modelplane_inference.manifests import load_manifests
 from modelplane_inference.parse import normalise_amount, normalise_date, parse_document

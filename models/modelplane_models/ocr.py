@@ -98,6 +98,45 @@ def _rapidocr_config() -> dict[str, Any]:
     return config
 
 
+def _side_files(folder: Path, name: str, model: onnx.ModelProto, spec: ModelSpec) -> dict[str, Any]:
+    """``modelplane.json`` content (and, for the recogniser, ``labels.txt``)."""
+    config = _rapidocr_config()
+    if name == DETECTION:
+        det = config["Det"]
+        keys = (
+            "limit_side_len",
+            "limit_type",
+            "thresh",
+            "box_thresh",
+            "max_candidates",
+            "unclip_ratio",
+            "use_dilation",
+            "score_mode",
+        )
+        meta: dict[str, Any] = {
+            "source": FILES[name],
+            **{k: det[k] for k in keys},
+            "size_multiple": 32,
+        }
+    else:
+        labels = characters(model)
+        classes = spec.outputs[0].dims[-1]
+        if classes != len(labels) + 2:
+            raise ValueError(f"{len(labels)} characters + blank + space != {classes} classes")
+        repository.write_lines(folder / "labels.txt", labels)
+        _, height, width = config["Rec"]["rec_img_shape"]
+        meta = {
+            "source": FILES[name],
+            "input_height": height,
+            "input_width": width,
+            "pad_value": 0.5,
+            "blank_index": 0,
+            "space_index": classes - 1,
+        }
+    meta["input"] = {"channel_order": "RGB", "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]}
+    return meta
+
+
 def build(folder: Path, params: OcrParams, data: Path | None) -> dict[str, Any]:
     """Graft the RGB prefix, verify it, write config.pbtxt from the graph, labels/settings."""
     if data is not None:
@@ -114,40 +153,7 @@ def build(folder: Path, params: OcrParams, data: Path | None) -> dict[str, Any]:
     is_det = params.model == DETECTION
     diff = _check_prefix(source, target, (1, 3, 64, 96) if is_det else (2, 3, 48, 160))
     repository.write_config(folder, spec)
-    config = _rapidocr_config()
-    if is_det:
-        det = config["Det"]
-        keys = (
-            "limit_side_len",
-            "limit_type",
-            "thresh",
-            "box_thresh",
-            "max_candidates",
-            "unclip_ratio",
-            "use_dilation",
-            "score_mode",
-        )
-        meta: dict[str, Any] = {
-            "source": FILES[params.model],
-            **{k: det[k] for k in keys},
-            "size_multiple": 32,
-        }
-    else:
-        labels = characters(model)
-        classes = spec.outputs[0].dims[-1]
-        if classes != len(labels) + 2:
-            raise ValueError(f"{len(labels)} characters + blank + space != {classes} classes")
-        repository.write_lines(folder / "labels.txt", labels)
-        _, height, width = config["Rec"]["rec_img_shape"]
-        meta = {
-            "source": FILES[params.model],
-            "input_height": height,
-            "input_width": width,
-            "pad_value": 0.5,
-            "blank_index": 0,
-            "space_index": classes - 1,
-        }
-    meta["input"] = {"channel_order": "RGB", "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]}
+    meta = _side_files(folder, params.model, model, spec)
     repository.write_json(folder / repository.META_FILE, meta)
     log.event(_log, "copied", model=params.model, source=str(source), prefix_max_abs=diff)
     return {"prefix_parity_max_abs": diff, "source": FILES[params.model]}

@@ -7,10 +7,10 @@ and every kind (KServe, Prometheus-operator, core) goes through the same four ca
 
 from __future__ import annotations
 
-import os
-
+import copy
 import json
 import logging
+import os
 import time
 from typing import Any
 
@@ -31,6 +31,9 @@ PLURALS = {
     "ModelPipeline": "modelpipelines",
 }
 RETRYABLE = {409, 429, 500, 502, 503, 504}
+# What the operator applied last time, as kubectl's last-applied-configuration: it tells which
+# fields the operator set before and no longer wants, so a merge patch can remove them.
+LAST_APPLIED = "modelplane.io/last-applied"
 
 
 class ApiError(Exception):
@@ -60,6 +63,39 @@ def differs(desired: Any, actual: Any) -> bool:
             return True
         return any(differs(v, actual.get(k)) for k, v in desired.items())
     return bool(desired != actual)
+
+
+def merge_patch(last_applied: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+    """JSON merge patch (RFC 7386) from what we applied last time to ``desired``.
+
+    Keys we set before and no longer want become ``null``; keys others set (KServe's defaults,
+    controllers) are left alone, since we never applied them. Lists are replaced whole.
+    """
+    patch: dict[str, Any] = copy.deepcopy(desired)
+    for key, old in last_applied.items():
+        if key not in desired:
+            patch[key] = None
+        elif isinstance(old, dict) and isinstance(desired[key], dict):
+            patch[key] = merge_patch(old, desired[key])
+    return patch
+
+
+def with_last_applied(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` (status dropped) annotated with its own JSON, sorted so equal objects match."""
+    desired = {k: v for k, v in copy.deepcopy(obj).items() if k != "status"}
+    desired["metadata"].setdefault("annotations", {})[LAST_APPLIED] = json.dumps(
+        {k: v for k, v in obj.items() if k != "status"}, sort_keys=True, separators=(",", ":"))
+    return desired
+
+
+def last_applied(existing: dict[str, Any]) -> dict[str, Any]:
+    """What the operator last applied to ``existing`` ({} for objects made before it recorded)."""
+    raw = ((existing.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    try:
+        previous: dict[str, Any] = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return previous
 
 
 class Cluster:
@@ -111,29 +147,35 @@ class Cluster:
             raise
 
     async def apply(self, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """Create ``obj`` or merge-patch the existing one; returns (object, "created"|"patched"|"unchanged").
+        """Create ``obj`` or patch the existing one; returns (object, "created"|"patched"|"unchanged").
 
         Idempotent: re-running it after a restart finds the child and patches it (or leaves it
-        alone when nothing differs), so no duplicate is ever made.
+        alone when nothing differs), so no duplicate is ever made. Fields dropped from the
+        desired object since the last apply are removed (three-way merge, as kubectl apply).
         """
         meta = obj["metadata"]
         api_version, kind, namespace, name = obj["apiVersion"], obj["kind"], meta["namespace"], meta["name"]
+        desired = with_last_applied(obj)
         existing = await self.get(api_version, kind, namespace, name)
         if existing is None:
             try:
-                created = await self.request("POST", object_path(api_version, kind, namespace), obj)
-                return created or obj, "created"
+                created = await self.request("POST", object_path(api_version, kind, namespace), desired)
+                return created or desired, "created"
             except ApiError as err:
-                if err.status != 409:  # someone created it between our GET and POST: patch it
+                if err.status != 409:
                     raise
-                existing = await self.get(api_version, kind, namespace, name) or {}
-        if not differs({k: v for k, v in obj.items() if k != "status"}, existing):
+                # Someone created it between our GET and POST; patch it if we can see it now.
+                existing = await self.get(api_version, kind, namespace, name)
+                if existing is None:
+                    raise
+        previous = last_applied(existing)
+        if previous == last_applied(desired) and not differs(desired, existing):
             return existing, "unchanged"
         patched = await self.request(
-            "PATCH", object_path(api_version, kind, namespace, name), obj,
-            content_type="application/merge-patch+json",
+            "PATCH", object_path(api_version, kind, namespace, name),
+            merge_patch(previous, desired), content_type="application/merge-patch+json",
         )
-        return patched or obj, "patched"
+        return patched or desired, "patched"
 
     async def patch_status(
         self, api_version: str, kind: str, namespace: str, name: str, status: dict[str, Any]

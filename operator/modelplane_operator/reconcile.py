@@ -28,8 +28,8 @@ from modelplane_operator.status import (
     deployment_conditions,
     engine_built,
     merge_conditions,
+    rollout_fields,
     spec_error_conditions,
-    versions,
 )
 
 log = logging.getLogger(__name__)
@@ -83,14 +83,12 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     engine = engine_built(spec.tensorrt.enabled, job)
     isvc_name = meta["name"]
     current = await cluster.get("serving.kserve.io/v1beta1", "InferenceService", meta["namespace"], isvc_name)
-    isvc_status = (current or {}).get("status")
-    version_fields = versions(spec.model.version, status)
-    rolling_out = "previousModelVersion" in version_fields
+    version_fields = rollout_fields(spec.model.version, status, current)
     children = []
     if spec.runtime == "triton":
         children.append(render_triton_config_map(body, spec, engine_ready))
     children.append(render_inference_service(
-        body, spec, config, engine_ready, canary_traffic(spec.canary_percent, rolling_out, isvc_status),
+        body, spec, config, engine_ready, canary_traffic(spec.canary_percent, version_fields, current),
     ))
     monitoring = Condition("Monitoring", False, "Disabled", "spec.monitoring.enabled is false")
     if spec.monitoring.enabled:

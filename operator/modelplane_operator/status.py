@@ -128,26 +128,46 @@ def spec_error_conditions(reason: str, message: str) -> list[Condition]:
     ]
 
 
-def latest_revision_ready(isvc_status: dict[str, Any] | None) -> bool:
-    """Whether the newest predictor revision is Ready (serverless), or the ISVC is (raw mode)."""
-    predictor = (isvc_status or {}).get("components", {}).get("predictor", {})
-    created, ready = predictor.get("latestCreatedRevision"), predictor.get("latestReadyRevision")
-    if created:
-        return created == ready
-    cond = _kserve_condition(isvc_status or {}, "Ready")
-    return bool(cond and cond.get("status") == "True")
+def _predictor_status(isvc: dict[str, Any] | None) -> dict[str, Any]:
+    predictor: dict[str, Any] = ((isvc or {}).get("status") or {}).get("components", {}).get("predictor", {})
+    return predictor
 
 
-def canary_traffic(
-    percent: int, rolling_out: bool, isvc_status: dict[str, Any] | None
-) -> int | None:
-    """Traffic for the latest revision: none while it is not Ready, ``percent`` once it is.
+def new_revision_ready(isvc: dict[str, Any] | None, stable_revision: str | None) -> bool:
+    """Whether a revision newer than ``stable_revision`` serves and is the latest one.
 
-    None means "no canary" (all traffic to the latest revision, KServe's default).
+    Serverless mode names revisions: the old revision stays Ready (and latestCreated ==
+    latestReady) until KServe has created the new one, so "Ready" alone would open the canary
+    to the *old* revision (KServe 5983). Raw-deployment mode has no revisions: the ISVC must be
+    Ready *and* have observed its current generation.
     """
-    if not rolling_out or percent >= 100:
-        return None
-    return percent if latest_revision_ready(isvc_status) else 0
+    predictor = _predictor_status(isvc)
+    created, ready = predictor.get("latestCreatedRevision"), predictor.get("latestReadyRevision")
+    if created or stable_revision:
+        return bool(ready) and ready == created and ready != stable_revision
+    status = (isvc or {}).get("status") or {}
+    cond = _kserve_condition(status, "Ready")
+    generation = (isvc or {}).get("metadata", {}).get("generation", 0)
+    caught_up = status.get("observedGeneration", 0) >= generation
+    return bool(cond and cond.get("status") == "True") and caught_up
+
+
+def canary_traffic(percent: int, rollout: dict[str, str], isvc: dict[str, Any] | None) -> int | None:
+    """Traffic for the latest revision: 0 while it is not Ready, ``percent`` once it is.
+
+    None means "no canary" (all traffic to the latest revision, KServe's default); 100 clears a
+    canary left by an earlier roll-out (a merge patch cannot drop the field). Once opened for
+    this version the canary is held, so our own patch of the ISVC cannot close it again.
+    """
+    predictor = ((isvc or {}).get("spec") or {}).get("predictor", {})
+    current = predictor.get("canaryTrafficPercent")
+    if "previousModelVersion" not in rollout or percent >= 100:
+        return 100 if current is not None else None
+    annotations = (isvc or {}).get("metadata", {}).get("annotations") or {}
+    serving_version = annotations.get("modelplane.io/model-version")
+    if current == percent and serving_version == rollout["modelVersion"]:
+        return percent
+    return percent if new_revision_ready(isvc, rollout.get("stableRevision")) else 0
 
 
 def versions(spec_version: str, status: dict[str, Any]) -> dict[str, str]:
@@ -159,4 +179,14 @@ def versions(spec_version: str, status: dict[str, Any]) -> dict[str, str]:
     out = {"modelVersion": spec_version}
     if previous and previous != spec_version:
         out["previousModelVersion"] = previous
+    return out
+
+
+def rollout_fields(spec_version: str, status: dict[str, Any], isvc: dict[str, Any] | None) -> dict[str, str]:
+    """``versions`` plus ``stableRevision``: the revision that served when the version changed."""
+    out = versions(spec_version, status)
+    changing = bool(status.get("modelVersion")) and status.get("modelVersion") != spec_version
+    stable = _predictor_status(isvc).get("latestReadyRevision") if changing else status.get("stableRevision")
+    if stable and "previousModelVersion" in out:
+        out["stableRevision"] = stable
     return out

@@ -65,7 +65,7 @@ def test_examples_valid_and_render_schema_valid_children(manifest: dict[str, Any
 def test_examples_cover_three_pipelines_with_every_step_defined() -> None:
     deployments = {m["metadata"]["name"] for m in EXAMPLES if m["kind"] == "ModelDeployment"}
     pipelines = [m for m in EXAMPLES if m["kind"] == "ModelPipeline"]
-    assert {p["metadata"]["name"] for p in pipelines} == {"documents", "car-claims", "pet-premium"}
+    assert {p["metadata"]["name"] for p in pipelines} >= {"documents", "car-claims", "pet-premium"}
     for pipeline in pipelines:
         for node in pipeline["spec"]["nodes"]:
             for step in node["steps"]:

@@ -13,6 +13,7 @@ from modelplane_operator.status import (
     engine_built,
     merge_conditions,
     model_loaded,
+    rollout_fields,
     versions,
 )
 
@@ -102,19 +103,61 @@ def test_model_loaded_unknown_without_status() -> None:
     assert model_loaded(None).status is None
 
 
+def _isvc(status: dict[str, Any] | None = None, canary: int | None = None, version: str = "2",
+          generation: int = 2) -> dict[str, Any]:
+    predictor: dict[str, Any] = {} if canary is None else {"canaryTrafficPercent": canary}
+    return {"metadata": {"generation": generation, "annotations": {"modelplane.io/model-version": version}},
+            "spec": {"predictor": predictor}, "status": status or {}}
+
+
+def _revisions(created: str, ready: str) -> dict[str, Any]:
+    return {"components": {"predictor": {"latestCreatedRevision": created, "latestReadyRevision": ready}}}
+
+
+FIRST = {"modelVersion": "1"}
+ROLLING = {"modelVersion": "2", "previousModelVersion": "1", "stableRevision": "r1"}
+
+
 @pytest.mark.parametrize(
-    ("percent", "rolling_out", "status", "expected"),
+    ("percent", "rollout", "isvc", "expected"),
     [
-        (20, False, None, None),  # first version: no canary
-        (100, True, None, None),  # promoted
-        (20, True, {"components": {"predictor": {"latestCreatedRevision": "r2", "latestReadyRevision": "r1"}}}, 0),
-        (20, True, {"components": {"predictor": {"latestCreatedRevision": "r2", "latestReadyRevision": "r2"}}}, 20),
-        (20, True, isvc_status("False"), 0),  # raw deployment mode: the ISVC's readiness decides
-        (20, True, isvc_status("True"), 20),
+        (20, FIRST, None, None),  # first version: no canary
+        (100, ROLLING, _isvc(), None),  # no canary asked, none set
+        (100, ROLLING, _isvc(canary=20), 100),  # promoted: clear the old canary explicitly
+        # KServe has not created the new revision yet: the old one is still "latest and Ready".
+        (20, ROLLING, _isvc(_revisions("r1", "r1")), 0),
+        (20, ROLLING, _isvc(_revisions("r2", "r1")), 0),  # new revision created, not Ready
+        (20, ROLLING, _isvc(_revisions("r2", "r2")), 20),  # new revision Ready
+        (20, ROLLING, _isvc(_revisions("r2", "r2"), canary=20, version="1"), 20),
+        # Opened for this version: held even while KServe catches up with our own patch.
+        (20, ROLLING, _isvc(_revisions("r2", "r1"), canary=20), 20),
+        # A canary opened for the previous version does not carry over to this one.
+        (20, ROLLING, _isvc(_revisions("r1", "r1"), canary=20, version="1"), 0),
     ],
 )
-def test_canary_only_once_the_new_revision_is_ready(percent: int, rolling_out: bool, status: dict[str, Any] | None, expected: int | None) -> None:
-    assert canary_traffic(percent, rolling_out, status) == expected
+def test_canary_opens_only_once_a_newer_revision_is_ready(
+    percent: int, rollout: dict[str, str], isvc: dict[str, Any] | None, expected: int | None
+) -> None:
+    assert canary_traffic(percent, rollout, isvc) == expected
+
+
+@pytest.mark.parametrize(
+    ("ready", "observed", "expected"),
+    [("True", 2, True), ("True", 1, False), ("False", 2, False)],
+)
+def test_raw_deployment_canary_needs_ready_and_caught_up(ready: str, observed: int, expected: bool) -> None:
+    rollout = {"modelVersion": "2", "previousModelVersion": "1"}  # raw mode: no revisions
+    isvc = _isvc(isvc_status(ready) | {"observedGeneration": observed})
+    assert canary_traffic(20, rollout, isvc) == (20 if expected else 0)
+
+
+def test_rollout_records_the_revision_serving_the_old_version() -> None:
+    isvc = _isvc(_revisions("r1", "r1"), version="1")
+    assert rollout_fields("1", {}, isvc) == {"modelVersion": "1"}
+    started = rollout_fields("2", {"modelVersion": "1"}, isvc)
+    assert started == {"modelVersion": "2", "previousModelVersion": "1", "stableRevision": "r1"}
+    # Later reconciles keep it, even after KServe moved on to r2.
+    assert rollout_fields("2", started, _isvc(_revisions("r2", "r2")))["stableRevision"] == "r1"
 
 
 def test_versions_keep_the_previous_for_rollback() -> None:

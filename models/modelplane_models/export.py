@@ -11,6 +11,7 @@ import io
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -75,9 +76,7 @@ def _declare_shapes(model: onnx.ModelProto, spec: ModelSpec) -> onnx.ModelProto:
     return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
 
 
-def run_onnx(
-    path: Path, feeds: Mapping[str, NDArray[np.generic]]
-) -> dict[str, NDArray[np.generic]]:
+def run_onnx(path: Path, feeds: Mapping[str, NDArray[np.generic]]) -> dict[str, NDArray[Any]]:
     """Run an ONNX file on CPU with ONNX Runtime; outputs by name."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -88,7 +87,7 @@ def run_onnx(
 
 def run_torch(
     module: torch.nn.Module, spec: ModelSpec, feeds: Mapping[str, NDArray[np.generic]]
-) -> dict[str, NDArray[np.generic]]:
+) -> dict[str, NDArray[Any]]:
     """Run the torch module on the same feeds; outputs named as in the spec."""
     module.eval()
     with torch.no_grad():

@@ -7,6 +7,7 @@ inputs with a batch size the export never saw (so the dynamic batch axis is exer
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,9 +21,7 @@ pytestmark = pytest.mark.timeout(900)
 ATOL = 1e-4
 
 
-def _torch(
-    module: torch.nn.Module, *inputs: NDArray[np.generic]
-) -> tuple[NDArray[np.generic], ...]:
+def _torch(module: torch.nn.Module, *inputs: NDArray[np.generic]) -> tuple[NDArray[Any], ...]:
     with torch.no_grad():
         out = module(*(torch.from_numpy(np.ascontiguousarray(x)) for x in inputs))
     return tuple(o.numpy() for o in (out if isinstance(out, tuple) else (out,)))

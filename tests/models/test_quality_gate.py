@@ -8,6 +8,7 @@ Laplacian computed here independently with numpy.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -20,17 +21,25 @@ REASONS = ("blurred", "not-a-car", "partial")  # the contract's order of the rea
 PER_CLASS = 60
 
 
+class HeldOut(NamedTuple):
+    """Labels (0 accepted, 1.. reasons), the graph's outputs by name, and the input batch."""
+
+    labels: NDArray[np.int64]
+    out: dict[str, NDArray[Any]]
+    images: NDArray[np.float32]
+
+
 @pytest.fixture(scope="module")
 def held_out(
     model_repository: Path,
-) -> tuple[NDArray[np.int64], dict[str, NDArray[np.generic]], NDArray[np.float32]]:
+) -> HeldOut:
     data = quality_gate_train.holdout(seed=20261125, per_class=PER_CLASS)
     images = data.images.astype(np.float32) / 255.0
     out = run_onnx(model_repository / "quality-gate" / "1" / "model.onnx", {"image": images})
-    return data.labels, out, images
+    return HeldOut(data.labels, out, images)
 
 
-def test_sharp_whole_cars_are_accepted(held_out: tuple) -> None:  # type: ignore[type-arg]
+def test_sharp_whole_cars_are_accepted(held_out: HeldOut) -> None:
     labels, out, _ = held_out
     accepted = out["estimable"][labels == 0, 0]
     assert accepted.mean() >= 0.9
@@ -38,8 +47,8 @@ def test_sharp_whole_cars_are_accepted(held_out: tuple) -> None:  # type: ignore
 
 @pytest.mark.parametrize("index,reason", list(enumerate(REASONS, start=1)))
 def test_rejects_carry_their_reason(
-    held_out: tuple,
-    index: int,  # type: ignore[type-arg]
+    held_out: HeldOut,
+    index: int,
     reason: str,
 ) -> None:
     labels, out, _ = held_out
@@ -48,19 +57,19 @@ def test_rejects_carry_their_reason(
     assert out["reasons"][members, index - 1].mean() >= 0.9, f"{reason} not named"
 
 
-def test_overall_accuracy(held_out: tuple) -> None:  # type: ignore[type-arg]
+def test_overall_accuracy(held_out: HeldOut) -> None:
     labels, out, _ = held_out
     assert (out["estimable"][:, 0] == (labels == 0)).mean() >= 0.9
 
 
-def test_decision_outputs_are_consistent(held_out: tuple) -> None:  # type: ignore[type-arg]
+def test_decision_outputs_are_consistent(held_out: HeldOut) -> None:
     _, out, _ = held_out
     assert np.array_equal(out["estimable"][:, 0], ~out["reasons"].any(axis=1))
     np.testing.assert_allclose(np.linalg.norm(out["embedding"], axis=1), 1.0, atol=1e-5)
     assert (out["distance"] >= 0).all() and (out["distance"] <= 2.0 + 1e-5).all()
 
 
-def test_sharpness_is_variance_of_laplacian(held_out: tuple) -> None:  # type: ignore[type-arg]
+def test_sharpness_is_variance_of_laplacian(held_out: HeldOut) -> None:
     labels, out, images = held_out
     gray = (0.299 * images[:, 0] + 0.587 * images[:, 1] + 0.114 * images[:, 2]) * 255.0
     lap = (

@@ -7,6 +7,7 @@ tensors and labels; a later ``build`` must keep it rather than retrain on synthe
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_breed_retrains_on_a_folder(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     data = tmp_path / "dogs"
     for breed in dogs.BREEDS:
-        _write(data / breed.name, lambda r, b=breed: dogs.photo(r, b), 3, rng)
+        _write(data / breed.name, functools.partial(dogs.photo, breed=breed), 3, rng)
     repo = tmp_path / "repo"
     assert (
         cli.main(

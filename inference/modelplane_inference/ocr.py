@@ -25,14 +25,16 @@ Box = np.ndarray  # 4x2 float32: top-left, top-right, bottom-right, bottom-left
 class Normalization:
     """How a model expects pixels: channel order and (x/255 - mean) / std per channel.
 
-    The PP-OCR models were trained on OpenCV's BGR with mean = std = 0.5. A repository whose
-    graphs already normalise says so in ``modelplane.json`` (``"input": {"mean": [0,0,0], ...}``).
+    The default is the repository contract: RGB in [0, 1], normalisation inside the graph, so a
+    transformer that cannot read the model folder still feeds the models right. A model that
+    wants otherwise says so in its ``modelplane.json``; the unwrapped PP-OCR files want BGR with
+    mean = std = 0.5 and zero padding (``"input": {"channel_order": "BGR", ...}``).
     """
 
-    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    bgr: bool = True
-    pad: float = 0.0  # recognition padding, in the model's input space (0 = grey for PP-OCR)
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    bgr: bool = False
+    pad: float = 0.5  # recognition padding in the model's input space: grey, as PP-OCR pads
 
     @classmethod
     def from_extra(cls, extra: dict[str, Any]) -> Normalization:
@@ -40,7 +42,7 @@ class Normalization:
         return cls(
             mean=tuple(spec.get("mean", cls.mean)),
             std=tuple(spec.get("std", cls.std)),
-            bgr=str(spec.get("channel_order", "BGR")).upper() == "BGR",
+            bgr=str(spec.get("channel_order", "RGB")).upper() == "BGR",
             pad=float(extra.get("pad_value", cls.pad)),
         )
 

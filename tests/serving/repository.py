@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -76,6 +77,11 @@ def add_ocr(repo: Path) -> None:
     session = ort.InferenceSession(str(rec / "1" / "model.onnx"))
     characters = session.get_modelmeta().custom_metadata_map["character"]
     (rec / "labels.txt").write_text(characters.removesuffix("\n") + "\n", encoding="utf-8")
+    # The wheel's files are not wrapped to the repository contract (RGB in [0, 1]): say how
+    # they want their pixels, as a model folder may.
+    raw = {"input": {"channel_order": "BGR", "mean": [0.5] * 3, "std": [0.5] * 3}}
+    (det / "modelplane.json").write_text(json.dumps(raw))
+    (rec / "modelplane.json").write_text(json.dumps({**raw, "pad_value": 0.0}))
     det_out = ort.InferenceSession(str(det / "1" / "model.onnx")).get_outputs()[0].name
     write_config(
         det,

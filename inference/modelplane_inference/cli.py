@@ -125,7 +125,11 @@ COMMANDS: dict[str, tuple[Callable[..., None], Callable[[argparse.Namespace], in
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``modelplane``: the local data plane's command line."""
-    parser = argparse.ArgumentParser(prog="modelplane", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="modelplane",
+        description="modelplane's data plane on this machine: serve the manifests of a folder "
+        "(every stage and pipeline, Open Inference Protocol v2) and call them.",
+    )
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="command", required=True)
     for add_parser, _ in COMMANDS.values():

@@ -16,7 +16,7 @@ from modelplane_inference import ocr
 from modelplane_inference.backends import LocalBackend
 from modelplane_inference.images import to_bgr_array
 from modelplane_inference.parse import parse_document
-from modelplane_inference.stage_vision import image_of
+from modelplane_inference.stage_vision import image_of, off_loop
 from modelplane_inference.stages import Item, Stage, StageInputError, param_float
 from modelplane_inference.tesseract import TesseractRecognizer
 
@@ -43,12 +43,14 @@ class TextDetection(Stage):
         self.norm = ocr.Normalization.from_extra(self.backend.config.extra)
 
     async def run(self, item: Item) -> Item:
-        page = page_of(item, self.max_pixels)
+        page = await off_loop(page_of, item, self.max_pixels)
         config = self.backend.config
-        tensor = ocr.detection_input(page, self.settings, self.norm)
+        tensor = await off_loop(ocr.detection_input, page, self.settings, self.norm)
         out = await self.backend.infer({config.inputs[0].name: tensor})
         prob = out[config.outputs[0].name] if config.outputs else next(iter(out.values()))
-        found = ocr.detection_boxes(np.asarray(prob), page.shape[0], page.shape[1], self.settings)
+        found = await off_loop(
+            ocr.detection_boxes, np.asarray(prob), page.shape[0], page.shape[1], self.settings
+        )
         return {
             "boxes": [box.astype(int).tolist() for box, _ in found],
             "scores": [round(score, 4) for _, score in found],
@@ -100,9 +102,9 @@ class TextRecognition(Stage):
         super().stop()
 
     async def run(self, item: Item) -> Item:
-        page = page_of(item, self.max_pixels)
+        page = await off_loop(page_of, item, self.max_pixels)
         boxes = self._boxes(item, page)
-        crops = [ocr.crop_box(page, box) for box in boxes]
+        crops = await off_loop(lambda: [ocr.crop_box(page, box) for box in boxes])
         if not crops:
             results: list[tuple[str, float]] = []
         elif self.tesseract is not None:
@@ -145,7 +147,7 @@ class TextRecognition(Stage):
 
     async def _ctc_chunk(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         width = ocr.recognition_width(crops, REC_HEIGHT, WIDTH_BUCKET)
-        batch = ocr.recognition_input(crops, REC_HEIGHT, width, self.norm)
+        batch = await off_loop(ocr.recognition_input, crops, REC_HEIGHT, width, self.norm)
         config = self.backend.config
         out = await self.backend.infer({config.inputs[0].name: batch})
         logits = out[config.outputs[0].name] if config.outputs else next(iter(out.values()))

@@ -6,8 +6,11 @@ these classes only turn bytes into the models' tensors and outputs into named JS
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -18,6 +21,14 @@ from modelplane_inference.repository import ModelConfig, side_file_lines
 from modelplane_inference.stages import Item, Stage, StageInputError
 
 GATE_REASONS = ("blurred", "not-a-car", "partial")
+T = TypeVar("T")
+
+
+async def off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run CPU-bound pre/post-processing in the server's thread pool: Pillow, OpenCV and numpy
+    release the GIL, so concurrent requests are decoded in parallel and reach the batcher
+    together instead of one by one behind a blocked event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
 
 
 def image_of(item: Item, max_pixels: int) -> Image.Image:
@@ -50,7 +61,7 @@ class QualityGate(Stage):
     async def run(self, item: Item) -> Item:
         name = self.backend.config.inputs[0].name
         out = await self.backend.infer(
-            {name: image_tensor(item, self.backend.config, self.max_pixels)}
+            {name: await off_loop(image_tensor, item, self.backend.config, self.max_pixels)}
         )
         flags = np.asarray(out["reasons"]).reshape(-1).astype(bool)
         reasons = [r for r, flag in zip(self.reasons, flags, strict=False) if flag]
@@ -79,7 +90,7 @@ class Breed(Stage):
     async def run(self, item: Item) -> Item:
         name = self.backend.config.inputs[0].name
         out = await self.backend.infer(
-            {name: image_tensor(item, self.backend.config, self.max_pixels)}
+            {name: await off_loop(image_tensor, item, self.backend.config, self.max_pixels)}
         )
         probs = np.asarray(out["probabilities"], dtype=np.float64).reshape(-1)
         top = np.argsort(-probs)[:3]

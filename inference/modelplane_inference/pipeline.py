@@ -11,11 +11,13 @@ the router's rules (KServe ``cmd/router``):
 - Ensemble: every step gets the request, concurrently; the answer maps step name -> response.
 - Splitter: one step picked at random by weight.
 
-Conditions are evaluated with gjson-py, a Python GJSON implementation, on the JSON view of a
-response. It implements a subset of GJSON: queries test one key, so compare a nested field with a
-multipath, ``[features].#(region=="jeju")``, which Go's GJSON reads the same way; a plain path
-(``estimable``) only tests that the field exists. Per-step latency and errors are exported
-(InferenceGraph's router exports none).
+Conditions are evaluated with gjson-py, a Python GJSON implementation, on the JSON the router
+would see in a cluster, where stages answer on KServe's V1 endpoint: a step's response as
+``{"predictions": [result]}`` and a request as ``{"instances": [request]}``. So one condition means
+the same in both places: ``predictions.#(estimable==true)`` (the gate accepted the photo),
+``instances.#.features.#(region=="jeju")``. gjson-py implements a subset of GJSON (a query tests
+one key: reach nested fields with ``#.`` as above); a plain path only tests that a field exists.
+Per-step latency and errors are exported (InferenceGraph's router exports none).
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class PipelineExecutor:
         if router == "Ensemble":
             return await self._ensemble(steps, request)
         if router == "Switch":
-            view = public(request)
+            view = {"instances": [public(request)]}
             for index, step in enumerate(steps):
                 if condition_matches(view, step.get("condition", "")):
                     return await self._step(step, index, request)
@@ -121,7 +123,7 @@ class PipelineExecutor:
         for index, step in enumerate(steps):
             given = response if step.get("data") == "$response" and index > 0 else request
             condition = step.get("condition")
-            if condition and not condition_matches(public(response), condition):
+            if condition and not condition_matches({"predictions": [public(response)]}, condition):
                 log.info(
                     "sequence stopped by condition",
                     extra={

@@ -28,10 +28,17 @@ class Batch(list[Any]):
     ``bytes_contents`` under numpy 2. REST answers are binary only when the client asked.
     """
 
-    def __init__(self, items: Any = (), binary: bool = False, request_id: str | None = None):
+    def __init__(
+        self,
+        items: Any = (),
+        binary: bool = False,
+        request_id: str | None = None,
+        v1_inputs: list[dict[str, Any]] | None = None,
+    ):
         super().__init__(items)
         self.binary = binary
         self.request_id = request_id
+        self.v1_inputs = v1_inputs  # set for a V1 request: the rows to carry into the answer
 
     @classmethod
     def of(cls, request: InferRequest, items: list[Any]) -> Batch:
@@ -43,7 +50,32 @@ class Batch(list[Any]):
         )
 
     def like(self, items: list[Any]) -> Batch:
-        return Batch(items, binary=self.binary, request_id=self.request_id)
+        return Batch(items, self.binary, self.request_id, self.v1_inputs)
+
+
+def v1_batch(payload: dict[str, Any]) -> Batch:
+    """A V1 body (what KServe's InferenceGraph router posts): ``{"instances": [...]}`` from a
+    client, or the previous step's ``{"predictions": [...]}``; each row is one item's fields,
+    the image as base64 text."""
+    rows = payload.get("instances", payload.get("predictions"))
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise InvalidInput('V1 body must hold "instances" (or "predictions"): a list of objects')
+    if len(rows) > MAX_ITEMS:
+        raise InvalidInput(f"{len(rows)} instances, at most {MAX_ITEMS}")
+    items = []
+    for row in rows:
+        item = dict(row)
+        if isinstance(item.get("image"), str):
+            item["image"] = _as_bytes("image", item["image"])
+        items.append(item)
+    return Batch(items, v1_inputs=[dict(r) for r in rows])
+
+
+def v1_response(batch: Batch, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"predictions": [...]}`` where each row carries the request's fields forward (image,
+    features, ...) under the stage's results, so a ``$response`` step still has what it needs."""
+    inputs = batch.v1_inputs or [{} for _ in results]
+    return {"predictions": [{**row, **result} for row, result in zip(inputs, results, strict=True)]}
 
 
 def find_input(request: InferRequest, name: str, required: bool = True) -> InferInput | None:

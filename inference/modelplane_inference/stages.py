@@ -5,6 +5,10 @@ A stage is pre-processing, the model (through a ``Backend``), and post-processin
 directly with a Python dict, so stage-to-stage traffic never leaves the process (DESIGN.md: a
 decoded image tensor costs 640 ms over REST).
 
+Over the wire a stage speaks the Open Inference Protocol v2 (BYTES in, JSON ``result`` out) and
+KServe's V1 (``{"instances": [...]}`` in, ``{"predictions": [...]}`` out, each row carrying the
+request's fields forward): V1 is what KServe's InferenceGraph router posts from step to step.
+
 Item dicts: keys are the wire names (``image`` bytes, ``features`` dict, ``lines`` list, ...).
 A stage's output dict carries its results plus what later steps need; keys starting with ``_``
 (decoded pixels, forwarded features) are private and never serialised.
@@ -101,6 +105,8 @@ class Stage(kserve.Model):  # type: ignore[misc]
     async def preprocess(
         self, payload: Any, headers: dict[str, str] | None = None
     ) -> protocol.Batch:
+        if isinstance(payload, dict):
+            return protocol.v1_batch(payload)
         if not isinstance(payload, InferRequest):
             raise InvalidInput("use the Open Inference Protocol v2: POST /v2/models/<name>/infer")
         columns: dict[str, list[Any]] = {}
@@ -130,7 +136,9 @@ class Stage(kserve.Model):  # type: ignore[misc]
         result: protocol.Batch,
         headers: dict[str, str] | None = None,
         response_headers: dict[str, str] | None = None,
-    ) -> InferResponse:
+    ) -> InferResponse | dict[str, Any]:
+        if result.v1_inputs is not None:
+            return protocol.v1_response(result, [public(r) for r in result])
         return protocol.json_response(self.name, [public(r) for r in result], result)
 
 

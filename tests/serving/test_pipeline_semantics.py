@@ -53,7 +53,7 @@ def pipeline(name: str, nodes: list[dict[str, object]]) -> dict[str, object]:
 
 
 def manifests(repo: Path) -> list[dict[str, object]]:
-    estimable = "[@this].#(estimable==true)"
+    estimable = "predictions.#(estimable==true)"  # as the router reads a V1 answer
     return [
         deployment(
             "gate",
@@ -93,12 +93,12 @@ def manifests(repo: Path) -> list[dict[str, object]]:
                         {
                             "name": "photo",
                             "deployment": "gate",
-                            "condition": '[features].#(check=="photo")',
+                            "condition": 'instances.#.features.#(check=="photo")',
                         },
                         {
                             "name": "price",
                             "deployment": "premium",
-                            "condition": "features.age_years",
+                            "condition": "instances.0.features.age_years",
                         },
                     ],
                 }

@@ -28,6 +28,9 @@ from kserve.protocol.rest.server import RESTServer
 from uvicorn.importer import import_from_string
 
 log = logging.getLogger(__name__)
+# KServe's gRPC default is 8 MiB; a CTC recognizer's logits for one page (N x T x 6625 FP32) are
+# larger. Triton's own limit is about 2 GiB; this server stands in for it, so it accepts 256 MiB.
+GRPC_MAX_MESSAGE = 256 * 1024 * 1024
 
 
 class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
@@ -117,11 +120,11 @@ class _HostGRPCServer(GRPCServer):  # type: ignore[misc]
             futures.ThreadPoolExecutor(max_workers=max_workers),
             interceptors=(LoggingInterceptor(), ExceptionToStatusInterceptor()),
             options=[
-                ("grpc.max_send_message_length", self._kwargs["grpc_max_send_message_length"]),
                 (
-                    "grpc.max_receive_message_length",
-                    self._kwargs["grpc_max_receive_message_length"],
-                ),
+                    f"grpc.max_{way}_message_length",
+                    max(int(self._kwargs[f"grpc_max_{way}_message_length"]), GRPC_MAX_MESSAGE),
+                )
+                for way in ("send", "receive")
             ],
         )
         grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(

@@ -126,3 +126,36 @@ def test_transformer_in_front_of_a_triton_protocol_predictor(
             assert remote == local
     finally:
         stop(server)
+
+
+def test_recognition_transformer_with_the_model_folder(
+    examples_server: Server, repository: Path, tmp_path: Path
+) -> None:
+    """A transformer with the model folder mounted (``--model_dir``: labels, pixel contract)
+    in front of dynamic-shape text recognition reads what the in-process stage reads."""
+    http_port, grpc_port = free_port(), free_port()
+    args = [
+        str(BIN / "modelplane-transformer"),
+        "--model_name=rec-transformer",
+        "--stage=text-recognition",
+        "--triton_model=text-recognition",
+        "--predictor_protocol=grpc-v2",
+        f"--predictor_host={examples_server.grpc}",
+        f"--model_dir={repository / 'text-recognition'}",
+        f"--http_port={http_port}",
+        f"--grpc_port={grpc_port}",
+    ]
+    server = start_process(
+        args, tmp_path / "transformer.log", http_port, grpc_port, ["rec-transformer"]
+    )
+    try:
+        doc = render_document(seed=21, language="en", document_type="claim_form")
+        boxes = call(examples_server, "grpc", "doc-text-detection", image=doc.png)["boxes"]
+        remote = call(server, "grpc", "rec-transformer", image=doc.png, boxes=boxes)
+        local = call(examples_server, "grpc", "doc-text-recognition", image=doc.png, boxes=boxes)
+        assert [line["text"] for line in remote["lines"]] == [
+            line["text"] for line in local["lines"]
+        ]
+        assert any(doc.name in line["text"] for line in remote["lines"])
+    finally:
+        stop(server)

@@ -1,4 +1,4 @@
-"""``modelplane-operator``: run the reconcilers against the cluster of KUBECONFIG (or in-cluster)."""
+"""``modelplane-operator``: run the reconcilers against the KUBECONFIG cluster (or in-cluster)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,24 @@ from modelplane_operator.config import Config
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="modelplane-operator", description=__doc__)
     scope = parser.add_mutually_exclusive_group()
-    scope.add_argument("-n", "--namespace", action="append", default=[],
-                       help="watch this namespace (repeatable; glob patterns allowed)")
-    scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch the whole cluster")
+    scope.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        default=[],
+        help="watch this namespace (repeatable; glob patterns allowed)",
+    )
+    scope.add_argument(
+        "-A", "--all-namespaces", action="store_true", help="watch the whole cluster"
+    )
     parser.add_argument("--health-port", type=int, help="liveness endpoint port (/healthz)")
     parser.add_argument("--metrics-port", type=int, help="Prometheus metrics port (0 = off)")
-    parser.add_argument("--peering", metavar="NAME",
-                        help="run several replicas with kopf peering (needs the KopfPeering CRD);"
-                             " without it the operator is a single active replica")
+    parser.add_argument(
+        "--peering",
+        metavar="NAME",
+        help="run several replicas with kopf peering (needs the KopfPeering CRD);"
+        " without it the operator is a single active replica",
+    )
     parser.add_argument("--log-format", choices=["json", "plain"], default="json")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
@@ -41,13 +51,15 @@ def main(argv: list[str] | None = None) -> None:
         start_http_server(metrics_port)
     health_port = args.health_port or config.health_port
     namespaces = args.namespace or ([] if args.all_namespaces else ["default"])
-    asyncio.run(kopf.operator(
-        clusterwide=args.all_namespaces,
-        namespaces=namespaces,
-        standalone=args.peering is None,
-        peering_name=args.peering,
-        liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz",
-    ))
+    asyncio.run(
+        kopf.operator(
+            clusterwide=args.all_namespaces,
+            namespaces=namespaces,
+            standalone=args.peering is None,
+            peering_name=args.peering,
+            liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz",
+        )
+    )
 
 
 if __name__ == "__main__":

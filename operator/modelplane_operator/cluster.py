@@ -84,7 +84,8 @@ def with_last_applied(obj: dict[str, Any]) -> dict[str, Any]:
     """``obj`` (status dropped) annotated with its own JSON, sorted so equal objects match."""
     desired = {k: v for k, v in copy.deepcopy(obj).items() if k != "status"}
     desired["metadata"].setdefault("annotations", {})[LAST_APPLIED] = json.dumps(
-        {k: v for k, v in obj.items() if k != "status"}, sort_keys=True, separators=(",", ":"))
+        {k: v for k, v in obj.items() if k != "status"}, sort_keys=True, separators=(",", ":")
+    )
     return desired
 
 
@@ -126,18 +127,26 @@ class Cluster:
         if content_type:
             headers["Content-Type"] = content_type
         m, url, h, b, _ = await self._api.param_serialize(
-            method=method, resource_path=path, header_params=headers, body=body,
+            method=method,
+            resource_path=path,
+            header_params=headers,
+            body=body,
             auth_settings=["BearerToken"],
         )
         response = await self._api.call_api(m, url, header_params=h, body=b)
         data = await response.read()
         if response.status >= 400:
             retry_after = response.headers.get("Retry-After")
-            raise ApiError(response.status, data.decode(errors="replace")[:500],
-                           float(retry_after) if retry_after else None)
+            raise ApiError(
+                response.status,
+                data.decode(errors="replace")[:500],
+                float(retry_after) if retry_after else None,
+            )
         return json.loads(data) if data else None
 
-    async def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+    async def get(
+        self, api_version: str, kind: str, namespace: str, name: str
+    ) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
         try:
             return await self.request("GET", object_path(api_version, kind, namespace, name))
@@ -147,19 +156,26 @@ class Cluster:
             raise
 
     async def apply(self, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """Create ``obj`` or patch the existing one; returns (object, "created"|"patched"|"unchanged").
+        """Create ``obj`` or patch it; returns (object, "created" | "patched" | "unchanged").
 
         Idempotent: re-running it after a restart finds the child and patches it (or leaves it
         alone when nothing differs), so no duplicate is ever made. Fields dropped from the
         desired object since the last apply are removed (three-way merge, as kubectl apply).
         """
         meta = obj["metadata"]
-        api_version, kind, namespace, name = obj["apiVersion"], obj["kind"], meta["namespace"], meta["name"]
+        api_version, kind, namespace, name = (
+            obj["apiVersion"],
+            obj["kind"],
+            meta["namespace"],
+            meta["name"],
+        )
         desired = with_last_applied(obj)
         existing = await self.get(api_version, kind, namespace, name)
         if existing is None:
             try:
-                created = await self.request("POST", object_path(api_version, kind, namespace), desired)
+                created = await self.request(
+                    "POST", object_path(api_version, kind, namespace), desired
+                )
                 return created or desired, "created"
             except ApiError as err:
                 if err.status != 409:
@@ -172,8 +188,10 @@ class Cluster:
         if previous == last_applied(desired) and not differs(desired, existing):
             return existing, "unchanged"
         patched = await self.request(
-            "PATCH", object_path(api_version, kind, namespace, name),
-            merge_patch(previous, desired), content_type="application/merge-patch+json",
+            "PATCH",
+            object_path(api_version, kind, namespace, name),
+            merge_patch(previous, desired),
+            content_type="application/merge-patch+json",
         )
         return patched or desired, "patched"
 
@@ -181,7 +199,9 @@ class Cluster:
         self, api_version: str, kind: str, namespace: str, name: str, status: dict[str, Any]
     ) -> None:
         path = object_path(api_version, kind, namespace, name) + "/status"
-        await self.request("PATCH", path, {"status": status}, content_type="application/merge-patch+json")
+        await self.request(
+            "PATCH", path, {"status": status}, content_type="application/merge-patch+json"
+        )
 
     async def list_names(self, api_version: str, kind: str, namespace: str) -> set[str]:
         listing = await self.request("GET", object_path(api_version, kind, namespace)) or {}
@@ -195,7 +215,10 @@ class Cluster:
             return cached[1]
         try:
             listing = await self.request("GET", f"/apis/{group_version}") or {}
-            served = any(r.get("kind") == kind or r.get("name") == PLURALS[kind] for r in listing.get("resources", []))
+            served = any(
+                r.get("kind") == kind or r.get("name") == PLURALS[kind]
+                for r in listing.get("resources", [])
+            )
         except ApiError as err:
             if err.status != 404:
                 raise

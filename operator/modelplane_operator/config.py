@@ -62,7 +62,9 @@ class Config:
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
-                    raise ConfigError(f"MODELPLANE_{f.name.upper()}={raw!r} is not an integer") from None
+                    raise ConfigError(
+                        f"MODELPLANE_{f.name.upper()}={raw!r} is not an integer"
+                    ) from None
             else:
                 values[f.name] = raw
         return cls(**values)  # type: ignore[arg-type]

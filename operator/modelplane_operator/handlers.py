@@ -7,10 +7,11 @@ engine Job or InferenceGraph re-reconciles its owner, which mirrors the child's 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
@@ -49,6 +50,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     memo.config = Config.from_env()
     memo.cluster = await Cluster.connect()
     memo.phases = PhaseBook()
+    # One lock per CR: its handlers and its children's events reconcile it one at a time.
+    memo.locks = collections.defaultdict(asyncio.Lock)
 
 
 @kopf.on.login()
@@ -63,7 +66,9 @@ async def close(memo: kopf.Memo, **_: Any) -> None:
     await memo.cluster.close()
 
 
-async def _run(kind: str, body: dict[str, Any], memo: kopf.Memo, reconcile: Callable[[], Awaitable[Outcome]]) -> Outcome:
+async def _run(
+    kind: str, body: dict[str, Any], memo: kopf.Memo, reconcile: Callable[[], Awaitable[Outcome]]
+) -> Outcome:
     """Time a reconcile, count its result, emit its events; map API errors to kopf retries."""
     started = time.perf_counter()
     try:
@@ -71,7 +76,9 @@ async def _run(kind: str, body: dict[str, Any], memo: kopf.Memo, reconcile: Call
     except ApiError as err:
         RECONCILES.labels(kind, "retry" if err.retryable else "error").inc()
         if err.retryable:
-            raise kopf.TemporaryError(f"API server answered {err}", delay=err.retry_after or 2) from err
+            raise kopf.TemporaryError(
+                f"API server answered {err}", delay=err.retry_after or 2
+            ) from err
         raise kopf.PermanentError(f"API server rejected a child: {err}") from err
     finally:
         RECONCILE_SECONDS.labels(kind).observe(time.perf_counter() - started)
@@ -79,74 +86,108 @@ async def _run(kind: str, body: dict[str, Any], memo: kopf.Memo, reconcile: Call
     meta = body["metadata"]
     memo.phases.record(kind, meta["namespace"], meta["name"], outcome.status.get("phase"))
     for event_type, reason, message in outcome.events:
-        kopf.event(body, type=event_type, reason=reason, message=message)
+        # kopf.event reads only metadata, which a plain dict of the object has.
+        kopf.event(cast(kopf.Body, body), type=event_type, reason=reason, message=message)
     return outcome
 
 
 @kopf.on.resume(GROUP, VERSION, "modeldeployments")
 @kopf.on.create(GROUP, VERSION, "modeldeployments")
 @kopf.on.update(GROUP, VERSION, "modeldeployments")
-async def deployment_changed(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+async def deployment_changed(name: str, namespace: str | None, memo: kopf.Memo, **_: Any) -> None:
     """Create/update/resume of a ModelDeployment: reconcile children, write status."""
-    raw = dict(body)
-    outcome = await _run("ModelDeployment", raw, memo, lambda: reconcile_deployment(raw, memo.cluster, memo.config))
-    patch.status.update(outcome.status)
+    await reconcile_and_write(memo, "ModelDeployment", namespace or "", name)
 
 
 @kopf.on.resume(GROUP, VERSION, "modelpipelines")
 @kopf.on.create(GROUP, VERSION, "modelpipelines")
 @kopf.on.update(GROUP, VERSION, "modelpipelines")
-async def pipeline_changed(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+async def pipeline_changed(name: str, namespace: str | None, memo: kopf.Memo, **_: Any) -> None:
     """Create/update/resume of a ModelPipeline: render its InferenceGraph, write status."""
-    raw = dict(body)
-    outcome = await _run("ModelPipeline", raw, memo, lambda: reconcile_pipeline(raw, memo.cluster))
-    patch.status.update(outcome.status)
+    await reconcile_and_write(memo, "ModelPipeline", namespace or "", name)
 
 
 @kopf.index(GROUP, VERSION, "modelpipelines")
-def pipelines_by_step(namespace: str, name: str, spec: kopf.Spec, **_: Any) -> dict[tuple[str, str], str]:
+def pipelines_by_step(
+    namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+) -> dict[tuple[str | None, str], str]:
     """Which pipelines call a deployment, so a deployment's arrival heals them."""
     return {(namespace, step): name for step in referenced_deployments(dict(spec))}
 
 
 @kopf.on.event(GROUP, VERSION, "modeldeployments")
-async def deployment_appeared(event: kopf.RawEvent, namespace: str, name: str,
-                              pipelines_by_step: kopf.Index[tuple[str, str], str], memo: kopf.Memo, **_: Any) -> None:
+async def deployment_appeared(
+    event: kopf.RawEvent, namespace: str | None, name: str, memo: kopf.Memo, **kwargs: Any
+) -> None:
     """A deployment created or deleted: re-check the pipelines that call it."""
-    if event["type"] not in {"ADDED", "DELETED", None}:
+    if event["type"] not in {"ADDED", "DELETED", None} or namespace is None:
         return
-    for pipeline in set(pipelines_by_step.get((namespace, name), [])):
+    # kopf passes each index as a keyword named after it; the protocol cannot type those.
+    index: kopf.Index[tuple[str | None, str], str] = kwargs["pipelines_by_step"]
+    for pipeline in set(index.get((namespace, name), [])):
         await _reconcile_owner(memo, "ModelPipeline", namespace, pipeline)
 
 
-@kopf.on.event("serving.kserve.io", "v1beta1", "inferenceservices", labels={LABEL_DEPLOYMENT: kopf.PRESENT})
+@kopf.on.event(
+    "serving.kserve.io", "v1beta1", "inferenceservices", labels={LABEL_DEPLOYMENT: kopf.PRESENT}
+)
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_DEPLOYMENT: kopf.PRESENT})
-async def deployment_child_changed(labels: kopf.Labels, namespace: str, memo: kopf.Memo, **_: Any) -> None:
+async def deployment_child_changed(
+    labels: kopf.Labels, namespace: str | None, memo: kopf.Memo, **_: Any
+) -> None:
     """An InferenceService or engine Job changed: mirror it into its ModelDeployment."""
-    await _reconcile_owner(memo, "ModelDeployment", namespace, labels[LABEL_DEPLOYMENT])
+    if namespace is not None:
+        await _reconcile_owner(memo, "ModelDeployment", namespace, labels[LABEL_DEPLOYMENT])
 
 
-@kopf.on.event("serving.kserve.io", "v1alpha1", "inferencegraphs", labels={LABEL_PIPELINE: kopf.PRESENT})
-async def pipeline_child_changed(labels: kopf.Labels, namespace: str, memo: kopf.Memo, **_: Any) -> None:
+@kopf.on.event(
+    "serving.kserve.io", "v1alpha1", "inferencegraphs", labels={LABEL_PIPELINE: kopf.PRESENT}
+)
+async def pipeline_child_changed(
+    labels: kopf.Labels, namespace: str | None, memo: kopf.Memo, **_: Any
+) -> None:
     """An InferenceGraph changed: mirror it into its ModelPipeline."""
-    await _reconcile_owner(memo, "ModelPipeline", namespace, labels[LABEL_PIPELINE])
+    if namespace is not None:
+        await _reconcile_owner(memo, "ModelPipeline", namespace, labels[LABEL_PIPELINE])
+
+
+def _reconciler(
+    kind: str, owner: dict[str, Any], memo: kopf.Memo
+) -> Callable[[], Awaitable[Outcome]]:
+    """The reconcile of one owner, bound now (not at call time) to this owner."""
+    if kind == "ModelDeployment":
+        return lambda: reconcile_deployment(owner, memo.cluster, memo.config)
+    return lambda: reconcile_pipeline(owner, memo.cluster)
+
+
+async def reconcile_and_write(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None:
+    """Reconcile one CR from a fresh read and write its status, one reconcile per CR at a time.
+
+    Both the CR's own handlers and its children's events land here. Serialising them per CR,
+    each starting from the object as stored now, keeps a slow reconcile from overwriting the
+    status that a later one (e.g. after a child failed) has already written.
+    """
+    async with memo.locks[kind, namespace, name]:
+        cluster: Cluster = memo.cluster
+        owner = await cluster.get(API_VERSION, kind, namespace, name)
+        if owner is None:
+            return  # deleted; garbage collection takes the children
+        outcome = await _run(kind, owner, memo, _reconciler(kind, owner, memo))
+        if _status_changed(owner.get("status") or {}, outcome.status):
+            try:
+                await cluster.patch_status(API_VERSION, kind, namespace, name, outcome.status)
+            except ApiError as err:
+                if err.retryable:
+                    raise kopf.TemporaryError(f"status: {err}", delay=err.retry_after or 1) from err
+                raise
 
 
 async def _reconcile_owner(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None:
     """Reconcile an owner outside its own handler; event handlers are not retried by kopf, so
     this retries transient API errors itself, a bounded number of times."""
-    cluster: Cluster = memo.cluster
     for delay in (*CHILD_RETRIES, None):
         try:
-            owner = await cluster.get(API_VERSION, kind, namespace, name)
-            if owner is None:
-                return  # deleted; garbage collection takes the children
-            if kind == "ModelDeployment":
-                outcome = await _run(kind, owner, memo, lambda: reconcile_deployment(owner, cluster, memo.config))
-            else:
-                outcome = await _run(kind, owner, memo, lambda: reconcile_pipeline(owner, cluster))
-            if _status_changed(owner.get("status") or {}, outcome.status):
-                await cluster.patch_status(API_VERSION, kind, namespace, name, outcome.status)
+            await reconcile_and_write(memo, kind, namespace, name)
             return
         except (ApiError, kopf.TemporaryError) as err:
             if delay is None or (isinstance(err, ApiError) and not err.retryable):

@@ -26,7 +26,11 @@ class StorageUri:
     def join(self, *parts: str) -> str:
         """A URI below this one (``pvc://engines/a`` joined with ``b`` -> ``pvc://engines/a/b``)."""
         path = "/".join(p.strip("/") for p in (self.path, *parts) if p.strip("/"))
-        return f"{self.scheme}://{self.authority}/{path}" if path else f"{self.scheme}://{self.authority}"
+        return (
+            f"{self.scheme}://{self.authority}/{path}"
+            if path
+            else f"{self.scheme}://{self.authority}"
+        )
 
 
 _URI = re.compile(r"^(?P<scheme>[a-z0-9+]+)://(?P<authority>[^/]*)/?(?P<path>.*)$")
@@ -49,7 +53,9 @@ def dns_name(*parts: str, limit: int = 63) -> str:
     return name[:limit].rstrip("-")
 
 
-def child_labels(owner_name: str, kind: str, component: str, stage: str | None = None) -> dict[str, str]:
+def child_labels(
+    owner_name: str, kind: str, component: str, stage: str | None = None
+) -> dict[str, str]:
     """Labels every child carries: standard app.kubernetes.io ones plus the owner's name."""
     labels = {
         "app.kubernetes.io/name": owner_name,

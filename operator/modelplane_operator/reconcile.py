@@ -19,7 +19,12 @@ from modelplane_operator.render_monitoring import (
     render_prometheus_rule,
     render_service_monitor,
 )
-from modelplane_operator.render_pipeline import check_steps_exist, parse_pipeline, referenced_deployments, render_inference_graph
+from modelplane_operator.render_pipeline import (
+    check_steps_exist,
+    parse_pipeline,
+    referenced_deployments,
+    render_inference_graph,
+)
 from modelplane_operator.render_serving import render_engine_build_job, render_triton_config_map
 from modelplane_operator.spec import SpecError, parse_deployment
 from modelplane_operator.status import (
@@ -45,22 +50,32 @@ class Outcome:
     spec_error: SpecError | None = None
 
 
-async def _apply_all(cluster: Cluster, objects: list[dict[str, Any]], events: list[tuple[str, str, str]]) -> dict[str, dict[str, Any]]:
+async def _apply_all(
+    cluster: Cluster, objects: list[dict[str, Any]], events: list[tuple[str, str, str]]
+) -> dict[str, dict[str, Any]]:
     applied: dict[str, dict[str, Any]] = {}
     for obj in objects:
         result, action = await cluster.apply(obj)
         applied[obj["kind"] + "/" + obj["metadata"]["name"]] = result
         if action != "unchanged":
-            events.append(("Normal", action.capitalize(), f"{action} {obj['kind']} {obj['metadata']['name']}"))
+            events.append(
+                ("Normal", action.capitalize(), f"{action} {obj['kind']} {obj['metadata']['name']}")
+            )
     return applied
 
 
 def _spec_failure(body: dict[str, Any], err: SpecError, **extra: Any) -> Outcome:
     status = body.get("status") or {}
-    conditions = merge_conditions(status.get("conditions", []), spec_error_conditions(err.reason, err.message))
+    conditions = merge_conditions(
+        status.get("conditions", []), spec_error_conditions(err.reason, err.message)
+    )
     return Outcome(
-        status={"phase": "Failed", "conditions": conditions,
-                "observedGeneration": body["metadata"].get("generation", 1), **extra},
+        status={
+            "phase": "Failed",
+            "conditions": conditions,
+            "observedGeneration": body["metadata"].get("generation", 1),
+            **extra,
+        },
         events=[("Warning", err.reason, err.message)],
         spec_error=err,
     )
@@ -82,25 +97,47 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
         engine_ready = (job.get("status") or {}).get("succeeded", 0) >= 1
     engine = engine_built(spec.tensorrt.enabled, job)
     isvc_name = meta["name"]
-    current = await cluster.get("serving.kserve.io/v1beta1", "InferenceService", meta["namespace"], isvc_name)
+    current = await cluster.get(
+        "serving.kserve.io/v1beta1", "InferenceService", meta["namespace"], isvc_name
+    )
     version_fields = rollout_fields(spec.model.version, status, current)
     children = []
     if spec.runtime == "triton":
         children.append(render_triton_config_map(body, spec, engine_ready))
-    children.append(render_inference_service(
-        body, spec, config, engine_ready, canary_traffic(spec.canary_percent, version_fields, current),
-    ))
+    children.append(
+        render_inference_service(
+            body,
+            spec,
+            config,
+            engine_ready,
+            canary_traffic(spec.canary_percent, version_fields, current),
+        )
+    )
     monitoring = Condition("Monitoring", False, "Disabled", "spec.monitoring.enabled is false")
     if spec.monitoring.enabled:
-        if await cluster.has_api(MONITORING, "ServiceMonitor") and await cluster.has_api(MONITORING, "PrometheusRule"):
-            children += [*render_metrics_services(body, spec), render_service_monitor(body, spec), render_prometheus_rule(body, spec)]
-            monitoring = Condition("Monitoring", True, "Configured", "ServiceMonitor and PrometheusRule applied")
+        if await cluster.has_api(MONITORING, "ServiceMonitor") and await cluster.has_api(
+            MONITORING, "PrometheusRule"
+        ):
+            children += [
+                *render_metrics_services(body, spec),
+                render_service_monitor(body, spec),
+                render_prometheus_rule(body, spec),
+            ]
+            monitoring = Condition(
+                "Monitoring", True, "Configured", "ServiceMonitor and PrometheusRule applied"
+            )
         else:
-            monitoring = Condition("Monitoring", False, "MonitoringCRDsMissing",
-                                   "monitoring.coreos.com ServiceMonitor/PrometheusRule CRDs are not installed; skipped")
+            monitoring = Condition(
+                "Monitoring",
+                False,
+                "MonitoringCRDsMissing",
+                "monitoring.coreos.com ServiceMonitor/PrometheusRule CRDs not installed: skipped",
+            )
     applied = await _apply_all(cluster, children, events)
     isvc = applied[f"InferenceService/{isvc_name}"]
-    conditions, phase = deployment_conditions(isvc.get("status"), engine, was_ready=status.get("phase") == "Ready")
+    conditions, phase = deployment_conditions(
+        isvc.get("status"), engine, was_ready=status.get("phase") == "Ready"
+    )
     new_status = {
         "phase": phase,
         "conditions": merge_conditions(status.get("conditions", []), [*conditions, monitoring]),
@@ -113,7 +150,13 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
         new_status["url"] = url
     if phase != status.get("phase"):
         kind = "Warning" if phase in {"Failed", "Degraded"} else "Normal"
-        events.append((kind, phase, f"phase {status.get('phase', 'None')} -> {phase}: {conditions[0].message}"))
+        events.append(
+            (
+                kind,
+                phase,
+                f"phase {status.get('phase', 'None')} -> {phase}: {conditions[0].message}",
+            )
+        )
     return Outcome(status=new_status, events=events)
 
 
@@ -125,16 +168,26 @@ async def reconcile_pipeline(body: dict[str, Any], cluster: Cluster) -> Outcome:
         existing = await cluster.list_names(API_VERSION, "ModelDeployment", meta["namespace"])
         check_steps_exist(spec, existing)
     except SpecError as err:
-        return _spec_failure(body, err, stepCount=len(referenced_deployments(body.get("spec") or {})))
+        return _spec_failure(
+            body, err, stepCount=len(referenced_deployments(body.get("spec") or {}))
+        )
     events: list[tuple[str, str, str]] = []
-    graph = (await _apply_all(cluster, [render_inference_graph(body, spec)], events))[f"InferenceGraph/{meta['name']}"]
+    graph = (await _apply_all(cluster, [render_inference_graph(body, spec)], events))[
+        f"InferenceGraph/{meta['name']}"
+    ]
     graph_status = graph.get("status") or {}
-    kserve_ready = next((c for c in graph_status.get("conditions", []) if c.get("type") == "Ready"), None)
+    kserve_ready = next(
+        (c for c in graph_status.get("conditions", []) if c.get("type") == "Ready"), None
+    )
     if kserve_ready and kserve_ready.get("status") == "True":
         ready = Condition("Ready", True, "Serving", "InferenceGraph is Ready")
     else:
-        ready = Condition("Ready", False, (kserve_ready or {}).get("reason") or "InferenceGraphNotReady",
-                          (kserve_ready or {}).get("message") or "waiting for the InferenceGraph to become Ready")
+        ready = Condition(
+            "Ready",
+            False,
+            (kserve_ready or {}).get("reason") or "InferenceGraphNotReady",
+            (kserve_ready or {}).get("message") or "waiting for the InferenceGraph to become Ready",
+        )
     new_status = {
         "phase": "Ready" if ready.status else "Pending",
         "conditions": merge_conditions(status.get("conditions", []), [ready]),

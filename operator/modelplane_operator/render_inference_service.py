@@ -45,13 +45,21 @@ def _scaling(owner: dict[str, Any], spec: DeploymentSpec, config: Config) -> dic
             out["scaleMetricType"] = "Utilization"
         return out
     query = queue_time_query(owner["metadata"]["namespace"], spec.model.name)
-    out["autoScaling"] = {"metrics": [{
-        "type": "External",
-        "external": {
-            "metric": {"backend": "prometheus", "serverAddress": config.prometheus_url, "query": query},
-            "target": {"type": "Value", "value": str(scaling.target)},
-        },
-    }]}
+    out["autoScaling"] = {
+        "metrics": [
+            {
+                "type": "External",
+                "external": {
+                    "metric": {
+                        "backend": "prometheus",
+                        "serverAddress": config.prometheus_url,
+                        "query": query,
+                    },
+                    "target": {"type": "Value", "value": str(scaling.target)},
+                },
+            }
+        ]
+    }
     return out
 
 
@@ -70,13 +78,17 @@ def _predictor_model(
     volumes: list[dict[str, Any]] = []
     if spec.runtime == "triton":
         model["runtime"] = config.triton_runtime
-        model["volumeMounts"] = [{
-            "name": "triton-config",
-            "mountPath": f"{MODEL_ROOT}/{spec.model.name}/config.pbtxt",
-            "subPath": "config.pbtxt",
-            "readOnly": True,
-        }]
-        volumes.append({"name": "triton-config", "configMap": {"name": triton_config_map_name(owner)}})
+        model["volumeMounts"] = [
+            {
+                "name": "triton-config",
+                "mountPath": f"{MODEL_ROOT}/{spec.model.name}/config.pbtxt",
+                "subPath": "config.pbtxt",
+                "readOnly": True,
+            }
+        ]
+        volumes.append(
+            {"name": "triton-config", "configMap": {"name": triton_config_map_name(owner)}}
+        )
     else:
         model["runtime"] = config.python_runtime
         model["args"] = [

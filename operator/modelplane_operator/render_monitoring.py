@@ -1,4 +1,4 @@
-"""Pure rendering of a ModelDeployment's monitoring: metrics Services, ServiceMonitor, PrometheusRule.
+"""Pure rendering of a ModelDeployment's monitoring: metrics Services, ServiceMonitor, rules.
 
 Triton's own metrics (``nv_inference_*`` on port 8002) cover the predictor; the modelplane
 transformer and python runtime export ``modelplane_request_*`` on their HTTP port. The SLO rules
@@ -91,29 +91,35 @@ def render_prometheus_rule(owner: dict[str, Any], spec: DeploymentSpec) -> dict[
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": child_metadata(owner, dns_name(name, "slo"), "monitoring", spec.stage),
-        "spec": {"groups": [{
-            "name": f"modelplane.{namespace}.{name}.slo",
-            "rules": [
+        "spec": {
+            "groups": [
                 {
-                    "alert": "ModelplaneLatencyP99OverSLO",
-                    "expr": f"{exprs['p99_seconds']} > {slo_s:g}",
-                    "for": "10m",
-                    "labels": labels,
-                    "annotations": {
-                        "summary": f"{namespace}/{name} p99 latency is over its {spec.monitoring.latency_p99_ms} ms SLO",
-                        "runbook": "docs/operations.md#modelplanelatencyp99overslo",
-                    },
-                },
-                {
-                    "alert": "ModelplaneErrorBudgetBurn",
-                    "expr": f"{exprs['error_ratio']} > {budget:g}",
-                    "for": "5m",
-                    "labels": labels | {"severity": "critical"},
-                    "annotations": {
-                        "summary": f"{namespace}/{name} error ratio is over its {spec.monitoring.error_budget_percent:g}% budget",
-                        "runbook": "docs/operations.md#modelplaneerrorbudgetburn",
-                    },
-                },
-            ],
-        }]},
+                    "name": f"modelplane.{namespace}.{name}.slo",
+                    "rules": [
+                        {
+                            "alert": "ModelplaneLatencyP99OverSLO",
+                            "expr": f"{exprs['p99_seconds']} > {slo_s:g}",
+                            "for": "10m",
+                            "labels": labels,
+                            "annotations": {
+                                "summary": f"{namespace}/{name} p99 latency is over its"
+                                f" {spec.monitoring.latency_p99_ms} ms SLO",
+                                "runbook": "docs/operations.md#modelplanelatencyp99overslo",
+                            },
+                        },
+                        {
+                            "alert": "ModelplaneErrorBudgetBurn",
+                            "expr": f"{exprs['error_ratio']} > {budget:g}",
+                            "for": "5m",
+                            "labels": labels | {"severity": "critical"},
+                            "annotations": {
+                                "summary": f"{namespace}/{name} error ratio is over its"
+                                f" {spec.monitoring.error_budget_percent:g}% budget",
+                                "runbook": "docs/operations.md#modelplaneerrorbudgetburn",
+                            },
+                        },
+                    ],
+                }
+            ]
+        },
     }

@@ -15,7 +15,9 @@ def parse_pipeline(spec: dict[str, Any]) -> dict[str, Any]:
     top: dict[str, Any] = apply_defaults(spec, spec_schema("modelpipelines"))
     nodes = {node["name"]: node for node in top.get("nodes", [])}
     if top["root"] not in nodes:
-        raise SpecError("MissingRoot", f"root node {top['root']!r} is not among nodes {sorted(nodes)}")
+        raise SpecError(
+            "MissingRoot", f"root node {top['root']!r} is not among nodes {sorted(nodes)}"
+        )
     for node in nodes.values():
         for index, step in enumerate(node["steps"]):
             where = f"node {node['name']} step {index}"
@@ -26,7 +28,10 @@ def parse_pipeline(spec: dict[str, Any]) -> dict[str, Any]:
         if node["routerType"] == "Splitter":
             total = sum(step.get("weight", 0) for step in node["steps"])
             if total != 100:
-                raise SpecError("InvalidWeights", f"node {node['name']}: Splitter weights sum to {total}, not 100")
+                raise SpecError(
+                    "InvalidWeights",
+                    f"node {node['name']}: Splitter weights sum to {total}, not 100",
+                )
     cycle = find_cycle(nodes)
     if cycle:
         raise SpecError("PipelineCycle", "nodes call each other in a cycle: " + " -> ".join(cycle))
@@ -39,7 +44,7 @@ def find_cycle(nodes: dict[str, dict[str, Any]]) -> list[str]:
 
     def visit(name: str, path: list[str]) -> list[str]:
         if state.get(name) == "visiting":
-            return [*path[path.index(name):], name]
+            return [*path[path.index(name) :], name]
         if state.get(name) == "done":
             return []
         state[name] = "visiting"
@@ -73,7 +78,9 @@ def check_steps_exist(spec: dict[str, Any], existing: Collection[str]) -> None:
 
 
 def _graph_step(step: dict[str, Any], index: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": step.get("name", step.get("deployment", step.get("node", f"step-{index}")))}
+    out: dict[str, Any] = {
+        "name": step.get("name", step.get("deployment", step.get("node", f"step-{index}")))
+    }
     if "deployment" in step:
         out["serviceName"] = step["deployment"]  # the ModelDeployment's InferenceService
     else:

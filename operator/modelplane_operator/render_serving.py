@@ -25,7 +25,12 @@ TRITON_PLATFORMS = {
     "torchscript": "pytorch_libtorch",
 }
 # KServe modelFormat names the ClusterServingRuntimes declare.
-KSERVE_FORMATS = {"onnx": "onnx", "tensorrt": "tensorrt", "torchscript": "pytorch", "python": "modelplane"}
+KSERVE_FORMATS = {
+    "onnx": "onnx",
+    "tensorrt": "tensorrt",
+    "torchscript": "pytorch",
+    "python": "modelplane",
+}
 
 RESTRICTED_CONTAINER = {
     "allowPrivilegeEscalation": False,
@@ -77,7 +82,9 @@ def render_triton_config_map(
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": child_metadata(owner, triton_config_map_name(owner), "triton-config", spec.stage),
+        "metadata": child_metadata(
+            owner, triton_config_map_name(owner), "triton-config", spec.stage
+        ),
         "data": {"config.pbtxt": render_triton_config(spec, engine_ready)},
     }
 
@@ -136,35 +143,63 @@ def container_resources(spec: DeploymentSpec, gpus: int) -> dict[str, Any]:
     return {"requests": requests, "limits": limits}
 
 
-def _model_fetch(spec: DeploymentSpec, config: Config) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+def _model_fetch(
+    spec: DeploymentSpec, config: Config
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """(init containers, volumes, builder mounts) that put the ONNX model at MODEL_ROOT."""
     uri = parse_storage_uri(spec.model.storage_uri)
     volumes: list[dict[str, Any]] = [{"name": "models", "emptyDir": {}}]
-    mount = {"name": "models", "mountPath": MODEL_ROOT}
+    mount: dict[str, Any] = {"name": "models", "mountPath": MODEL_ROOT}
     if uri.scheme == "pvc":
-        volumes = [{"name": "models", "persistentVolumeClaim": {"claimName": uri.authority, "readOnly": True}}]
-        return [], volumes, [mount | {"readOnly": True, "subPath": uri.path}] if uri.path else [mount | {"readOnly": True}]
+        volumes = [
+            {
+                "name": "models",
+                "persistentVolumeClaim": {"claimName": uri.authority, "readOnly": True},
+            }
+        ]
+        return (
+            [],
+            volumes,
+            [mount | {"readOnly": True, "subPath": uri.path}]
+            if uri.path
+            else [mount | {"readOnly": True}],
+        )
     if uri.scheme == "oci":
         image = config.image(spec.model.storage_uri.removeprefix("oci://"))
-        init = {"name": "modelcar", "image": image, "command": ["cp", "-r", "/models/.", MODEL_ROOT]}
+        init: dict[str, Any] = {
+            "name": "modelcar",
+            "image": image,
+            "command": ["cp", "-r", "/models/.", MODEL_ROOT],
+        }
     else:
         image = config.image(config.storage_initializer_image)
-        init = {"name": "storage-initializer", "image": image, "args": [spec.model.storage_uri, MODEL_ROOT]}
+        init = {
+            "name": "storage-initializer",
+            "image": image,
+            "args": [spec.model.storage_uri, MODEL_ROOT],
+        }
     init |= {"volumeMounts": [mount], "securityContext": RESTRICTED_CONTAINER}
     return [init], volumes, [mount]
 
 
-def render_engine_build_job(owner: dict[str, Any], spec: DeploymentSpec, config: Config) -> dict[str, Any]:
+def render_engine_build_job(
+    owner: dict[str, Any], spec: DeploymentSpec, config: Config
+) -> dict[str, Any]:
     """A batch/v1 Job that builds the TensorRT plan once per cache key on a matching GPU node."""
     key = engine_cache_key(spec, config)
     cache = parse_storage_uri(spec.tensorrt.engine_cache_uri)
     model_dir = f"{spec.model.name}/{spec.model.version}"
     args = [
-        "--onnx", f"{MODEL_ROOT}/{model_dir}/model.onnx",
-        "--output", f"{ENGINE_ROOT}/{key}/{model_dir}/model.plan",
-        "--precision", spec.tensorrt.precision,
-        "--workspace-mib", str(spec.tensorrt.workspace_mib),
-        "--max-batch-size", str(max(spec.batching.max_batch_size, 1)),
+        "--onnx",
+        f"{MODEL_ROOT}/{model_dir}/model.onnx",
+        "--output",
+        f"{ENGINE_ROOT}/{key}/{model_dir}/model.plan",
+        "--precision",
+        spec.tensorrt.precision,
+        "--workspace-mib",
+        str(spec.tensorrt.workspace_mib),
+        "--max-batch-size",
+        str(max(spec.batching.max_batch_size, 1)),
     ]
     for shape in spec.tensorrt.shapes:
         dims = [",".join(str(d) for d in s) for s in (shape.min, shape.opt, shape.max)]
@@ -177,25 +212,31 @@ def render_engine_build_job(owner: dict[str, Any], spec: DeploymentSpec, config:
         "restartPolicy": "Never",
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
         "initContainers": init_containers,
-        "containers": [{
-            "name": "build-engine",
-            "image": config.image(config.engine_builder_image),
-            "command": ["modelplane-build-engine"],
-            "args": args,
-            "resources": container_resources(spec, gpus=1),
-            "securityContext": RESTRICTED_CONTAINER,
-            "volumeMounts": [*model_mounts, engine_mount, {"name": "tmp", "mountPath": "/tmp"}],
-        }],
-        "volumes": [*volumes,
-                    {"name": "engines", "persistentVolumeClaim": {"claimName": cache.authority}},
-                    {"name": "tmp", "emptyDir": {}}],
+        "containers": [
+            {
+                "name": "build-engine",
+                "image": config.image(config.engine_builder_image),
+                "command": ["modelplane-build-engine"],
+                "args": args,
+                "resources": container_resources(spec, gpus=1),
+                "securityContext": RESTRICTED_CONTAINER,
+                "volumeMounts": [*model_mounts, engine_mount, {"name": "tmp", "mountPath": "/tmp"}],
+            }
+        ],
+        "volumes": [
+            *volumes,
+            {"name": "engines", "persistentVolumeClaim": {"claimName": cache.authority}},
+            {"name": "tmp", "emptyDir": {}},
+        ],
         **gpu_scheduling(spec),
     }
     if not init_containers:
         del pod_spec["initContainers"]
     if config.pull_secrets:
         pod_spec["imagePullSecrets"] = config.pull_secrets
-    metadata = child_metadata(owner, engine_job_name(owner, spec, config), "engine-build", spec.stage)
+    metadata = child_metadata(
+        owner, engine_job_name(owner, spec, config), "engine-build", spec.stage
+    )
     metadata["annotations"] = {"modelplane.io/engine-cache-key": key}
     return {
         "apiVersion": "batch/v1",

@@ -23,7 +23,7 @@ TRITON_FORMATS = frozenset({"onnx", "tensorrt", "torchscript"})
 
 
 class SpecError(ValueError):
-    """A spec the schema accepts but that cannot work; ``reason`` is a CamelCase condition reason."""
+    """A spec the schema accepts but that cannot work; ``reason`` is a CamelCase reason."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -202,13 +202,13 @@ def check_deployment(spec: DeploymentSpec, explicit_gpu_resource: str | None = N
         )
     if spec.tensorrt.enabled and spec.runtime != "triton":
         raise SpecError("TensorRTNeedsTriton", "TensorRT plans are served by runtime triton")
-    if res.mig_profile and explicit_gpu_resource not in (None, "nvidia.com/gpu"):
-        if explicit_gpu_resource != res.gpu_resource_name:
-            raise SpecError(
-                "ConflictingGPUResource",
-                f"migProfile {res.mig_profile} selects {res.gpu_resource_name},"
-                f" but gpuResourceName is {explicit_gpu_resource}",
-            )
+    explicit = explicit_gpu_resource not in (None, "nvidia.com/gpu")
+    if res.mig_profile and explicit and explicit_gpu_resource != res.gpu_resource_name:
+        raise SpecError(
+            "ConflictingGPUResource",
+            f"migProfile {res.mig_profile} selects {res.gpu_resource_name},"
+            f" but gpuResourceName is {explicit_gpu_resource}",
+        )
     _check_scaling_and_batching(spec)
     if parse_storage_uri(model.storage_uri).scheme == "file":
         raise SpecError(

@@ -41,7 +41,9 @@ def merge_conditions(
         item: dict[str, Any] = cond.as_dict()
         old = before.get(cond.type)
         unchanged = old is not None and old.get("status") == item["status"]
-        item["lastTransitionTime"] = old.get("lastTransitionTime", stamp) if unchanged and old else stamp
+        item["lastTransitionTime"] = (
+            old.get("lastTransitionTime", stamp) if unchanged and old else stamp
+        )
         merged.append(item)
     return merged
 
@@ -59,7 +61,12 @@ def model_loaded(isvc_status: dict[str, Any] | None) -> Condition:
     transition = model_status.get("transitionStatus", "")
     state = model_status.get("states", {}).get("activeModelState", "")
     if failure:
-        return Condition("ModelLoaded", False, failure.get("reason", "ModelLoadFailed"), failure.get("message", ""))
+        return Condition(
+            "ModelLoaded",
+            False,
+            failure.get("reason", "ModelLoadFailed"),
+            failure.get("message", ""),
+        )
     if transition in {"BlockedByFailedLoad", "InvalidSpec"}:
         return Condition("ModelLoaded", False, transition, f"KServe transitionStatus {transition}")
     if state == "Loaded":
@@ -67,7 +74,9 @@ def model_loaded(isvc_status: dict[str, Any] | None) -> Condition:
     predictor = _kserve_condition(isvc_status, "PredictorReady")
     if predictor and predictor.get("status") == "True" and not state:
         return Condition("ModelLoaded", True, "PredictorReady", "")
-    return Condition("ModelLoaded", False, state or transition or "Loading", "model is not loaded yet")
+    return Condition(
+        "ModelLoaded", False, state or transition or "Loading", "model is not loaded yet"
+    )
 
 
 def engine_built(enabled: bool, job: dict[str, Any] | None) -> Condition:
@@ -77,9 +86,18 @@ def engine_built(enabled: bool, job: dict[str, Any] | None) -> Condition:
     status = (job or {}).get("status", {})
     if status.get("succeeded", 0) >= 1:
         return Condition("EngineBuilt", True, "Built", "TensorRT plan built and cached")
-    failed = next((c for c in status.get("conditions", []) if c.get("type") == "Failed" and c.get("status") == "True"), None)
+    failed = next(
+        (
+            c
+            for c in status.get("conditions", [])
+            if c.get("type") == "Failed" and c.get("status") == "True"
+        ),
+        None,
+    )
     if failed:
-        return Condition("EngineBuilt", False, "BuildFailed", failed.get("message", "engine build Job failed"))
+        return Condition(
+            "EngineBuilt", False, "BuildFailed", failed.get("message", "engine build Job failed")
+        )
     return Condition("EngineBuilt", False, "Building", "TensorRT engine build Job is running")
 
 
@@ -91,14 +109,21 @@ def deployment_conditions(
     kserve_ready = _kserve_condition(isvc_status or {}, "Ready")
     isvc_ready = bool(kserve_ready and kserve_ready.get("status") == "True")
     if engine.status is False:
-        ready = Condition("Ready", False, "EngineNotBuilt" if engine.reason == "Building" else engine.reason, engine.message)
+        ready = Condition(
+            "Ready",
+            False,
+            "EngineNotBuilt" if engine.reason == "Building" else engine.reason,
+            engine.message,
+        )
     elif isvc_ready and loaded.status is not False:
         ready = Condition("Ready", True, "Serving", "InferenceService is Ready")
     elif loaded.status is False and loaded.reason not in {"Loading", "Pending"}:
         ready = Condition("Ready", False, loaded.reason, loaded.message)
     else:
         reason = (kserve_ready or {}).get("reason") or "InferenceServiceNotReady"
-        message = (kserve_ready or {}).get("message") or "waiting for the InferenceService to become Ready"
+        message = (kserve_ready or {}).get(
+            "message"
+        ) or "waiting for the InferenceService to become Ready"
         ready = Condition("Ready", False, reason, message)
     failed_load = loaded.status is False and loaded.reason not in {"Loading", "Pending"}
     degraded = Condition(
@@ -129,7 +154,9 @@ def spec_error_conditions(reason: str, message: str) -> list[Condition]:
 
 
 def _predictor_status(isvc: dict[str, Any] | None) -> dict[str, Any]:
-    predictor: dict[str, Any] = ((isvc or {}).get("status") or {}).get("components", {}).get("predictor", {})
+    predictor: dict[str, Any] = (
+        ((isvc or {}).get("status") or {}).get("components", {}).get("predictor", {})
+    )
     return predictor
 
 
@@ -152,7 +179,9 @@ def new_revision_ready(isvc: dict[str, Any] | None, stable_revision: str | None)
     return bool(cond and cond.get("status") == "True") and caught_up
 
 
-def canary_traffic(percent: int, rollout: dict[str, str], isvc: dict[str, Any] | None) -> int | None:
+def canary_traffic(
+    percent: int, rollout: dict[str, str], isvc: dict[str, Any] | None
+) -> int | None:
     """Traffic for the latest revision: 0 while it is not Ready, ``percent`` once it is.
 
     None means "no canary" (all traffic to the latest revision, KServe's default); 100 clears a
@@ -182,11 +211,17 @@ def versions(spec_version: str, status: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def rollout_fields(spec_version: str, status: dict[str, Any], isvc: dict[str, Any] | None) -> dict[str, str]:
+def rollout_fields(
+    spec_version: str, status: dict[str, Any], isvc: dict[str, Any] | None
+) -> dict[str, str]:
     """``versions`` plus ``stableRevision``: the revision that served when the version changed."""
     out = versions(spec_version, status)
     changing = bool(status.get("modelVersion")) and status.get("modelVersion") != spec_version
-    stable = _predictor_status(isvc).get("latestReadyRevision") if changing else status.get("stableRevision")
+    stable = (
+        _predictor_status(isvc).get("latestReadyRevision")
+        if changing
+        else status.get("stableRevision")
+    )
     if stable and "previousModelVersion" in out:
         out["stableRevision"] = stable
     return out

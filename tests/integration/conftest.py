@@ -7,7 +7,6 @@ from typing import Any
 
 import kmock
 import pytest
-
 from kube import ApiServer, declare_resources
 
 
@@ -18,7 +17,9 @@ def kmock_options() -> dict[str, Any]:
 
 
 @pytest.fixture()
-def kubeconfig(tmp_path: Path, kmock: kmock.KubernetesEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
+def kubeconfig(
+    tmp_path: Path, kmock: kmock.KubernetesEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Point every client (kopf's and the operator's) at the emulator, as KUBECONFIG does."""
     path = tmp_path / "kubeconfig"
     path.write_text(f"""
@@ -39,5 +40,3 @@ def cluster(kmock: kmock.KubernetesEmulator, kubeconfig: Path) -> kmock.Kubernet
     """The emulator with every resource the operator uses, monitoring CRDs included."""
     declare_resources(kmock)
     return kmock
-
-

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import kmock
-
 from helpers import make_deployment
 from kube import (
     IG,
@@ -29,8 +28,16 @@ from kube import (
 )
 
 
-def inject(cluster: kmock.KubernetesEmulator, times: int, method: str, plural: str, code: int,
-           reason: str, subresource: str | None = None, **headers: str) -> list[int]:
+def inject(
+    cluster: kmock.KubernetesEmulator,
+    times: int,
+    method: str,
+    plural: str,
+    code: int,
+    reason: str,
+    subresource: str | None = None,
+    **headers: str,
+) -> list[int]:
     """Answer the first ``times`` matching requests with a Kubernetes ``Status`` error.
 
     Later requests fall through to the emulator. Returns the ids of the requests that got the
@@ -41,15 +48,25 @@ def inject(cluster: kmock.KubernetesEmulator, times: int, method: str, plural: s
     def first_matching(request: kmock.Request) -> bool:
         if request.id in hit:
             return True
-        matches = (request.method.value == method and request.resource is not None
-                   and request.resource.plural == plural and request.subresource == subresource)
+        matches = (
+            request.method.value == method
+            and request.resource is not None
+            and request.resource.plural == plural
+            and request.subresource == subresource
+        )
         if matches and len(hit) < times:
             hit.append(request.id)
             return True
         return False
 
-    status = {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-              "reason": reason, "code": code, "message": f"injected {code} {reason}"}
+    status = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": reason,
+        "code": code,
+        "message": f"injected {code} {reason}",
+    }
     reaction = cluster[first_matching] << code << status
     if headers:
         reaction << kmock.headers(headers)
@@ -60,15 +77,28 @@ def _status(cluster: kmock.KubernetesEmulator, resource: str, name: str) -> dict
     return dict((stored(cluster, resource, name) or {}).get("status") or {})
 
 
-async def test_conflict_throttling_and_server_errors_are_retried(cluster: kmock.KubernetesEmulator) -> None:
+async def test_conflict_throttling_and_server_errors_are_retried(
+    cluster: kmock.KubernetesEmulator,
+) -> None:
     conflicts = inject(cluster, 1, "POST", "inferenceservices", 409, "AlreadyExists")
     errors = inject(cluster, 2, "GET", "services", 500, "InternalError")
-    throttled = inject(cluster, 1, "PATCH", "modeldeployments", 429, "TooManyRequests",
-                       subresource="status", **{"Retry-After": "1"})
+    throttled = inject(
+        cluster,
+        1,
+        "PATCH",
+        "modeldeployments",
+        429,
+        "TooManyRequests",
+        subresource="status",
+        **{"Retry-After": "1"},
+    )
     async with running_operator():
         await create(cluster, make_deployment("gate"))
-        await eventually(lambda: _status(cluster, MD, "gate").get("phase") == "Deploying",
-                         timeout=30, what="gate converges to Deploying")
+        await eventually(
+            lambda: _status(cluster, MD, "gate").get("phase") == "Deploying",
+            timeout=30,
+            what="gate converges to Deploying",
+        )
     assert (len(conflicts), len(errors), len(throttled)) == (1, 2, 1)  # every fault was served
     assert [i["metadata"]["name"] for i in stored_of(cluster, "inferenceservices")] == ["gate"]
     assert len(stored_of(cluster, "prometheusrules")) == 1
@@ -84,9 +114,13 @@ async def test_invalid_spec_is_reported_and_other_deployments_are_served(
     tensorrt_on_cpu = make_deployment("detect", tensorrt={"enabled": True}, resources={"gpu": 0})
     async with running_operator():
         await create(cluster, tensorrt_on_cpu)
-        await eventually(lambda: _status(cluster, MD, "detect").get("phase") == "Failed", what="Failed")
+        await eventually(
+            lambda: _status(cluster, MD, "detect").get("phase") == "Failed", what="Failed"
+        )
         await create(cluster, make_deployment("gate"))
-        await eventually(lambda: stored(cluster, ISVC, "gate"), what="the valid deployment is served")
+        await eventually(
+            lambda: stored(cluster, ISVC, "gate"), what="the valid deployment is served"
+        )
 
         status = _status(cluster, MD, "detect")
         ready = condition(status, "Ready")
@@ -94,21 +128,34 @@ async def test_invalid_spec_is_reported_and_other_deployments_are_served(
         assert "spec.resources.gpu" in ready["message"]
         assert condition(status, "Degraded")["status"] == "True"
         assert stored(cluster, ISVC, "detect") is None and stored_of(cluster, "jobs") == []
-        warnings = [e for e in stored_of(cluster, "events") if e.get("reason") == "TensorRTWithoutGPU"]
+        warnings = [
+            e for e in stored_of(cluster, "events") if e.get("reason") == "TensorRTWithoutGPU"
+        ]
         assert warnings and warnings[0]["type"] == "Warning"
 
         await patch_spec(cluster, MD, "detect", {"resources": {"gpu": 1}})
-        await eventually(lambda: _status(cluster, MD, "detect").get("phase") == "BuildingEngine",
-                         what="fixed spec heals")
+        await eventually(
+            lambda: _status(cluster, MD, "detect").get("phase") == "BuildingEngine",
+            what="fixed spec heals",
+        )
     assert stored(cluster, ISVC, "detect") is not None
     assert len(stored_of(cluster, "jobs")) == 1
     assert condition(_status(cluster, MD, "detect"), "Ready")["reason"] == "EngineNotBuilt"
 
 
 PIPELINE = {
-    "apiVersion": "modelplane.io/v1alpha1", "kind": "ModelPipeline", "metadata": {"name": "claims"},
-    "spec": {"nodes": [{"name": "root", "routerType": "Sequence",
-                        "steps": [{"name": "gate", "deployment": "gate", "data": "$request"}]}]},
+    "apiVersion": "modelplane.io/v1alpha1",
+    "kind": "ModelPipeline",
+    "metadata": {"name": "claims"},
+    "spec": {
+        "nodes": [
+            {
+                "name": "root",
+                "routerType": "Sequence",
+                "steps": [{"name": "gate", "deployment": "gate", "data": "$request"}],
+            }
+        ]
+    },
 }
 
 
@@ -117,27 +164,43 @@ async def test_pipeline_waits_for_a_missing_step_and_heals_when_it_appears(
 ) -> None:
     async with running_operator():
         await create(cluster, PIPELINE)
-        await eventually(lambda: _status(cluster, MP, "claims").get("phase") == "Failed", what="MissingStep")
+        await eventually(
+            lambda: _status(cluster, MP, "claims").get("phase") == "Failed", what="MissingStep"
+        )
         ready = condition(_status(cluster, MP, "claims"), "Ready")
         assert (ready["status"], ready["reason"]) == ("False", "MissingStep")
         assert "gate" in ready["message"]
         assert stored(cluster, IG, "claims") is None
 
         await create(cluster, make_deployment("gate"))
-        graph = await eventually(lambda: stored(cluster, IG, "claims"), what="InferenceGraph after the step appears")
-        await eventually(lambda: _status(cluster, MP, "claims").get("phase") == "Pending", what="healed")
+        graph = await eventually(
+            lambda: stored(cluster, IG, "claims"), what="InferenceGraph after the step appears"
+        )
+        await eventually(
+            lambda: _status(cluster, MP, "claims").get("phase") == "Pending", what="healed"
+        )
     assert graph["spec"]["nodes"]["root"]["steps"][0]["serviceName"] == "gate"
     assert condition(_status(cluster, MP, "claims"), "Ready")["reason"] == "InferenceGraphNotReady"
 
 
-async def test_pipeline_cycle_is_rejected_without_a_graph(cluster: kmock.KubernetesEmulator) -> None:
-    cyclic = {**PIPELINE, "metadata": {"name": "loop"}, "spec": {"nodes": [
-        {"name": "root", "routerType": "Sequence", "steps": [{"node": "again"}]},
-        {"name": "again", "routerType": "Sequence", "steps": [{"node": "root"}]},
-    ]}}
+async def test_pipeline_cycle_is_rejected_without_a_graph(
+    cluster: kmock.KubernetesEmulator,
+) -> None:
+    cyclic = {
+        **PIPELINE,
+        "metadata": {"name": "loop"},
+        "spec": {
+            "nodes": [
+                {"name": "root", "routerType": "Sequence", "steps": [{"node": "again"}]},
+                {"name": "again", "routerType": "Sequence", "steps": [{"node": "root"}]},
+            ]
+        },
+    }
     async with running_operator():
         await create(cluster, cyclic)
-        await eventually(lambda: _status(cluster, MP, "loop").get("phase") == "Failed", what="PipelineCycle")
+        await eventually(
+            lambda: _status(cluster, MP, "loop").get("phase") == "Failed", what="PipelineCycle"
+        )
     ready = condition(_status(cluster, MP, "loop"), "Ready")
     assert ready["reason"] == "PipelineCycle"
     assert "root -> again -> root" in ready["message"]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pytest
-
 from modelplane_operator.config import Config, ConfigError
 
 
 def test_from_env_reads_prefixed_values() -> None:
-    config = Config.from_env({
-        "MODELPLANE_IMAGE_REGISTRY": "registry.local:5000",
-        "MODELPLANE_METRICS_PORT": "9100",
-        "MODELPLANE_IMAGE_PULL_SECRETS": "a, b",
-    })
+    config = Config.from_env(
+        {
+            "MODELPLANE_IMAGE_REGISTRY": "registry.local:5000",
+            "MODELPLANE_METRICS_PORT": "9100",
+            "MODELPLANE_IMAGE_PULL_SECRETS": "a, b",
+        }
+    )
     assert config.metrics_port == 9100
     assert config.pull_secrets == [{"name": "a"}, {"name": "b"}]
     assert config.image("modelplane/inference:1") == "registry.local:5000/modelplane/inference:1"

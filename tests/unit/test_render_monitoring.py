@@ -17,12 +17,17 @@ def test_triton_stage_exposes_triton_and_transformer_metrics() -> None:
     ports = {s["spec"]["selector"]["component"]: s["spec"]["ports"][0] for s in services}
     assert ports["predictor"]["name"] == "triton-metrics" and ports["predictor"]["port"] == 8002
     assert ports["transformer"]["name"] == "http-metrics" and ports["transformer"]["port"] == 8080
-    assert all(s["spec"]["selector"]["serving.kserve.io/inferenceservice"] == "gate" for s in services)
+    assert all(
+        s["spec"]["selector"]["serving.kserve.io/inferenceservice"] == "gate" for s in services
+    )
 
 
 def test_python_runtime_exposes_one_metrics_port() -> None:
-    owner = make_deployment(stage="document-parse", runtime="python",
-                            model={"name": "parse", "format": "python", "storageUri": "pvc://m"})
+    owner = make_deployment(
+        stage="document-parse",
+        runtime="python",
+        model={"name": "parse", "format": "python", "storageUri": "pvc://m"},
+    )
     services = render_metrics_services(owner, parse_deployment(owner["spec"]))
     assert [s["spec"]["ports"][0]["name"] for s in services] == ["http-metrics"]
 

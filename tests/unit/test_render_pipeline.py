@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from helpers import as_stored
 from modelplane_operator.render_pipeline import (
     check_steps_exist,
@@ -20,29 +19,65 @@ def pipeline(nodes: list[dict[str, Any]], root: str | None = None) -> dict[str, 
     spec: dict[str, Any] = {"nodes": nodes}
     if root:
         spec["root"] = root
-    return as_stored({"apiVersion": "modelplane.io/v1alpha1", "kind": "ModelPipeline",
-                      "metadata": {"name": "claims"}, "spec": spec})
+    return as_stored(
+        {
+            "apiVersion": "modelplane.io/v1alpha1",
+            "kind": "ModelPipeline",
+            "metadata": {"name": "claims"},
+            "spec": spec,
+        }
+    )
 
 
 def test_sequence_with_condition_renders_to_service_steps() -> None:
-    body = pipeline([{"name": "root", "steps": [
-        {"name": "gate", "deployment": "car-gate"},
-        {"name": "ocr", "deployment": "doc-ocr", "condition": "estimable==true", "data": "$request"},
-    ]}])
+    body = pipeline(
+        [
+            {
+                "name": "root",
+                "steps": [
+                    {"name": "gate", "deployment": "car-gate"},
+                    {
+                        "name": "ocr",
+                        "deployment": "doc-ocr",
+                        "condition": "estimable==true",
+                        "data": "$request",
+                    },
+                ],
+            }
+        ]
+    )
     graph = render_inference_graph(body, parse_pipeline(body["spec"]))
     assert graph["apiVersion"] == "serving.kserve.io/v1alpha1"
-    assert graph["spec"]["nodes"] == {"root": {"routerType": "Sequence", "steps": [
-        {"name": "gate", "serviceName": "car-gate", "dependency": "Hard"},
-        {"name": "ocr", "serviceName": "doc-ocr", "condition": "estimable==true", "data": "$request", "dependency": "Hard"},
-    ]}}
+    assert graph["spec"]["nodes"] == {
+        "root": {
+            "routerType": "Sequence",
+            "steps": [
+                {"name": "gate", "serviceName": "car-gate", "dependency": "Hard"},
+                {
+                    "name": "ocr",
+                    "serviceName": "doc-ocr",
+                    "condition": "estimable==true",
+                    "data": "$request",
+                    "dependency": "Hard",
+                },
+            ],
+        }
+    }
     assert graph["metadata"]["labels"]["modelplane.io/pipeline"] == "claims"
 
 
 def test_custom_root_becomes_root_and_node_references_follow() -> None:
-    body = pipeline([
-        {"name": "main", "steps": [{"node": "fanout"}]},
-        {"name": "fanout", "routerType": "Ensemble", "steps": [{"deployment": "a"}, {"deployment": "b"}]},
-    ], root="main")
+    body = pipeline(
+        [
+            {"name": "main", "steps": [{"node": "fanout"}]},
+            {
+                "name": "fanout",
+                "routerType": "Ensemble",
+                "steps": [{"deployment": "a"}, {"deployment": "b"}],
+            },
+        ],
+        root="main",
+    )
     nodes = render_inference_graph(body, parse_pipeline(body["spec"]))["spec"]["nodes"]
     assert set(nodes) == {"root", "fanout"}
     assert nodes["root"]["steps"][0]["nodeName"] == "fanout"
@@ -53,30 +88,58 @@ def test_custom_root_becomes_root_and_node_references_follow() -> None:
 @pytest.mark.parametrize(
     ("nodes", "root", "reason"),
     [
-        ([{"name": "a", "steps": [{"node": "b"}]}, {"name": "b", "steps": [{"node": "a"}]}], "a", "PipelineCycle"),
+        (
+            [{"name": "a", "steps": [{"node": "b"}]}, {"name": "b", "steps": [{"node": "a"}]}],
+            "a",
+            "PipelineCycle",
+        ),
         ([{"name": "root", "steps": [{"node": "root"}]}], None, "PipelineCycle"),
         ([{"name": "root", "steps": [{"deployment": "x"}]}], "main", "MissingRoot"),
         ([{"name": "root", "steps": [{"node": "nowhere"}]}], None, "InvalidStep"),
         ([{"name": "root", "steps": [{"deployment": "x", "node": "root"}]}], None, "InvalidStep"),
         ([{"name": "root", "steps": [{}]}], None, "InvalidStep"),
-        ([{"name": "root", "routerType": "Splitter", "steps": [{"deployment": "a", "weight": 30}, {"deployment": "b", "weight": 30}]}], None, "InvalidWeights"),
+        (
+            [
+                {
+                    "name": "root",
+                    "routerType": "Splitter",
+                    "steps": [{"deployment": "a", "weight": 30}, {"deployment": "b", "weight": 30}],
+                }
+            ],
+            None,
+            "InvalidWeights",
+        ),
     ],
 )
-def test_graphs_that_cannot_work(nodes: list[dict[str, Any]], root: str | None, reason: str) -> None:
+def test_graphs_that_cannot_work(
+    nodes: list[dict[str, Any]], root: str | None, reason: str
+) -> None:
     with pytest.raises(SpecError) as info:
         parse_pipeline(pipeline(nodes, root)["spec"])
     assert info.value.reason == reason
 
 
 def test_cycle_message_names_the_path() -> None:
-    nodes = [{"name": "root", "steps": [{"node": "b"}]}, {"name": "b", "steps": [{"node": "c"}]},
-             {"name": "c", "steps": [{"node": "b"}]}]
+    nodes = [
+        {"name": "root", "steps": [{"node": "b"}]},
+        {"name": "b", "steps": [{"node": "c"}]},
+        {"name": "c", "steps": [{"node": "b"}]},
+    ]
     with pytest.raises(SpecError, match="b -> c -> b"):
         parse_pipeline(pipeline(nodes)["spec"])
 
 
 def test_missing_step_lists_what_is_missing() -> None:
-    spec = parse_pipeline(pipeline([{"name": "root", "steps": [{"deployment": "a"}, {"deployment": "b"}, {"deployment": "a"}]}])["spec"])
+    spec = parse_pipeline(
+        pipeline(
+            [
+                {
+                    "name": "root",
+                    "steps": [{"deployment": "a"}, {"deployment": "b"}, {"deployment": "a"}],
+                }
+            ]
+        )["spec"]
+    )
     assert referenced_deployments(spec) == ["a", "b"]
     check_steps_exist(spec, {"a", "b"})
     with pytest.raises(SpecError) as info:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from helpers import make_deployment
 from modelplane_operator.config import Config
 from modelplane_operator.render_inference_service import render_inference_service
@@ -21,9 +20,13 @@ from modelplane_operator.spec import parse_deployment
 CONFIG = Config()
 
 
-def render(engine_ready: bool = False, canary: int | None = None, config: Config = CONFIG, **spec: Any) -> dict[str, Any]:
+def render(
+    engine_ready: bool = False, canary: int | None = None, config: Config = CONFIG, **spec: Any
+) -> dict[str, Any]:
     owner = make_deployment(**spec)
-    return render_inference_service(owner, parse_deployment(owner["spec"]), config, engine_ready, canary)
+    return render_inference_service(
+        owner, parse_deployment(owner["spec"]), config, engine_ready, canary
+    )
 
 
 STAGES = [
@@ -39,10 +42,17 @@ STAGES = [
 ]
 
 
-@pytest.mark.parametrize(("stage", "runtime", "fmt", "kserve_format", "runtime_name", "has_transformer"), STAGES)
-def test_every_stage_kind(stage: str, runtime: str, fmt: str, kserve_format: str, runtime_name: str, has_transformer: bool) -> None:
-    isvc = render(stage=stage, runtime=runtime,
-                  model={"name": "m", "format": fmt, "storageUri": "s3://bucket/repo"})
+@pytest.mark.parametrize(
+    ("stage", "runtime", "fmt", "kserve_format", "runtime_name", "has_transformer"), STAGES
+)
+def test_every_stage_kind(
+    stage: str, runtime: str, fmt: str, kserve_format: str, runtime_name: str, has_transformer: bool
+) -> None:
+    isvc = render(
+        stage=stage,
+        runtime=runtime,
+        model={"name": "m", "format": fmt, "storageUri": "s3://bucket/repo"},
+    )
     model = isvc["spec"]["predictor"]["model"]
     assert model["modelFormat"] == {"name": kserve_format}
     assert model["runtime"] == runtime_name
@@ -61,8 +71,14 @@ def test_owned_and_labelled_by_the_cr() -> None:
     owner = make_deployment("gate")
     isvc = render_inference_service(owner, parse_deployment(owner["spec"]), CONFIG)
     ref = isvc["metadata"]["ownerReferences"][0]
-    assert ref == {"apiVersion": "modelplane.io/v1alpha1", "kind": "ModelDeployment", "name": "gate",
-                   "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    assert ref == {
+        "apiVersion": "modelplane.io/v1alpha1",
+        "kind": "ModelDeployment",
+        "name": "gate",
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
     assert isvc["metadata"]["namespace"] == owner["metadata"]["namespace"]
     assert isvc["metadata"]["labels"]["modelplane.io/deployment"] == "gate"
     assert isvc["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "modelplane"
@@ -72,29 +88,48 @@ def test_owned_and_labelled_by_the_cr() -> None:
     ("resources", "resource_name", "selector"),
     [
         ({"gpu": 2}, "nvidia.com/gpu", None),
-        ({"gpu": 1, "migProfile": "1g.10gb"}, "nvidia.com/mig-1g.10gb", {"nvidia.com/mig.config": "all-1g.10gb"}),
-        ({"gpu": 1, "gpuResourceName": "nvidia.com/mig-3g.40gb", "nodeSelector": {"pool": "gpu"}},
-         "nvidia.com/mig-3g.40gb", {"pool": "gpu"}),
+        (
+            {"gpu": 1, "migProfile": "1g.10gb"},
+            "nvidia.com/mig-1g.10gb",
+            {"nvidia.com/mig.config": "all-1g.10gb"},
+        ),
+        (
+            {
+                "gpu": 1,
+                "gpuResourceName": "nvidia.com/mig-3g.40gb",
+                "nodeSelector": {"pool": "gpu"},
+            },
+            "nvidia.com/mig-3g.40gb",
+            {"pool": "gpu"},
+        ),
     ],
 )
-def test_gpu_resources_and_placement(resources: dict[str, Any], resource_name: str, selector: dict[str, str] | None) -> None:
+def test_gpu_resources_and_placement(
+    resources: dict[str, Any], resource_name: str, selector: dict[str, str] | None
+) -> None:
     predictor = render(resources=resources)["spec"]["predictor"]
     count = str(resources["gpu"])
     assert predictor["model"]["resources"]["limits"][resource_name] == count
     assert predictor["model"]["resources"]["requests"][resource_name] == count
     assert predictor.get("nodeSelector") == selector
-    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in predictor["tolerations"]
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in predictor[
+        "tolerations"
+    ]
 
 
 def test_cpu_model_requests_no_gpu_and_no_gpu_toleration() -> None:
-    predictor = render(resources={"gpu": 0, "tolerations": [{"key": "pool", "operator": "Exists"}]})["spec"]["predictor"]
+    predictor = render(
+        resources={"gpu": 0, "tolerations": [{"key": "pool", "operator": "Exists"}]}
+    )["spec"]["predictor"]
     assert "nvidia.com/gpu" not in predictor["model"]["resources"]["limits"]
     assert predictor["tolerations"] == [{"key": "pool", "operator": "Exists"}]
 
 
 @pytest.mark.parametrize("metric", ["concurrency", "rps", "cpu", "memory"])
 def test_kserve_scale_metrics(metric: str) -> None:
-    predictor = render(scaling={"minReplicas": 2, "maxReplicas": 5, "metric": metric, "target": 7})["spec"]["predictor"]
+    predictor = render(scaling={"minReplicas": 2, "maxReplicas": 5, "metric": metric, "target": 7})[
+        "spec"
+    ]["predictor"]
     assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 5)
     assert (predictor["scaleMetric"], predictor["scaleTarget"]) == (metric, 7)
     assert ("scaleMetricType" in predictor) is (metric in {"cpu", "memory"})
@@ -121,7 +156,10 @@ def test_engine_ready_switches_predictor_to_the_cached_plan() -> None:
     trt = {"enabled": True, "precision": "fp16", "gpuProduct": "NVIDIA-A100-SXM4-80GB"}
     before = render(tensorrt=trt)["spec"]["predictor"]["model"]
     after = render(tensorrt=trt, engine_ready=True)["spec"]["predictor"]["model"]
-    assert before["modelFormat"] == {"name": "onnx"} and before["storageUri"] == "pvc://models/repository"
+    assert (
+        before["modelFormat"] == {"name": "onnx"}
+        and before["storageUri"] == "pvc://models/repository"
+    )
     assert after["modelFormat"] == {"name": "tensorrt"}
     assert after["storageUri"] == (
         "pvc://modelplane-engines/quality-gate/v1/fp16/nvidia-a100-sxm4-80gb/trt-0-1-0"
@@ -135,26 +173,50 @@ def test_every_image_follows_the_registry_and_pull_secrets() -> None:
     assert container["image"] == "mirror.local:5000/modelplane/inference:0.1.0"
     assert isvc["spec"]["transformer"]["imagePullSecrets"] == [{"name": "regcred"}]
     assert isvc["spec"]["predictor"]["imagePullSecrets"] == [{"name": "regcred"}]
-    owner = make_deployment(tensorrt={"enabled": True}, model={"name": "m", "storageUri": "s3://b/repo"})
+    owner = make_deployment(
+        tensorrt={"enabled": True}, model={"name": "m", "storageUri": "s3://b/repo"}
+    )
     job = render_engine_build_job(owner, parse_deployment(owner["spec"]), config)
     pod = job["spec"]["template"]["spec"]
     images = [c["image"] for c in pod["initContainers"] + pod["containers"]]
-    assert images == ["mirror.local:5000/kserve/storage-initializer:v0.21.0",
-                      "mirror.local:5000/modelplane/engine-builder:0.1.0"]
+    assert images == [
+        "mirror.local:5000/kserve/storage-initializer:v0.21.0",
+        "mirror.local:5000/modelplane/engine-builder:0.1.0",
+    ]
     assert pod["imagePullSecrets"] == [{"name": "regcred"}]
 
 
 @pytest.mark.parametrize(
     ("batching", "gpu", "expected_lines", "absent"),
     [
-        ({"maxBatchSize": 16, "maxQueueDelayMicroseconds": 3000, "preferredBatchSizes": [4, 8], "instanceCount": 2}, 1,
-         ["max_batch_size: 16", "preferred_batch_size: [ 4, 8 ]", "max_queue_delay_microseconds: 3000",
-          "instance_group [ { count: 2 kind: KIND_GPU } ]"], []),
+        (
+            {
+                "maxBatchSize": 16,
+                "maxQueueDelayMicroseconds": 3000,
+                "preferredBatchSizes": [4, 8],
+                "instanceCount": 2,
+            },
+            1,
+            [
+                "max_batch_size: 16",
+                "preferred_batch_size: [ 4, 8 ]",
+                "max_queue_delay_microseconds: 3000",
+                "instance_group [ { count: 2 kind: KIND_GPU } ]",
+            ],
+            [],
+        ),
         ({"maxBatchSize": 0}, 0, ["max_batch_size: 0", "kind: KIND_CPU"], ["dynamic_batching"]),
-        ({"maxBatchSize": 8}, 1, ["dynamic_batching {", "max_queue_delay_microseconds: 2000"], ["preferred_batch_size"]),
+        (
+            {"maxBatchSize": 8},
+            1,
+            ["dynamic_batching {", "max_queue_delay_microseconds: 2000"],
+            ["preferred_batch_size"],
+        ),
     ],
 )
-def test_triton_config(batching: dict[str, Any], gpu: int, expected_lines: list[str], absent: list[str]) -> None:
+def test_triton_config(
+    batching: dict[str, Any], gpu: int, expected_lines: list[str], absent: list[str]
+) -> None:
     parsed = parse_deployment(make_deployment(batching=batching, resources={"gpu": gpu})["spec"])
     text = render_triton_config(parsed)
     assert text.startswith('name: "quality-gate"\nplatform: "onnxruntime_onnx"\n')
@@ -167,22 +229,43 @@ def test_triton_config(batching: dict[str, Any], gpu: int, expected_lines: list[
 def test_triton_config_map_switches_platform_with_the_engine() -> None:
     owner = make_deployment(tensorrt={"enabled": True})
     parsed = parse_deployment(owner["spec"])
-    assert 'platform: "onnxruntime_onnx"' in render_triton_config_map(owner, parsed)["data"]["config.pbtxt"]
-    assert 'platform: "tensorrt_plan"' in render_triton_config_map(owner, parsed, True)["data"]["config.pbtxt"]
+    assert (
+        'platform: "onnxruntime_onnx"'
+        in render_triton_config_map(owner, parsed)["data"]["config.pbtxt"]
+    )
+    assert (
+        'platform: "tensorrt_plan"'
+        in render_triton_config_map(owner, parsed, True)["data"]["config.pbtxt"]
+    )
 
 
 @pytest.mark.parametrize(
     ("storage", "init_names", "model_volume"),
     [
-        ("pvc://models/repository", [], {"persistentVolumeClaim": {"claimName": "models", "readOnly": True}}),
+        (
+            "pvc://models/repository",
+            [],
+            {"persistentVolumeClaim": {"claimName": "models", "readOnly": True}},
+        ),
         ("s3://bucket/repo", ["storage-initializer"], {"emptyDir": {}}),
         ("oci://registry.local/models/gate:1", ["modelcar"], {"emptyDir": {}}),
     ],
 )
-def test_engine_job_fetches_the_model_per_scheme(storage: str, init_names: list[str], model_volume: dict[str, Any]) -> None:
-    owner = make_deployment(tensorrt={"enabled": True, "precision": "int8", "workspaceMiB": 4096,
-                                      "shapes": [{"input": "x", "min": [3, 32, 32], "opt": [3, 640, 640], "max": [3, 1280, 1280]}]},
-                            model={"name": "det", "storageUri": storage}, batching={"maxBatchSize": 4})
+def test_engine_job_fetches_the_model_per_scheme(
+    storage: str, init_names: list[str], model_volume: dict[str, Any]
+) -> None:
+    owner = make_deployment(
+        tensorrt={
+            "enabled": True,
+            "precision": "int8",
+            "workspaceMiB": 4096,
+            "shapes": [
+                {"input": "x", "min": [3, 32, 32], "opt": [3, 640, 640], "max": [3, 1280, 1280]}
+            ],
+        },
+        model={"name": "det", "storageUri": storage},
+        batching={"maxBatchSize": 4},
+    )
     parsed = parse_deployment(owner["spec"])
     job = render_engine_build_job(owner, parsed, CONFIG)
     pod = job["spec"]["template"]["spec"]
@@ -193,7 +276,10 @@ def test_engine_job_fetches_the_model_per_scheme(storage: str, init_names: list[
     assert args[args.index("--workspace-mib") + 1] == "4096"
     assert args[args.index("--max-batch-size") + 1] == "4"
     assert args[args.index("--shape") + 1] == "x:3,32,32:3,640,640:3,1280,1280"
-    assert args[args.index("--output") + 1] == f"/mnt/engines/{engine_cache_key(parsed, CONFIG)}/det/1/model.plan"
+    assert (
+        args[args.index("--output") + 1]
+        == f"/mnt/engines/{engine_cache_key(parsed, CONFIG)}/det/1/model.plan"
+    )
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert pod["restartPolicy"] == "Never"
     assert job["metadata"]["name"] == engine_job_name(owner, parsed, CONFIG)
@@ -201,9 +287,38 @@ def test_engine_job_fetches_the_model_per_scheme(storage: str, init_names: list[
 
 def test_engine_cache_key_changes_with_precision_gpu_and_builder() -> None:
     def key(config: Config = CONFIG, **trt: Any) -> str:
-        return engine_cache_key(parse_deployment(make_deployment(tensorrt={"enabled": True, **trt})["spec"]), config)
+        return engine_cache_key(
+            parse_deployment(make_deployment(tensorrt={"enabled": True, **trt})["spec"]), config
+        )
 
-    keys = {key(), key(precision="fp32"), key(gpuProduct="NVIDIA-L4"),
-            key(Config(engine_builder_image="modelplane/engine-builder:trt-10.3"))}
+    keys = {
+        key(),
+        key(precision="fp32"),
+        key(gpuProduct="NVIDIA-L4"),
+        key(Config(engine_builder_image="modelplane/engine-builder:trt-10.3")),
+    }
     assert len(keys) == 4
     assert key() == key(), "the same inputs must give the same key (cache hit)"
+
+
+@pytest.mark.parametrize(
+    ("runtime", "fmt", "stage"),
+    [("triton", "onnx", "text-recognition"), ("python", "python", "document-parse")],
+)
+def test_stage_parameters_reach_the_stage_process(runtime: str, fmt: str, stage: str) -> None:
+    isvc = render(
+        stage=stage,
+        runtime=runtime,
+        model={"name": "m", "format": fmt, "storageUri": "pvc://models/repo"},
+        parameters={"recognizer": "tesseract", "language": "kor+eng"},
+    )
+    component = (
+        isvc["spec"]["transformer"]["containers"][0]
+        if runtime == "triton"
+        else isvc["spec"]["predictor"]["model"]
+    )
+    args = component["args"]
+    assert [a for a in args if a.startswith("--param=")] == [
+        "--param=language=kor+eng",
+        "--param=recognizer=tesseract",
+    ]

@@ -12,11 +12,14 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-
-from helpers import OWN_CRDS, K8S_VERSION, as_stored, load_examples, make_deployment
+from helpers import K8S_VERSION, OWN_CRDS, as_stored, load_examples, make_deployment
 from modelplane_operator.config import Config
 from modelplane_operator.render_inference_service import render_inference_service
-from modelplane_operator.render_monitoring import render_metrics_services, render_prometheus_rule, render_service_monitor
+from modelplane_operator.render_monitoring import (
+    render_metrics_services,
+    render_prometheus_rule,
+    render_service_monitor,
+)
 from modelplane_operator.render_pipeline import parse_pipeline, render_inference_graph
 from modelplane_operator.render_serving import render_engine_build_job, render_triton_config_map
 from modelplane_operator.spec import parse_deployment
@@ -51,7 +54,9 @@ EXAMPLES = load_examples()
 
 
 @pytest.mark.parametrize("manifest", EXAMPLES, ids=lambda m: f"{m['kind']}/{m['metadata']['name']}")
-def test_examples_valid_and_render_schema_valid_children(manifest: dict[str, Any], validate: Validate) -> None:
+def test_examples_valid_and_render_schema_valid_children(
+    manifest: dict[str, Any], validate: Validate
+) -> None:
     validate(manifest)
     owner = as_stored(manifest)
     if manifest["kind"] == "ModelDeployment":
@@ -73,22 +78,63 @@ def test_examples_cover_three_pipelines_with_every_step_defined() -> None:
 
 
 VARIANTS: list[dict[str, Any]] = [
-    {"stage": "text-detection", "tensorrt": {"enabled": True, "gpuProduct": "NVIDIA-L4",
-                                              "shapes": [{"input": "x", "min": [3, 32, 32], "opt": [3, 640, 640], "max": [3, 960, 960]}]},
-     "model": {"name": "det", "storageUri": "s3://models/repo"}},
-    {"stage": "text-recognition", "model": {"name": "rec", "format": "torchscript", "storageUri": "oci://registry.local/rec:1"},
-     "tensorrt": {"enabled": False}, "scaling": {"metric": "queue-time", "maxReplicas": 3, "target": 10000}},
-    {"stage": "breed", "resources": {"gpu": 1, "migProfile": "2g.20gb", "tolerations": [{"key": "mig", "operator": "Exists"}]},
-     "scaling": {"metric": "cpu", "target": 70, "maxReplicas": 2}},
+    {
+        "stage": "text-detection",
+        "tensorrt": {
+            "enabled": True,
+            "gpuProduct": "NVIDIA-L4",
+            "shapes": [
+                {"input": "x", "min": [3, 32, 32], "opt": [3, 640, 640], "max": [3, 960, 960]}
+            ],
+        },
+        "model": {"name": "det", "storageUri": "s3://models/repo"},
+    },
+    {
+        "stage": "text-recognition",
+        "model": {
+            "name": "rec",
+            "format": "torchscript",
+            "storageUri": "oci://registry.local/rec:1",
+        },
+        "tensorrt": {"enabled": False},
+        "scaling": {"metric": "queue-time", "maxReplicas": 3, "target": 10000},
+    },
+    {
+        "stage": "breed",
+        "resources": {
+            "gpu": 1,
+            "migProfile": "2g.20gb",
+            "tolerations": [{"key": "mig", "operator": "Exists"}],
+        },
+        "scaling": {"metric": "cpu", "target": 70, "maxReplicas": 2},
+    },
     {"stage": "premium", "resources": {"gpu": 0}, "batching": {"maxBatchSize": 0}},
-    {"stage": "custom", "model": {"name": "c", "format": "tensorrt", "storageUri": "pvc://plans/custom"}},
-    {"stage": "document-parse", "runtime": "python", "model": {"name": "parse", "format": "python", "storageUri": "pvc://m"}},
-    {"stage": "quality-gate", "runtime": "python", "model": {"name": "g", "storageUri": "gs://b/repo"}, "resources": {"gpu": 0}},
-    {"stage": "quality-gate", "tensorrt": {"enabled": True}, "model": {"name": "g", "storageUri": "oci://registry.local/gate:2"}},
+    {
+        "stage": "custom",
+        "model": {"name": "c", "format": "tensorrt", "storageUri": "pvc://plans/custom"},
+    },
+    {
+        "stage": "document-parse",
+        "runtime": "python",
+        "model": {"name": "parse", "format": "python", "storageUri": "pvc://m"},
+    },
+    {
+        "stage": "quality-gate",
+        "runtime": "python",
+        "model": {"name": "g", "storageUri": "gs://b/repo"},
+        "resources": {"gpu": 0},
+    },
+    {
+        "stage": "quality-gate",
+        "tensorrt": {"enabled": True},
+        "model": {"name": "g", "storageUri": "oci://registry.local/gate:2"},
+    },
 ]
 
 
-@pytest.mark.parametrize("spec", VARIANTS, ids=lambda s: f"{s['stage']}-{s.get('runtime', 'triton')}")
+@pytest.mark.parametrize(
+    "spec", VARIANTS, ids=lambda s: f"{s['stage']}-{s.get('runtime', 'triton')}"
+)
 def test_every_stage_variant_renders_schema_valid(spec: dict[str, Any], validate: Validate) -> None:
     for child in all_children(make_deployment("variant", **spec)):
         validate(child)
@@ -96,11 +142,15 @@ def test_every_stage_variant_renders_schema_valid(spec: dict[str, Any], validate
 
 def test_validation_rejects_a_bad_object(validate: Validate) -> None:
     """The validator itself must be able to fail, or the tests above prove nothing."""
-    isvc = render_inference_service(make_deployment(), parse_deployment(make_deployment()["spec"]), CONFIG)
+    isvc = render_inference_service(
+        make_deployment(), parse_deployment(make_deployment()["spec"]), CONFIG
+    )
     isvc["spec"]["predictor"]["scaleMetric"] = "queue-time"  # not one of KServe's enum values
     with pytest.raises(Exception, match="queue-time"):
         validate(isvc)
-    isvc = render_inference_service(make_deployment(), parse_deployment(make_deployment()["spec"]), CONFIG)
+    isvc = render_inference_service(
+        make_deployment(), parse_deployment(make_deployment()["spec"]), CONFIG
+    )
     isvc["spec"]["predictor"]["modelFormt"] = {"name": "onnx"}  # a typo a real server would prune
     with pytest.raises(Exception, match="modelFormt"):
         validate(isvc)

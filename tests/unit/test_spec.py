@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from modelplane_operator.crds import apply_defaults, spec_schema
 from modelplane_operator.spec import STAGES_WITH_TRANSFORMER, SpecError, parse_deployment
 
@@ -22,7 +21,9 @@ def spec(**overrides: Any) -> dict[str, Any]:
 
 
 def test_defaults_come_from_the_crd() -> None:
-    parsed = parse_deployment({"stage": "premium", "model": {"name": "p", "storageUri": "s3://b/m"}})
+    parsed = parse_deployment(
+        {"stage": "premium", "model": {"name": "p", "storageUri": "s3://b/m"}}
+    )
     assert parsed.runtime == "triton"
     assert parsed.model.version == "1" and parsed.model.format == "onnx"
     assert parsed.batching.max_batch_size == 8
@@ -57,16 +58,62 @@ def test_mig_profile_selects_mig_resource() -> None:
     ("overrides", "reason"),
     [
         ({"tensorrt": {"enabled": True}, "resources": {"gpu": 0}}, "TensorRTWithoutGPU"),
-        ({"model": {"name": "g", "format": "tensorrt", "storageUri": "pvc://m"}, "resources": {}}, "TensorRTWithoutGPU"),
-        ({"tensorrt": {"enabled": True}, "model": {"name": "g", "format": "torchscript", "storageUri": "pvc://m"}}, "TensorRTNeedsONNX"),
+        (
+            {
+                "model": {"name": "g", "format": "tensorrt", "storageUri": "pvc://m"},
+                "resources": {},
+            },
+            "TensorRTWithoutGPU",
+        ),
+        (
+            {
+                "tensorrt": {"enabled": True},
+                "model": {"name": "g", "format": "torchscript", "storageUri": "pvc://m"},
+            },
+            "TensorRTNeedsONNX",
+        ),
         ({"stage": "document-parse"}, "StageNeedsPythonRuntime"),
-        ({"model": {"name": "g", "format": "python", "storageUri": "pvc://m"}}, "FormatNotServable"),
-        ({"runtime": "python", "model": {"name": "g", "format": "tensorrt", "storageUri": "pvc://m"}}, "FormatNotServable"),
+        (
+            {"model": {"name": "g", "format": "python", "storageUri": "pvc://m"}},
+            "FormatNotServable",
+        ),
+        (
+            {
+                "runtime": "python",
+                "model": {"name": "g", "format": "tensorrt", "storageUri": "pvc://m"},
+            },
+            "FormatNotServable",
+        ),
         ({"scaling": {"minReplicas": 3, "maxReplicas": 2}}, "InvalidScaling"),
         ({"batching": {"maxBatchSize": 4, "preferredBatchSizes": [2, 8]}}, "InvalidBatching"),
-        ({"tensorrt": {"enabled": True, "shapes": [{"input": "x", "min": [3, 64], "opt": [3, 32], "max": [3, 128]}]}}, "InvalidTensorRTShapes"),
-        ({"tensorrt": {"enabled": True, "shapes": [{"input": "x", "min": [3], "opt": [3, 32], "max": [3, 64]}]}}, "InvalidTensorRTShapes"),
-        ({"resources": {"gpu": 1, "migProfile": "1g.10gb", "gpuResourceName": "nvidia.com/mig-2g.20gb"}}, "ConflictingGPUResource"),
+        (
+            {
+                "tensorrt": {
+                    "enabled": True,
+                    "shapes": [{"input": "x", "min": [3, 64], "opt": [3, 32], "max": [3, 128]}],
+                }
+            },
+            "InvalidTensorRTShapes",
+        ),
+        (
+            {
+                "tensorrt": {
+                    "enabled": True,
+                    "shapes": [{"input": "x", "min": [3], "opt": [3, 32], "max": [3, 64]}],
+                }
+            },
+            "InvalidTensorRTShapes",
+        ),
+        (
+            {
+                "resources": {
+                    "gpu": 1,
+                    "migProfile": "1g.10gb",
+                    "gpuResourceName": "nvidia.com/mig-2g.20gb",
+                }
+            },
+            "ConflictingGPUResource",
+        ),
         ({"model": {"name": "g", "storageUri": "file:///models"}}, "LocalStorageInCluster"),
         ({"model": {"name": "g"}}, "InvalidSpec"),
     ],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from modelplane_operator.status import (
     Condition,
     canary_traffic,
@@ -21,8 +20,13 @@ NOT_NEEDED = engine_built(False, None)
 
 
 def isvc_status(ready: str = "True", **extra: Any) -> dict[str, Any]:
-    return {"conditions": [{"type": "Ready", "status": ready, "reason": extra.pop("reason", None)},
-                           {"type": "PredictorReady", "status": ready}], **extra}
+    return {
+        "conditions": [
+            {"type": "Ready", "status": ready, "reason": extra.pop("reason", None)},
+            {"type": "PredictorReady", "status": ready},
+        ],
+        **extra,
+    }
 
 
 def by_type(conditions: list[Condition]) -> dict[str, Condition]:
@@ -33,19 +37,57 @@ def by_type(conditions: list[Condition]) -> dict[str, Condition]:
     ("status", "phase", "ready_reason", "loaded"),
     [
         (None, "Deploying", "InferenceServiceNotReady", None),
-        (isvc_status(modelStatus={"transitionStatus": "UpToDate", "states": {"activeModelState": "Loaded"}}),
-         "Ready", "Serving", True),
-        (isvc_status("False", reason="PredictorConfigurationNotReady",
-                     modelStatus={"transitionStatus": "InProgress", "states": {"activeModelState": "Loading"}}),
-         "Deploying", "PredictorConfigurationNotReady", False),
+        (
+            isvc_status(
+                modelStatus={
+                    "transitionStatus": "UpToDate",
+                    "states": {"activeModelState": "Loaded"},
+                }
+            ),
+            "Ready",
+            "Serving",
+            True,
+        ),
+        (
+            isvc_status(
+                "False",
+                reason="PredictorConfigurationNotReady",
+                modelStatus={
+                    "transitionStatus": "InProgress",
+                    "states": {"activeModelState": "Loading"},
+                },
+            ),
+            "Deploying",
+            "PredictorConfigurationNotReady",
+            False,
+        ),
         # KServe 1859: a crash-looping storage initializer shows up as lastFailureInfo; never Ready.
-        (isvc_status("True", modelStatus={"transitionStatus": "BlockedByFailedLoad",
-                                          "lastFailureInfo": {"reason": "ModelLoadFailed", "message": "init container CrashLoopBackOff"}}),
-         "Failed", "ModelLoadFailed", False),
-        (isvc_status("False", modelStatus={"transitionStatus": "InvalidSpec"}), "Failed", "InvalidSpec", False),
+        (
+            isvc_status(
+                "True",
+                modelStatus={
+                    "transitionStatus": "BlockedByFailedLoad",
+                    "lastFailureInfo": {
+                        "reason": "ModelLoadFailed",
+                        "message": "init container CrashLoopBackOff",
+                    },
+                },
+            ),
+            "Failed",
+            "ModelLoadFailed",
+            False,
+        ),
+        (
+            isvc_status("False", modelStatus={"transitionStatus": "InvalidSpec"}),
+            "Failed",
+            "InvalidSpec",
+            False,
+        ),
     ],
 )
-def test_inference_service_status_mirrored(status: dict[str, Any] | None, phase: str, ready_reason: str, loaded: bool | None) -> None:
+def test_inference_service_status_mirrored(
+    status: dict[str, Any] | None, phase: str, ready_reason: str, loaded: bool | None
+) -> None:
     conditions, got_phase = deployment_conditions(status, NOT_NEEDED, was_ready=False)
     conds = by_type(conditions)
     assert got_phase == phase
@@ -55,15 +97,22 @@ def test_inference_service_status_mirrored(status: dict[str, Any] | None, phase:
 
 
 def test_failed_load_message_reaches_ready_condition() -> None:
-    status = isvc_status("False", modelStatus={"transitionStatus": "BlockedByFailedLoad",
-                                               "lastFailureInfo": {"reason": "ModelLoadFailed", "message": "bad onnx"}})
+    status = isvc_status(
+        "False",
+        modelStatus={
+            "transitionStatus": "BlockedByFailedLoad",
+            "lastFailureInfo": {"reason": "ModelLoadFailed", "message": "bad onnx"},
+        },
+    )
     conds = by_type(deployment_conditions(status, NOT_NEEDED, was_ready=False)[0])
     assert conds["Ready"].message == "bad onnx"
     assert conds["Degraded"].status is True
 
 
 def test_losing_readiness_is_degraded() -> None:
-    conditions, phase = deployment_conditions(isvc_status("False", reason="RevisionMissing"), NOT_NEEDED, was_ready=True)
+    conditions, phase = deployment_conditions(
+        isvc_status("False", reason="RevisionMissing"), NOT_NEEDED, was_ready=True
+    )
     assert phase == "Degraded"
     assert by_type(conditions)["Degraded"].status is True
 
@@ -75,7 +124,19 @@ def test_losing_readiness_is_degraded() -> None:
         (True, None, False, "Building"),
         (True, {"status": {"active": 1}}, False, "Building"),
         (True, {"status": {"succeeded": 1}}, True, "Built"),
-        (True, {"status": {"failed": 3, "conditions": [{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]}}, False, "BuildFailed"),
+        (
+            True,
+            {
+                "status": {
+                    "failed": 3,
+                    "conditions": [
+                        {"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}
+                    ],
+                }
+            },
+            False,
+            "BuildFailed",
+        ),
     ],
 )
 def test_engine_built(enabled: bool, job: dict[str, Any] | None, status: bool, reason: str) -> None:
@@ -84,15 +145,23 @@ def test_engine_built(enabled: bool, job: dict[str, Any] | None, status: bool, r
 
 
 def test_engine_building_blocks_ready_even_if_onnx_predictor_serves() -> None:
-    conditions, phase = deployment_conditions(isvc_status(), engine_built(True, None), was_ready=False)
+    conditions, phase = deployment_conditions(
+        isvc_status(), engine_built(True, None), was_ready=False
+    )
     assert phase == "BuildingEngine"
     assert by_type(conditions)["Ready"].reason == "EngineNotBuilt"
 
 
 def test_merge_conditions_keeps_transition_time_while_status_holds() -> None:
-    first = merge_conditions([], [Condition("Ready", False, "Deploying")], now="2026-01-01T00:00:00Z")
-    same = merge_conditions(first, [Condition("Ready", False, "StillDeploying")], now="2026-01-01T00:05:00Z")
-    flipped = merge_conditions(same, [Condition("Ready", True, "Serving")], now="2026-01-01T00:09:00Z")
+    first = merge_conditions(
+        [], [Condition("Ready", False, "Deploying")], now="2026-01-01T00:00:00Z"
+    )
+    same = merge_conditions(
+        first, [Condition("Ready", False, "StillDeploying")], now="2026-01-01T00:05:00Z"
+    )
+    flipped = merge_conditions(
+        same, [Condition("Ready", True, "Serving")], now="2026-01-01T00:09:00Z"
+    )
     assert same[0]["lastTransitionTime"] == "2026-01-01T00:00:00Z"
     assert same[0]["reason"] == "StillDeploying"
     assert flipped[0]["lastTransitionTime"] == "2026-01-01T00:09:00Z"
@@ -103,15 +172,29 @@ def test_model_loaded_unknown_without_status() -> None:
     assert model_loaded(None).status is None
 
 
-def _isvc(status: dict[str, Any] | None = None, canary: int | None = None, version: str = "2",
-          generation: int = 2) -> dict[str, Any]:
+def _isvc(
+    status: dict[str, Any] | None = None,
+    canary: int | None = None,
+    version: str = "2",
+    generation: int = 2,
+) -> dict[str, Any]:
     predictor: dict[str, Any] = {} if canary is None else {"canaryTrafficPercent": canary}
-    return {"metadata": {"generation": generation, "annotations": {"modelplane.io/model-version": version}},
-            "spec": {"predictor": predictor}, "status": status or {}}
+    return {
+        "metadata": {
+            "generation": generation,
+            "annotations": {"modelplane.io/model-version": version},
+        },
+        "spec": {"predictor": predictor},
+        "status": status or {},
+    }
 
 
 def _revisions(created: str, ready: str) -> dict[str, Any]:
-    return {"components": {"predictor": {"latestCreatedRevision": created, "latestReadyRevision": ready}}}
+    return {
+        "components": {
+            "predictor": {"latestCreatedRevision": created, "latestReadyRevision": ready}
+        }
+    }
 
 
 FIRST = {"modelVersion": "1"}
@@ -145,7 +228,9 @@ def test_canary_opens_only_once_a_newer_revision_is_ready(
     ("ready", "observed", "expected"),
     [("True", 2, True), ("True", 1, False), ("False", 2, False)],
 )
-def test_raw_deployment_canary_needs_ready_and_caught_up(ready: str, observed: int, expected: bool) -> None:
+def test_raw_deployment_canary_needs_ready_and_caught_up(
+    ready: str, observed: int, expected: bool
+) -> None:
     rollout = {"modelVersion": "2", "previousModelVersion": "1"}  # raw mode: no revisions
     isvc = _isvc(isvc_status(ready) | {"observedGeneration": observed})
     assert canary_traffic(20, rollout, isvc) == (20 if expected else 0)
@@ -162,7 +247,16 @@ def test_rollout_records_the_revision_serving_the_old_version() -> None:
 
 def test_versions_keep_the_previous_for_rollback() -> None:
     assert versions("1", {}) == {"modelVersion": "1"}
-    assert versions("2", {"modelVersion": "1"}) == {"modelVersion": "2", "previousModelVersion": "1"}
-    assert versions("2", {"modelVersion": "2", "previousModelVersion": "1"}) == {"modelVersion": "2", "previousModelVersion": "1"}
+    assert versions("2", {"modelVersion": "1"}) == {
+        "modelVersion": "2",
+        "previousModelVersion": "1",
+    }
+    assert versions("2", {"modelVersion": "2", "previousModelVersion": "1"}) == {
+        "modelVersion": "2",
+        "previousModelVersion": "1",
+    }
     # Rolling back to 1 makes 2 the previous one.
-    assert versions("1", {"modelVersion": "2", "previousModelVersion": "1"}) == {"modelVersion": "1", "previousModelVersion": "2"}
+    assert versions("1", {"modelVersion": "2", "previousModelVersion": "1"}) == {
+        "modelVersion": "1",
+        "previousModelVersion": "2",
+    }

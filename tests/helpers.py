@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import functools
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +53,14 @@ def make_deployment(name: str = "gate", **spec: Any) -> dict[str, Any]:
         "resources": {"gpu": 1},
     }
     body.update(spec)
-    return as_stored({"apiVersion": "modelplane.io/v1alpha1", "kind": "ModelDeployment",
-                      "metadata": {"name": name}, "spec": body})
+    return as_stored(
+        {
+            "apiVersion": "modelplane.io/v1alpha1",
+            "kind": "ModelDeployment",
+            "metadata": {"name": name},
+            "spec": body,
+        }
+    )
 
 
 def _strict(schema: Any) -> Any:
@@ -68,7 +73,11 @@ def _strict(schema: Any) -> Any:
         pattern = out.get("pattern")
         if isinstance(pattern, str) and "(?i)" in pattern[1:]:
             out["pattern"] = "(?i)" + pattern.replace("(?i)", "")
-        if "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
             out["additionalProperties"] = False
         return out
     if isinstance(schema, list):
@@ -82,7 +91,9 @@ def _crd_schemas(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
         crd = yaml.safe_load(path.read_text())
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
-            schemas[(f"{group}/{version['name']}", kind)] = _strict(version["schema"]["openAPIV3Schema"])
+            schemas[(f"{group}/{version['name']}", kind)] = _strict(
+                version["schema"]["openAPIV3Schema"]
+            )
     return schemas
 
 

@@ -16,16 +16,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from typing_extensions import override
-
 import aiohttp
 import aiohttp.web
-
 import kmock
 import kopf
-
 import modelplane_operator.handlers  # noqa: F401  (registers the handlers in kopf's default registry)
 from helpers import NAMESPACE
+from typing_extensions import override
 
 NAMESPACED = {
     # resource -> (kind, has status subresource)
@@ -66,7 +63,9 @@ class ApiServer(kmock.KubernetesEmulator):
                 if not meta.get("name") and meta.get("generateName"):
                     meta["name"] = f"{meta['generateName']}{uuid.uuid4().hex[:5]}"
                 meta.setdefault("uid", str(uuid.uuid4()))
-                meta.setdefault("creationTimestamp", datetime.datetime.now(datetime.UTC).isoformat())
+                meta.setdefault(
+                    "creationTimestamp", datetime.datetime.now(datetime.UTC).isoformat()
+                )
                 meta["generation"] = 1
                 meta["resourceVersion"] = str(next(self._versions))
             elif request.action == kmock.action.UPDATE and request.name:
@@ -81,7 +80,11 @@ class ApiServer(kmock.KubernetesEmulator):
         meta = patch.setdefault("metadata", {})
         meta["resourceVersion"] = str(next(self._versions))
         new_spec = patch.get("spec")
-        if request.subresource is None and new_spec is not None and _merged(current.get("spec"), new_spec) != current.get("spec"):
+        if (
+            request.subresource is None
+            and new_spec is not None
+            and _merged(current.get("spec"), new_spec) != current.get("spec")
+        ):
             meta["generation"] = current.get("metadata", {}).get("generation", 1) + 1
 
 
@@ -98,7 +101,9 @@ def _merged(base: Any, patch: Any) -> Any:
     return out
 
 
-def stored(emulator: kmock.KubernetesEmulator, resource: str, name: str, namespace: str | None = NAMESPACE) -> dict[str, Any] | None:
+def stored(
+    emulator: kmock.KubernetesEmulator, resource: str, name: str, namespace: str | None = NAMESPACE
+) -> dict[str, Any] | None:
     """The object as the emulator stores it now, or None if absent or deleted."""
     try:
         obj = emulator.objects[resource, namespace, name]
@@ -109,8 +114,11 @@ def stored(emulator: kmock.KubernetesEmulator, resource: str, name: str, namespa
 
 def stored_of(emulator: kmock.KubernetesEmulator, plural: str) -> list[dict[str, Any]]:
     """Every live object of one resource (by plural, e.g. "jobs"), in creation order."""
-    return [dict(obj.raw) for (resource, _, _), obj in emulator.objects.items()
-            if resource.plural == plural and not obj.deleted]
+    return [
+        dict(obj.raw)
+        for (resource, _, _), obj in emulator.objects.items()
+        if resource.plural == plural and not obj.deleted
+    ]
 
 
 def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -121,46 +129,68 @@ def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
     raise KeyError(kind)
 
 
-def _path(manifest_or_resource: dict[str, Any] | str, name: str | None = None, namespace: str = NAMESPACE) -> str:
+def _path(
+    manifest_or_resource: dict[str, Any] | str, name: str | None = None, namespace: str = NAMESPACE
+) -> str:
     if isinstance(manifest_or_resource, dict):
         api_version = manifest_or_resource["apiVersion"]
         plural = manifest_or_resource["kind"].lower() + "s"
         prefix = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
     else:
         *group_version, plural = manifest_or_resource.split("/")
-        prefix = f"/apis/{'/'.join(group_version)}" if len(group_version) == 2 else f"/api/{group_version[0]}"
+        prefix = (
+            f"/apis/{'/'.join(group_version)}"
+            if len(group_version) == 2
+            else f"/api/{group_version[0]}"
+        )
     return f"{prefix}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
 
 
-async def call(emulator: kmock.KubernetesEmulator, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+async def call(
+    emulator: kmock.KubernetesEmulator, method: str, path: str, body: dict[str, Any]
+) -> dict[str, Any]:
     """One request as a client of the API server (kubectl, KServe), on its own connection.
 
     A fresh session each time: kmock's built-in client shares its pool with nothing else, but
     a pooled connection left over from an operator that was stopped mid-stream hangs it.
     """
     content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
-    async with aiohttp.ClientSession(str(emulator.url)) as session, session.request(
-        method, path, data=json.dumps(body), headers={"Content-Type": content_type}
-    ) as response:
+    async with (
+        aiohttp.ClientSession(str(emulator.url)) as session,
+        session.request(
+            method, path, data=json.dumps(body), headers={"Content-Type": content_type}
+        ) as response,
+    ):
         text = await response.text()
     assert response.status in {200, 201}, f"{method} {path}: {response.status} {text}"
     answer: dict[str, Any] = json.loads(text)
     return answer
 
 
-async def create(emulator: kmock.KubernetesEmulator, manifest: dict[str, Any], namespace: str = NAMESPACE) -> None:
+async def create(
+    emulator: kmock.KubernetesEmulator, manifest: dict[str, Any], namespace: str = NAMESPACE
+) -> None:
     """POST a manifest as ``kubectl create`` does (server-side fields stripped, namespace set)."""
-    body = {**manifest, "metadata": {k: v for k, v in manifest["metadata"].items()
-                                     if k in {"name", "labels", "annotations"}} | {"namespace": namespace}}
+    body = {
+        **manifest,
+        "metadata": {
+            k: v for k, v in manifest["metadata"].items() if k in {"name", "labels", "annotations"}
+        }
+        | {"namespace": namespace},
+    }
     await call(emulator, "POST", _path(manifest, namespace=namespace), body)
 
 
-async def patch_spec(emulator: kmock.KubernetesEmulator, resource: str, name: str, spec: dict[str, Any]) -> None:
+async def patch_spec(
+    emulator: kmock.KubernetesEmulator, resource: str, name: str, spec: dict[str, Any]
+) -> None:
     """Merge-patch an object's spec, as ``kubectl patch --type merge`` does."""
     await call(emulator, "PATCH", _path(resource, name), {"spec": spec})
 
 
-async def patch_status(emulator: kmock.KubernetesEmulator, resource: str, name: str, status: dict[str, Any]) -> None:
+async def patch_status(
+    emulator: kmock.KubernetesEmulator, resource: str, name: str, status: dict[str, Any]
+) -> None:
     """Play a controller's part (KServe, the Job controller): merge-patch a child's status."""
     await call(emulator, "PATCH", _path(resource, name) + "/status", {"status": status})
 
@@ -169,11 +199,18 @@ def declare_resources(emulator: kmock.KubernetesEmulator, monitoring: bool = Tru
     """What kopf and the operator need the API server to serve (see DESIGN.md, tier 2)."""
     resources = emulator.resources
     resources["apiextensions.k8s.io/v1/customresourcedefinitions"] = kmock.ResourceInfo(
-        kind="CustomResourceDefinition", verbs={"list", "watch", "get"}, namespaced=False)
-    resources["v1/namespaces"] = kmock.ResourceInfo(kind="Namespace", verbs={"list", "watch", "get"}, namespaced=False)
+        kind="CustomResourceDefinition", verbs={"list", "watch", "get"}, namespaced=False
+    )
+    resources["v1/namespaces"] = kmock.ResourceInfo(
+        kind="Namespace", verbs={"list", "watch", "get"}, namespaced=False
+    )
     for key, (kind, has_status) in NAMESPACED.items():
-        resources[key] = kmock.ResourceInfo(kind=kind, verbs=VERBS, namespaced=True,
-                                            subresources={"status"} if has_status else set())
+        resources[key] = kmock.ResourceInfo(
+            kind=kind,
+            verbs=VERBS,
+            namespaced=True,
+            subresources={"status"} if has_status else set(),
+        )
     if monitoring:
         for key, kind in MONITORING.items():
             resources[key] = kmock.ResourceInfo(kind=kind, verbs=VERBS, namespaced=True)
@@ -189,10 +226,15 @@ async def running_operator() -> AsyncIterator[None]:
     # "namespaces"), so watch the exact namespace without listing namespaces, as kopf does
     # when RBAC forbids that list.
     settings.scanning.disabled = True
-    task = asyncio.create_task(kopf.operator(
-        namespaces=[NAMESPACE], standalone=True, stop_flag=stop, memo=kopf.Memo(),
-        settings=settings,
-    ))
+    task = asyncio.create_task(
+        kopf.operator(
+            namespaces=[NAMESPACE],
+            standalone=True,
+            stop_flag=stop,
+            memo=kopf.Memo(),
+            settings=settings,
+        )
+    )
     try:
         yield
     finally:

@@ -10,6 +10,8 @@ dominant colour channel; the tiny premium model is a documented linear rule.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -321,3 +323,24 @@ def test_pipeline_and_model_metrics_use_operator_names(semantics_server: Server)
     assert metric(text, "modelplane_requests_total", model="both") >= 1
     assert "# TYPE nv_inference_request_success untyped" in text
     assert np.isfinite(metric(text, "modelplane_request_duration_seconds_sum", model="both"))
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool: make system-deps")
+def test_metrics_parse_with_promtool(semantics_server: Server) -> None:
+    """Prometheus' own parser reads the exposition; its only lint is Triton's ``_us`` names,
+    which are kept on purpose so the cluster's queries work unchanged."""
+    call(semantics_server, "grpc", "gate-then-breed", image=blank_frame())
+    done = subprocess.run(
+        ["promtool", "check", "metrics"],
+        input=semantics_server.metrics(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    problems = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode in (0, 3), problems  # 3: lint findings only, the text parsed
+    assert all(
+        "should not contain abbreviated units" in p and p.startswith("nv_inference_")
+        for p in problems
+    ), problems

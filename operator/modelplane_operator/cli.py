@@ -51,8 +51,15 @@ def main(argv: list[str] | None = None) -> None:
         start_http_server(metrics_port)
     health_port = args.health_port or config.health_port
     namespaces = args.namespace or ([] if args.all_namespaces else ["default"])
+    settings = kopf.OperatorSettings()
+    # Exact namespace names need no namespace list: skip kopf's scanning, so a namespace-scoped
+    # install works with a Role alone (listing namespaces needs a ClusterRole).
+    settings.scanning.disabled = not args.all_namespaces and not any(
+        ch in ns for ns in namespaces for ch in "*?[!"
+    )
     asyncio.run(
         kopf.operator(
+            settings=settings,
             clusterwide=args.all_namespaces,
             namespaces=namespaces,
             standalone=args.peering is None,

@@ -20,7 +20,6 @@ from typing import Any
 
 import kmock
 import pytest
-
 from helpers import NAMESPACE, load_examples
 from kube import MD, MP, create, eventually, stored, stored_of
 
@@ -33,7 +32,7 @@ def free_port() -> int:
 
 
 def http_get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(url, timeout=2) as response:
         return response.status, response.read().decode()
 
 
@@ -48,9 +47,17 @@ async def operator_process(
     log = (tmp_path / "operator.log").open("w")
     env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
     process = subprocess.Popen(
-        [command, "-n", NAMESPACE, "--log-format=plain", f"--health-port={ports['health']}",
-         f"--metrics-port={ports['metrics']}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            command,
+            "-n",
+            NAMESPACE,
+            "--log-format=plain",
+            f"--health-port={ports['health']}",
+            f"--metrics-port={ports['metrics']}",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield {"process": process, "log": tmp_path / "operator.log", **ports}
@@ -80,7 +87,8 @@ async def test_operator_command_serves_examples_health_and_metrics(
         name = doc["metadata"]["name"]
         await eventually(
             lambda r=resource, n=name: (stored(cluster, r, n) or {}).get("status", {}).get("phase"),
-            timeout=60, what=f"{doc['kind']} {name} reconciled by the process",
+            timeout=60,
+            what=f"{doc['kind']} {name} reconciled by the process",
         )
     deployments = {d["metadata"]["name"] for d in examples if d["kind"] == "ModelDeployment"}
     services = stored_of(cluster, "inferenceservices")
@@ -92,7 +100,12 @@ async def test_operator_command_serves_examples_health_and_metrics(
     assert status == 200
     status, metrics = await _get(f"http://127.0.0.1:{operator_process['metrics']}/metrics")
     assert status == 200
-    ok = [line for line in metrics.splitlines()
-          if line.startswith('modelplane_operator_reconciles_total{kind="ModelDeployment",result="ok"}')]
+    ok = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith(
+            'modelplane_operator_reconciles_total{kind="ModelDeployment",result="ok"}'
+        )
+    ]
     assert ok and float(ok[0].split()[-1]) >= len(deployments)
     assert operator_process["process"].poll() is None, operator_process["log"].read_text()[-2000:]

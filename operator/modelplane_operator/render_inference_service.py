@@ -113,8 +113,12 @@ def _transformer(owner: dict[str, Any], spec: DeploymentSpec, config: Config) ->
             f"--stage={spec.stage}",
             f"--triton_model={spec.model.name}",
             "--predictor_protocol=grpc-v2",
+            f"--model_dir={MODEL_ROOT}/{spec.model.name}",
             *stage_parameter_args(spec),
         ],
+        # KServe's storage initializer fills MODEL_ROOT for any container carrying STORAGE_URI:
+        # the transformer needs the model folder's side files (labels, modelplane.json).
+        "env": [{"name": "STORAGE_URI", "value": spec.model.storage_uri}],
         "resources": {
             "requests": {"cpu": "500m", "memory": "512Mi"},
             "limits": {"cpu": "2", "memory": "1Gi"},

@@ -96,7 +96,7 @@ async def test_operator_command_serves_examples_health_and_metrics(
     for child in [*services, *stored_of(cluster, "inferencegraphs"), *stored_of(cluster, "jobs")]:
         validate(child)
 
-    status, body = await _get(f"http://127.0.0.1:{operator_process['health']}/healthz")
+    status, _ = await _get(f"http://127.0.0.1:{operator_process['health']}/healthz")
     assert status == 200
     status, metrics = await _get(f"http://127.0.0.1:{operator_process['metrics']}/metrics")
     assert status == 200

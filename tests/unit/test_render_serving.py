@@ -322,3 +322,15 @@ def test_stage_parameters_reach_the_stage_process(runtime: str, fmt: str, stage:
         "--param=language=kor+eng",
         "--param=recognizer=tesseract",
     ]
+
+
+def test_transformer_gets_the_model_folder_for_its_side_files() -> None:
+    isvc = render(
+        stage="breed",
+        model={"name": "breed", "storageUri": "pvc://models/repository"},
+        tensorrt={"enabled": True},
+    )
+    container = isvc["spec"]["transformer"]["containers"][0]
+    assert "--model_dir=/mnt/models/breed" in container["args"]
+    # The ONNX repository, even when the predictor serves a built plan from the engine cache.
+    assert {"name": "STORAGE_URI", "value": "pvc://models/repository"} in container["env"]

@@ -44,6 +44,24 @@ MP = "modelplane.io/v1alpha1/modelpipelines"
 ISVC = "serving.kserve.io/v1beta1/inferenceservices"
 IG = "serving.kserve.io/v1alpha1/inferencegraphs"
 JOB = "batch/v1/jobs"
+# An InferenceService as KServe reports it once its predictor serves the model.
+READY_ISVC = {
+    "url": "http://gate.claims.example.com",
+    "conditions": [
+        {"type": "PredictorReady", "status": "True"},
+        {"type": "Ready", "status": "True"},
+    ],
+    "modelStatus": {
+        "states": {"activeModelState": "Loaded", "targetModelState": "Loaded"},
+        "transitionStatus": "UpToDate",
+    },
+    "components": {
+        "predictor": {
+            "latestCreatedRevision": "gate-predictor-1",
+            "latestReadyRevision": "gate-predictor-1",
+        }
+    },
+}
 VERBS = {"list", "watch", "get", "create", "patch", "update", "delete"}
 
 
@@ -255,3 +273,62 @@ async def eventually(check: Callable[[], Any], timeout: float = 15.0, what: str 
             last_error = err
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what or check}: {last_error!r}")
+
+
+def first_requests(
+    times: int, method: str, plural: str, subresource: str | None = None, watch: bool = False
+) -> tuple[Callable[[kmock.Request], bool], list[int]]:
+    """A kmock filter matching the first ``times`` requests of one kind, and their ids.
+
+    The ids are remembered, so the filter keeps matching those same requests when a test later
+    counts them, and never matches any other.
+    """
+    hit: list[int] = []
+
+    def first_matching(request: kmock.Request) -> bool:
+        if request.id in hit:
+            return True
+        matches = (
+            request.method.value == method
+            and request.resource is not None
+            and request.resource.plural == plural
+            and request.subresource == subresource
+            and (request.params.get("watch") == "true") == watch
+        )
+        if matches and len(hit) < times:
+            hit.append(request.id)
+            return True
+        return False
+
+    return first_matching, hit
+
+
+def inject(
+    cluster: kmock.KubernetesEmulator,
+    times: int,
+    method: str,
+    plural: str,
+    code: int,
+    reason: str,
+    subresource: str | None = None,
+    watch: bool = False,
+    **headers: str,
+) -> list[int]:
+    """Answer the first ``times`` matching requests with a Kubernetes ``Status`` error.
+
+    Later requests fall through to the emulator. Returns the ids of the requests that got the
+    error, so a test can assert that every fault was actually served.
+    """
+    matching, hit = first_requests(times, method, plural, subresource, watch)
+    status = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": reason,
+        "code": code,
+        "message": f"injected {code} {reason}",
+    }
+    reaction = cluster[matching] << code << status
+    if headers:
+        reaction << kmock.headers(headers)
+    return hit

@@ -9,6 +9,7 @@ the tests assert that nothing is duplicated or half-made.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import kmock
@@ -18,59 +19,18 @@ from kube import (
     ISVC,
     MD,
     MP,
+    READY_ISVC,
     condition,
     create,
     eventually,
+    first_requests,
+    inject,
     patch_spec,
+    patch_status,
     running_operator,
     stored,
     stored_of,
 )
-
-
-def inject(
-    cluster: kmock.KubernetesEmulator,
-    times: int,
-    method: str,
-    plural: str,
-    code: int,
-    reason: str,
-    subresource: str | None = None,
-    **headers: str,
-) -> list[int]:
-    """Answer the first ``times`` matching requests with a Kubernetes ``Status`` error.
-
-    Later requests fall through to the emulator. Returns the ids of the requests that got the
-    error, so a test can assert that every fault was actually served.
-    """
-    hit: list[int] = []
-
-    def first_matching(request: kmock.Request) -> bool:
-        if request.id in hit:
-            return True
-        matches = (
-            request.method.value == method
-            and request.resource is not None
-            and request.resource.plural == plural
-            and request.subresource == subresource
-        )
-        if matches and len(hit) < times:
-            hit.append(request.id)
-            return True
-        return False
-
-    status = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "status": "Failure",
-        "reason": reason,
-        "code": code,
-        "message": f"injected {code} {reason}",
-    }
-    reaction = cluster[first_matching] << code << status
-    if headers:
-        reaction << kmock.headers(headers)
-    return hit
 
 
 def _status(cluster: kmock.KubernetesEmulator, resource: str, name: str) -> dict[str, Any]:
@@ -205,3 +165,32 @@ async def test_pipeline_cycle_is_rejected_without_a_graph(
     assert ready["reason"] == "PipelineCycle"
     assert "root -> again -> root" in ready["message"]
     assert stored_of(cluster, "inferencegraphs") == []
+
+
+async def test_watch_gone_and_dropped_streams_are_reopened(
+    cluster: kmock.KubernetesEmulator,
+) -> None:
+    # A watch from a resourceVersion the server compacted away: an ERROR event with 410 Gone.
+    expired, gone = first_requests(1, "GET", "modeldeployments", watch=True)
+    status = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": "Expired",
+        "code": 410,
+        "message": "too old resource version",
+    }
+    cluster[expired] << 200 << json.dumps({"type": "ERROR", "object": status}).encode() + b"\n"
+    matching, dropped = first_requests(2, "GET", "inferenceservices", watch=True)
+    cluster[matching] << 200 << b""  # the stream ends at once, as a dropped connection does
+    async with running_operator():
+        await create(cluster, make_deployment("gate"))
+        await eventually(lambda: stored(cluster, ISVC, "gate"), timeout=30, what="InferenceService")
+        await patch_status(cluster, ISVC, "gate", READY_ISVC)
+        await eventually(
+            lambda: _status(cluster, MD, "gate").get("phase") == "Ready",
+            timeout=30,
+            what="child status mirrored over the reopened InferenceService watch",
+        )
+    assert (len(gone), len(dropped)) == (1, 2)
+    assert len(stored_of(cluster, "inferenceservices")) == 1

@@ -17,6 +17,7 @@ from kube import (
     JOB,
     MD,
     MP,
+    READY_ISVC,
     condition,
     create,
     eventually,
@@ -36,23 +37,6 @@ OWNED_KINDS = (
     "servicemonitors",
     "prometheusrules",
 )
-READY_ISVC = {
-    "url": "http://gate.claims.example.com",
-    "conditions": [
-        {"type": "PredictorReady", "status": "True"},
-        {"type": "Ready", "status": "True"},
-    ],
-    "modelStatus": {
-        "states": {"activeModelState": "Loaded", "targetModelState": "Loaded"},
-        "transitionStatus": "UpToDate",
-    },
-    "components": {
-        "predictor": {
-            "latestCreatedRevision": "gate-predictor-1",
-            "latestReadyRevision": "gate-predictor-1",
-        }
-    },
-}
 
 
 def _phase(cluster: kmock.KubernetesEmulator, resource: str, name: str) -> str | None:

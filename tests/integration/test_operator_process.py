@@ -20,8 +20,8 @@ from typing import Any
 
 import kmock
 import pytest
-from helpers import NAMESPACE, load_examples
-from kube import MD, MP, create, eventually, stored, stored_of
+from helpers import NAMESPACE, load_examples, make_deployment
+from kube import ISVC, MD, MP, create, eventually, first_requests, stored, stored_of
 
 
 def free_port() -> int:
@@ -36,38 +36,49 @@ def http_get(url: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
+def start_operator(
+    kubeconfig: Path, log_path: Path
+) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
+    """``modelplane-operator -n claims`` in its own process, logging to ``log_path``."""
+    command = shutil.which("modelplane-operator", path=str(Path(sys.executable).parent))
+    assert command, "the modelplane-operator console script is not installed"
+    ports = {"health": free_port(), "metrics": free_port()}
+    with log_path.open("a") as log:
+        process = subprocess.Popen(
+            [
+                command,
+                "-n",
+                NAMESPACE,
+                "--log-format=plain",
+                f"--health-port={ports['health']}",
+                f"--metrics-port={ports['metrics']}",
+            ],
+            env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return process, ports
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture()
 async def operator_process(
     cluster: kmock.KubernetesEmulator, kubeconfig: Path, tmp_path: Path
 ) -> AsyncIterator[dict[str, Any]]:
     """``modelplane-operator -n claims`` running in its own process until the test ends."""
-    command = shutil.which("modelplane-operator", path=str(Path(sys.executable).parent))
-    assert command, "the modelplane-operator console script is not installed"
-    ports = {"health": free_port(), "metrics": free_port()}
-    log = (tmp_path / "operator.log").open("w")
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
-    process = subprocess.Popen(
-        [
-            command,
-            "-n",
-            NAMESPACE,
-            "--log-format=plain",
-            f"--health-port={ports['health']}",
-            f"--metrics-port={ports['metrics']}",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process, ports = start_operator(kubeconfig, tmp_path / "operator.log")
     try:
         yield {"process": process, "log": tmp_path / "operator.log", **ports}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop(process)
 
 
 async def _get(url: str) -> tuple[int, str]:
@@ -109,3 +120,41 @@ async def test_operator_command_serves_examples_health_and_metrics(
     ]
     assert ok and float(ok[0].split()[-1]) >= len(deployments)
     assert operator_process["process"].poll() is None, operator_process["log"].read_text()[-2000:]
+
+
+async def test_killed_between_children_and_status_restarts_without_duplicates(
+    cluster: kmock.KubernetesEmulator, kubeconfig: Path, tmp_path: Path
+) -> None:
+    # Hold the read before the last child (the PrometheusRule) long enough to kill the process
+    # after it created the InferenceService and before it wrote any status. (kmock stores a
+    # write even while a reaction holds its answer, so a read is what can be held.)
+    matching, held = first_requests(1, "GET", "prometheusrules")
+    cluster[matching] << (lambda: asyncio.sleep(20))
+    log = tmp_path / "operator.log"
+    first, _ = start_operator(kubeconfig, log)
+    try:
+        await create(cluster, make_deployment("gate"))
+        await eventually(
+            lambda: held and stored(cluster, ISVC, "gate"),
+            timeout=60,
+            what="children made, status write in flight",
+        )
+    finally:
+        first.kill()  # SIGKILL: no cleanup, no status written
+        first.wait()
+    assert "phase" not in (stored(cluster, MD, "gate") or {}).get("status", {})
+    assert stored_of(cluster, "prometheusrules") == []
+
+    second, _ = start_operator(kubeconfig, log)
+    try:
+        await eventually(
+            lambda: (stored(cluster, MD, "gate") or {}).get("status", {}).get("phase"),
+            timeout=60,
+            what="the restarted operator writes the status",
+        )
+    finally:
+        stop(second)
+    for plural in ("inferenceservices", "configmaps", "prometheusrules", "servicemonitors"):
+        assert len(stored_of(cluster, plural)) == 1, plural
+    assert len(cluster["post", kmock.resource(ISVC)]) == 1  # found and kept, not re-created
+    assert stored(cluster, MD, "gate")["status"]["observedGeneration"] == 1

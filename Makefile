@@ -14,7 +14,7 @@ SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | c
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
 .PHONY: install system-deps test unit integration lint typecheck run operator e2e clean \
-	charts chart chart-sync images models
+	charts chart chart-sync images models bundle
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,14 @@ chart-sync:
 ## chart: package charts/modelplane into dist/ with the Helm v4 SDK (no helm binary needed)
 chart: install chart-sync
 	$(PY) -c "import helm_python as h; print(h.package('charts/modelplane', destination='dist'))"
+
+## bundle: air-gapped install bundle in BUNDLE_DIR (packaged chart, images.txt, models.tar.gz,
+##         SHA256SUMS, install.sh); BUNDLE_VALUES: the site's values files, in helm -f order
+BUNDLE_DIR    ?= dist/bundle
+BUNDLE_VALUES ?=
+bundle: install chart-sync models
+	rm -rf $(BUNDLE_DIR)
+	$(VENV)/bin/modelplane bundle --output $(BUNDLE_DIR) $(if $(BUNDLE_VALUES),--values $(BUNDLE_VALUES))
 
 # Images: base images come from BASE_REGISTRY (your mirror when offline); tags go to IMAGE_REGISTRY.
 CONTAINER_ENGINE ?= $(shell command -v docker || command -v podman)

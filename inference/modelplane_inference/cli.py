@@ -117,9 +117,41 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _bundle_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "bundle",
+        help="write an air-gapped install bundle: chart, image list, models, install.sh",
+    )
+    p.add_argument("--output", type=Path, required=True, help="new or empty folder to write")
+    p.add_argument("--repository", type=Path, default=DEFAULT_REPOSITORY, help="model repository")
+    p.add_argument("--chart", type=Path, default=Path("charts/modelplane"), help="chart folder")
+    p.add_argument(
+        "--values",
+        type=Path,
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="chart values files, merged in order as helm -f does; install.sh passes them too",
+    )
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from modelplane_inference.bundle import BundleError, BundleOptions, summary, write_bundle
+
+    options = BundleOptions(args.output, args.chart, args.repository, tuple(args.values))
+    try:
+        print(summary(write_bundle(options)))
+    except BundleError as exc:
+        print(f"modelplane bundle: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[..., None], Callable[[argparse.Namespace], int]]] = {
     "serve": (_serve_parser, _cmd_serve),
     "predict": (_predict_parser, _cmd_predict),
+    "bundle": (_bundle_parser, _cmd_bundle),
 }
 
 

@@ -81,3 +81,17 @@ def prometheus_bin() -> str:
             "prometheus not found: install the Debian package `prometheus` (make system-deps)"
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def model_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository the serving tests use: ``models/repository`` when ``make models`` built
+    all five models, else the serving tier's tiny one (real PP-OCR files, small rule graphs).
+    Imported here, not at the top: only the bundle and serving-scrape modules need the
+    inference and models extras."""
+    from serving.repository import build_test_repository, is_complete
+    from serving.servers import REAL_REPOSITORY
+
+    if is_complete(REAL_REPOSITORY):
+        return REAL_REPOSITORY
+    return build_test_repository(tmp_path_factory.mktemp("repository"))

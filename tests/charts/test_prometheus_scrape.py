@@ -9,19 +9,14 @@ expression is checked on live data: quiet while the target is up, firing once it
 
 from __future__ import annotations
 
-import json
-import socket
 import subprocess
 import sys
-import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import yaml
 from chartkit import NAMESPACE, RELEASE, Docs, find
+from promkit import eventually, free_port, query, rules, start_prometheus, stop, wait_http
 
 FAKE_OPERATOR = """
 import http.server, sys, threading
@@ -55,34 +50,6 @@ server.serve_forever()
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_http(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen[Any]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def ports() -> dict[str, int]:
     return {"metrics": free_port(), "health": free_port(), "prometheus": free_port()}
@@ -114,63 +81,19 @@ def prometheus(
 ) -> Iterator[str]:
     """Prometheus scraping the operator every second and evaluating the chart's rules."""
     folder = tmp_path_factory.mktemp("prometheus")
-    (rule,) = find(scenarios["01-defaults"], "PrometheusRule")
-    (folder / "rules.yaml").write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(folder / "rules.yaml")],
-        "scrape_configs": [
-            {
-                "job_name": RELEASE,  # the chart's ServiceMonitor sets job=<fullname>
-                "static_configs": [
-                    {
-                        "targets": [f"127.0.0.1:{ports['metrics']}"],
-                        "labels": {"namespace": NAMESPACE},
-                    }
-                ],
-            }
+    scrape = {
+        "job_name": RELEASE,  # the chart's ServiceMonitor sets job=<fullname>
+        "static_configs": [
+            {"targets": [f"127.0.0.1:{ports['metrics']}"], "labels": {"namespace": NAMESPACE}}
         ],
     }
-    (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
-    url = f"http://127.0.0.1:{ports['prometheus']}"
-    process = subprocess.Popen(
-        [
-            prometheus_bin,
-            f"--config.file={folder / 'prometheus.yml'}",
-            f"--storage.tsdb.path={folder / 'data'}",
-            f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
-            "--storage.tsdb.retention.time=1h",
-            "--log.level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_prometheus(
+        prometheus_bin, folder, ports["prometheus"], scenarios["01-defaults"], [scrape]
     )
     try:
-        wait_http(f"{url}/-/ready")
-        yield url
+        yield f"http://127.0.0.1:{ports['prometheus']}"
     finally:
         stop(process)
-
-
-def query(url: str, promql: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(
-        f"{url}/api/v1/query?" + urllib.parse.urlencode({"query": promql}), timeout=5
-    ) as response:
-        body = json.load(response)
-    assert body["status"] == "success", body
-    result: list[dict[str, Any]] = body["data"]["result"]
-    return result
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll until ``check`` returns something truthy (scrapes and rules run 1 s apart)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.25)
 
 
 def test_operator_series_are_scraped(prometheus: str) -> None:
@@ -187,18 +110,13 @@ def test_operator_series_are_scraped(prometheus: str) -> None:
 
 def test_chart_rules_evaluate_without_errors(prometheus: str) -> None:
     def evaluated() -> list[dict[str, Any]]:
-        with urllib.request.urlopen(f"{prometheus}/api/v1/rules", timeout=5) as response:
-            groups = json.load(response)["data"]["groups"]
-        rules = [r for g in groups for r in g["rules"]]
-        return (
-            rules
-            if rules and all(r.get("lastEvaluation", "").startswith("20") for r in rules)
-            else []
-        )
+        loaded = rules(prometheus)
+        done = all(r.get("lastEvaluation", "").startswith("20") for r in loaded)
+        return loaded if loaded and done else []
 
-    rules = eventually(evaluated)
-    assert len(rules) == 9
-    assert {r["health"] for r in rules} == {"ok"}, [r.get("lastError") for r in rules]
+    loaded = eventually(evaluated)
+    assert len(loaded) == 9
+    assert {r["health"] for r in loaded} == {"ok"}, [r.get("lastError") for r in loaded]
 
 
 def test_model_not_ready_expression_sees_the_failed_deployment(prometheus: str) -> None:
@@ -234,14 +152,8 @@ def test_operator_down_fires_when_the_target_is_gone(
     prometheus: str, operator: subprocess.Popen[str]
 ) -> None:
     """Runs last in this module: it stops the scraped process."""
-    (rule,) = [r for r in _chart_alerts(prometheus) if r["name"] == "ModelplaneOperatorDown"]
+    (rule,) = [r for r in rules(prometheus, "alert") if r["name"] == "ModelplaneOperatorDown"]
     assert query(prometheus, rule["query"]) == []
     stop(operator)
     fired = eventually(lambda: query(prometheus, rule["query"]))
     assert fired and float(fired[0]["value"][1]) == 1
-
-
-def _chart_alerts(prometheus: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{prometheus}/api/v1/rules?type=alert", timeout=5) as response:
-        groups = json.load(response)["data"]["groups"]
-    return [r for g in groups for r in g["rules"]]

@@ -7,11 +7,15 @@ stage, nothing compiled or installed there, and the console script the chart run
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from chartkit import Docs, find
 from helpers import ROOT
 
 DOCKER = ROOT / "docker"
@@ -138,3 +142,35 @@ def test_parser_catches_a_root_user() -> None:
     runtime_only = parse((DOCKER / "inference.Dockerfile").read_text())[1][-1]
     installs = [rest for kw, rest in runtime_only.instructions if kw == "RUN"]
     assert installs and not COMPILERS.search(" ".join(installs))
+
+
+INFERENCE_SCRIPTS = ("modelplane", "modelplane-stage", "modelplane-transformer")
+
+
+def declared_scripts() -> dict[str, str]:
+    scripts: dict[str, str] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "scripts"
+    ]
+    return scripts
+
+
+def test_inference_image_commands_are_declared_console_scripts(
+    render: Callable[..., Docs],
+) -> None:
+    """The inference image runs three commands: its CMD (`modelplane`), the python runtime's
+    `modelplane-stage` (the chart's ClusterServingRuntime) and `modelplane-transformer` (the
+    operator's transformer container). Each is a console script whose target function exists,
+    so `pip install .[inference]` in the image puts a working executable on PATH."""
+    scripts = declared_scripts()
+    for script in INFERENCE_SCRIPTS:
+        module, _, function = scripts[script].partition(":")
+        assert callable(getattr(importlib.import_module(module), function)), scripts[script]
+    _, stages = parse((DOCKER / "inference.Dockerfile").read_text())
+    (cmd,) = [rest for kw, rest in stages[-1].instructions if kw == "CMD"]
+    assert json.loads(cmd)[0] in scripts
+    (runtime,) = [
+        d
+        for d in find(render(), "ClusterServingRuntime")
+        if d["metadata"]["name"] == "modelplane-python"
+    ]
+    assert runtime["spec"]["containers"][0]["command"] == ["modelplane-stage"]

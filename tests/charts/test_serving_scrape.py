@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,11 @@ def _json_inputs(features: dict[str, Any]) -> list[Any]:
     return [bytes_input("http", "features", json.dumps(features).encode())]
 
 
+def seen(url: str, sent: int) -> bool:
+    """Prometheus has scraped the pipeline's count after ``sent`` calls."""
+    return value_of(url, SEEN) == sent
+
+
 @pytest.fixture(scope="module")
 def traffic(prometheus: str, server: Server) -> dict[str, int]:
     """Both rounds sent, each one seen by Prometheus before the next; the expected totals."""
@@ -98,7 +104,7 @@ def traffic(prometheus: str, server: Server) -> dict[str, int]:
     for pipeline, good, bad in ROUNDS:
         send(server, pipeline, good, bad)
         sent += pipeline
-        assert eventually(lambda s=sent: value_of(prometheus, SEEN) == s), query(prometheus, SEEN)
+        assert eventually(partial(seen, prometheus, sent)), query(prometheus, SEEN)
     pipelines = sum(r[0] for r in ROUNDS)
     good = sum(r[1] for r in ROUNDS)
     bad = sum(r[2] for r in ROUNDS)

@@ -220,6 +220,18 @@ def chart_images(chart: Any, values: dict[str, Any]) -> list[Image]:
     return pair_images(*renders)
 
 
+def warn_about(images: Sequence[Image]) -> None:
+    """Say which images a site may regret: no registry host (docker and skopeo then look on
+    Docker Hub, where modelplane's own images are not published) or a tag instead of a digest
+    (a tag can move between bundling and mirroring)."""
+    for source in sorted({i.source for i in images}):
+        first = source.split("/", 1)[0]
+        if "/" not in source or not ("." in first or ":" in first or first == "localhost"):
+            log.warning("image names no registry host", extra={"image": source})
+        if "@sha256:" not in source:
+            log.warning("image is pinned by tag, not digest", extra={"image": source})
+
+
 # --- model repository -------------------------------------------------------------------------
 
 
@@ -400,6 +412,7 @@ def write_bundle(options: BundleOptions) -> Bundle:
         images = chart_images(chart, values)
     finally:
         chart.close()
+    warn_about(images)
     write_mirror_list(options.output, images)
     log.info("archiving the model repository", extra={"repository": str(options.repository)})
     models = write_models_archive(options.repository, options.output / MODELS_ARCHIVE)

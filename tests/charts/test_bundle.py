@@ -268,3 +268,18 @@ def test_archive_is_reproducible(model_repository: Path, tmp_path: Path) -> None
         write_models_archive(model_repository, tmp_path / name)
         digests.add(hashlib.sha256((tmp_path / name).read_bytes()).hexdigest())
     assert len(digests) == 1
+
+
+def test_unpinned_and_hostless_images_are_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    """A tag can move between bundling and mirroring, and a reference without a registry host
+    is looked up on Docker Hub: the bundle says so; a digest on a named host passes quietly."""
+    from modelplane_inference.bundle import Image, warn_about
+
+    pinned = "registry.build.local:5000/modelplane/operator@sha256:" + "1" * 64
+    with caplog.at_level("WARNING", logger="modelplane_inference.bundle"):
+        warn_about([Image("a", "modelplane/inference:0.1.0", "x"), Image("b", pinned, "y")])
+    warned = sorted((r.getMessage(), getattr(r, "image", "")) for r in caplog.records)
+    assert warned == [
+        ("image is pinned by tag, not digest", "modelplane/inference:0.1.0"),
+        ("image names no registry host", "modelplane/inference:0.1.0"),
+    ]

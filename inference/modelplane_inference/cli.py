@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from modelplane_inference import logs
+from modelplane_inference import limits, logs
 
 DEFAULT_REPOSITORY = Path("models/repository")
 
@@ -60,6 +60,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="do not expose repository models under their Triton names",
     )
+    limits.add_arguments(p)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -75,6 +76,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             ort_threads=args.ort_threads,
             raw_models=not args.no_raw_models,
             strict=args.strict,
+            limits=limits.from_args(args),
         ),
     )
     return 0
@@ -177,6 +179,8 @@ def _stage_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser])
     parser.add_argument("--stage", required=True)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    # In a pod: 5 s of draining lets the Service drop the endpoint before the listener closes.
+    limits.add_arguments(parser, limits.Limits(drain_s=5.0))
     return parser
 
 
@@ -186,10 +190,14 @@ def _run_stage(args: argparse.Namespace, backend: Callable[[], object]) -> int:
 
     if args.stage not in STAGES:
         raise SystemExit(f"--stage must be one of {sorted(STAGES)}, got {args.stage!r}")
+    server_limits = limits.from_args(args)
+    limits.install_limits(server_limits)
     stage = STAGES[args.stage](args.model_name, parse_params(args.param), backend)  # type: ignore[arg-type]
     stage.load()
     # Every interface: in a pod, KServe's activator/queue-proxy reaches the container by its IP.
-    ModelplaneServer("0.0.0.0", http_port=args.http_port, grpc_port=args.grpc_port).start([stage])
+    ModelplaneServer(
+        "0.0.0.0", server_limits, http_port=args.http_port, grpc_port=args.grpc_port
+    ).start([stage])
     return 0
 
 

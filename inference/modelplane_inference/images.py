@@ -1,52 +1,70 @@
 """Decoding untrusted image bytes into model tensors.
 
 Phones send JPEG/PNG of any size; a bad upload must become a 400 that names the problem, never a
-crash or an out-of-memory. Pillow's own decompression-bomb check is used for the pixel limit,
-and its ``verify``/``load`` for truncation.
+crash or an out-of-memory. The declared size is checked against the pixel limit before any pixel
+is decoded (decompression bombs); ``load`` finds truncation. ``ImageError`` is the only exception
+that leaves ``decode_image``.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-DEFAULT_MAX_PIXELS = 40_000_000  # a 48 MP phone photo fits after its 4:3 crop; a bomb does not
+from modelplane_inference import limits
+
+DEFAULT_MAX_PIXELS = limits.Limits().max_image_pixels
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+# What Pillow's decoders raise on corrupt or truncated input (found by fuzzing them, see
+# tests/reliability/test_image_fuzz.py): each means "this upload is broken", a 400.
+DECODER_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    SyntaxError,
+    ValueError,
+)
 
 
 class ImageError(ValueError):
     """The bytes are not a usable image; the message names the problem for the client."""
 
 
-def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Decode encoded bytes to an RGB image, rejecting empty, non-image, truncated, huge input."""
+def decode_image(data: bytes, max_pixels: int | None = None) -> Image.Image:
+    """Decode encoded bytes to an RGB image, rejecting empty, non-image, truncated, huge input.
+
+    The pixel limit is the smaller of ``max_pixels`` (a deployment's ``maxPixels``) and the
+    process's ``--max-image-pixels``: a manifest may lower the ceiling, never raise it. The size
+    is read from the header by ``Image.open`` and checked before ``load`` decodes any pixel.
+    """
     if not data:
         raise ImageError("image is empty (0 bytes)")
+    ceiling = limits.active().max_image_pixels
+    limit = min(max_pixels, ceiling) if max_pixels else ceiling
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageError(
-                    f"image too large: {width}x{height} = {width * height} pixels, "
-                    f"limit {max_pixels}"
-                )
-            image.load()
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        _check_size(image.size, limit)
+        image.load()
+        rgb = image.convert("RGB")
     except ImageError:
         raise
     except UnidentifiedImageError as exc:
         raise ImageError(f"not an image: cannot identify image format ({len(data)} bytes)") from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise ImageError(f"image too large: {exc}") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"image truncated or corrupt: {exc}") from exc
-    if image.width < 1 or image.height < 1:
-        raise ImageError("image has no pixels")
-    return image.convert("RGB")
+    except DECODER_ERRORS as exc:
+        raise ImageError(f"image truncated or corrupt: {type(exc).__name__}: {exc}") from exc
+    return rgb
+
+
+def _check_size(size: tuple[int, int], limit: int) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise ImageError(f"image has no pixels ({width}x{height})")
+    if width * height > limit:
+        raise ImageError(
+            f"image too large: {width}x{height} = {width * height} pixels, limit {limit}"
+        )
 
 
 def to_tensor(image: Image.Image, height: int, width: int) -> np.ndarray:

@@ -1,7 +1,17 @@
-"""KServe's ModelServer as modelplane runs it: on a chosen host, with two REST interop fixes.
+"""KServe's ModelServer as modelplane runs it: on a chosen host, with limits, graceful shutdown
+and REST interop fixes.
 
 - KServe binds every interface; ``modelplane serve`` must listen on 127.0.0.1 only, so the REST
   and gRPC servers are created here with the host set, otherwise as ``ModelServer.start`` does.
+- Limits (``limits.py``): request bodies over ``max_request_bytes`` get 413 before they are read
+  (gRPC: the receive size); more than ``max_concurrency`` requests in flight on one model get 429
+  with Retry-After (gRPC RESOURCE_EXHAUSTED); a request past ``request_timeout_s`` gets 504
+  (DEADLINE_EXCEEDED).
+- Every REST error is the V2 error body ``{"error": "..."}``, FastAPI's own 404/405/422 included.
+- Graceful shutdown on SIGTERM/SIGINT: readiness (server and models, REST and gRPC) turns false
+  while requests are still served for ``drain_s``; then both listeners close, in-flight requests
+  finish (up to ``grace_s``) and ``start`` returns, so the process exits 0. A second signal
+  cancels what is left.
 - tritonclient.http posts JSON without a Content-Type; FastAPI then hands KServe raw bytes that
   it rejects. A small ASGI middleware labels such bodies as JSON.
 - KServe 0.21 decodes binary-extension BYTES inputs as UTF-8; an encoded image is not text. That
@@ -11,35 +21,113 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import signal
+from collections.abc import Iterator
 from concurrent import futures
 from typing import Any
 
 import kserve
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from grpc import aio
+from grpc import StatusCode, aio
 from kserve.errors import InferenceError
 from kserve.model_server import args as kserve_args
+from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc
 from kserve.protocol.grpc.interceptors import ExceptionToStatusInterceptor, LoggingInterceptor
 from kserve.protocol.grpc.server import GRPCServer
 from kserve.protocol.grpc.servicer import InferenceServicer
-from kserve.protocol.rest.server import RESTServer
+from kserve.protocol.rest.server import RESTServer, _RefreshingServer
+from kserve.utils.inference_client_factory import InferenceClientFactory
+from starlette.exceptions import HTTPException
 from uvicorn.importer import import_from_string
+
+from modelplane_inference.limits import Limits
 
 log = logging.getLogger(__name__)
 # KServe's gRPC default is 8 MiB; a CTC recognizer's logits for one page (N x T x 6625 FP32) are
-# larger. Triton's own limit is about 2 GiB; this server stands in for it, so it accepts 256 MiB.
+# larger. Triton's own limit is about 2 GiB; this server stands in for it, so it sends 256 MiB.
 GRPC_MAX_MESSAGE = 256 * 1024 * 1024
+RETRY_AFTER_S = 1  # a full model frees a slot within a request's time; retry soon, elsewhere
+
+
+class Overloaded(Exception):
+    """A model already has ``max_concurrency`` requests in flight: back off and retry."""
+
+    def __init__(self, model: str, limit: int) -> None:
+        self.reason = (
+            f"model {model} has {limit} requests in flight (--max-concurrency); "
+            f"retry after {RETRY_AFTER_S} s"
+        )
+        super().__init__(self.reason)
+
+
+class RequestTimeout(Exception):
+    """A request ran past ``request_timeout_s`` and was abandoned."""
+
+    def __init__(self, model: str, seconds: float) -> None:
+        self.reason = f"model {model}: request exceeded {seconds:g} s (--request-timeout-s)"
+        super().__init__(self.reason)
+
+
+class GuardedDataPlane(DataPlane):  # type: ignore[misc]
+    """KServe's DataPlane with a per-model in-flight limit, a request timeout and a draining
+    state. REST and gRPC inference both pass through ``infer``, so one place enforces both."""
+
+    def __init__(self, model_registry: Any, limits: Limits) -> None:
+        super().__init__(model_registry=model_registry)
+        self.limits = limits
+        self.draining = False
+        self._in_flight: dict[str, int] = {}
+
+    async def ready(self) -> bool:
+        return False if self.draining else bool(await super().ready())
+
+    async def model_ready(
+        self, model_name: str, disable_predictor_health_check: bool = False
+    ) -> bool:
+        # KServe passes True for the check an infer request makes; only health probes turn false
+        # while draining, so requests that still arrive during the drain are served.
+        if self.draining and not disable_predictor_health_check:
+            await super().model_ready(model_name, True)  # still 404 for an unknown model
+            return False
+        return bool(await super().model_ready(model_name, disable_predictor_health_check))
+
+    async def infer(
+        self, model_name: str, request: Any, headers: dict[str, str] | None = None
+    ) -> Any:
+        with self._slot(model_name):
+            try:
+                async with asyncio.timeout(self.limits.request_timeout_s):
+                    return await super().infer(model_name, request, headers)
+            except TimeoutError as exc:
+                raise RequestTimeout(model_name, self.limits.request_timeout_s) from exc
+
+    @contextlib.contextmanager
+    def _slot(self, model_name: str) -> Iterator[None]:
+        count = self._in_flight.get(model_name, 0)
+        if count >= self.limits.max_concurrency:
+            raise Overloaded(model_name, self.limits.max_concurrency)
+        self._in_flight[model_name] = count + 1
+        try:
+            yield
+        finally:
+            self._in_flight[model_name] -= 1
 
 
 class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
-    """KServe's ModelServer on one host (127.0.0.1 locally, every interface in a pod), with
-    the REST fixes below; the servers are created as ``ModelServer.start`` creates them."""
+    """KServe's ModelServer on one host (127.0.0.1 locally, every interface in a pod), with the
+    limits and shutdown above; the servers are created as ``ModelServer.start`` creates them."""
 
-    def __init__(self, host: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, host: str, limits: Limits | None = None, **kwargs: Any) -> None:
+        self.limits = limits or Limits()
+        super().__init__(grace_period=int(self.limits.grace_s), **kwargs)
         self.host = host
+        self.dataplane = GuardedDataPlane(self.registered_models, self.limits)
+        self._stopping: asyncio.Task[None] | None = None
 
     def start(self, models: list[kserve.Model]) -> None:
         self._register_and_check_atleast_one_model_is_ready(models)
@@ -52,6 +140,7 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
             event_loop="asyncio",
         )
         self._rest_server.config.host = self.host
+        self._rest_server.max_request_bytes = self.limits.max_request_bytes
         self.servers.append(self._rest_server.start())
         if self.enable_grpc:
             self._grpc_server = _HostGRPCServer(
@@ -59,13 +148,98 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
                 self.grpc_port,
                 self.dataplane,
                 self.model_repository_extension,
-                kwargs=vars(kserve_args),
+                kwargs={**vars(kserve_args), "max_request_bytes": self.limits.max_request_bytes},
                 grace_period=self.grace_period,
             )
             self.servers.append(self._grpc_server.start(self.max_threads))
         self.setup_event_loop()
-        self.register_signal_handler()
         asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        await asyncio.gather(*self.servers)
+        log.info("stopped")
+
+    def _on_signal(self, sig: int) -> None:
+        if self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_task(self._shutdown(sig))
+            return
+        log.warning("second signal: cancelling in-flight requests", extra={"signal": sig})
+        self._rest_server._server.force_exit = True
+        self._rest_server._server.should_exit = True
+        if self._grpc_server is not None and self._grpc_server._server is not None:
+            asyncio.get_running_loop().create_task(self._grpc_server._server.stop(0))
+
+    async def _shutdown(self, sig: int) -> None:
+        """Readiness false, serve on for ``drain_s``, then close and let in-flight finish."""
+        self.dataplane.draining = True
+        log.info("draining", extra={"signal": sig, "drain_s": self.limits.drain_s})
+        await asyncio.sleep(self.limits.drain_s)
+        log.info("closing listeners; finishing in-flight requests", extra={"signal": sig})
+        await InferenceClientFactory().close()
+        self._rest_server._server.should_exit = True
+        if self._grpc_server is not None:
+            await self._grpc_server.stop(sig)
+
+
+class _Limits:
+    """ASGI middleware: a body over ``max_request_bytes`` gets 413 without reaching the app.
+
+    A declared Content-Length is checked before any byte is read; a chunked body is read up to
+    the limit. The body is then replayed to the app chunk by chunk, not copied.
+    """
+
+    def __init__(self, app: Any, max_request_bytes: int) -> None:
+        self.app = app
+        self.max_request_bytes = max_request_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_request_bytes:
+            await self._too_large(send, int(declared))
+            return
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_request_bytes:
+                await self._too_large(send, size)
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        await self.app(scope, _replay(messages, receive), send)
+
+    async def _too_large(self, send: Any, size: int) -> None:
+        text = (
+            f"request body of {size}+ bytes exceeds {self.max_request_bytes} (--max-request-bytes)"
+        )
+        await _send_json(send, 413, {"error": text}, close=True)
+
+
+def _replay(messages: list[dict[str, Any]], receive: Any) -> Any:
+    """A ``receive`` that hands out the buffered messages, then the real ``receive``
+    (which reports a client disconnect)."""
+    pending = list(messages)
+
+    async def replay() -> dict[str, Any]:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+async def _send_json(send: Any, status: int, body: dict[str, Any], close: bool = False) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 class _JsonContentType:
@@ -102,12 +276,74 @@ async def _binary_bytes_handler(_: Any, exc: InferenceError) -> JSONResponse:
     return JSONResponse(status_code=500, content={"error": str(exc)})
 
 
+async def _overloaded_handler(_: Any, exc: Overloaded) -> JSONResponse:
+    return JSONResponse(
+        status_code=429, content={"error": exc.reason}, headers={"Retry-After": str(RETRY_AFTER_S)}
+    )
+
+
+async def _timeout_handler(_: Any, exc: RequestTimeout) -> JSONResponse:
+    return JSONResponse(status_code=504, content={"error": exc.reason})
+
+
+async def _http_error_handler(_: Any, exc: HTTPException) -> JSONResponse:
+    """FastAPI's own 404 (no such route), 405 and body errors, as V2 error JSON."""
+    return JSONResponse(
+        status_code=exc.status_code, content={"error": str(exc.detail)}, headers=exc.headers
+    )
+
+
+async def _validation_handler(_: Any, exc: RequestValidationError) -> JSONResponse:
+    """A body that is not a V2 request: 400 naming where, without echoing the client's data."""
+    problems = [
+        f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}"
+        for error in exc.errors()[:5]
+    ]
+    return JSONResponse(
+        status_code=400, content={"error": "invalid request body: " + "; ".join(problems)}
+    )
+
+
+class _Server(_RefreshingServer):  # type: ignore[misc]
+    """Uvicorn without its own signal handlers: ``ModelplaneServer`` owns SIGTERM/SIGINT and
+    drains before it sets ``should_exit`` (uvicorn would stop accepting at once)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class _RESTServer(RESTServer):  # type: ignore[misc]
+    max_request_bytes = Limits().max_request_bytes
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._server = _Server(self.config)
+
     def create_application(self) -> None:
         super().create_application()
         app = import_from_string("kserve.model_server:app")
         app.add_middleware(_JsonContentType)
+        app.add_middleware(_Limits, max_request_bytes=self.max_request_bytes)
         app.add_exception_handler(InferenceError, _binary_bytes_handler)
+        app.add_exception_handler(Overloaded, _overloaded_handler)
+        app.add_exception_handler(RequestTimeout, _timeout_handler)
+        app.add_exception_handler(HTTPException, _http_error_handler)
+        app.add_exception_handler(RequestValidationError, _validation_handler)
+
+
+class _StatusInterceptor(ExceptionToStatusInterceptor):  # type: ignore[misc]
+    """KServe's exception -> gRPC status mapping, plus the limits' answers."""
+
+    async def handle_exception(
+        self, ex: Exception, request_or_iterator: Any, context: Any, method_name: str
+    ) -> None:
+        if isinstance(ex, Overloaded):
+            await context.abort(StatusCode.RESOURCE_EXHAUSTED, ex.reason)
+        elif isinstance(ex, RequestTimeout):
+            await context.abort(StatusCode.DEADLINE_EXCEEDED, ex.reason)
+        else:
+            await super().handle_exception(ex, request_or_iterator, context, method_name)
 
 
 class _HostGRPCServer(GRPCServer):  # type: ignore[misc]
@@ -115,17 +351,18 @@ class _HostGRPCServer(GRPCServer):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._host = host
 
+    def _message_limits(self) -> list[tuple[str, int]]:
+        send = max(int(self._kwargs["grpc_max_send_message_length"]), GRPC_MAX_MESSAGE)
+        return [
+            ("grpc.max_send_message_length", send),
+            ("grpc.max_receive_message_length", int(self._kwargs["max_request_bytes"])),
+        ]
+
     async def start(self, max_workers: int) -> None:
         self._server = aio.server(
             futures.ThreadPoolExecutor(max_workers=max_workers),
-            interceptors=(LoggingInterceptor(), ExceptionToStatusInterceptor()),
-            options=[
-                (
-                    f"grpc.max_{way}_message_length",
-                    max(int(self._kwargs[f"grpc_max_{way}_message_length"]), GRPC_MAX_MESSAGE),
-                )
-                for way in ("send", "receive")
-            ],
+            interceptors=(LoggingInterceptor(), _StatusInterceptor()),
+            options=self._message_limits(),
         )
         grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(
             InferenceServicer(self._data_plane, self._model_repository_extension), self._server

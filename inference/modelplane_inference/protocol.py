@@ -18,7 +18,7 @@ import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferOutput, InferRequest, InferResponse
 
-MAX_ITEMS = 64  # a client batching more than this should split its request
+from modelplane_inference import limits
 
 
 class Batch(list[Any]):
@@ -60,8 +60,9 @@ def v1_batch(payload: dict[str, Any]) -> Batch:
     rows = payload.get("instances", payload.get("predictions"))
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise InvalidInput('V1 body must hold "instances" (or "predictions"): a list of objects')
-    if len(rows) > MAX_ITEMS:
-        raise InvalidInput(f"{len(rows)} instances, at most {MAX_ITEMS}")
+    most = limits.active().max_batch
+    if len(rows) > most:
+        raise InvalidInput(f"{len(rows)} instances, at most {most} (--max-batch)")
     items = []
     for row in rows:
         item = dict(row)
@@ -102,8 +103,9 @@ def bytes_items(request: InferRequest, name: str, required: bool = True) -> list
     items = [_as_bytes(name, v) for v in array.reshape(-1)]
     if not items:
         raise InvalidInput(f"input {name!r} is empty: send one element per item")
-    if len(items) > MAX_ITEMS:
-        raise InvalidInput(f"input {name!r} has {len(items)} items, at most {MAX_ITEMS}")
+    most = limits.active().max_batch
+    if len(items) > most:
+        raise InvalidInput(f"input {name!r} has {len(items)} items, at most {most} (--max-batch)")
     return items
 
 

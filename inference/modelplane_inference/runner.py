@@ -207,6 +207,11 @@ class ModelRunner:
             self._execute(batch)
 
     def _execute(self, batch: list[_Pending]) -> None:
+        # A request cancelled while queued (timeout, gRPC deadline) is dropped here; the rest
+        # are marked running so a late cancel cannot make ``set_result`` kill this worker.
+        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         name, version = self.config.name, self.config.version
         started = time.perf_counter()
         for item in batch:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 from modelplane_inference import protocol
 from modelplane_inference.backends import LocalBackend
 from modelplane_inference.kserve_server import ModelplaneServer
+from modelplane_inference.limits import Limits, install_limits
 from modelplane_inference.manifests import Deployment, Pipeline, load_manifests
 from modelplane_inference.pipeline import PipelineExecutor, StepFailed
 from modelplane_inference.repository import RepositoryError, load_model_config
@@ -158,6 +159,7 @@ class ServeOptions:
     ort_threads: int = 1
     raw_models: bool = True
     strict: bool = False
+    limits: Limits = field(default_factory=Limits)
 
 
 def build_models(
@@ -220,7 +222,8 @@ def _load_stage(
 
 
 def serve(folder: Path, options: ServeOptions) -> None:
-    """Load the manifests in ``folder`` and serve until interrupted."""
+    """Load the manifests in ``folder`` and serve until SIGTERM/SIGINT (then drain and exit)."""
+    install_limits(options.limits)
     deployments, pipelines = load_manifests(folder)
     models = build_models(deployments, pipelines, options)
     log.info(
@@ -234,6 +237,7 @@ def serve(folder: Path, options: ServeOptions) -> None:
     )
     server = ModelplaneServer(
         options.host,
+        options.limits,
         http_port=options.http_port,
         grpc_port=options.grpc_port,
         enable_latency_logging=False,

@@ -1,0 +1,191 @@
+"""Operator bench: the real ``modelplane-operator`` process against kmock's emulator on loopback.
+
+- create-to-InferenceService latency: ModelDeployments created one by one; the time from the
+  API server's answer to the create until the InferenceService appears in the emulator;
+- wall time and peak memory to reconcile many at once: all created by 16 concurrent clients,
+  timed until every one has its InferenceService; the operator's peak RSS (``VmHWM``) read from
+  /proc before it stops, against its RSS after start-up.
+
+Baseline in the same run: the API server alone — the time the same client needs to POST the
+same number of InferenceService-sized objects to the emulator, the floor the operator cannot
+beat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, percentile, progress, ratio
+
+sys.path.insert(0, str(ROOT / "tests"))
+import kmock
+from helpers import NAMESPACE, make_deployment
+from kube import ISVC, ApiServer, call, create, declare_resources, stored
+
+POLL_S = 0.005
+
+
+def kubeconfig(url: str, folder: Path) -> Path:
+    path = folder / "kubeconfig"
+    path.write_text(f"""
+apiVersion: v1
+kind: Config
+current-context: kmock
+clusters: [{{name: kmock, cluster: {{server: "{url}"}}}}]
+contexts: [{{name: kmock, context: {{cluster: kmock, user: kmock}}}}]
+users: [{{name: kmock, user: {{token: bench}}}}]
+""")
+    return path
+
+
+def rss_kib(pid: int, field: str) -> int:
+    """``VmRSS`` / ``VmHWM`` (peak) of a process, in KiB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+@asynccontextmanager
+async def cluster_and_operator() -> AsyncIterator[tuple[Any, subprocess.Popen[bytes]]]:
+    """The emulator in this loop and ``modelplane-operator -n claims`` as its own process."""
+    folder = Path(tempfile.mkdtemp(prefix="modelplane-bench-op-"))
+    async with ApiServer() as emulator, kmock.Server(emulator):
+        declare_resources(emulator)
+        command = shutil.which("modelplane-operator", path=str(Path(sys.executable).parent))
+        if command is None:
+            raise RuntimeError("modelplane-operator is not installed (pip install -e .[operator])")
+        env = {**os.environ, "KUBECONFIG": str(kubeconfig(str(emulator.url), folder))}
+        log = (folder / "operator.log").open("wb")
+        process = subprocess.Popen(
+            [command, "-n", NAMESPACE, "--log-format=plain", "--health-port=0"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            await warm_up(emulator)
+            yield emulator, process
+        except BaseException:
+            log.flush()
+            tail = (folder / "operator.log").read_text(errors="replace")[-3000:]
+            progress(f"operator log (tail):\n{tail}")
+            raise
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            log.close()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+async def warm_up(emulator: Any) -> None:
+    """One deployment through end to end: the operator is watching once it is rendered."""
+    await create(emulator, make_deployment("warm-up"))
+    await wait_for(emulator, ["warm-up"], timeout=60)
+
+
+async def wait_for(emulator: Any, names: list[str], timeout: float) -> dict[str, float]:
+    """perf_counter time at which each name's InferenceService was first seen."""
+    seen: dict[str, float] = {}
+    deadline = time.perf_counter() + timeout
+    while len(seen) < len(names):
+        now = time.perf_counter()
+        for name in names:
+            if name not in seen and stored(emulator, ISVC, name) is not None:
+                seen[name] = now
+        if now > deadline:
+            raise TimeoutError(f"{len(names) - len(seen)} InferenceServices missing")
+        await asyncio.sleep(POLL_S)
+    return seen
+
+
+async def latency(emulator: Any, count: int) -> dict[str, Any]:
+    """Create ``count`` deployments one at a time; each latency from create to ISVC."""
+    latencies = []
+    for index in range(count):
+        name = f"latency-{index}"
+        await create(emulator, make_deployment(name))
+        created = time.perf_counter()
+        seen = await wait_for(emulator, [name], timeout=60)
+        latencies.append(seen[name] - created)
+    return {
+        "n": count,
+        "p50_ms": round(percentile(latencies, 50) * 1e3, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1e3, 1),
+    }
+
+
+async def create_all(emulator: Any, manifests: list[dict[str, Any]], clients: int = 16) -> None:
+    queue = list(manifests)
+
+    async def worker() -> None:
+        while queue:
+            await create(emulator, queue.pop())
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
+
+
+async def bulk(emulator: Any, process: subprocess.Popen[bytes], count: int) -> dict[str, Any]:
+    """``count`` deployments created at once; wall time to the last ISVC and peak RSS."""
+    idle_kib = rss_kib(process.pid, "VmRSS")
+    names = [f"bulk-{i}" for i in range(count)]
+    started = time.perf_counter()
+    await create_all(emulator, [make_deployment(n) for n in names])
+    created = time.perf_counter()
+    await wait_for(emulator, names, timeout=1800)
+    wall = time.perf_counter() - started
+    baseline = await api_floor(emulator, count)
+    return {
+        "n": count,
+        "wall_s": round(wall, 2),
+        "create_s": round(created - started, 2),
+        "api_floor_s": round(baseline, 2),
+        "ratio_to_api_floor": ratio(wall, baseline),
+        "operator_rss_idle_mib": round(idle_kib / 1024, 1),
+        "operator_rss_peak_mib": round(rss_kib(process.pid, "VmHWM") / 1024, 1),
+    }
+
+
+async def api_floor(emulator: Any, count: int) -> float:
+    """Seconds for 16 clients to POST ``count`` ModelDeployments plus ``count`` InferenceServices
+    (what the operator must at least cause), copying a rendered one."""
+    template = stored(emulator, ISVC, "warm-up")
+    assert template is not None
+    isvc = {
+        "apiVersion": template["apiVersion"],
+        "kind": template["kind"],
+        "metadata": {"name": "x"},
+        "spec": template["spec"],
+    }
+    manifests = []
+    for index in range(count):
+        manifests.append({**isvc, "metadata": {"name": f"floor-{index}"}})
+        md = make_deployment(f"floor-md-{index}")
+        md["metadata"]["labels"] = {"bench": "floor"}
+        manifests.append(md)
+    started = time.perf_counter()
+    await create_all(emulator, manifests)
+    return time.perf_counter() - started
+
+
+async def run(latency_count: int, bulk_count: int) -> dict[str, Any]:
+    async with cluster_and_operator() as (emulator, process):
+        progress(f"operator: create-to-InferenceService latency, {latency_count} deployments")
+        result = {"latency": await latency(emulator, latency_count)}
+    async with cluster_and_operator() as (emulator, process):
+        progress(f"operator: reconcile {bulk_count} deployments at once")
+        result["bulk"] = await bulk(emulator, process, bulk_count)
+    return result
+
+
+__all__ = ["call", "run"]

@@ -1,0 +1,246 @@
+"""``make bench``: every benchmark, interleaved with its baseline, then the table.
+
+    python -m bench.run                     # everything (about 10 minutes on 2 cores)
+    python -m bench.run --quick             # a smoke run (seconds; figures too small to quote)
+    python -m bench.run --only operator     # one section; the table keeps the others' files
+
+Baseline and platform are measured in alternating rounds (baseline, gRPC, REST, baseline, ...)
+and pooled, so a shared machine's load drifting during the run hits both sides of each ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.common import RESULTS, ROOT, Sample, pooled, progress, ratio, write_result
+from bench.inputs import TARGETS
+
+SECTIONS = ("serving", "batching", "operator")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each section to run; ``quick`` is the smoke test's size."""
+
+    rounds: int
+    concurrency: tuple[int, ...]
+    per_round: dict[str, dict[int, int]]  # target -> concurrency -> requests per round
+    split_docs: int
+    rapidocr_per_round: int
+    batching_targets: tuple[str, ...]
+    batching_per_round: int
+    batching_conc: int
+    operator_latency: int
+    operator_bulk: int
+
+
+FULL = Plan(
+    rounds=3,
+    concurrency=(1, 4, 16),
+    per_round={
+        "car-quality-gate": {1: 30, 4: 60, 16: 120},
+        "pet-breed": {1: 30, 4: 60, 16: 120},
+        "documents": {1: 2, 4: 4, 16: 16},
+    },
+    split_docs=6,
+    rapidocr_per_round=2,
+    batching_targets=("car-quality-gate", "pet-breed"),
+    batching_per_round=120,
+    batching_conc=16,
+    operator_latency=100,
+    operator_bulk=1000,
+)
+QUICK = Plan(
+    rounds=1,
+    concurrency=(1, 4),
+    per_round={"car-quality-gate": {1: 5, 4: 8}, "documents": {1: 1}},
+    split_docs=1,
+    rapidocr_per_round=1,
+    batching_targets=("car-quality-gate",),
+    batching_per_round=8,
+    batching_conc=4,
+    operator_latency=3,
+    operator_bulk=10,
+)
+
+
+class BaselineProcess:
+    """``python -m bench.direct``: the in-process ONNX Runtime baseline, driven over stdin."""
+
+    def __init__(self) -> None:
+        progress("starting the in-process baseline (same stages, bare ONNX Runtime)")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.direct"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._read()
+
+    def _read(self) -> Any:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bench.direct exited with {self.process.wait()}")
+        return json.loads(line).get("result")
+
+    def ask(self, **command: Any) -> Any:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def measure(self, target: str, conc: int, n: int) -> Sample:
+        progress(f"direct ORT {target} concurrency {conc} ({n} requests)")
+        latencies, wall = self.ask(kind="measure", target=target, conc=conc, n=n)
+        return latencies, wall
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def serving_section(plan: Plan, baseline: BaselineProcess, server: Any) -> dict[str, Any]:
+    """Per target and concurrency: direct vs gRPC vs REST, and the served/direct ratios."""
+    from bench import serving
+
+    out: dict[str, Any] = {}
+    for target, sizes in plan.per_round.items():
+        inputs = TARGETS[target]()
+        out[target] = {}
+        for conc, n in sizes.items():
+            samples: dict[str, list[Sample]] = {"direct": [], "grpc": [], "http": []}
+            for _ in range(plan.rounds):
+                samples["direct"].append(baseline.measure(target, conc, n))
+                for protocol in ("grpc", "http"):
+                    samples[protocol].append(
+                        serving.measure(server, protocol, target, inputs, conc, n)
+                    )
+            point = {mode: pooled(s) for mode, s in samples.items()}
+            for protocol in ("grpc", "http"):
+                point[f"{protocol}_vs_direct"] = {
+                    "p50": ratio(point[protocol]["p50_ms"], point["direct"]["p50_ms"]),
+                    "p99": ratio(point[protocol]["p99_ms"], point["direct"]["p99_ms"]),
+                    "throughput": ratio(
+                        point[protocol]["throughput_rps"], point["direct"]["throughput_rps"]
+                    ),
+                }
+            out[target][str(conc)] = point
+    return out
+
+
+def documents_section(plan: Plan, baseline: BaselineProcess) -> dict[str, Any]:
+    """Stage split of the pipeline, and plain RapidOCR against the pipeline, interleaved."""
+    progress(f"document pipeline split ({plan.split_docs} documents)")
+    split = baseline.ask(kind="split", n=plan.split_docs)
+    rapid: list[Sample] = []
+    pipeline: list[Sample] = []
+    for _ in range(plan.rounds):
+        progress(f"plain RapidOCR() ({plan.rapidocr_per_round} documents)")
+        latencies, wall = baseline.ask(kind="rapidocr", n=plan.rapidocr_per_round)
+        rapid.append((latencies, wall))
+        pipeline.append(baseline.measure("documents", 1, plan.rapidocr_per_round))
+    return {
+        "split_ms": split,
+        "rapidocr": pooled(rapid),
+        "pipeline_direct": pooled(pipeline),
+    }
+
+
+def batching_section(plan: Plan, server: Any) -> dict[str, Any]:
+    """Dynamic batching on (the examples) vs off (``maxBatchSize: 0``), gRPC, interleaved."""
+    from bench import serving
+
+    out: dict[str, Any] = {}
+    with serving.running_without_batching() as unbatched:
+        for target in plan.batching_targets:
+            inputs = TARGETS[target]()
+            on: list[Sample] = []
+            off: list[Sample] = []
+            for _ in range(plan.rounds):
+                args = (target, inputs, plan.batching_conc, plan.batching_per_round)
+                off.append(serving.measure(unbatched, "grpc", *args))
+                on.append(serving.measure(server, "grpc", *args))
+            point: dict[str, Any] = {"on": pooled(on), "off": pooled(off)}
+            point["concurrency"] = plan.batching_conc
+            point["gain"] = ratio(point["on"]["throughput_rps"], point["off"]["throughput_rps"])
+            out[target] = point
+    return out
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import os
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def run(plan: Plan, sections: tuple[str, ...], results: Path) -> None:
+    meta = {"machine": machine(), "plan": "quick" if plan is QUICK else "full"}
+    if "serving" in sections or "batching" in sections:
+        from bench import serving
+
+        baseline = BaselineProcess()
+        try:
+            with serving.running() as server:
+                if "serving" in sections:
+                    data = serving_section(plan, baseline, server)
+                    write_result("serving", {**meta, "targets": data}, results)
+                    docs = documents_section(plan, baseline)
+                    write_result("documents", {**meta, **docs}, results)
+                if "batching" in sections:
+                    write_result(
+                        "batching", {**meta, "targets": batching_section(plan, server)}, results
+                    )
+        finally:
+            baseline.close()
+    if "operator" in sections:
+        from bench import reconcile
+
+        data = asyncio.run(reconcile.run(plan.operator_latency, plan.operator_bulk))
+        write_result("operator", {**meta, **data}, results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke-test sizes")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"of {','.join(SECTIONS)}")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    sections = tuple(s for s in args.only.split(",") if s)
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    started = time.monotonic()
+    run(QUICK if args.quick else FULL, sections, args.results)
+    if not args.no_docs:
+        report.write(args.results, args.docs)
+        progress(f"table written to {args.docs}")
+    progress(f"done in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

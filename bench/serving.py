@@ -1,0 +1,103 @@
+"""Load against ``modelplane serve`` over REST and gRPC with tritonclient, as a Triton user.
+
+The server is started exactly as the serving tests start it (``tests/serving/servers.py``: a
+subprocess on free loopback ports, ready when every named model answers ready). Encoded images
+go as BYTES: raw over gRPC, base64 text in the JSON body over REST (see tests/serving/calls.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tritonclient.grpc as grpcclient
+import tritonclient.http as httpclient
+import yaml
+
+from bench.common import ROOT, Sample, closed_loop, progress
+
+sys.path.insert(0, str(ROOT / "tests"))
+from serving.servers import Server, serve, stop
+
+EXAMPLES = ROOT / "manifests" / "examples"
+REPOSITORY = ROOT / "models" / "repository"
+READY = ["car-claims", "documents", "pet-premium"]
+
+
+def caller(server: Server, protocol: str, target: str, inputs: tuple[bytes, ...]) -> Any:
+    """A factory of per-thread callers: one client per thread, one request per call."""
+
+    def make() -> Callable[[int], Any]:
+        if protocol == "grpc":
+            client: Any = grpcclient.InferenceServerClient(server.grpc)
+            module: Any = grpcclient
+            payloads = [np.array([b], dtype=np.object_) for b in inputs]
+        else:
+            client = httpclient.InferenceServerClient(server.http, network_timeout=300)
+            module = httpclient
+            payloads = [np.array([base64.b64encode(b)], dtype=np.object_) for b in inputs]
+
+        def call(index: int) -> Any:
+            tensor = module.InferInput("image", [1], "BYTES")
+            if protocol == "grpc":
+                tensor.set_data_from_numpy(payloads[index % len(payloads)])
+            else:
+                tensor.set_data_from_numpy(payloads[index % len(payloads)], binary_data=False)
+            result = client.infer(target, [tensor])
+            return result.as_numpy("result")
+
+        return call
+
+    return make
+
+
+def measure(
+    server: Server, protocol: str, target: str, inputs: tuple[bytes, ...], conc: int, n: int
+) -> Sample:
+    make = caller(server, protocol, target, inputs)
+    make()(0)  # warm-up: connection, first-call allocations
+    progress(f"serve {protocol} {target} concurrency {conc} ({n} requests)")
+    return closed_loop(make, conc, n)
+
+
+def batching_off(folder: Path) -> Path:
+    """A copy of the examples with ``maxBatchSize: 0`` everywhere (Triton without batching)."""
+    target = folder / "examples-no-batching"
+    target.mkdir()
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        for doc in docs:
+            if doc["kind"] == "ModelDeployment":
+                doc["spec"]["batching"] = {"maxBatchSize": 0}
+        (target / path.name).write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    return target
+
+
+@contextmanager
+def running(examples: Path = EXAMPLES, label: str = "serve") -> Iterator[Server]:
+    """``modelplane serve`` on free ports for the duration; its log kept in a temp folder."""
+    folder = Path(tempfile.mkdtemp(prefix="modelplane-bench-"))
+    progress(f"starting modelplane serve ({label})")
+    server = serve(examples, REPOSITORY, folder / f"{label}.log", READY)
+    try:
+        yield server
+    finally:
+        stop(server)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def running_without_batching() -> Iterator[Server]:
+    folder = Path(tempfile.mkdtemp(prefix="modelplane-bench-"))
+    try:
+        with running(batching_off(folder), "serve, batching off") as server:
+            yield server
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

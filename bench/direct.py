@@ -27,7 +27,7 @@ import onnxruntime as ort
 from modelplane_inference.manifests import load_manifests
 from modelplane_inference.pipeline import PipelineExecutor
 from modelplane_inference.repository import ModelConfig, load_model_config
-from modelplane_inference.runner import Tensors, session_options
+from modelplane_inference.runner import Tensors, execution_providers, session_options
 from modelplane_inference.stage_documents import page_of
 from modelplane_inference.stage_registry import STAGES
 from modelplane_inference.stages import Stage
@@ -52,7 +52,7 @@ class DirectBackend:
         self.config = config
         self.lock = threading.Lock()
         self.session = ort.InferenceSession(
-            str(config.onnx_path), session_options(threads), providers=["CPUExecutionProvider"]
+            str(config.onnx_path), session_options(threads), providers=execution_providers()
         )
         self.names = [o.name for o in self.session.get_outputs()]
 

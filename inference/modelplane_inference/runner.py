@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
 import time
@@ -38,6 +39,9 @@ ORT_DTYPES: dict[str, type[np.generic]] = {
     "tensor(uint8)": np.uint8,
     "tensor(bool)": np.bool_,
 }
+
+
+PROVIDERS_ENV = "MODELPLANE_ORT_PROVIDERS"
 
 
 class RunnerInputError(ValueError):
@@ -73,6 +77,20 @@ def session_options(threads: int) -> ort.SessionOptions:
     return options
 
 
+def execution_providers() -> list[str]:
+    """ONNX Runtime providers, best first: CUDA when this ORT build has it, then CPU.
+
+    TensorRT's provider builds an engine while the session is created (minutes for the
+    detector; DESIGN.md: never at pod start), so it is used only when named in
+    ``$MODELPLANE_ORT_PROVIDERS`` (comma-separated, e.g. ``TensorrtExecutionProvider,
+    CUDAExecutionProvider``); names this ORT build lacks are dropped, CPU always comes last.
+    """
+    wanted = [p.strip() for p in os.environ.get(PROVIDERS_ENV, "").split(",") if p.strip()]
+    available = ort.get_available_providers()
+    chosen = [p for p in wanted or ["CUDAExecutionProvider"] if p in available]
+    return [*(p for p in chosen if p != "CPUExecutionProvider"), "CPUExecutionProvider"]
+
+
 class ModelRunner:
     """Runs one model of the repository with dynamic batching; ``infer`` is awaitable."""
 
@@ -80,7 +98,7 @@ class ModelRunner:
         self.config = config
         self.stats = RunnerStats()
         self.session = ort.InferenceSession(
-            str(config.onnx_path), session_options(threads), providers=["CPUExecutionProvider"]
+            str(config.onnx_path), session_options(threads), providers=execution_providers()
         )
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._held: list[_Pending] = []
@@ -97,6 +115,7 @@ class ModelRunner:
                 "model": config.name,
                 "version": config.version,
                 "batching": str(config.batching),
+                "providers": ",".join(self.session.get_providers()),
             },
         )
 

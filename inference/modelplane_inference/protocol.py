@@ -98,8 +98,8 @@ def bytes_items(request: InferRequest, name: str, required: bool = True) -> list
         raise InvalidInput(f"input {name!r} must have datatype BYTES, got {tensor.datatype}")
     try:
         array = tensor.as_numpy()
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"input {name!r} could not be decoded: {exc}") from exc
+    except (ValueError, TypeError):
+        raise undecodable(tensor) from None  # the cause quotes the data; keep it out of logs
     items = [_as_bytes(name, v) for v in array.reshape(-1)]
     if not items:
         raise InvalidInput(f"input {name!r} is empty: send one element per item")
@@ -107,6 +107,15 @@ def bytes_items(request: InferRequest, name: str, required: bool = True) -> list
     if len(items) > most:
         raise InvalidInput(f"input {name!r} has {len(items)} items, at most {most} (--max-batch)")
     return items
+
+
+def undecodable(tensor: InferInput) -> InvalidInput:
+    """The error for data that does not fit its datatype and shape. It names the tensor, never
+    its values: KServe logs every error message, and request data must not reach the logs."""
+    return InvalidInput(
+        f"input {tensor.name!r}: data does not match datatype {tensor.datatype} "
+        f"and shape {list(tensor.shape)}"
+    )
 
 
 def _as_bytes(name: str, value: Any) -> bytes:

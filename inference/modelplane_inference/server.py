@@ -139,10 +139,12 @@ class RawModel(kserve.Model):  # type: ignore[misc]
     ) -> InferResponse:
         if not isinstance(payload, InferRequest):
             raise InvalidInput("use the Open Inference Protocol v2")
-        try:
-            tensors = {t.name: t.as_numpy() for t in payload.inputs}
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"could not decode inputs: {exc}") from exc
+        tensors = {}
+        for tensor in payload.inputs:
+            try:
+                tensors[tensor.name] = tensor.as_numpy()
+            except (ValueError, TypeError):
+                raise protocol.undecodable(tensor) from None  # the cause quotes the data
         try:
             out = await self.backend.infer(tensors)
         except RunnerInputError as exc:

@@ -20,7 +20,8 @@ import aiohttp
 import aiohttp.web
 import kmock
 import kopf
-import modelplane_operator.handlers  # noqa: F401  (registers the handlers in kopf's default registry)
+import modelplane_operator.admission
+import modelplane_operator.handlers
 from helpers import NAMESPACE
 from typing_extensions import override
 
@@ -236,14 +237,25 @@ def declare_resources(emulator: kmock.KubernetesEmulator, monitoring: bool = Tru
 
 
 @contextlib.asynccontextmanager
-async def running_operator() -> AsyncIterator[None]:
-    """The real operator (all handlers, real settings) in this loop, watching NAMESPACE."""
+async def running_operator(admission_port: int | None = None) -> AsyncIterator[None]:
+    """The real operator (all handlers, real settings) in this loop, watching NAMESPACE.
+
+    With ``admission_port`` it also serves the validating webhook over plain HTTP there.
+    """
     stop = asyncio.Event()
     settings = kopf.OperatorSettings()
     # kmock 0.8 answers 500 to ``GET /api/v1/namespaces`` (its path parser expects a name after
     # "namespaces"), so watch the exact namespace without listing namespaces, as kopf does
     # when RBAC forbids that list.
     settings.scanning.disabled = True
+    registry = kopf.get_default_registry()
+    if admission_port is not None:  # the webhook alone, in a registry of its own
+        registry = kopf.OperatorRegistry()
+        kopf.on.login(registry=registry)(modelplane_operator.handlers.login)
+        modelplane_operator.admission.register(registry)
+        settings.admission.server = modelplane_operator.admission.webhook_server(
+            admission_port, None, None, insecure=True
+        )
     task = asyncio.create_task(
         kopf.operator(
             namespaces=[NAMESPACE],
@@ -251,6 +263,7 @@ async def running_operator() -> AsyncIterator[None]:
             stop_flag=stop,
             memo=kopf.Memo(),
             settings=settings,
+            registry=registry,
         )
     )
     try:

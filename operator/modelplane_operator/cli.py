@@ -10,6 +10,7 @@ import kopf
 from prometheus_client import start_http_server
 
 import modelplane_operator.handlers  # noqa: F401  (registers the handlers)
+from modelplane_operator import admission
 from modelplane_operator.config import Config
 
 
@@ -34,6 +35,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run several replicas with kopf peering (needs the KopfPeering CRD);"
         " without it the operator is a single active replica",
     )
+    parser.add_argument(
+        "--admission-port",
+        type=int,
+        help="serve the validating admission webhook on this port (off when unset)",
+    )
+    parser.add_argument("--admission-cert", help="TLS certificate file for the webhook")
+    parser.add_argument("--admission-key", help="TLS private key file for the webhook")
+    parser.add_argument(
+        "--admission-insecure",
+        action="store_true",
+        help="serve the webhook over plain HTTP (TLS terminated elsewhere; tests)",
+    )
     parser.add_argument("--log-format", choices=["json", "plain"], default="json")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
@@ -57,6 +70,11 @@ def main(argv: list[str] | None = None) -> None:
     settings.scanning.disabled = not args.all_namespaces and not any(
         ch in ns for ns in namespaces for ch in "*?[!"
     )
+    if args.admission_port:
+        admission.register(kopf.get_default_registry())
+        settings.admission.server = admission.webhook_server(
+            args.admission_port, args.admission_cert, args.admission_key, args.admission_insecure
+        )
     asyncio.run(
         kopf.operator(
             settings=settings,

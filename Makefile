@@ -13,7 +13,7 @@ DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core 
 SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | cut -c1-8)
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
-.PHONY: install system-deps test unit integration lint typecheck run operator e2e clean \
+.PHONY: install system-deps test unit integration soak lint typecheck run operator e2e clean \
 	charts chart chart-sync images models bundle
 
 $(PY):
@@ -52,6 +52,10 @@ unit: install
 
 integration: install
 	$(PY) -m pytest tests/integration
+
+## soak: the reliability tier at length: 20x the load (RSS must stay flat), 5000 fuzz inputs each
+soak: install system-deps
+	MODELPLANE_SOAK=1 $(PY) -m pytest tests/reliability -s --timeout 3600
 
 ## lint: ruff lint and format check
 lint: install

@@ -102,13 +102,13 @@ class ApiServer(kmock.KubernetesEmulator):
         if (
             request.subresource is None
             and new_spec is not None
-            and _merged(current.get("spec"), new_spec) != current.get("spec")
+            and merge_patched(current.get("spec"), new_spec) != current.get("spec")
         ):
             meta["generation"] = current.get("metadata", {}).get("generation", 1) + 1
 
 
-def _merged(base: Any, patch: Any) -> Any:
-    """JSON merge patch (RFC 7386), to tell whether a patch changes ``spec``."""
+def merge_patched(base: Any, patch: Any) -> Any:
+    """``patch`` applied to ``base`` as the API server applies a JSON merge patch (RFC 7386)."""
     if not isinstance(patch, dict) or not isinstance(base, dict):
         return patch
     out = dict(base)
@@ -116,7 +116,7 @@ def _merged(base: Any, patch: Any) -> Any:
         if value is None:
             out.pop(key, None)
         else:
-            out[key] = _merged(base.get(key), value)
+            out[key] = merge_patched(base.get(key), value)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kube import merge_patched
 from modelplane_operator.cluster import (
     LAST_APPLIED,
     differs,
@@ -12,19 +13,6 @@ from modelplane_operator.cluster import (
     merge_patch,
     with_last_applied,
 )
-
-
-def _merge(base: Any, patch: Any) -> Any:
-    """RFC 7386 applied by hand, as the API server applies a merge patch."""
-    if not isinstance(patch, dict) or not isinstance(base, dict):
-        return patch
-    out = dict(base)
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = _merge(base.get(key), value)
-    return out
 
 
 @pytest.mark.parametrize(
@@ -58,8 +46,8 @@ def _merge(base: Any, patch: Any) -> Any:
 def test_merge_patch_removes_only_what_we_set_before(
     before: dict[str, Any], after: dict[str, Any], others: dict[str, Any], expected: dict[str, Any]
 ) -> None:
-    live = _merge(before, others)
-    assert _merge(live, merge_patch(before, after)) == expected
+    live = merge_patched(before, others)
+    assert merge_patched(live, merge_patch(before, after)) == expected
 
 
 def test_last_applied_round_trips_and_ignores_status() -> None:

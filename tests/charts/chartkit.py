@@ -6,6 +6,7 @@ this folder on sys.path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,3 +81,36 @@ def images(value: Any) -> Iterator[str]:
 def alert_anchor(alert: str) -> str:
     """The GitHub-style anchor of a ``### <alert>`` heading in docs/operations.md."""
     return alert.lower()
+
+
+CERT_MANAGER = "cert-manager.io/v1"
+
+
+def check_cert_manager(obj: dict[str, Any]) -> None:
+    """Structural check of the cert-manager objects the chart renders (Issuer, Certificate):
+    ../shared/crds has no cert-manager CRDs, so the fields cert-manager needs are asserted here
+    (cert-manager.io/v1: an Issuer names exactly one kind, a Certificate a Secret, DNS names
+    and an issuer reference)."""
+    where = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+    assert obj["apiVersion"] == CERT_MANAGER, where
+    assert set(obj) == {"apiVersion", "kind", "metadata", "spec"}, where
+    assert obj["metadata"]["name"] and obj["metadata"]["namespace"], where
+    spec = obj["spec"]
+    if obj["kind"] == "Issuer":
+        kinds = {"selfSigned", "ca", "acme", "vault", "venafi"} & set(spec)
+        assert len(kinds) == 1 and set(spec) == kinds, where
+        assert spec.get("selfSigned", {}) == {}, where
+    elif obj["kind"] == "Certificate":
+        assert isinstance(spec["secretName"], str) and spec["secretName"], where
+        assert spec["dnsNames"] and all(isinstance(n, str) for n in spec["dnsNames"]), where
+        assert set(spec["issuerRef"]) <= {"name", "kind", "group"}, where
+        assert spec["issuerRef"]["kind"] in {"Issuer", "ClusterIssuer"}, where
+        allowed = {"secretName", "dnsNames", "issuerRef", "duration", "renewBefore", "privateKey"}
+        assert set(spec) <= allowed, where
+        for key in ("duration", "renewBefore"):
+            assert re.fullmatch(r"([0-9]+(ms|s|m|h))+", spec.get(key, "1h")), (where, key)
+        key = spec.get("privateKey", {})
+        assert key.get("algorithm", "RSA") in {"RSA", "ECDSA", "Ed25519"}, where
+        assert key.get("rotationPolicy", "Always") in {"Always", "Never"}, where
+    else:
+        raise AssertionError(f"unexpected cert-manager kind {where}")

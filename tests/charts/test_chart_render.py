@@ -17,7 +17,18 @@ from typing import Any
 import helm_python as helm
 import jsonschema
 import pytest
-from chartkit import CHART, NAMESPACE, SCENARIOS, Docs, find, images, pod_specs, scenario_values
+from chartkit import (
+    CERT_MANAGER,
+    CHART,
+    NAMESPACE,
+    SCENARIOS,
+    Docs,
+    check_cert_manager,
+    find,
+    images,
+    pod_specs,
+    scenario_values,
+)
 from helpers import EXAMPLES, OWN_CRDS, ROOT, validate_manifest
 from modelplane_operator.config import Config
 
@@ -43,7 +54,8 @@ def test_lint_is_clean(scenario: str) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_object_is_valid(scenario: str, scenarios: dict[str, Docs]) -> None:
-    """Each rendered object against its schema; KopfPeering against the CRD the chart ships."""
+    """Each rendered object against its schema; KopfPeering against the CRD the chart ships;
+    cert-manager objects (no CRD at hand) structurally."""
     docs = scenarios[scenario]
     assert docs, "nothing rendered"
     peering_schemas = {
@@ -54,6 +66,9 @@ def test_every_object_is_valid(scenario: str, scenarios: dict[str, Docs]) -> Non
         if obj["apiVersion"].startswith("kopf.dev/"):
             assert obj["kind"] in peering_schemas, f"{obj['kind']} rendered without its CRD"
             jsonschema.validate(obj, peering_schemas[obj["kind"]])
+            continue
+        if obj["apiVersion"] == CERT_MANAGER:
+            check_cert_manager(obj)
             continue
         validate_manifest(obj)
 

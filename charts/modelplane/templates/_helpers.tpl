@@ -197,3 +197,39 @@ discovers CRDs and namespaces, and cluster-wide peering lives in a ClusterKopfPe
   verbs: ["get", "list", "watch", "patch"]
 {{- end }}
 {{- end }}
+
+{{/*
+modelplane.admissionName: name of the webhook Service, its Certificate, Issuer and TLS Secret
+(the fullname, shortened so that "-admission" still fits in 63 characters).
+*/}}
+{{- define "modelplane.admissionName" -}}
+{{- printf "%s-admission" (include "modelplane.fullname" . | trunc 53 | trimSuffix "-") -}}
+{{- end }}
+
+{{/*
+modelplane.admissionSecret: the Secret holding the webhook's tls.crt/tls.key: the one
+cert-manager writes, or admission.existingSecret. Fails rendering when admission is on and
+neither is configured: a webhook the API server cannot verify would block every
+ModelDeployment and ModelPipeline write (failurePolicy Fail).
+*/}}
+{{- define "modelplane.admissionSecret" -}}
+{{- $a := .Values.admission -}}
+{{- if and $a.certManager.enabled $a.existingSecret -}}
+{{- fail "admission: set either admission.certManager.enabled or admission.existingSecret (with admission.caBundle), not both" -}}
+{{- else if $a.certManager.enabled -}}
+{{- printf "%s-tls" (include "modelplane.admissionName" .) -}}
+{{- else if and $a.existingSecret $a.caBundle -}}
+{{- $a.existingSecret -}}
+{{- else if $a.existingSecret -}}
+{{- fail "admission.existingSecret needs admission.caBundle: the PEM (or base64 of it) of the CA that signed the Secret's tls.crt, so the API server can verify the webhook" -}}
+{{- else -}}
+{{- fail "admission.enabled=true needs a certificate: set admission.certManager.enabled=true (cert-manager installed in the cluster) or admission.existingSecret (a kubernetes.io/tls Secret in the release namespace) with admission.caBundle" -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+modelplane.admissionCertDir: where the webhook's TLS Secret is mounted in the operator pod.
+*/}}
+{{- define "modelplane.admissionCertDir" -}}
+/etc/modelplane/admission
+{{- end }}

@@ -26,7 +26,7 @@ from modelplane_operator.render_pipeline import (
     render_inference_graph,
 )
 from modelplane_operator.render_serving import render_engine_build_job, render_triton_config_map
-from modelplane_operator.spec import SpecError, parse_deployment
+from modelplane_operator.spec import DeploymentSpec, SpecError, parse_deployment
 from modelplane_operator.status import (
     Condition,
     canary_traffic,
@@ -81,6 +81,64 @@ def _spec_failure(body: dict[str, Any], err: SpecError, **extra: Any) -> Outcome
     )
 
 
+async def _engine(
+    body: dict[str, Any],
+    spec: DeploymentSpec,
+    cluster: Cluster,
+    config: Config,
+    events: list[tuple[str, str, str]],
+) -> Condition:
+    """Apply the engine build Job when TensorRT is on; EngineBuilt from its status."""
+    job: dict[str, Any] | None = None
+    if spec.tensorrt.enabled:
+        applied = await _apply_all(cluster, [render_engine_build_job(body, spec, config)], events)
+        job = next(iter(applied.values()))
+    return engine_built(spec.tensorrt.enabled, job)
+
+
+async def _monitoring(
+    body: dict[str, Any], spec: DeploymentSpec, cluster: Cluster
+) -> tuple[list[dict[str, Any]], Condition]:
+    """The monitoring children, or none with the reason (disabled, CRDs not installed)."""
+    if not spec.monitoring.enabled:
+        return [], Condition("Monitoring", False, "Disabled", "spec.monitoring.enabled is false")
+    served = [
+        await cluster.has_api(MONITORING, kind) for kind in ("ServiceMonitor", "PrometheusRule")
+    ]
+    if not all(served):
+        message = "monitoring.coreos.com ServiceMonitor/PrometheusRule CRDs not installed: skipped"
+        return [], Condition("Monitoring", False, "MonitoringCRDsMissing", message)
+    children = [
+        *render_metrics_services(body, spec),
+        render_service_monitor(body, spec),
+        render_prometheus_rule(body, spec),
+    ]
+    return children, Condition(
+        "Monitoring", True, "Configured", "ServiceMonitor and PrometheusRule applied"
+    )
+
+
+def _deployment_status(
+    body: dict[str, Any],
+    isvc: dict[str, Any],
+    conditions: list[Condition],
+    phase: str,
+    version_fields: dict[str, str],
+) -> dict[str, Any]:
+    meta, status = body["metadata"], body.get("status") or {}
+    new_status = {
+        "phase": phase,
+        "conditions": merge_conditions(status.get("conditions", []), conditions),
+        "observedGeneration": meta.get("generation", 1),
+        "inferenceService": isvc["metadata"]["name"],
+        **version_fields,
+    }
+    url = (isvc.get("status") or {}).get("url")
+    if url:
+        new_status["url"] = url
+    return new_status
+
+
 async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: Config) -> Outcome:
     """Bring a ModelDeployment's children in line with its spec; return its new status."""
     meta, status = body["metadata"], body.get("status") or {}
@@ -89,74 +147,28 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     except SpecError as err:
         return _spec_failure(body, err)
     events: list[tuple[str, str, str]] = []
-    engine_ready = False
-    job: dict[str, Any] | None = None
-    if spec.tensorrt.enabled:
-        applied = await _apply_all(cluster, [render_engine_build_job(body, spec, config)], events)
-        job = next(iter(applied.values()))
-        engine_ready = (job.get("status") or {}).get("succeeded", 0) >= 1
-    engine = engine_built(spec.tensorrt.enabled, job)
-    isvc_name = meta["name"]
+    engine = await _engine(body, spec, cluster, config, events)
     current = await cluster.get(
-        "serving.kserve.io/v1beta1", "InferenceService", meta["namespace"], isvc_name
+        "serving.kserve.io/v1beta1", "InferenceService", meta["namespace"], meta["name"]
     )
     version_fields = rollout_fields(spec.model.version, status, current)
+    canary = canary_traffic(spec.canary_percent, version_fields, current)
+    engine_ready = spec.tensorrt.enabled and engine.status is True
     children = []
     if spec.runtime == "triton":
         children.append(render_triton_config_map(body, spec, engine_ready))
-    children.append(
-        render_inference_service(
-            body,
-            spec,
-            config,
-            engine_ready,
-            canary_traffic(spec.canary_percent, version_fields, current),
-        )
-    )
-    monitoring = Condition("Monitoring", False, "Disabled", "spec.monitoring.enabled is false")
-    if spec.monitoring.enabled:
-        if await cluster.has_api(MONITORING, "ServiceMonitor") and await cluster.has_api(
-            MONITORING, "PrometheusRule"
-        ):
-            children += [
-                *render_metrics_services(body, spec),
-                render_service_monitor(body, spec),
-                render_prometheus_rule(body, spec),
-            ]
-            monitoring = Condition(
-                "Monitoring", True, "Configured", "ServiceMonitor and PrometheusRule applied"
-            )
-        else:
-            monitoring = Condition(
-                "Monitoring",
-                False,
-                "MonitoringCRDsMissing",
-                "monitoring.coreos.com ServiceMonitor/PrometheusRule CRDs not installed: skipped",
-            )
-    applied = await _apply_all(cluster, children, events)
-    isvc = applied[f"InferenceService/{isvc_name}"]
+    children.append(render_inference_service(body, spec, config, engine_ready, canary))
+    monitoring_children, monitoring = await _monitoring(body, spec, cluster)
+    applied = await _apply_all(cluster, [*children, *monitoring_children], events)
+    isvc = applied[f"InferenceService/{meta['name']}"]
     conditions, phase = deployment_conditions(
         isvc.get("status"), engine, was_ready=status.get("phase") == "Ready"
     )
-    new_status = {
-        "phase": phase,
-        "conditions": merge_conditions(status.get("conditions", []), [*conditions, monitoring]),
-        "observedGeneration": meta.get("generation", 1),
-        "inferenceService": isvc_name,
-        **version_fields,
-    }
-    url = (isvc.get("status") or {}).get("url")
-    if url:
-        new_status["url"] = url
+    new_status = _deployment_status(body, isvc, [*conditions, monitoring], phase, version_fields)
     if phase != status.get("phase"):
         kind = "Warning" if phase in {"Failed", "Degraded"} else "Normal"
-        events.append(
-            (
-                kind,
-                phase,
-                f"phase {status.get('phase', 'None')} -> {phase}: {conditions[0].message}",
-            )
-        )
+        message = f"phase {status.get('phase', 'None')} -> {phase}: {conditions[0].message}"
+        events.append((kind, phase, message))
     return Outcome(status=new_status, events=events)
 
 

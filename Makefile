@@ -53,7 +53,7 @@ unit: install
 integration: install
 	$(PY) -m pytest tests/integration
 
-## soak: the reliability tier at length: 20x the load (RSS must stay flat), 5000 fuzz inputs each
+## soak: the reliability tier at length: 12x the load (RSS must stay flat), 5000 fuzz inputs each
 soak: install system-deps
 	MODELPLANE_SOAK=1 $(PY) -m pytest tests/reliability -s --timeout 3600
 

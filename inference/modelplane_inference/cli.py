@@ -179,8 +179,9 @@ def _stage_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser])
     parser.add_argument("--stage", required=True)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
-    # In a pod: 5 s of draining lets the Service drop the endpoint before the listener closes.
-    limits.add_arguments(parser, limits.Limits(drain_s=5.0))
+    # In a pod: 5 s of draining lets the Service drop the endpoint before the listener closes;
+    # 5 + 25 s of grace fit Kubernetes' default terminationGracePeriodSeconds (30 s).
+    limits.add_arguments(parser, limits.Limits(drain_s=5.0, grace_s=25.0))
     return parser
 
 

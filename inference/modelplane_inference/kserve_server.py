@@ -33,7 +33,7 @@ import kserve
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from grpc import StatusCode, aio
-from kserve.errors import InferenceError
+from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
 from kserve.model_server import args as kserve_args
 from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc
@@ -118,6 +118,21 @@ class GuardedDataPlane(DataPlane):  # type: ignore[misc]
             self._in_flight[model_name] -= 1
 
 
+class _ClientErrorsWithoutTraceback(logging.Filter):
+    """KServe logs every 4xx at ERROR with a traceback (~20 lines): a client sending bad
+    requests could flood the logs. A client's mistake becomes one WARNING line, message only."""
+
+    CLIENT_ERRORS = (InvalidInput, ModelNotFound, ModelNotReady, Overloaded, RequestTimeout)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, self.CLIENT_ERRORS):
+            record.msg, record.args = "client error: %s: %s", (type(error).__name__, error)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
     """KServe's ModelServer on one host (127.0.0.1 locally, every interface in a pod), with the
     limits and shutdown above; the servers are created as ``ModelServer.start`` creates them."""
@@ -125,6 +140,7 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
     def __init__(self, host: str, limits: Limits | None = None, **kwargs: Any) -> None:
         self.limits = limits or Limits()
         super().__init__(grace_period=int(self.limits.grace_s), **kwargs)
+        logging.getLogger("kserve").addFilter(_ClientErrorsWithoutTraceback())
         self.host = host
         self.dataplane = GuardedDataPlane(self.registered_models, self.limits)
         self._stopping: asyncio.Task[None] | None = None

@@ -120,3 +120,19 @@ def test_no_payload_or_credential_in_any_log_line(limited_server: Server) -> Non
     for secret in (MARKER, TOKEN, _b64(MARKER.encode()), _b64(TOKEN.encode())):
         lines = [line for line in log.splitlines() if secret in line]
         assert not lines, f"{len(lines)} log lines carry {secret[:16]}...: {lines[:3]}"
+
+
+def test_a_bad_request_costs_few_log_lines(limited_server: Server) -> None:
+    """KServe logs each 4xx with a traceback; here a client error is one short line, so a
+    client sending garbage cannot flood the logs (access log, timing and the warning)."""
+    before = len(limited_server.log.read_text(errors="replace").splitlines())
+    count = 20
+    for _ in range(count):
+        reply = post_json(
+            limited_server, "car-claims", {"inputs": [bytes_tensor("image", ["AAAA"])]}
+        )
+        assert reply.status == 400
+        assert request(limited_server, "GET", "/v2/models/nope/ready").status == 404
+    added = limited_server.log.read_text(errors="replace").splitlines()[before:]
+    assert len(added) <= count * 2 * 5, "\n".join(added[-40:])
+    assert not [line for line in added if line.startswith("Traceback")], added[:40]

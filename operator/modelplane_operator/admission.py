@@ -14,8 +14,9 @@ from typing import Any
 import kopf
 
 from modelplane_operator import GROUP, VERSION
+from modelplane_operator.config import Config
 from modelplane_operator.render_pipeline import parse_pipeline
-from modelplane_operator.spec import SpecError, parse_deployment
+from modelplane_operator.spec import SpecError, check_model_image, parse_deployment
 
 # Webhook paths (kopf serves each validating handler under its id).
 DEPLOYMENT_WEBHOOK = "validate-modeldeployment"
@@ -29,7 +30,7 @@ def _reject(err: SpecError) -> kopf.AdmissionError:
 def validate_deployment(spec: kopf.Spec, **_: Any) -> None:
     """TensorRT without a GPU, formats a runtime cannot serve, bad shapes, file:// in a cluster."""
     try:
-        parse_deployment(dict(spec))
+        check_model_image(parse_deployment(dict(spec)), Config.from_env())
     except SpecError as err:
         raise _reject(err) from err
 

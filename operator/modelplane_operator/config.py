@@ -36,6 +36,10 @@ class Config:
     metrics_port: int = 9090
     # Port of kopf's liveness endpoint (/healthz).
     health_port: int = 8080
+    # Registries (comma-separated hosts, optionally with a path prefix) that oci:// model images
+    # may come from. Empty: image_registry when set (an air-gapped site pulls only its mirror),
+    # else any. Without it, whoever may create a CR could make nodes pull any image they reach.
+    model_image_registries: str = ""
 
     def image(self, reference: str) -> str:
         """``reference`` under ``image_registry`` unless it already names a registry host."""
@@ -44,6 +48,15 @@ class Config:
         if not self.image_registry or has_registry:
             return reference
         return f"{self.image_registry.rstrip('/')}/{reference}"
+
+    def model_image_allowed(self, reference: str) -> bool:
+        """Whether an oci:// model image, as it will be pulled, is under an allowed registry."""
+        allowed = [r.strip().rstrip("/") for r in self.model_image_registries.split(",")]
+        allowed = [r for r in allowed if r] or (
+            [self.image_registry.rstrip("/")] if self.image_registry else []
+        )
+        pulled = self.image(reference)
+        return not allowed or any(pulled.startswith(prefix + "/") for prefix in allowed)
 
     @property
     def pull_secrets(self) -> list[dict[str, str]]:

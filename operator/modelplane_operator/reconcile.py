@@ -26,7 +26,12 @@ from modelplane_operator.render_pipeline import (
     render_inference_graph,
 )
 from modelplane_operator.render_serving import render_engine_build_job, render_triton_config_map
-from modelplane_operator.spec import DeploymentSpec, SpecError, parse_deployment
+from modelplane_operator.spec import (
+    DeploymentSpec,
+    SpecError,
+    check_model_image,
+    parse_deployment,
+)
 from modelplane_operator.status import (
     Condition,
     canary_traffic,
@@ -144,6 +149,7 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     meta, status = body["metadata"], body.get("status") or {}
     try:
         spec = parse_deployment(body.get("spec") or {})
+        check_model_image(spec, config)
     except SpecError as err:
         return _spec_failure(body, err)
     events: list[tuple[str, str, str]] = []

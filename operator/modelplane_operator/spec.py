@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelplane_operator.config import Config
 from modelplane_operator.crds import apply_defaults, spec_schema
 from modelplane_operator.naming import parse_storage_uri
 
@@ -239,3 +240,14 @@ def _check_scaling_and_batching(spec: DeploymentSpec) -> None:
                 "InvalidTensorRTShapes",
                 f"input {shape.input}: min <= opt <= max must hold with equal ranks",
             )
+
+
+def check_model_image(spec: DeploymentSpec, config: Config) -> None:
+    """An oci:// modelcar image must come from a registry the operator is configured to allow."""
+    uri = spec.model.storage_uri
+    if uri.startswith("oci://") and not config.model_image_allowed(uri.removeprefix("oci://")):
+        raise SpecError(
+            "ModelImageNotAllowed",
+            f"{config.image(uri.removeprefix('oci://'))} is not under an allowed registry"
+            " (MODELPLANE_MODEL_IMAGE_REGISTRIES, else MODELPLANE_IMAGE_REGISTRY)",
+        )

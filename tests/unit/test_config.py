@@ -39,3 +39,21 @@ def test_image_registry_rewrite(reference: str, expected: str) -> None:
 
 def test_no_registry_leaves_images_alone() -> None:
     assert Config().image("modelplane/inference:0.1.0") == "modelplane/inference:0.1.0"
+
+
+@pytest.mark.parametrize(
+    ("registry", "allowed", "reference", "ok"),
+    [
+        ("", "", "ghcr.io/anyone/model:1", True),  # nothing configured: any registry
+        ("mirror.local:5000", "", "models/gate:1", True),  # prefixed with the mirror
+        ("mirror.local:5000", "", "ghcr.io/anyone/model:1", False),
+        ("", "mirror.local:5000/models", "mirror.local:5000/models/gate:1", True),
+        ("", "mirror.local:5000/models", "mirror.local:5000/other/gate:1", False),
+        ("", "a.local, b.local", "b.local/gate:1", True),
+    ],
+)
+def test_model_images_only_from_allowed_registries(
+    registry: str, allowed: str, reference: str, ok: bool
+) -> None:
+    config = Config(image_registry=registry, model_image_registries=allowed)
+    assert config.model_image_allowed(reference) is ok

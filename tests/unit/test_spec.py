@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from modelplane_operator.config import Config
 from modelplane_operator.crds import apply_defaults, spec_schema
-from modelplane_operator.spec import STAGES_WITH_TRANSFORMER, SpecError, parse_deployment
+from modelplane_operator.spec import (
+    STAGES_WITH_TRANSFORMER,
+    SpecError,
+    check_model_image,
+    parse_deployment,
+)
 
 BASE: dict[str, Any] = {
     "stage": "quality-gate",
@@ -133,3 +139,13 @@ def test_missing_stage_is_invalid_spec() -> None:
 def test_tensorrt_on_gpu_is_accepted() -> None:
     parsed = parse_deployment(spec(tensorrt={"enabled": True, "precision": "int8"}))
     assert parsed.tensorrt.enabled and parsed.tensorrt.precision == "int8"
+
+
+def test_modelcar_from_a_registry_outside_the_mirror_is_refused() -> None:
+    modelcar = {"name": "gate", "storageUri": "oci://ghcr.io/x/gate:1"}
+    parsed = parse_deployment(spec(model=modelcar))
+    with pytest.raises(SpecError) as err:
+        check_model_image(parsed, Config(image_registry="mirror.claims.local"))
+    assert err.value.reason == "ModelImageNotAllowed"
+    assert "ghcr.io/x/gate:1" in err.value.message
+    check_model_image(parsed, Config())  # nothing configured: allowed

@@ -70,6 +70,15 @@ typecheck: install
 run: install system-deps models
 	$(VENV)/bin/modelplane serve manifests/examples
 
+## bench: serving overhead, batching, document pipeline and operator benchmarks (about 10 min
+##        on 2 cores): bench/results/*.json and the table in docs/benchmarks.md
+bench: install system-deps models
+	$(PY) -m bench.run
+
+## bench-gpu: TensorRT fp16 vs ONNX Runtime CUDA per model (GPU machine, `.[gpu]` + onnxruntime-gpu)
+bench-gpu: install models
+	$(PY) -m bench.gpu
+
 ## operator: run the operator against the cluster of $KUBECONFIG
 operator: install
 	$(VENV)/bin/modelplane-operator --all-namespaces

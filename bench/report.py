@@ -119,6 +119,8 @@ def operator(results: Path) -> list[str]:
          f"{lat['n']} ModelDeployments, one at a time"],
         [f"reconcile {bulk['n']} at once (wall)", f"{bulk['wall_s']} s",
          f"API floor {bulk['api_floor_s']} s (ratio **{bulk['ratio_to_api_floor']}**)"],
+        [f"operator CPU to reconcile {bulk['n']}", f"{bulk.get('operator_cpu_s', '?')} s",
+         "user+system time of the operator process during the bulk run"],
         ["operator RSS peak / idle", f"{bulk['operator_rss_peak_mib']} MiB",
          f"idle {bulk['operator_rss_idle_mib']} MiB"],
     ]  # fmt: skip

@@ -1,0 +1,94 @@
+"""``make bench`` in miniature: the harness runs end to end and its results are well formed.
+
+Asserts on structure and sanity (counts, p50 <= p99, positive finite ratios), never on speed:
+timings of a shared machine are benchmark figures, not test outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from serving.repository import is_complete
+from serving.servers import REAL_REPOSITORY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def summary_ok(summary: dict[str, Any]) -> None:
+    assert summary["n"] > 0
+    assert 0 < summary["p50_ms"] <= summary["p99_ms"]
+    assert summary["throughput_rps"] > 0
+
+
+def ratio_ok(value: float) -> None:
+    assert math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``python -m bench.run --quick`` into a temp folder (the committed results untouched)."""
+    if not is_complete(REAL_REPOSITORY):
+        pytest.skip("models/repository is not built: run `make models` (the bench uses it)")
+    out = tmp_path_factory.mktemp("bench")
+    command = [sys.executable, "-m", "bench.run", "--quick", "--results", str(out)]
+    command += ["--docs", str(out / "benchmarks.md")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def read(folder: Path, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((folder / f"{name}.json").read_text())
+    assert data["machine"]["cores"] >= 1 and data["plan"] == "quick"
+    return data
+
+
+@pytest.mark.timeout(180)
+def test_serving_points_have_baseline_and_ratios(quick_results: Path) -> None:
+    targets = read(quick_results, "serving")["targets"]
+    assert set(targets) == {"car-quality-gate", "documents"}
+    for points in targets.values():
+        for point in points.values():
+            for mode in ("direct", "grpc", "http"):
+                summary_ok(point[mode])
+            for protocol in ("grpc", "http"):
+                for value in point[f"{protocol}_vs_direct"].values():
+                    ratio_ok(value)
+
+
+@pytest.mark.timeout(180)
+def test_documents_split_and_rapidocr_baseline(quick_results: Path) -> None:
+    data = read(quick_results, "documents")
+    assert set(data["split_ms"]) == {"decode", "detection", "recognition", "parse"}
+    assert all(v >= 0 for v in data["split_ms"].values())
+    summary_ok(data["rapidocr"])
+    summary_ok(data["pipeline_direct"])
+
+
+@pytest.mark.timeout(180)
+def test_batching_gain_and_operator(quick_results: Path) -> None:
+    batching = read(quick_results, "batching")["targets"]["car-quality-gate"]
+    summary_ok(batching["on"])
+    summary_ok(batching["off"])
+    ratio_ok(batching["gain"])
+    operator = read(quick_results, "operator")
+    assert operator["latency"]["n"] == 3
+    assert 0 < operator["latency"]["p50_ms"] <= operator["latency"]["p99_ms"]
+    bulk = operator["bulk"]
+    assert bulk["n"] == 10 and bulk["wall_s"] > 0
+    ratio_ok(bulk["ratio_to_api_floor"])
+    assert bulk["operator_rss_peak_mib"] >= bulk["operator_rss_idle_mib"] > 0
+
+
+@pytest.mark.timeout(180)
+def test_table_shows_every_section(quick_results: Path) -> None:
+    text = (quick_results / "benchmarks.md").read_text()
+    for title in ("Serving overhead", "Document pipeline", "Dynamic batching", "Operator"):
+        assert f"### {title}" in text
+    assert "not measured" in text  # the GPU section without gpu.json says so

@@ -30,12 +30,18 @@ class ImageError(ValueError):
     """The bytes are not a usable image; the message names the problem for the client."""
 
 
-def decode_image(data: bytes, max_pixels: int | None = None) -> Image.Image:
+def decode_image(
+    data: bytes, max_pixels: int | None = None, size_hint: tuple[int, int] | None = None
+) -> Image.Image:
     """Decode encoded bytes to an RGB image, rejecting empty, non-image, truncated, huge input.
 
     The pixel limit is the smaller of ``max_pixels`` (a deployment's ``maxPixels``) and the
     process's ``--max-image-pixels``: a manifest may lower the ceiling, never raise it. The size
     is read from the header by ``Image.open`` and checked before ``load`` decodes any pixel.
+
+    ``size_hint`` (width, height): a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8)
+    that still covers it (Pillow's ``draft``); other formats ignore it. Decoding and resizing a
+    phone photo for a 128x128 model was the gate's largest cost (docs/benchmarks.md).
     """
     if not data:
         raise ImageError("image is empty (0 bytes)")
@@ -44,8 +50,10 @@ def decode_image(data: bytes, max_pixels: int | None = None) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
         _check_size(image.size, limit)
+        if size_hint is not None:
+            image.draft("RGB", size_hint)
         image.load()
-        rgb = image.convert("RGB")
+        rgb = image if image.mode == "RGB" else image.convert("RGB")  # no copy when RGB
     except ImageError:
         raise
     except UnidentifiedImageError as exc:

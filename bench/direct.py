@@ -170,6 +170,10 @@ class Baseline:
             return await self.measure(request["target"], request["conc"], request["n"])
         if kind == "split":
             return await document_split(self.stages, TARGETS["documents"](), request["n"])
+        if kind == "preprocess":
+            from bench import preprocess
+
+            return preprocess.run(request["repeats"])
         if kind == "rapidocr":
             return rapidocr_baseline(TARGETS["documents"](), request["n"])
         raise ValueError(f"unknown command {kind!r}")

@@ -91,6 +91,20 @@ def documents(results: Path) -> list[str]:
     return lines + _table(header, rows)
 
 
+def preprocess(results: Path) -> list[str]:
+    data = read_result("preprocess", results)
+    if data is None:
+        return ["_preprocessing: not measured._"]
+    rows = [
+        [m, "x".join(map(str, p["input"])), p["full_ms"], p["draft_ms"], f"**{p['speedup']}**",
+         ", ".join(f"{k} {v:.1%}" for k, v in p["output_drift"].items())]
+        for m, p in data["models"].items()
+    ]  # fmt: skip
+    header = ["model", "input", "full decode ms/image", "draft decode ms/image", "speed-up",
+              "max output change (relative)"]  # fmt: skip
+    return _table(header, rows)
+
+
 def batching(results: Path) -> list[str]:
     data = read_result("batching", results)
     if data is None:
@@ -158,6 +172,7 @@ def tables(results: Path) -> str:
     parts = [
         ("Serving overhead: `modelplane serve` vs ONNX Runtime in-process", serving),
         ("Document pipeline", documents),
+        ("Preprocessing before/after: full vs draft JPEG decode (1280x960 photos)", preprocess),
         ("Dynamic batching", batching),
         ("Operator against kmock", operator),
         ("GPU: TensorRT fp16 vs ONNX Runtime CUDA", gpu),

@@ -42,6 +42,7 @@ class Plan:
     batching_conc: int
     operator_latency: int
     operator_bulk: int
+    preprocess_repeats: int = 5
 
 
 FULL = Plan(
@@ -71,6 +72,7 @@ QUICK = Plan(
     batching_conc=4,
     operator_latency=3,
     operator_bulk=10,
+    preprocess_repeats=1,
 )
 
 
@@ -209,6 +211,9 @@ def run(plan: Plan, sections: tuple[str, ...], results: Path) -> None:
                     write_result("serving", {**meta, "targets": data}, results)
                     docs = documents_section(plan, baseline)
                     write_result("documents", {**meta, **docs}, results)
+                    progress("preprocessing before/after (full vs draft JPEG decode)")
+                    pre = baseline.ask(kind="preprocess", repeats=plan.preprocess_repeats)
+                    write_result("preprocess", {**meta, "models": pre}, results)
                 if "batching" in sections:
                     write_result(
                         "batching", {**meta, "targets": batching_section(plan, server)}, results

@@ -14,6 +14,7 @@ Without a GPU (or TensorRT, or ORT's CUDA provider) it prints why and exits 0 wi
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import tempfile
 import time
@@ -81,9 +82,9 @@ def timed_ort(onnx: Path, feeds: dict[int, Any], repeats: int) -> tuple[Times, f
 
     before = free_mib()
     session = ort.InferenceSession(str(onnx), providers=["CUDAExecutionProvider"])
-    times = {b: time_calls(lambda b=b: session.run(None, feeds[b]), repeats) for b in feeds}
+    times = {b: time_calls(functools.partial(session.run, None, feeds[b]), repeats) for b in feeds}
     used = round(before - free_mib(), 1)
-    session = None
+    del session
     gc.collect()
     return times, used
 
@@ -94,9 +95,9 @@ def timed_plan(plan: Path, feeds: dict[int, Any], repeats: int) -> tuple[Times, 
 
     before = free_mib()
     runner = trt_build.PlanRunner(plan.read_bytes())
-    times = {b: time_calls(lambda b=b: runner.run(feeds[b]), repeats) for b in feeds}
+    times = {b: time_calls(functools.partial(runner.run, feeds[b]), repeats) for b in feeds}
     used = round(before - free_mib(), 1)
-    runner = None
+    del runner
     gc.collect()
     return times, used
 

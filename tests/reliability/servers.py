@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serving.servers import BIN, Server, free_port, start_process
+from serving.servers import Server, serve
 
 SLOW_DELAY_S = 2.0
 FEATURES = {
@@ -51,21 +51,7 @@ READY = ["car-claims", "pet-premium", "slow", "stuck"]
 
 def serve_with(folder: Path, repository: Path, log: Path, *flags: str) -> Server:
     """``modelplane serve FOLDER`` on free loopback ports with extra flags (limits)."""
-    http_port, grpc_port = free_port(), free_port()
-    args = [
-        str(BIN / "modelplane"),
-        "serve",
-        str(folder),
-        "--repository",
-        str(repository),
-        "--http-port",
-        str(http_port),
-        "--grpc-port",
-        str(grpc_port),
-        "--strict",
-        *flags,
-    ]
-    return start_process(args, log, http_port, grpc_port, READY)
+    return serve(folder, repository, log, READY, *flags)
 
 
 @dataclass

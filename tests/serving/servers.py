@@ -104,7 +104,8 @@ def stop(server: Server) -> None:
             server.process.wait(timeout=10)
 
 
-def serve(folder: Path, repository: Path, log: Path, ready: list[str]) -> Server:
+def serve(folder: Path, repository: Path, log: Path, ready: list[str], *flags: str) -> Server:
+    """``modelplane serve FOLDER`` on free loopback ports, ``flags`` added (limits, ...)."""
     http_port, grpc_port = free_port(), free_port()
     args = [
         str(BIN / "modelplane"),
@@ -117,5 +118,6 @@ def serve(folder: Path, repository: Path, log: Path, ready: list[str]) -> Server
         "--grpc-port",
         str(grpc_port),
         "--strict",
+        *flags,
     ]
     return start_process(args, log, http_port, grpc_port, ready)

@@ -87,7 +87,7 @@ operator: install
 e2e: install
 	kubectl apply -f manifests/crds/
 	kubectl apply -f manifests/examples/
-	$(PY) -m pytest tests --with-e2e -m e2e
+	$(PY) -m pytest tests/e2e --with-e2e -m e2e -s
 
 ## charts: the chart tier (real Helm engine, promtool, a loopback Prometheus; no cluster)
 charts: install system-deps

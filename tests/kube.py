@@ -186,6 +186,11 @@ async def call(
     return answer
 
 
+async def delete(emulator: kmock.KubernetesEmulator, resource: str, name: str) -> None:
+    """DELETE an object, as ``kubectl delete`` (or the garbage collector) does."""
+    await call(emulator, "DELETE", _path(resource, name), {})
+
+
 async def create(
     emulator: kmock.KubernetesEmulator, manifest: dict[str, Any], namespace: str = NAMESPACE
 ) -> None:

@@ -9,6 +9,7 @@ the tests assert that nothing is duplicated or half-made.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -17,11 +18,13 @@ from helpers import make_deployment
 from kube import (
     IG,
     ISVC,
+    JOB,
     MD,
     MP,
     READY_ISVC,
     condition,
     create,
+    delete,
     eventually,
     first_requests,
     inject,
@@ -194,3 +197,38 @@ async def test_watch_gone_and_dropped_streams_are_reopened(
         )
     assert (len(gone), len(dropped)) == (1, 2)
     assert len(stored_of(cluster, "inferenceservices")) == 1
+
+
+async def collect_garbage(cluster: kmock.KubernetesEmulator, quiet_s: float = 2.0) -> int:
+    """Play Kubernetes' garbage collector (kmock has none): delete every Job and InferenceService
+    whose owner no longer exists, until ``quiet_s`` pass with nothing to delete."""
+    deleted, deadline = 0, asyncio.get_running_loop().time() + quiet_s
+    while asyncio.get_running_loop().time() < deadline:
+        live = {o["metadata"]["uid"] for o in stored_of(cluster, "modeldeployments")}
+        for plural, resource in (("jobs", JOB), ("inferenceservices", ISVC)):
+            for child in stored_of(cluster, plural):
+                if child["metadata"]["ownerReferences"][0]["uid"] not in live:
+                    await delete(cluster, resource, child["metadata"]["name"])
+                    deleted += 1
+                    deadline = asyncio.get_running_loop().time() + quiet_s
+        await asyncio.sleep(0.1)
+    return deleted
+
+
+async def test_deleting_a_deployment_during_its_engine_build_leaves_nothing_behind(
+    cluster: kmock.KubernetesEmulator,
+) -> None:
+    async with running_operator():
+        await create(cluster, make_deployment("detect", tensorrt={"enabled": True}))
+        await eventually(lambda: stored_of(cluster, "jobs"), what="engine build running")
+        owner = stored(cluster, MD, "detect")
+        assert owner is not None and not owner["metadata"].get("finalizers")  # nothing to wait for
+        await delete(cluster, MD, "detect")
+        await eventually(lambda: stored(cluster, MD, "detect") is None, what="deleted at once")
+        collected = await collect_garbage(cluster)
+    assert collected >= 2  # the Job and the InferenceService were owned, so GC takes them
+    assert stored_of(cluster, "jobs") == [] and stored_of(cluster, "inferenceservices") == []
+    # A reconcile already in flight at the delete may write once more (GC removes that too);
+    # nothing keeps re-creating children for an owner that is gone.
+    assert len(cluster["post", kmock.resource(JOB)]) <= 2
+    assert len(cluster["post", kmock.resource(ISVC)]) <= 2

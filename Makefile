@@ -13,7 +13,7 @@ DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core 
 SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | cut -c1-8)
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
-.PHONY: install system-deps test unit integration soak lint typecheck run operator e2e clean \
+.PHONY: lock install system-deps test unit integration soak lint typecheck run operator e2e clean \
 	charts chart chart-sync images models bundle
 
 $(PY):
@@ -116,6 +116,16 @@ BASE_REGISTRY    ?= docker.io
 IMAGE_REGISTRY   ?= localhost:5000
 IMAGE_TAG        ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMAGES           := operator inference engine-builder
+
+## lock: pin the operator and inference images' dependencies with sha256 hashes (pip-tools;
+##       needs the package index). The Dockerfiles install them with --require-hashes.
+lock: install
+	$(PIP) install --quiet pip-tools
+	for image in operator inference; do \
+		$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+			--no-emit-index-url --no-emit-find-links --extra $$image \
+			--output-file docker/requirements/$$image.txt pyproject.toml; \
+	done
 
 ## images: build the operator, inference and engine-builder images (docker or podman)
 images:

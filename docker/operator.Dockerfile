@@ -16,9 +16,14 @@ COPY operator/ operator/
 COPY inference/ inference/
 COPY models/ models/
 COPY manifests/crds/ manifests/crds/
+# Dependencies pinned by version and sha256 (`make lock` regenerates the file): a tampered or
+# substituted package on the index fails the build instead of entering the image.
+COPY docker/requirements/operator.txt /tmp/requirements.txt
 RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --require-hashes --no-deps -r /tmp/requirements.txt \
  && /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
- && /opt/venv/bin/pip install "$(ls /wheels/modelplane-*.whl)[operator]"
+ && /opt/venv/bin/pip install --no-deps "$(ls /wheels/modelplane-*.whl)" \
+ && /opt/venv/bin/pip check
 
 FROM ${REGISTRY}/${PYTHON_IMAGE}
 COPY --from=build /opt/venv /opt/venv

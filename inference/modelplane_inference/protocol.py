@@ -53,6 +53,15 @@ class Batch(list[Any]):
         return Batch(items, self.binary, self.request_id, self.v1_inputs)
 
 
+def batch_of_columns(request: InferRequest, columns: dict[str, list[Any]]) -> Batch:
+    """One item per index across the request's input tensors; they must agree on the count."""
+    counts = {name: len(values) for name, values in columns.items()}
+    if len(set(counts.values())) != 1:
+        raise InvalidInput(f"inputs disagree on the number of items: {counts}")
+    count = next(iter(counts.values()))
+    return Batch.of(request, [{k: v[i] for k, v in columns.items()} for i in range(count)])
+
+
 def v1_batch(payload: dict[str, Any]) -> Batch:
     """A V1 body (what KServe's InferenceGraph router posts): ``{"instances": [...]}`` from a
     client, or the previous step's ``{"predictions": [...]}``; each row is one item's fields,

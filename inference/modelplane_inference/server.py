@@ -69,16 +69,7 @@ class PipelineModel(kserve.Model):  # type: ignore[misc]
                 f"pipeline {self.name} takes inputs {list(REQUEST_INPUTS)[:2]} "
                 f"(BYTES), got {[t.name for t in payload.inputs]}"
             )
-        counts = {len(v) for v in columns.values()}
-        if len(counts) != 1:
-            raise InvalidInput(
-                f"inputs disagree on the number of items: "
-                f"{ {k: len(v) for k, v in columns.items()} }"
-            )
-        count = counts.pop()
-        return protocol.Batch.of(
-            payload, [{k: v[i] for k, v in columns.items()} for i in range(count)]
-        )
+        return protocol.batch_of_columns(payload, columns)
 
     async def predict(
         self,

@@ -115,13 +115,7 @@ class Stage(kserve.Model):  # type: ignore[misc]
             values = reader(payload, name, required=index == 0)
             if values is not None:
                 columns[name] = values
-        count = len(columns[self.wire_inputs[0]])
-        for name, values in columns.items():
-            if len(values) != count:
-                raise InvalidInput(f"input {name!r} has {len(values)} items, expected {count}")
-        return protocol.Batch.of(
-            payload, [{name: values[i] for name, values in columns.items()} for i in range(count)]
-        )
+        return protocol.batch_of_columns(payload, columns)
 
     async def predict(
         self,

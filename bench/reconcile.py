@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import aiohttp.web
 import kmock
 from helpers import NAMESPACE, make_deployment
-from kube import ISVC, ApiServer, call, create, declare_resources, stored
+from kube import ISVC, ApiServer, call, create, declare_resources, stored, write_kubeconfig
 from typing_extensions import override
 
 POLL_S = 0.005
@@ -51,19 +51,6 @@ class BenchApiServer(ApiServer):
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         del self._requests[:-1]
         return await super()._handle(request)
-
-
-def kubeconfig(url: str, folder: Path) -> Path:
-    path = folder / "kubeconfig"
-    path.write_text(f"""
-apiVersion: v1
-kind: Config
-current-context: kmock
-clusters: [{{name: kmock, cluster: {{server: "{url}"}}}}]
-contexts: [{{name: kmock, context: {{cluster: kmock, user: kmock}}}}]
-users: [{{name: kmock, user: {{token: bench}}}}]
-""")
-    return path
 
 
 def cpu_seconds(pid: int) -> float:
@@ -95,7 +82,7 @@ async def cluster_and_operator() -> AsyncIterator[tuple[Any, subprocess.Popen[by
         command = shutil.which("modelplane-operator", path=str(Path(sys.executable).parent))
         if command is None:
             raise RuntimeError("modelplane-operator is not installed (pip install -e .[operator])")
-        env = {**os.environ, "KUBECONFIG": str(kubeconfig(str(emulator.url), folder))}
+        env = {**os.environ, "KUBECONFIG": str(write_kubeconfig(str(emulator.url), folder))}
         log = (folder / "operator.log").open("wb")
         process = subprocess.Popen(
             [

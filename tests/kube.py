@@ -14,6 +14,7 @@ import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -163,6 +164,20 @@ def _path(
             else f"/api/{group_version[0]}"
         )
     return f"{prefix}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
+
+
+def write_kubeconfig(url: str, folder: Path) -> Path:
+    """A kubeconfig in ``folder`` whose only context is the emulator at ``url``."""
+    path = folder / "kubeconfig"
+    path.write_text(f"""
+apiVersion: v1
+kind: Config
+current-context: kmock
+clusters: [{{name: kmock, cluster: {{server: "{url}"}}}}]
+contexts: [{{name: kmock, context: {{cluster: kmock, user: kmock}}}}]
+users: [{{name: kmock, user: {{token: test}}}}]
+""")
+    return path
 
 
 async def call(

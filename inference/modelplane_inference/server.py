@@ -33,24 +33,19 @@ from modelplane_inference.pipeline import PipelineExecutor, StepFailed
 from modelplane_inference.repository import RepositoryError, load_model_config
 from modelplane_inference.runner import RunnerInputError
 from modelplane_inference.stage_registry import STAGES
-from modelplane_inference.stages import Stage, instrumented, public
+from modelplane_inference.stages import InstrumentedModel, Stage, public
 
 log = logging.getLogger(__name__)
 REQUEST_INPUTS = ("image", "features", "lines", "boxes")
 
 
-class PipelineModel(kserve.Model):  # type: ignore[misc]
+class PipelineModel(InstrumentedModel):
     """A ModelPipeline as a model: BYTES ``image`` (+ ``features``) in, JSON ``result`` out."""
 
     def __init__(self, executor: PipelineExecutor) -> None:
         super().__init__(executor.name)
         self.executor = executor
         self.ready = True
-
-    async def __call__(
-        self, body: Any, headers: dict[str, str] | None = None, verb: Any = None
-    ) -> Any:
-        return await instrumented(self.name, super().__call__(body, headers))
 
     async def preprocess(
         self, payload: Any, headers: dict[str, str] | None = None
@@ -94,18 +89,13 @@ class PipelineModel(kserve.Model):  # type: ignore[misc]
         return protocol.json_response(self.name, list(result), result)
 
 
-class RawModel(kserve.Model):  # type: ignore[misc]
+class RawModel(InstrumentedModel):
     """A repository model served as Triton would: named tensors in, named tensors out."""
 
     def __init__(self, name: str, backend: LocalBackend) -> None:
         super().__init__(name)
         self.backend = backend
         self.ready = True
-
-    async def __call__(
-        self, body: Any, headers: dict[str, str] | None = None, verb: Any = None
-    ) -> Any:
-        return await instrumented(self.name, super().__call__(body, headers))
 
     def get_input_types(self) -> list[dict[str, Any]]:
         return [

@@ -49,7 +49,18 @@ def public(item: Item) -> Item:
     return {k: v for k, v in item.items() if not k.startswith("_")}
 
 
-class Stage(kserve.Model):  # type: ignore[misc]
+class InstrumentedModel(kserve.Model):  # type: ignore[misc]
+    """A KServe model whose every call is counted and timed under its name (stages, pipelines,
+    raw repository models alike)."""
+
+    async def __call__(
+        self, body: Any, headers: dict[str, str] | None = None, verb: Any = None
+    ) -> Any:
+        """KServe's call, timed and counted; client faults become 400 naming the problem."""
+        return await instrumented(self.name, super().__call__(body, headers))
+
+
+class Stage(InstrumentedModel):
     """Base of every stage; subclasses set ``stage``, ``wire_inputs`` and implement ``run``."""
 
     stage: ClassVar[str] = ""
@@ -95,12 +106,6 @@ class Stage(kserve.Model):  # type: ignore[misc]
     async def run(self, item: Item) -> Item:
         """Process one item in-process; the pipeline executor calls this."""
         raise NotImplementedError
-
-    async def __call__(
-        self, body: Any, headers: dict[str, str] | None = None, verb: Any = None
-    ) -> Any:
-        """KServe's call, timed and counted; client faults become 400 naming the problem."""
-        return await instrumented(self.name, super().__call__(body, headers))
 
     async def preprocess(
         self, payload: Any, headers: dict[str, str] | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 import kmock
 import pytest
-from kube import ApiServer, declare_resources
+from kube import ApiServer, declare_resources, write_kubeconfig
 
 
 @pytest.fixture()
@@ -21,15 +21,7 @@ def kubeconfig(
     tmp_path: Path, kmock: kmock.KubernetesEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Point every client (kopf's and the operator's) at the emulator, as KUBECONFIG does."""
-    path = tmp_path / "kubeconfig"
-    path.write_text(f"""
-apiVersion: v1
-kind: Config
-current-context: kmock
-clusters: [{{name: kmock, cluster: {{server: "{kmock.url!s}"}}}}]
-contexts: [{{name: kmock, context: {{cluster: kmock, user: kmock}}}}]
-users: [{{name: kmock, user: {{token: test}}}}]
-""")
+    path = write_kubeconfig(str(kmock.url), tmp_path)
     monkeypatch.setenv("KUBECONFIG", str(path))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     return path

@@ -8,8 +8,10 @@ comma  := ,
 TEST_EXTRAS ?= operator,inference,models,dev
 # Debian packages the tests and `make run` need (installed once by `make system-deps`):
 # Prometheus/promtool (alert rules, scraping), Tesseract with Hangul (Korean OCR), fonts for the
-# synthetic documents the OCR tests render. Helpers append here; one list, one install step.
-DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core fonts-nanum
+# synthetic documents the OCR tests render, Chromium + chromedriver (the labelling page's browser
+# test). Helpers append here; one list, one install step.
+DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core fonts-nanum \
+	chromium chromium-driver
 SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | cut -c1-8)
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 

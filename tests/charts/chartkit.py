@@ -63,7 +63,11 @@ def pod_specs(docs: Docs) -> list[tuple[str, dict[str, Any]]]:
 
 
 def images(value: Any) -> Iterator[str]:
-    """Every image reference in an object: ``image:`` fields and the operator's *_IMAGE env."""
+    """Every image reference in an object: ``image:`` fields, the operator's *_IMAGE env, and
+    the data of the chart's image inventory ConfigMap (KServe's router, agent, initializer)."""
+    if isinstance(value, dict) and is_image_inventory(value):
+        yield from value.get("data", {}).values()
+        return
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "image" and isinstance(item, str):
@@ -76,6 +80,12 @@ def images(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from images(item)
+
+
+def is_image_inventory(obj: dict[str, Any]) -> bool:
+    """The ConfigMap listing KServe's images (label ``modelplane.io/image-inventory``)."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return obj.get("kind") == "ConfigMap" and labels.get("modelplane.io/image-inventory") == "true"
 
 
 def alert_anchor(alert: str) -> str:

@@ -1,7 +1,8 @@
 """``modelplane-models`` / ``python -m modelplane_models``: build or retrain the model repository.
 
 ``build`` produces every missing or stale model (``make models``); ``train MODEL --data DIR``
-retrains an image model on a user's photo folder and publishes it into the same repository.
+retrains an image model on a user's photo folder and publishes it as the model's next version
+(:mod:`modelplane_models.versions`), unless it is worse than the version before.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from . import log, registry, repository
+from . import log, registry, repository, versions
 
 DEFAULT_REPOSITORY = os.environ.get("MODELPLANE_MODEL_REPOSITORY", "models/repository")
 
@@ -47,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--output", type=Path, default=Path(DEFAULT_REPOSITORY))
     train.add_argument("--epochs", type=int, help="override the default number of epochs")
     train.add_argument("--seed", type=int, help="override the default seed")
+    train.add_argument(
+        "--max-drop",
+        type=float,
+        default=0.02,
+        help="largest fall of the held-out metric vs the newest version still published",
+    )
     return parser
 
 
@@ -57,8 +64,10 @@ def _train(args: argparse.Namespace) -> dict[str, object]:
     if not args.data.is_dir():
         raise SystemExit(f"--data {args.data}: not a directory")
     with repository.locked(args.output):
-        record = repository.run_builder(args.output, builder, data=args.data)
-    return {"model": builder.name, "metrics": record["metrics"], "seconds": record["seconds"]}
+        try:
+            return versions.train_next(args.output, builder, args.data, args.max_drop)
+        except versions.VersionError as exc:
+            raise SystemExit(f"modelplane-models train: {exc}") from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         result = _train(args)
     print(json.dumps(result, indent=2))
-    return 0
+    regression = isinstance(result, dict) and result.get("regression")
+    return 3 if regression else 0  # a regression is reported, not offered: scripts must see it
 
 
 if __name__ == "__main__":

@@ -105,6 +105,23 @@ def locked(repo: Path) -> Iterator[None]:
 
 def run_builder(repo: Path, builder: Builder, data: Path | None = None) -> dict[str, Any]:
     """Build ``builder`` into a staging folder, then swap it in; returns the build record."""
+    staging, record = build_staged(repo, builder, data)
+    target = repo / builder.name
+    old = repo / f".old-{builder.name}"
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return record
+
+
+def build_staged(
+    repo: Path, builder: Builder, data: Path | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Build ``builder`` into ``<repo>/.staging-<name>`` (with its ``build.json``); returns the
+    folder and the record. The caller publishes it: whole (:func:`run_builder`) or as the next
+    version of the served model (:mod:`modelplane_models.versions`)."""
     fingerprint = builder.fingerprint()  # before training: the code that trains is recorded
     staging = repo / f".staging-{builder.name}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -122,14 +139,7 @@ def run_builder(repo: Path, builder: Builder, data: Path | None = None) -> dict[
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     write_json(staging / BUILD_FILE, record)
-    target = repo / builder.name
-    old = repo / f".old-{builder.name}"
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-    return record
+    return staging, record
 
 
 def build(repo: Path, builders: Iterable[Builder], force: bool = False) -> dict[str, str]:

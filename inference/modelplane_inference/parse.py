@@ -1,185 +1,88 @@
-"""Document parsing: recognised lines -> document type and structured fields.
+"""Document parsing: recognised lines -> document type, typed fields, confidences, line items.
 
-Claim forms and receipts are label/value documents ("환자성명: 김민수", "Total: 72,300"). Lines are
-grouped into visual rows (a label and its value are often separate detections), a row that
-starts with a known label yields that field, and values are normalised (dates to YYYY-MM-DD,
-amounts to int). Label matching ignores spaces and case, since OCR often splits or merges words.
+The parts live in ``modelplane_inference.parsing`` (synonym table as data, fuzzy label matching,
+typed values, layout pairing, document types); this module is the stage's entry point. Each
+field has a confidence (label match x OCR score of the label and value lines, a little lower
+for a value found below its label); ``needs_review`` is set when a field of the document's type
+is missing or below ``REVIEW_BELOW``, so a caller can route the document to a person.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
-FIELD_LABELS: dict[str, tuple[str, ...]] = {
-    "name": (
-        "patient name",
-        "insured name",
-        "name of patient",
-        "patient",
-        "name",
-        "환자성명",
-        "수진자명",
-        "피보험자",
-        "환자명",
-        "성명",
-    ),
-    "date": (
-        "date of service",
-        "visit date",
-        "service date",
-        "date",
-        "진료일자",
-        "진료기간",
-        "발행일자",
-        "청구일자",
-        "진료일",
-    ),
-    "total_amount": (
-        "total amount",
-        "amount due",
-        "grand total",
-        "total",
-        "진료비 총액",
-        "납부할 금액",
-        "청구금액",
-        "총진료비",
-        "합계",
-        "총액",
-    ),
-    "document_number": (
-        "receipt number",
-        "receipt no",
-        "claim number",
-        "claim no",
-        "invoice no",
-        "document no",
-        "영수증번호",
-        "청구번호",
-        "접수번호",
-    ),
-    "institution": (
-        "hospital name",
-        "hospital",
-        "clinic",
-        "institution",
-        "provider",
-        "요양기관명",
-        "의료기관명",
-        "병원명",
-        "기관명",
-    ),
-}
-DOCUMENT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("claim_form", ("claim form", "claim", "보험금 청구서", "청구서")),
-    ("receipt", ("receipt", "영수증")),
-    ("estimate", ("estimate", "견적서", "견적")),
-)
-DATE_PATTERNS = (
-    re.compile(r"(\d{4})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})"),
-    re.compile(r"(\d{4})(\d{2})(\d{2})"),
-)
-AMOUNT = re.compile(r"\d{1,3}(?:[,.]\d{3})+(?!\d)|\d+")
-NUMBER_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{3,}")
+from modelplane_inference.parsing.doctypes import document_type, fields_of, item_kind
+from modelplane_inference.parsing.labels import split_label
+from modelplane_inference.parsing.layout import Cell, cells_of, find_fields
+from modelplane_inference.parsing.values import parse_amount, parse_date
 
-
-def compact(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
-
-
-def rows_of(lines: list[dict[str, Any]]) -> list[str]:
-    """Texts joined into visual rows: boxes whose vertical centres are within half a height."""
-    rows: list[tuple[float, float, list[tuple[float, str]]]] = []
-    for line in lines:
-        box = line.get("box") or [[0, 0], [0, 0], [0, 0], [0, 0]]
-        ys = [p[1] for p in box]
-        centre, height = sum(ys) / len(ys), max(max(ys) - min(ys), 1.0)
-        x = min(p[0] for p in box)
-        for row in rows:
-            if abs(row[0] - centre) <= max(row[1], height) / 2:
-                row[2].append((x, line["text"]))
-                break
-        else:
-            rows.append((centre, height, [(x, line["text"])]))
-    rows.sort(key=lambda r: r[0])
-    return [" ".join(t for _, t in sorted(r[2])).strip() for r in rows]
-
-
-def _after_label(row: str, label: str) -> str | None:
-    """The row's text after ``label`` when the row starts with it (spaces and case ignored)."""
-    wanted = compact(label)
-    consumed, index = 0, 0
-    while index < len(row) and consumed < len(wanted):
-        char = row[index]
-        if not char.isspace():
-            if char.lower() != wanted[consumed]:
-                return None
-            consumed += 1
-        index += 1
-    if consumed < len(wanted):
-        return None
-    return row[index:].lstrip(" :\uff1a.;-=|").strip()  # \uff1a: full-width colon
+REVIEW_BELOW = 0.7
+PLAIN_AMOUNT = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$")
 
 
 def normalise_date(text: str) -> str | None:
-    for pattern in DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            try:
-                day = dt.date(int(match[1]), int(match[2]), int(match[3]))
-            except ValueError:
-                continue
-            return day.isoformat()
-    return None
+    return parse_date(text)
 
 
 def normalise_amount(text: str) -> int | None:
-    match = AMOUNT.search(text.replace(" ", ""))
-    return int(re.sub(r"[,.]", "", match[0])) if match else None
+    """The amount in free text ("합계 12 300" -> 12300): letters are ignored."""
+    return parse_amount(re.sub(r"[^\d,.\s]", " ", text))
 
 
-def normalise(field: str, value: str) -> Any:
-    if field == "date":
-        return normalise_date(value)
-    if field == "total_amount":
-        return normalise_amount(value)
-    if field == "document_number":
-        match = NUMBER_TOKEN.search(value.replace(" ", ""))
-        return match[0] if match else None
-    cleaned = value.strip(" .,:;")
-    return cleaned or None
+def visual_rows(cells: list[Cell]) -> list[list[Cell]]:
+    """Cells grouped into rows (vertical centres within half a height), left to right."""
+    rows: list[list[Cell]] = []
+    for cell in sorted(cells, key=lambda c: c.centre):
+        if (
+            rows
+            and abs(rows[-1][0].centre - cell.centre) <= max(rows[-1][0].height, cell.height) / 2
+        ):
+            rows[-1].append(cell)
+        else:
+            rows.append([cell])
+    return [sorted(row, key=lambda c: c.x0) for row in rows]
 
 
-def extract_fields(rows: list[str]) -> dict[str, Any]:
-    fields: dict[str, Any] = dict.fromkeys(FIELD_LABELS)
-    for index, row in enumerate(rows):
-        for field, labels in FIELD_LABELS.items():
-            if fields[field] is not None:
-                continue
-            for label in labels:
-                value = _after_label(row, label)
-                if value is None:
-                    continue
-                if not value and index + 1 < len(rows):
-                    value = rows[index + 1]  # label alone on its row, value below
-                fields[field] = normalise(field, value)
-                break
-    if fields["date"] is None:
-        fields["date"] = normalise_date(" ".join(rows))
-    return fields
+def item_rows(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """Rows of a description, an optional parts/labour kind and one plain amount."""
+    return [
+        row
+        for row in rows
+        if len(row) >= 2 and PLAIN_AMOUNT.match(row[-1].text) and not split_label(row[0].text)
+    ]
 
 
-def document_type(rows: list[str]) -> str:
-    """From the title (first rows) first, then anywhere in the text."""
-    for scope in (rows[:2], rows):
-        text = compact(" ".join(scope))
-        for kind, words in DOCUMENT_TYPES:
-            if any(compact(w) in text for w in words):
-                return kind
-    return "unknown"
+def line_items(rows: list[list[Cell]]) -> list[dict[str, Any]]:
+    """The line items of ``item_rows``: description, kind (estimates), amount."""
+    items = []
+    for row in rows:
+        item: dict[str, Any] = {"description": row[0].text}
+        kind = item_kind(row[1].text) if len(row) > 2 else None
+        if kind:
+            item["kind"] = kind
+        item["amount"] = parse_amount(row[-1].text)
+        items.append(item)
+    return items
 
 
 def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    """The documents pipeline's answer: type, fields and the lines they came from."""
-    rows = rows_of(lines)
-    return {"document_type": document_type(rows), "fields": extract_fields(rows), "lines": lines}
+    """The documents pipeline's answer: type, fields with confidences, items, source lines."""
+    cells = cells_of(lines)
+    rows = visual_rows(cells)
+    items = item_rows(rows)
+    found = find_fields(cells, [cell for row in items for cell in row])
+    kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
+    names = fields_of(kind)
+    fields = {name: found[name].value if name in found else None for name in names}
+    confidence = {
+        name: round(found[name].confidence, 3) if name in found else 0.0 for name in names
+    }
+    return {
+        "document_type": kind,
+        "fields": fields,
+        "confidence": confidence,
+        "needs_review": min(confidence.values(), default=0.0) < REVIEW_BELOW,
+        "line_items": line_items(items),
+        "lines": lines,
+    }

@@ -1,0 +1,165 @@
+"""Where a label's value is on the page: the same line, the cell to the right, the cell below.
+
+Works on recognised lines and their boxes only (no ruling lines needed), so the same code reads
+``label: value`` rows, two- and four-column grids and the standard receipt's header table
+(label cells on one row, values in the row below). Lines of one multi-line cell are merged
+first: stacked tightly (centres under ``CELL_PITCH`` box heights apart) and left-aligned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from modelplane_inference.parsing.labels import LabelMatch, field_type, is_item_header, split_label
+from modelplane_inference.parsing.values import parse_value
+
+CELL_PITCH = 1.1  # left-aligned lines closer than this (x box height) share a cell
+BELOW_PENALTY = 0.95  # a value found below its label is a little less certain
+
+
+@dataclass
+class Cell:
+    """Text of one box (or merged multi-line cell) with its extent and OCR score."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float
+    line_height: float = 0.0  # of its last line (a merged cell is taller than its lines)
+
+    @property
+    def height(self) -> float:
+        return max(self.y1 - self.y0, 1.0)
+
+    @property
+    def centre(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(frozen=True)
+class Found:
+    """A field value, its confidence and where it came from."""
+
+    value: Any
+    confidence: float
+    source: str  # "line", "right" or "below"
+
+
+def cells_of(lines: list[dict[str, Any]]) -> list[Cell]:
+    """Boxes as cells, multi-line cells merged, top to bottom."""
+    cells = []
+    for line in lines:
+        box = line.get("box") or [[0, 0], [0, 0], [0, 0], [0, 0]]
+        xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
+        score = float(line.get("score", 1.0))
+        top, bottom = min(ys), max(ys)
+        cells.append(Cell(line["text"].strip(), min(xs), top, max(xs), bottom, score, bottom - top))
+    cells.sort(key=lambda c: (c.y0, c.x0))
+    merged: list[Cell] = []
+    for cell in cells:
+        above = next((m for m in reversed(merged) if _same_cell(m, cell)), None)
+        if above is None:
+            merged.append(cell)
+            continue
+        above.text = f"{above.text} {cell.text}"
+        above.x1, above.y1 = max(above.x1, cell.x1), max(above.y1, cell.y1)
+        above.line_height = cell.line_height
+        above.score = min(above.score, cell.score)
+    return merged
+
+
+def _same_cell(upper: Cell, lower: Cell) -> bool:
+    line_height = max(min(upper.line_height, lower.line_height), 1.0)
+    upper_centre = upper.y1 - upper.line_height / 2  # of the cell's last line
+    return (
+        0 < lower.centre - upper_centre < CELL_PITCH * line_height
+        and abs(lower.x0 - upper.x0) < 0.6 * line_height
+        and 0.7 < upper.line_height / max(lower.line_height, 1.0) < 1.4
+    )
+
+
+def right_of(cell: Cell, cells: list[Cell]) -> Cell | None:
+    """The nearest cell on the same visual row, to the right."""
+    row = [
+        c
+        for c in cells
+        if c is not cell
+        and abs(c.centre - cell.centre) < max(c.height, cell.height) / 2
+        and c.x0 >= cell.x1 - 0.5 * cell.height
+    ]
+    return min(row, key=lambda c: c.x0, default=None)
+
+
+def below(cell: Cell, cells: list[Cell]) -> Cell | None:
+    """The nearest cell under ``cell`` that starts in its column (within 3 line heights)."""
+    column = [
+        c
+        for c in cells
+        if c.y0 > cell.centre
+        and c.y0 - cell.y1 < 3 * cell.height
+        and abs(c.x0 - cell.x0) < cell.height
+    ]
+    return min(column, key=lambda c: c.y0, default=None)
+
+
+def is_label(cell: Cell | None) -> bool:
+    return cell is not None and split_label(cell.text) is not None
+
+
+def _stronger_label(cell: Cell, match: LabelMatch) -> bool:
+    """A label at least as good as ``match`` ("정비업체" next to "현대정비공업사" is not)."""
+    split = split_label(cell.text)
+    return split is not None and split[0].score >= match.score
+
+
+def _header_row(cell: Cell, cells: list[Cell]) -> bool:
+    """Another label on this label's row: a header row whose values sit below it."""
+    return any(
+        c is not cell and abs(c.centre - cell.centre) < cell.height / 2 and is_label(c)
+        for c in cells
+    )
+
+
+def value_of(label: Cell, match: LabelMatch, rest: str, cells: list[Cell]) -> Found | None:
+    """The typed value for ``match``: after the label, else the right cell, else below."""
+    kind = field_type(match.field)
+    inline = parse_value(kind, rest) if rest else None
+    if inline is not None and ":" in label.text:
+        return Found(inline, match.score * label.score, "line")
+    options = []
+    for source, cell in (("right", right_of(label, cells)), ("below", below(label, cells))):
+        if cell is None or is_item_header(cell.text) or _stronger_label(cell, match):
+            continue
+        value = parse_value(kind, cell.text)
+        if value is not None:
+            factor = BELOW_PENALTY if source == "below" else 1.0
+            confidence = match.score * min(label.score, cell.score) * factor
+            options.append(Found(value, confidence, source))
+    if len(options) == 2 and _header_row(label, cells):
+        return options[1]
+    if options and (inline is None or options[0].source == "right"):
+        return options[0]  # "Name of Insured | SARAH PARK": the cell, not "of Insured"
+    return Found(inline, match.score * label.score, "line") if inline is not None else None
+
+
+def find_fields(cells: list[Cell], not_labels: list[Cell]) -> dict[str, Found]:
+    """Every field a label on the page gives a valid value for; the most confident wins.
+
+    ``not_labels`` are cells of line-item rows: "Parts" there is a kind, not a total's label.
+    """
+    found: dict[str, Found] = {}
+    skip = {id(c) for c in not_labels}
+    for cell in cells:
+        split = None if id(cell) in skip else split_label(cell.text)
+        if split is None:
+            continue
+        match, rest = split
+        hit = value_of(cell, match, rest, cells)
+        if hit is not None and (
+            match.field not in found or hit.confidence > found[match.field].confidence
+        ):
+            found[match.field] = hit
+    return found

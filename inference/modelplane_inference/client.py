@@ -27,6 +27,7 @@ class Client:
         if protocol not in ("http", "grpc"):
             raise ValueError("protocol must be http or grpc")
         self.protocol = protocol
+        self.url = url
         self.timeout_s = timeout_s
         self._client: Any = (
             httpclient.InferenceServerClient(
@@ -73,6 +74,20 @@ class Client:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
         parsed: dict[str, Any] = json.loads(text)
         return parsed
+
+    def unready_reason(self, model: str, timeout_s: float = 5.0) -> str | None:
+        """None when ``model`` is served and ready, else a sentence saying why not, so a caller
+        (the labelling page) can tell a person instead of failing image by image."""
+        try:
+            if self.protocol == "grpc":
+                ready = self._client.is_model_ready(model, client_timeout=timeout_s)
+            else:
+                ready = self._client.is_model_ready(model)
+        except Exception as exc:  # connection refused, DNS, TLS: tritonclient wraps them all
+            return f"model endpoint {self.url} ({self.protocol}) is unreachable: {exc}"
+        if not ready:
+            return f"model {model!r} is not served (or not ready) at {self.url}"
+        return None
 
     def close(self) -> None:
         self._client.close()

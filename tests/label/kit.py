@@ -1,0 +1,192 @@
+"""Pieces of the labelling tests and of the key-press measurement (``measure.py``).
+
+Photos come from the synthetic generators, so their truth is known without looking at them; the
+page runs as ``modelplane label`` in a subprocess, as a person runs it; the browser is Debian's
+Chromium driven through Debian's chromedriver (the driver path is given explicitly, so Selenium
+Manager never looks for one to download).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from modelplane_models.synth import cars
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+from serving.servers import BIN, ROOT, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# Root in a container: no sandbox; and nothing may reach the network (no updates, no sync).
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,860",
+)
+
+
+def gate_photos(folder: Path, classes: list[str], per_class: int, seed: int) -> dict[str, str]:
+    """``per_class`` generator photos of each gate class, shuffled, named ``p000.jpg``...;
+    returns file name -> true class (the generators draw exactly that class)."""
+    missing = [c for c in classes if c not in cars.GENERATORS]
+    if missing:
+        raise RuntimeError(f"no generator for {missing}: labels.txt and synth.cars disagree")
+    rng = np.random.default_rng(seed)
+    order = [c for c in classes for _ in range(per_class)]
+    rng.shuffle(order)
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = {}
+    for index, cls in enumerate(order):
+        name = f"p{index:03d}.jpg"
+        cars.GENERATORS[cls](rng).convert("RGB").save(folder / name, quality=90)
+        truth[name] = cls
+    return truth
+
+
+def gate_classes(repository: Path) -> list[str]:
+    """accept plus the reject reasons of the repository's gate (its labels.txt)."""
+    text = (repository / "quality-gate" / "labels.txt").read_text(encoding="utf-8")
+    return ["accept", *text.split()]
+
+
+def folder_of(cls: str) -> str:
+    return "accept" if cls == "accept" else f"reject/{cls}"
+
+
+@dataclass
+class LabelPage:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def state(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.url + "api/state", timeout=10) as response:
+            payload: dict[str, Any] = json.loads(response.read())
+        return payload
+
+    def wait_model(self, timeout_s: float = 60.0) -> dict[str, Any]:
+        """The state once the model has answered for every image (or is known unreachable)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            state = self.state()
+            if state["model"]["state"] in ("done", "down"):
+                return state
+            time.sleep(0.2)
+        raise RuntimeError(f"pre-labelling did not finish:\n{self.log.read_text()[-3000:]}")
+
+
+@contextmanager
+def label_page(
+    directory: Path, repository: Path, model_url: str, log: Path, *flags: str
+) -> Iterator[LabelPage]:
+    """``modelplane label DIR --model car-claims`` on a free port; stopped by its own pid."""
+    port = free_port()
+    args = [str(BIN / "modelplane"), "label", str(directory), "--model", "car-claims"]
+    args += ["--url", model_url, "--repository", str(repository), "--port", str(port), *flags]
+    handle = log.open("wb")
+    process = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+    page = LabelPage(f"http://127.0.0.1:{port}/", process, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"modelplane label exited:\n{log.read_text()}")
+            try:
+                page.state()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield page
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        handle.close()
+
+
+@contextmanager
+def chromium() -> Iterator[WebDriver]:
+    """Headless Debian Chromium with a fresh profile, driven by the system chromedriver."""
+    profile = tempfile.mkdtemp(prefix="modelplane-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class Person:
+    """Someone at the page who knows the truth: reads the image name and the suggestion on
+    screen and presses keys, counting them."""
+
+    def __init__(self, driver: WebDriver, truth: dict[str, str]) -> None:
+        self.driver, self.truth = driver, truth
+        self.keys = 0
+        self.body = driver.find_element(By.TAG_NAME, "body")
+
+    def keys_of(self) -> dict[str, str]:
+        script = "return Object.fromEntries(state.classes.map((c) => [c.name, c.key]))"
+        result: dict[str, str] = self.driver.execute_script(script)
+        return result
+
+    def on_screen(self, timeout_s: float = 10.0) -> tuple[str, str | None]:
+        """(image name, suggested class or None) once the next image is displayed."""
+
+        def shown(driver: WebDriver) -> Any:
+            return driver.execute_script(
+                "const n = queue[0]; if (n === undefined) return ['', null];"
+                "if ($('name').textContent !== n) return false;"
+                "const it = items.get(n); return [n, it.label === undefined ? null : it.label];"
+            )
+
+        name, suggested = WebDriverWait(self.driver, timeout_s).until(shown)
+        return str(name), suggested
+
+    def press(self, *keys: str) -> None:
+        self.body.send_keys(*keys)
+        self.keys += 1
+
+    def label_one(self, keys: dict[str, str]) -> str:
+        """Accept the suggestion when it is right, else press the true class's key."""
+        name, suggested = self.on_screen()
+        true = self.truth[name]
+        self.press(Keys.ENTER if suggested == true else keys[true])
+        self.wait_gone(name)
+        return name
+
+    def wait_gone(self, name: str) -> None:
+        WebDriverWait(self.driver, 10).until(
+            lambda d: d.execute_script("return $('name').textContent") != name
+            or d.execute_script("return queue.length") == 0
+        )

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from modelplane_inference import ocr
+from modelplane_inference import ocr, script_routing
 from modelplane_inference.backends import LocalBackend
 from modelplane_inference.images import to_bgr_array
 from modelplane_inference.parse import parse_document
@@ -59,9 +59,11 @@ class TextDetection(Stage):
 
 
 class TextRecognition(Stage):
-    """Text of each box: PP-OCR CTC (Latin, digits, Chinese) or Tesseract (Hangul).
+    """Text of each box: PP-OCR CTC (Latin, digits, Chinese), Tesseract (Hangul), or routed.
 
-    ``--param recognizer=tesseract --param language=kor+eng`` selects Tesseract per
+    ``--param recognizer=auto`` reads every line with CTC, then re-reads the Hangul and mixed
+    ones with Tesseract (``script_routing``); each line says its ``script`` and ``recognizer``.
+    ``--param recognizer=tesseract --param language=kor+eng`` selects Tesseract alone per
     ModelDeployment; ``textScore`` drops lines recognised with lower confidence.
     """
 
@@ -69,22 +71,24 @@ class TextRecognition(Stage):
     wire_inputs: ClassVar[tuple[str, ...]] = ("image", "boxes")
 
     def uses_model(self) -> bool:
-        return self.recognizer_kind() == "ctc"
+        return self.recognizer_kind() in ("ctc", "auto")
 
     def recognizer_kind(self) -> str:
         kind = self.params.get("recognizer", "ctc").lower()
-        if kind not in ("ctc", "tesseract"):
-            raise ValueError(f"--param recognizer must be ctc or tesseract, got {kind!r}")
+        if kind not in ("ctc", "tesseract", "auto"):
+            raise ValueError(f"--param recognizer must be ctc, tesseract or auto, got {kind!r}")
         return kind
 
     def setup(self) -> None:
         self.text_score = param_float(self.params, "textScore", 0.5)
         self.chunk = int(self.params.get("recBatch", "6"))
         self.tesseract: TesseractRecognizer | None = None
-        if self.recognizer_kind() == "tesseract":
+        self.routed = self.recognizer_kind() == "auto"
+        if self.recognizer_kind() in ("tesseract", "auto"):
             self.tesseract = TesseractRecognizer(
                 self.params.get("language", "kor+eng"), workers=int(self.params.get("workers", "2"))
             )
+        if self.recognizer_kind() == "tesseract":
             return
         self.norm = ocr.Normalization.from_extra(self.backend.config.extra)
         characters = list(self.backend.config.labels)
@@ -105,18 +109,36 @@ class TextRecognition(Stage):
         page = await off_loop(page_of, item, self.max_pixels)
         boxes = self._boxes(item, page)
         crops = await off_loop(lambda: [ocr.crop_box(page, box) for box in boxes])
-        if not crops:
-            results: list[tuple[str, float]] = []
-        elif self.tesseract is not None:
-            results = await self.tesseract.recognise_all(crops)
-        else:
-            results = await self._ctc(crops)
+        reads = await self._read(crops)
         lines = [
-            {"text": text, "box": box.astype(int).tolist(), "score": round(score, 4)}
-            for box, (text, score) in zip(boxes, results, strict=True)
+            {"text": text, "box": box.astype(int).tolist(), "score": round(score, 4), **how}
+            for box, (text, score, how) in zip(boxes, reads, strict=True)
             if text.strip() and score >= self.text_score
         ]
         return {"lines": lines, "_bgr": page}
+
+    async def _read(self, crops: list[np.ndarray]) -> list[tuple[str, float, dict[str, str]]]:
+        """(text, score, {"recognizer", ["script"]}) per crop."""
+        if not crops:
+            return []
+        if self.tesseract is not None and not self.routed:
+            done = await self.tesseract.recognise_all(crops)
+            return [(t, s, {"recognizer": "tesseract"}) for t, s in done]
+        ctc = await self._ctc(crops)
+        if not self.routed or self.tesseract is None:
+            return [(t, s, {"recognizer": "ctc"}) for t, s, _ in ctc]
+        scripts = [script_routing.script_of(t, s, unread) for t, s, unread in ctc]
+        redo = [
+            i for i, script in enumerate(scripts) if script_routing.recogniser_for(script) != "ctc"
+        ]
+        again = await self.tesseract.recognise_all([crops[i] for i in redo])
+        reads = [
+            (t, s, {"recognizer": "ctc", "script": sc})
+            for (t, s, _), sc in zip(ctc, scripts, strict=True)
+        ]
+        for index, (text, score) in zip(redo, again, strict=True):
+            reads[index] = (text, score, {"recognizer": "tesseract", "script": scripts[index]})
+        return reads
 
     def _boxes(self, item: Item, page: np.ndarray) -> list[np.ndarray]:
         raw = item.get("boxes")
@@ -131,7 +153,7 @@ class TextRecognition(Stage):
             ) from exc
         return boxes
 
-    async def _ctc(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    async def _ctc(self, crops: list[np.ndarray]) -> list[tuple[str, float, float]]:
         """Batches of similar width (sorted by aspect ratio), sent concurrently to the runner."""
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
         # Small chunks of similar width pad less than one wide batch (rapidocr uses 6); the
@@ -139,19 +161,29 @@ class TextRecognition(Stage):
         limit = min(self.backend.config.batching.max_batch_size or len(crops), self.chunk)
         chunks = [order[i : i + limit] for i in range(0, len(order), limit)]
         decoded = await asyncio.gather(*(self._ctc_chunk([crops[i] for i in c]) for c in chunks))
-        results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        results: list[tuple[str, float, float]] = [("", 0.0, 0.0)] * len(crops)
         for chunk, texts in zip(chunks, decoded, strict=True):
             for index, text in zip(chunk, texts, strict=True):
                 results[index] = text
         return results
 
-    async def _ctc_chunk(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    async def _ctc_chunk(self, crops: list[np.ndarray]) -> list[tuple[str, float, float]]:
+        """(text, score, unread ink fraction; 0 unless routing) per crop of one batch."""
         width = ocr.recognition_width(crops, REC_HEIGHT, WIDTH_BUCKET)
         batch = await off_loop(ocr.recognition_input, crops, REC_HEIGHT, width, self.norm)
-        config = self.backend.config
-        out = await self.backend.infer({config.inputs[0].name: batch})
-        logits = out[config.outputs[0].name] if config.outputs else next(iter(out.values()))
-        return self.decoder(np.asarray(logits))
+        out = await self.backend.infer({self.backend.config.inputs[0].name: batch})
+        unread = [0.0] * len(crops)
+        if self.routed:
+            indices, _ = ocr.ctc_best_path(out)
+            stride = width / indices.shape[1]
+            unread = await off_loop(
+                lambda: [
+                    script_routing.unread_ink(c, row, stride, REC_HEIGHT)
+                    for c, row in zip(crops, indices, strict=True)
+                ]
+            )
+        decoded = self.decoder(out)
+        return [(t, s, u) for (t, s), u in zip(decoded, unread, strict=True)]
 
 
 class DocumentParse(Stage):

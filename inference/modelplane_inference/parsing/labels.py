@@ -19,8 +19,9 @@ import yaml
 
 TABLE = Path(__file__).with_name("synonyms.yaml")
 MIN_LABEL_SCORE = 0.78  # below this a text is not taken as a label (tuned on the tune split)
+MIN_PREFIX_SCORE = 0.9  # the same for a label followed by its value in one cell
 KEYWORD_SLACK = 8  # a keyword hit counts when the label has at most this many other characters
-_PUNCT = re.compile(r"[\s:：.,;·\-_=|()'’\"/\[\]]+")
+_PUNCT = re.compile(r"[\s:\uff1a.,;\u00b7\-_=|()'\u2019\"/\[\]]+")
 
 
 def compact(text: str) -> str:
@@ -97,8 +98,8 @@ def split_label(text: str) -> tuple[LabelMatch, str] | None:
 
     Tries the part before a colon first, then the first one to four words.
     """
-    if ":" in text or "：" in text:
-        head, _, rest = text.replace("：", ":").partition(":")
+    if ":" in text or "\uff1a" in text:
+        head, _, rest = text.replace("\uff1a", ":").partition(":")
         found = match_label(head)
         if found is not None:
             return found, rest.strip()
@@ -106,7 +107,9 @@ def split_label(text: str) -> tuple[LabelMatch, str] | None:
     candidates = []
     for count in range(min(4, len(words)), 0, -1):
         found = match_label(" ".join(words[:count]))
-        if found is not None:
+        # A label that is only the first words of a cell must match closely: "Paint work" is
+        # not "Patient" + "work", "Laboratory test" not "Labor" + "test".
+        if found is not None and (count == len(words) or found.score >= MIN_PREFIX_SCORE):
             candidates.append((found.score, count, found))
     if not candidates:
         return None

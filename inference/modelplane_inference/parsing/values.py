@@ -35,7 +35,7 @@ def _date(year: int, month: int, day: int) -> str | None:
 
 def parse_date(text: str) -> str | None:
     """ISO date (YYYY-MM-DD) of the first valid date in ``text`` (rules in the module doc)."""
-    text = text.replace(" ", " ")
+    text = text.replace("\u00a0", " ")
     for match in YEAR_FIRST.finditer(text):
         if found := _date(int(match[1]), int(match[2]), int(match[3])):
             return found
@@ -62,7 +62,7 @@ def parse_amount(text: str) -> int | None:
 
 def parse_number(text: str) -> str | None:
     """A document number: letters/digits in dash-separated groups, or a long digit run."""
-    cleaned = text.upper().replace(" ", "").replace("—", "-").replace("–", "-")
+    cleaned = text.upper().replace(" ", "").replace("\u2014", "-").replace("\u2013", "-")
     match = NUMBER_TOKEN.search(cleaned)
     if match is None or not any(c.isdigit() for c in match[0]):
         return None

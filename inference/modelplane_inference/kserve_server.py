@@ -14,8 +14,8 @@ and REST interop fixes.
   cancels what is left.
 - tritonclient.http posts JSON without a Content-Type; FastAPI then hands KServe raw bytes that
   it rejects. A small ASGI middleware labels such bodies as JSON.
-- KServe 0.21 decodes binary-extension BYTES inputs as UTF-8; an encoded image is not text. That
-  becomes a 400 that says what to send instead, rather than a 500.
+- REST requests with Triton's binary data extension (what ``tritonclient.http`` sends by
+  default) are read by ``binary_data``: KServe 0.21 would decode BYTES elements as UTF-8.
 """
 
 from __future__ import annotations
@@ -37,20 +37,18 @@ from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotR
 from kserve.model_server import args as kserve_args
 from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc
-from kserve.protocol.grpc.interceptors import ExceptionToStatusInterceptor, LoggingInterceptor
+from kserve.protocol.grpc.interceptors import ExceptionToStatusInterceptor
 from kserve.protocol.grpc.server import GRPCServer
 from kserve.protocol.grpc.servicer import InferenceServicer
-from kserve.protocol.rest.server import RESTServer, _RefreshingServer
+from kserve.protocol.rest.server import RESTServer
 from kserve.utils.inference_client_factory import InferenceClientFactory
 from starlette.exceptions import HTTPException
 from uvicorn.importer import import_from_string
 
+from modelplane_inference import binary_data, kserve_internals
 from modelplane_inference.limits import Limits
 
 log = logging.getLogger(__name__)
-# KServe's gRPC default is 8 MiB; a CTC recognizer's logits for one page (N x T x 6625 FP32) are
-# larger. Triton's own limit is about 2 GiB; this server stands in for it, so it sends 256 MiB.
-GRPC_MAX_MESSAGE = 256 * 1024 * 1024
 RETRY_AFTER_S = 1  # a full model frees a slot within a request's time; retry soon, elsewhere
 
 
@@ -95,6 +93,12 @@ class GuardedDataPlane(DataPlane):  # type: ignore[misc]
             await super().model_ready(model_name, True)  # still 404 for an unknown model
             return False
         return bool(await super().model_ready(model_name, disable_predictor_health_check))
+
+    def decode_inference_request(self, body: Any, headers: dict[str, str], model_name: str) -> Any:
+        """A binary-extension body is read here (tensors stay numpy, BYTES stay bytes)."""
+        if isinstance(body, bytes):
+            return binary_data.parse_request(body, headers, model_name)
+        return super().decode_inference_request(body, headers, model_name)
 
     async def infer(
         self, model_name: str, request: Any, headers: dict[str, str] | None = None
@@ -146,8 +150,9 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
         self._stopping: asyncio.Task[None] | None = None
 
     def start(self, models: list[kserve.Model]) -> None:
-        self._register_and_check_atleast_one_model_is_ready(models)
-        self._rest_server = _RESTServer(
+        kserve_internals.require()
+        kserve_internals.register_models(self, models)
+        self.rest = _RESTServer(
             "kserve.model_server:app",
             self.dataplane,
             self.model_repository_extension,
@@ -155,11 +160,12 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
             grace_period=self.grace_period,
             event_loop="asyncio",
         )
-        self._rest_server.config.host = self.host
-        self._rest_server.max_request_bytes = self.limits.max_request_bytes
-        self.servers.append(self._rest_server.start())
+        self.rest.config.host = self.host
+        self.rest.max_request_bytes = self.limits.max_request_bytes
+        self.servers.append(self.rest.start())
+        self.grpc: _HostGRPCServer | None = None
         if self.enable_grpc:
-            self._grpc_server = _HostGRPCServer(
+            self.grpc = _HostGRPCServer(
                 self.host,
                 self.grpc_port,
                 self.dataplane,
@@ -167,7 +173,8 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
                 kwargs={**vars(kserve_args), "max_request_bytes": self.limits.max_request_bytes},
                 grace_period=self.grace_period,
             )
-            self.servers.append(self._grpc_server.start(self.max_threads))
+            self.servers.append(self.grpc.start(self.max_threads))
+        kserve_internals.attach_servers(self, self.rest, self.grpc)
         self.setup_event_loop()
         asyncio.run(self._serve())
 
@@ -183,10 +190,11 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
             self._stopping = asyncio.get_running_loop().create_task(self._shutdown(sig))
             return
         log.warning("second signal: cancelling in-flight requests", extra={"signal": sig})
-        self._rest_server._server.force_exit = True
-        self._rest_server._server.should_exit = True
-        if self._grpc_server is not None and self._grpc_server._server is not None:
-            asyncio.get_running_loop().create_task(self._grpc_server._server.stop(0))
+        uvicorn_server = kserve_internals.uvicorn_of(self.rest)
+        uvicorn_server.force_exit = uvicorn_server.should_exit = True
+        aio_server = kserve_internals.grpc_aio_of(self.grpc)
+        if aio_server is not None:
+            asyncio.get_running_loop().create_task(aio_server.stop(0))
 
     async def _shutdown(self, sig: int) -> None:
         """Readiness false, serve on for ``drain_s``, then close and let in-flight finish."""
@@ -195,9 +203,9 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
         await asyncio.sleep(self.limits.drain_s)
         log.info("closing listeners; finishing in-flight requests", extra={"signal": sig})
         await InferenceClientFactory().close()
-        self._rest_server._server.should_exit = True
-        if self._grpc_server is not None:
-            await self._grpc_server.stop(sig)
+        kserve_internals.uvicorn_of(self.rest).should_exit = True
+        if self.grpc is not None:
+            await self.grpc.stop(sig)
 
 
 class _Limits:
@@ -276,19 +284,7 @@ class _JsonContentType:
         await self.app(scope, receive, send)
 
 
-async def _binary_bytes_handler(_: Any, exc: InferenceError) -> JSONResponse:
-    """KServe 0.21 decodes binary-extension BYTES inputs as UTF-8 text; an encoded image is not
-    text. That is the client's choice of encoding, so answer 400 with what to send instead."""
-    if "Failed to encode" in str(exc):
-        return JSONResponse(
-            status_code=400,
-            content={
-                "error": (
-                    "BYTES input is not UTF-8 text: over REST send images as base64 text in JSON "
-                    "(tritonclient.http: set_data_from_numpy(..., binary_data=False)), or use gRPC"
-                )
-            },
-        )
+async def _inference_error_handler(_: Any, exc: InferenceError) -> JSONResponse:
     return JSONResponse(status_code=500, content={"error": str(exc)})
 
 
@@ -320,7 +316,7 @@ async def _validation_handler(_: Any, exc: RequestValidationError) -> JSONRespon
     )
 
 
-class _Server(_RefreshingServer):  # type: ignore[misc]
+class _Server(kserve_internals.UvicornServer):  # type: ignore[misc,valid-type]
     """Uvicorn without its own signal handlers: ``ModelplaneServer`` owns SIGTERM/SIGINT and
     drains before it sets ``should_exit`` (uvicorn would stop accepting at once)."""
 
@@ -334,14 +330,14 @@ class _RESTServer(RESTServer):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._server = _Server(self.config)
+        kserve_internals.set_uvicorn(self, _Server(self.config))
 
     def create_application(self) -> None:
         super().create_application()
         app = import_from_string("kserve.model_server:app")
         app.add_middleware(_JsonContentType)
         app.add_middleware(_Limits, max_request_bytes=self.max_request_bytes)
-        app.add_exception_handler(InferenceError, _binary_bytes_handler)
+        app.add_exception_handler(InferenceError, _inference_error_handler)
         app.add_exception_handler(Overloaded, _overloaded_handler)
         app.add_exception_handler(RequestTimeout, _timeout_handler)
         app.add_exception_handler(HTTPException, _http_error_handler)
@@ -363,27 +359,33 @@ class _StatusInterceptor(ExceptionToStatusInterceptor):  # type: ignore[misc]
 
 
 class _HostGRPCServer(GRPCServer):  # type: ignore[misc]
+    """KServe's gRPC server on one host, with the limits' status mapping. No per-request
+    logging interceptor: KServe's logs every call at INFO (5% of a small model's server time)."""
+
     def __init__(self, host: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._host = host
 
-    def _message_limits(self) -> list[tuple[str, int]]:
-        send = max(int(self._kwargs["grpc_max_send_message_length"]), GRPC_MAX_MESSAGE)
+    def _message_limits(self, parts: kserve_internals.GrpcParts) -> list[tuple[str, int]]:
+        """KServe's send limit as is (8 MiB by default, what a cluster's transformers run
+        with): the recognizer answers class indices, so a page's answer is kilobytes."""
         return [
-            ("grpc.max_send_message_length", send),
-            ("grpc.max_receive_message_length", int(self._kwargs["max_request_bytes"])),
+            ("grpc.max_send_message_length", int(parts.kwargs["grpc_max_send_message_length"])),
+            ("grpc.max_receive_message_length", int(parts.kwargs["max_request_bytes"])),
         ]
 
     async def start(self, max_workers: int) -> None:
-        self._server = aio.server(
+        parts = kserve_internals.grpc_parts(self)
+        server = aio.server(
             futures.ThreadPoolExecutor(max_workers=max_workers),
-            interceptors=(LoggingInterceptor(), _StatusInterceptor()),
-            options=self._message_limits(),
+            interceptors=(_StatusInterceptor(),),
+            options=self._message_limits(parts),
         )
+        kserve_internals.set_grpc_aio(self, server)
         grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(
-            InferenceServicer(self._data_plane, self._model_repository_extension), self._server
+            InferenceServicer(parts.data_plane, parts.repository_extension), server
         )
-        self._server.add_insecure_port(f"{self._host}:{self._port}")
-        log.info("gRPC listening", extra={"address": f"{self._host}:{self._port}"})
-        await self._server.start()
-        await self._server.wait_for_termination()
+        server.add_insecure_port(f"{self._host}:{parts.port}")
+        log.info("gRPC listening", extra={"address": f"{self._host}:{parts.port}"})
+        await server.start()
+        await server.wait_for_termination()

@@ -120,7 +120,8 @@ def detection_boxes(
         unclip_ratio=settings.unclip_ratio,
         use_dilation=settings.use_dilation,
     )
-    boxes, scores = post(prob_map, (height, width))
+    # The published detector answers FP16 (half the bytes on the wire); OpenCV wants FP32.
+    boxes, scores = post(prob_map.astype(np.float32, copy=False), (height, width))
     found: list[tuple[Box, float]] = []
     for box, score in zip(boxes, scores, strict=True):
         box = _order_clockwise(np.asarray(box, dtype=np.float32))
@@ -183,10 +184,35 @@ def recognition_input(
 
 
 class CTCDecoder:
-    """Greedy CTC decode with the recognizer's character list (blank first, space last)."""
+    """Greedy CTC decode with the recognizer's character list (blank first, space last).
+
+    Reads what the model answers: the published graph's best class and its probability per
+    time step (``indices`` [N, T], ``scores`` [N, T]), or a plain PP-OCR graph's softmax
+    [N, T, classes], reduced to the same here. rapidocr's ``CTCLabelDecode.decode`` does the
+    collapsing, so texts and scores match the upstream pipeline's.
+    """
 
     def __init__(self, characters: list[str]) -> None:
         self._decode = CTCLabelDecode(character=list(characters))
 
-    def __call__(self, logits: np.ndarray) -> list[tuple[str, float]]:
-        return [(str(text), float(score)) for text, score in self._decode(logits)]
+    def __call__(self, outputs: dict[str, np.ndarray]) -> list[tuple[str, float]]:
+        indices, scores = ctc_best_path(outputs)
+        decoded = self._decode.decode(indices, scores, is_remove_duplicate=True)
+        return [(str(text), float(score)) for text, score in decoded]
+
+
+def ctc_best_path(outputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(best class, its probability) per time step from a recognizer's outputs, by shape and
+    dtype: an integer [N, T] and a float [N, T] tensor, or one float [N, T, classes]."""
+    arrays = [np.asarray(v) for v in outputs.values()]
+    if len(arrays) == 1 and arrays[0].ndim == 3:
+        probs = arrays[0]
+        return probs.argmax(axis=2), probs.max(axis=2)
+    ints = [a for a in arrays if a.ndim == 2 and np.issubdtype(a.dtype, np.integer)]
+    floats = [a for a in arrays if a.ndim == 2 and np.issubdtype(a.dtype, np.floating)]
+    if len(ints) != 1 or len(floats) != 1:
+        shapes = {k: (str(np.asarray(v).dtype), np.shape(v)) for k, v in outputs.items()}
+        raise ValueError(
+            f"recognizer outputs are neither (indices, scores) nor a softmax: {shapes}"
+        )
+    return ints[0], floats[0]

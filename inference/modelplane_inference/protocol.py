@@ -19,13 +19,15 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferOutput, InferRequest, InferResponse
 
 from modelplane_inference import limits
+from modelplane_inference.binary_data import wants_binary_outputs
 
 
 class Batch(list[Any]):
     """The items of one request, with how the answer must be encoded.
 
     gRPC answers always use raw output contents: tritonclient 2.73 cannot read BYTES from typed
-    ``bytes_contents`` under numpy 2. REST answers are binary only when the client asked.
+    ``bytes_contents`` under numpy 2. REST answers are binary only when the client asked
+    (``binary_data_output``, or ``binary_data`` on a requested output: ``binary_data``).
     """
 
     def __init__(
@@ -45,7 +47,7 @@ class Batch(list[Any]):
         # REST responses must carry an id (KServe validates it as a string).
         return cls(
             items,
-            binary=bool(request.from_grpc or request.use_binary_outputs),
+            binary=wants_binary_outputs(request),
             request_id=request.id or uuid.uuid4().hex,
         )
 
@@ -179,7 +181,7 @@ def tensor_response(
     """Plain tensors (the raw-model endpoint a transformer calls)."""
     from tritonclient.utils import np_to_triton_dtype
 
-    binary = bool(request.from_grpc or request.use_binary_outputs)
+    binary = wants_binary_outputs(request)
     outputs = []
     for key, value in tensors.items():
         datatype = np_to_triton_dtype(value.dtype)

@@ -21,11 +21,15 @@ pytestmark = pytest.mark.timeout(900)
 MODELS = ("text-detection", "text-recognition", "quality-gate", "breed", "premium")
 TRITON_TO_ONNX = {
     mc.TYPE_FP32: onnx.TensorProto.FLOAT,
+    mc.TYPE_FP16: onnx.TensorProto.FLOAT16,
+    mc.TYPE_INT32: onnx.TensorProto.INT32,
     mc.TYPE_INT64: onnx.TensorProto.INT64,
     mc.TYPE_BOOL: onnx.TensorProto.BOOL,
 }
 ORT_TYPES = {
     mc.TYPE_FP32: "tensor(float)",
+    mc.TYPE_FP16: "tensor(float16)",
+    mc.TYPE_INT32: "tensor(int32)",
     mc.TYPE_INT64: "tensor(int64)",
     mc.TYPE_BOOL: "tensor(bool)",
 }
@@ -103,10 +107,11 @@ def test_label_files(model_repository: Path) -> None:
 
 def test_recognizer_dictionary_covers_every_ctc_class(model_repository: Path) -> None:
     folder = model_repository / "text-recognition"
-    classes = _config(folder).output[0].dims[-1]
+    meta = json.loads((folder / "modelplane.json").read_text())
+    classes = meta["classes"]  # the graph answers class indices; the softmax had this many
+    assert [o.name for o in _config(folder).output] == ["indices", "scores"]
     characters = _lines(folder / "labels.txt")
     assert len(characters) + 2 == classes  # + blank (index 0) + space (last index)
-    meta = json.loads((folder / "modelplane.json").read_text())
     assert meta["blank_index"] == 0 and meta["space_index"] == classes - 1
     assert meta["input"]["channel_order"] == "RGB"
 

@@ -1,7 +1,8 @@
 """Calling a server exactly as a Triton user would: tritonclient.http and tritonclient.grpc.
 
 Encoded images go as BYTES: raw bytes over gRPC; over REST as base64 text in the JSON body
-(KServe 0.21 decodes REST binary-extension BYTES as UTF-8 text, which a JPEG is not).
+(the JSON-only form a client without the binary extension sends; ``test_rest_binary`` covers
+tritonclient.http's default binary form).
 """
 
 from __future__ import annotations
@@ -78,6 +79,17 @@ def jpeg(array: np.ndarray, quality: int = 90) -> bytes:
 def blank_frame(value: int = 128, size: int = 256) -> bytes:
     """A uniform frame: no edges at all (a lens cap, a blank wall)."""
     return png(np.full((size, size, 3), value, dtype=np.uint8))
+
+
+def dog_photo(seed: int = 0) -> bytes:
+    """PNG of a dog of a known breed, drawn by the breed model's own generator (held-out seeds):
+    the pet pipeline quotes a premium only for a breed it knows, never for a noise frame."""
+    from modelplane_models.synth import dogs
+
+    image = dogs.photo(np.random.default_rng(seed), dogs.BREEDS[seed % len(dogs.BREEDS)])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def textured_frame(

@@ -179,16 +179,3 @@ def test_features_not_json(examples_server: Server) -> None:
     assert status == "400"
     assert "features" in message and "JSON" in message
     still_serving(examples_server, "http")
-
-
-def test_rest_binary_image_gets_a_400_that_says_what_to_send(examples_server: Server) -> None:
-    """KServe 0.21 reads REST binary-extension BYTES as UTF-8 text; a JPEG is not. The client
-    learns to send base64 text (or use gRPC) instead of getting a bare 500."""
-    import tritonclient.http as httpclient
-
-    tensor = httpclient.InferInput("image", [1], "BYTES")
-    tensor.set_data_from_numpy(np.array([blank_frame()], dtype=np.object_), binary_data=True)
-    status, message = call_error(examples_server, "http", "car-claims", [tensor])
-    assert status == "400"
-    assert "base64" in message
-    still_serving(examples_server, "http")

@@ -1,9 +1,18 @@
-"""Local model runner: one ONNX Runtime session per model, behind Triton-style dynamic batching.
+"""Local model runner: one ONNX Runtime session per model, behind dynamic batching.
 
-It stands in for Triton on a laptop, so it batches the way Triton's dynamic batcher does:
-requests queue, a worker takes the oldest and gathers more (same per-row shape) until the batch
-reaches ``max_batch_size``, reaches a preferred size with nothing else waiting, or the oldest
-request has waited ``max_queue_delay_us``. One worker thread per model instance
+Requests queue; a worker takes the oldest and gathers more of the same per-row shape, never
+past ``max_batch_size`` or the oldest request's ``max_queue_delay_us``. How long it waits:
+
+- ``adaptive`` (default): whatever is queued joins at once; with nothing queued it dispatches
+  at once unless the next request is expected sooner than batching would pay back -- the rows
+  already waiting times the mean gap between arrivals is under the execution's fixed cost
+  (the intercept of execution time against rows, fitted on recent executions). That is
+  BentoML's adaptive batching rule: at concurrency 1 nothing waits, under load batches fill
+  from the queue that builds while the model runs.
+- ``fixed``: Triton's dynamic batcher, the baseline: wait until the batch reaches a preferred
+  size with nothing else queued or the oldest request has waited ``max_queue_delay_us``.
+
+``$MODELPLANE_BATCHER`` picks one (``adaptive`` or ``fixed``). One worker thread per model instance
 (``instance_group count``). ONNX Runtime releases the GIL, so workers run truly in parallel with
 the event loop. Triton's counters (queue and compute microseconds, executions) are kept under
 Triton's names so local numbers read like cluster numbers.
@@ -42,6 +51,8 @@ ORT_DTYPES: dict[str, type[np.generic]] = {
 
 
 PROVIDERS_ENV = "MODELPLANE_ORT_PROVIDERS"
+BATCHER_ENV = "MODELPLANE_BATCHER"
+BATCHERS = ("adaptive", "fixed")
 
 
 class RunnerInputError(ValueError):
@@ -91,12 +102,62 @@ def execution_providers() -> list[str]:
     return [*(p for p in chosen if p != "CPUExecutionProvider"), "CPUExecutionProvider"]
 
 
+class CostModel:
+    """Execution seconds ~ fixed + per_row * rows, least squares over recent executions (older
+    ones decay), so the batcher knows what one more execution costs beyond its rows."""
+
+    def __init__(self, decay: float = 0.97) -> None:
+        self.decay = decay
+        self.n = self.sx = self.sy = self.sxx = self.sxy = 0.0
+
+    def add(self, rows: int, seconds: float) -> None:
+        d = self.decay
+        self.n, self.sx, self.sy = self.n * d + 1, self.sx * d + rows, self.sy * d + seconds
+        self.sxx, self.sxy = self.sxx * d + rows * rows, self.sxy * d + rows * seconds
+
+    @property
+    def fixed_s(self) -> float:
+        """The intercept; with one batch size seen so far, a quarter of the mean execution."""
+        if self.n == 0:
+            return 0.0
+        spread = self.n * self.sxx - self.sx * self.sx
+        if spread <= 1e-9 * self.n * self.n:
+            return 0.25 * self.sy / self.n
+        slope = (self.n * self.sxy - self.sx * self.sy) / spread
+        return max(0.0, (self.sy - slope * self.sx) / self.n)
+
+
+@dataclass
+class Arrivals:
+    """Mean gap between requests (exponentially weighted), as the submitting threads see it."""
+
+    gap_s: float | None = None
+    last: float | None = None
+
+    def add(self, now: float) -> None:
+        if self.last is not None:
+            gap = now - self.last
+            self.gap_s = gap if self.gap_s is None else 0.8 * self.gap_s + 0.2 * gap
+        self.last = now
+
+
+def batcher_kind(kind: str | None = None) -> str:
+    """``kind`` if given, else ``$MODELPLANE_BATCHER``, else adaptive; anything else raises."""
+    kind = (kind or os.environ.get(BATCHER_ENV, "")).strip().lower() or "adaptive"
+    if kind not in BATCHERS:
+        raise ValueError(f"${BATCHER_ENV} must be one of {BATCHERS}, got {kind!r}")
+    return kind
+
+
 class ModelRunner:
     """Runs one model of the repository with dynamic batching; ``infer`` is awaitable."""
 
-    def __init__(self, config: ModelConfig, threads: int = 1) -> None:
+    def __init__(self, config: ModelConfig, threads: int = 1, batcher: str | None = None) -> None:
         self.config = config
         self.stats = RunnerStats()
+        self.batcher = batcher_kind(batcher)
+        self.cost = CostModel()
+        self.arrivals = Arrivals()
         self.session = ort.InferenceSession(
             str(config.onnx_path), session_options(threads), providers=execution_providers()
         )
@@ -167,6 +228,7 @@ class ModelRunner:
         """Queue a request (validated now, in the caller's thread) and return its future."""
         rows, key = self._check(inputs)
         pending = _Pending(inputs=inputs, rows=rows, key=key)
+        self.arrivals.add(pending.enqueued)
         self._queue.put(pending)
         return pending.future
 
@@ -187,21 +249,18 @@ class ModelRunner:
             return None
 
     def _gather(self, first: _Pending) -> list[_Pending]:
-        """Grow a batch from ``first`` until full, preferred and idle, or out of delay."""
+        """Grow a batch from ``first`` while :meth:`_wait_for_more` says so."""
         b = self.config.batching
         batch, rows = [first], first.rows
         if b.max_batch_size <= 0:
             return batch
         deadline = first.enqueued + b.max_queue_delay_us / 1e6
         while rows < b.max_batch_size:
-            idle = self._queue.empty()
-            if idle and rows in b.preferred_batch_sizes:
-                break
-            wait = deadline - time.perf_counter()
-            if wait <= 0 and idle:
+            wait = self._wait_for_more(rows, deadline)
+            if wait is None:
                 break
             try:
-                item = self._queue.get(timeout=max(wait, 0.0)) if idle else self._queue.get_nowait()
+                item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
             except queue.Empty:
                 break
             if item is None:
@@ -216,6 +275,20 @@ class ModelRunner:
             batch.append(item)
             rows += item.rows
         return batch
+
+    def _wait_for_more(self, rows: int, deadline: float) -> float | None:
+        """Seconds to block for the next request (0: take only what is queued), None: go."""
+        if not self._queue.empty():
+            return 0.0
+        remaining = deadline - time.perf_counter()
+        if self.batcher == "fixed":
+            if rows in self.config.batching.preferred_batch_sizes or remaining <= 0:
+                return None
+            return remaining
+        gap = self.arrivals.gap_s
+        if remaining <= 0 or gap is None or rows * gap >= self.cost.fixed_s:
+            return None
+        return min(remaining, 2 * gap)
 
     def _work(self) -> None:
         while True:
@@ -247,6 +320,7 @@ class ModelRunner:
             return
         done = time.perf_counter()
         rows = sum(item.rows for item in batch)
+        self.cost.add(rows, done - started)
         self.stats.batch_sizes.append(rows)
         BATCH_SIZE.labels(model=name).observe(rows)
         TRITON.add("nv_inference_exec_count", name, version)

@@ -98,7 +98,7 @@ def test_runner_batches_concurrent_requests(tiny_repository: Path) -> None:
     config = load_model_config(tiny_repository, "breed").with_batching(
         {"maxBatchSize": 8, "maxQueueDelayMicroseconds": 500_000, "preferredBatchSizes": []}
     )
-    runner = ModelRunner(config)
+    runner = ModelRunner(config, batcher="fixed")  # Triton's rule: wait for the batch to fill
     images = [np.full((1, 3, 64, 64), 0.1 * i, dtype=np.float32) for i in range(6)]
     for i, image in enumerate(images):
         image[:, i % 3] += 0.5  # dominant channel i % 3

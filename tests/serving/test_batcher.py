@@ -1,0 +1,90 @@
+"""The adaptive batcher: dispatch at once when waiting cannot pay off, wait while it can.
+
+Decisions are checked on the runner's own cost model and arrival estimate (set here to known
+values), and end to end: with a queue delay far longer than the test's timeout, a lone request
+is still answered (Triton's fixed delay would hold it for the whole delay).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from modelplane_inference.repository import load_model_config
+from modelplane_inference.runner import CostModel, ModelRunner, batcher_kind
+
+HOUR_US = 3_600_000_000
+
+
+def test_cost_model_finds_the_fixed_cost() -> None:
+    cost = CostModel()
+    for rows, seconds in [(1, 0.006), (2, 0.008), (4, 0.012), (8, 0.020)] * 3:
+        cost.add(rows, seconds)
+    assert cost.fixed_s == pytest.approx(0.004, abs=1e-6)  # 4 ms + 2 ms per row
+    one_size = CostModel()
+    one_size.add(1, 0.008)
+    assert one_size.fixed_s == pytest.approx(0.002)  # a quarter of what one execution costs
+    assert CostModel().fixed_s == 0.0
+
+
+@pytest.fixture
+def runner(tiny_repository: Path) -> ModelRunner:
+    config = load_model_config(tiny_repository, "breed").with_batching(
+        {"maxBatchSize": 8, "maxQueueDelayMicroseconds": HOUR_US, "preferredBatchSizes": [4]}
+    )
+    return ModelRunner(config, batcher="adaptive")
+
+
+def test_adaptive_waits_only_while_a_request_is_due_sooner_than_it_saves(
+    runner: ModelRunner,
+) -> None:
+    try:
+        deadline = time.perf_counter() + 10.0
+        assert runner._wait_for_more(1, deadline) is None  # no arrivals seen: go
+        for rows, seconds in [(1, 0.006), (4, 0.012)]:
+            runner.cost.add(rows, seconds)  # fixed cost 4 ms
+        runner.arrivals.gap_s = 0.001  # a request every 1 ms
+        assert runner._wait_for_more(1, deadline) == pytest.approx(0.002)  # 1 x 1 ms < 4 ms
+        assert runner._wait_for_more(3, deadline) == pytest.approx(0.002)
+        assert runner._wait_for_more(4, deadline) is None  # 4 x 1 ms: waiting costs more
+        runner.arrivals.gap_s = 0.5  # one request every half second: never worth it
+        assert runner._wait_for_more(1, deadline) is None
+        runner.arrivals.gap_s = 0.001
+        assert runner._wait_for_more(1, time.perf_counter() - 1) is None  # past the delay
+    finally:
+        runner.close()
+
+
+def test_fixed_waits_for_a_preferred_size_or_the_delay(tiny_repository: Path) -> None:
+    config = load_model_config(tiny_repository, "breed").with_batching(
+        {"maxBatchSize": 8, "maxQueueDelayMicroseconds": HOUR_US, "preferredBatchSizes": [4]}
+    )
+    runner = ModelRunner(config, batcher="fixed")
+    try:
+        deadline = time.perf_counter() + 10.0
+        assert runner._wait_for_more(1, deadline) == pytest.approx(10.0, abs=0.5)
+        assert runner._wait_for_more(4, deadline) is None
+    finally:
+        runner.close()
+
+
+def test_a_lone_request_is_not_held_for_the_queue_delay(runner: ModelRunner) -> None:
+    image = np.full((1, 3, 64, 64), 0.2, dtype=np.float32)
+    try:
+        for _ in range(3):
+            answer = runner.submit({"image": image}).result(timeout=60)  # the delay is 1 hour
+            assert answer["probabilities"].shape == (1, 3)
+        assert runner.stats.batch_sizes == [1, 1, 1]
+    finally:
+        runner.close()
+
+
+def test_batcher_choice_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELPLANE_BATCHER", "fixed")
+    assert batcher_kind() == "fixed"
+    assert batcher_kind("adaptive") == "adaptive"
+    monkeypatch.setenv("MODELPLANE_BATCHER", "greedy")
+    with pytest.raises(ValueError, match="MODELPLANE_BATCHER"):
+        batcher_kind()

@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import sys
 
 import kopf
+from modelplane_api import logs
 from prometheus_client import start_http_server
 
-import modelplane_operator.handlers  # noqa: F401  (registers the handlers)
+import modelplane_operator.handlers  # registers the handlers
 from modelplane_operator import admission
 from modelplane_operator.config import Config
+from modelplane_operator.leader import LeaderElection
+from modelplane_operator.runner import ScopeError, default_namespace, describe_scope, run
+
+log = logging.getLogger("modelplane_operator")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,11 +36,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--health-port", type=int, help="liveness endpoint port (/healthz)")
     parser.add_argument("--metrics-port", type=int, help="Prometheus metrics port (0 = off)")
+    election = parser.add_argument_group("high availability (several replicas, one active)")
+    election.add_argument(
+        "--leader-elect",
+        action="store_true",
+        help="reconcile only while holding a coordination.k8s.io Lease; other replicas stand by",
+    )
+    election.add_argument(
+        "--leader-election-namespace",
+        help="namespace of the Lease (default: $POD_NAMESPACE, else as the watched default)",
+    )
+    election.add_argument("--leader-election-id", default="modelplane-operator", help="Lease name")
+    election.add_argument("--lease-duration", type=int, default=15, help="seconds")
+    election.add_argument("--renew-deadline", type=float, default=10.0, help="seconds")
+    election.add_argument("--retry-period", type=float, default=2.0, help="seconds")
     parser.add_argument(
-        "--peering",
-        metavar="NAME",
-        help="run several replicas with kopf peering (needs the KopfPeering CRD);"
-        " without it the operator is a single active replica",
+        "--webhook-only",
+        action="store_true",
+        help="serve only the admission webhook (its own Deployment): no reconciling, no Lease",
     )
     parser.add_argument(
         "--admission-port",
@@ -47,46 +67,76 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="serve the webhook over plain HTTP (TLS terminated elsewhere; tests)",
     )
-    parser.add_argument("--log-format", choices=["json", "plain"], default="json")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    logs.add_arguments(parser)  # kopf's own records share the format (no kopf.configure)
     return parser.parse_args(argv)
+
+
+def _election(args: argparse.Namespace) -> LeaderElection | None:
+    if not args.leader_elect or args.webhook_only:
+        return None
+    namespace = args.leader_election_namespace or os.environ.get("POD_NAMESPACE")
+    return LeaderElection(
+        namespace=namespace or default_namespace()[0],
+        name=args.leader_election_id,
+        duration_s=args.lease_duration,
+        renew_deadline_s=args.renew_deadline,
+        retry_s=args.retry_period,
+    )
+
+
+def _registry(args: argparse.Namespace) -> kopf.OperatorRegistry:
+    """All handlers, or (webhook only) just the validating ones and the login."""
+    if not args.webhook_only:
+        if args.admission_port:
+            admission.register(kopf.get_default_registry())
+        return kopf.get_default_registry()
+    if not args.admission_port:
+        raise SystemExit("--webhook-only needs --admission-port")
+    registry = kopf.OperatorRegistry()
+    kopf.on.login(registry=registry)(modelplane_operator.handlers.login)
+    admission.register(registry)
+    return registry
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     config = Config.from_env()
-    kopf.configure(
-        verbose=args.verbose,
-        log_format=kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.PLAIN,
-    )
+    logs.setup_from_args(args)
     metrics_port = config.metrics_port if args.metrics_port is None else args.metrics_port
     if metrics_port:
         start_http_server(metrics_port)
     health_port = args.health_port or config.health_port
-    namespaces = args.namespace or ([] if args.all_namespaces else ["default"])
+    source = "the flags"
+    namespaces = args.namespace
+    if not namespaces and not args.all_namespaces:
+        try:
+            namespace, source = default_namespace()
+        except ScopeError as err:
+            raise SystemExit(f"modelplane-operator: {err}") from None
+        namespaces = [namespace]
+    election = _election(args)
+    log.info(describe_scope(namespaces, args.all_namespaces, source, election))
     settings = kopf.OperatorSettings()
     # Exact namespace names need no namespace list: skip kopf's scanning, so a namespace-scoped
     # install works with a Role alone (listing namespaces needs a ClusterRole).
     settings.scanning.disabled = not args.all_namespaces and not any(
         ch in ns for ns in namespaces for ch in "*?[!"
     )
+    registry = _registry(args)
     if args.admission_port:
-        admission.register(kopf.get_default_registry())
         settings.admission.server = admission.webhook_server(
             args.admission_port, args.admission_cert, args.admission_key, args.admission_insecure
         )
-    asyncio.run(
-        kopf.operator(
-            settings=settings,
-            clusterwide=args.all_namespaces,
-            namespaces=namespaces,
-            standalone=args.peering is None,
-            peering_name=args.peering,
-            liveness_endpoint=f"http://0.0.0.0:{health_port}/healthz",
-        )
-    )
+    kopf_kwargs = {
+        "settings": settings,
+        "registry": registry,
+        "clusterwide": args.all_namespaces,
+        "namespaces": namespaces,
+        # One active replica is guaranteed by the Lease (or by running one), not by kopf peering.
+        "standalone": True,
+    }
+    sys.exit(asyncio.run(run(kopf_kwargs, health_port, election)))
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
     main()

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from modelplane_models.synth import cars
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -47,11 +48,22 @@ CHROMIUM_FLAGS = (
 
 
 def gate_photos(folder: Path, classes: list[str], per_class: int, seed: int) -> dict[str, str]:
-    """``per_class`` generator photos of each gate class, shuffled, named ``p000.jpg``...;
-    returns file name -> true class (the generators draw exactly that class)."""
-    missing = [c for c in classes if c not in cars.GENERATORS]
+    """``per_class`` generator photos of each gate class (see :func:`photos`)."""
+    return photos(folder, cars.GENERATORS, classes, per_class, seed)
+
+
+def photos(
+    folder: Path,
+    generators: Mapping[str, Callable[[np.random.Generator], Image.Image]],
+    classes: list[str],
+    per_class: int,
+    seed: int,
+) -> dict[str, str]:
+    """``per_class`` generator photos of each class, shuffled, named ``p000.jpg``...; returns
+    file name -> true class (the generators draw exactly that class)."""
+    missing = [c for c in classes if c not in generators]
     if missing:
-        raise RuntimeError(f"no generator for {missing}: labels.txt and synth.cars disagree")
+        raise RuntimeError(f"no generator for {missing}: labels.txt and synth disagree")
     rng = np.random.default_rng(seed)
     order = [c for c in classes for _ in range(per_class)]
     rng.shuffle(order)
@@ -59,7 +71,7 @@ def gate_photos(folder: Path, classes: list[str], per_class: int, seed: int) -> 
     truth = {}
     for index, cls in enumerate(order):
         name = f"p{index:03d}.jpg"
-        cars.GENERATORS[cls](rng).convert("RGB").save(folder / name, quality=90)
+        generators[cls](rng).convert("RGB").save(folder / name, quality=90)
         truth[name] = cls
     return truth
 
@@ -98,12 +110,12 @@ class LabelPage:
 
 @contextmanager
 def label_page(
-    directory: Path, repository: Path, model_url: str, log: Path, *flags: str
+    directory: Path, repository: Path, model_url: str, log: Path, model: str = "car-claims"
 ) -> Iterator[LabelPage]:
-    """``modelplane label DIR --model car-claims`` on a free port; stopped by its own pid."""
+    """``modelplane label DIR --model MODEL`` on a free port; stopped by its own pid."""
     port = free_port()
-    args = [str(BIN / "modelplane"), "label", str(directory), "--model", "car-claims"]
-    args += ["--url", model_url, "--repository", str(repository), "--port", str(port), *flags]
+    args = [str(BIN / "modelplane"), "label", str(directory), "--model", model]
+    args += ["--url", model_url, "--repository", str(repository), "--port", str(port)]
     handle = log.open("wb")
     process = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
     page = LabelPage(f"http://127.0.0.1:{port}/", process, log)
@@ -187,6 +199,8 @@ class Person:
 
     def wait_gone(self, name: str) -> None:
         WebDriverWait(self.driver, 10).until(
-            lambda d: d.execute_script("return $('name').textContent") != name
-            or d.execute_script("return queue.length") == 0
+            lambda d: (
+                d.execute_script("return $('name').textContent") != name
+                or d.execute_script("return queue.length") == 0
+            )
         )

@@ -1,0 +1,79 @@
+"""The labelled folder on disk, without a page: what a crash, a restart and a name clash leave.
+
+Decisions must be on disk when ``decide`` returns, a crash between linking into the class folder
+and removing the top-level name is finished at the next start, undo survives a restart, and a
+same-named file in a class folder is never replaced.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from modelplane_inference.label.store import JOURNAL, LabelStore, StoreError
+from modelplane_inference.label.tasks import LabelClass, Suggestion, Task
+from PIL import Image
+
+TASK = Task(
+    kind="gate",
+    endpoint="car-claims",
+    repository_model="quality-gate",
+    classes=(LabelClass("accept", "accept", "1"), LabelClass("blurred", "reject/blurred", "2")),
+    suggest=lambda answer: Suggestion(None, 0.0, ""),
+)
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    for name, colour in (("a.jpg", "red"), ("b.png", "blue"), ("c.jpg", "green")):
+        Image.new("RGB", (8, 8), colour).save(tmp_path / name)
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really")
+    Image.new("RGB", (8, 8)).save(tmp_path / "scan.tiff")
+    return tmp_path
+
+
+def test_decisions_survive_a_restart_and_undo_across_it(folder: Path) -> None:
+    store = LabelStore(folder, TASK)
+    assert sorted(store.pending) == ["a.jpg", "b.png", "c.jpg"]
+    assert {s["file"] for s in store.skipped} == {"broken.jpg", "scan.tiff"}
+    assert "not shown by browsers" in next(
+        s["reason"] for s in store.skipped if s["file"] == "scan.tiff"
+    )
+    store.decide([("a.jpg", "accept")])
+    store.decide([("b.png", "blurred"), ("c.jpg", "accept")])  # one batch
+    assert (folder / "reject" / "blurred" / "b.png").is_file()
+
+    again = LabelStore(folder, TASK)  # a new session on the same folder
+    assert again.pending == {}
+    assert (again.counts["accept"], again.counts["blurred"]) == (2, 1)
+    assert sorted(again.undo()) == ["b.png", "c.jpg"]  # the whole last batch
+    assert sorted(again.pending) == ["b.png", "c.jpg"]
+    assert not (folder / "reject" / "blurred" / "b.png").exists()
+    assert LabelStore(folder, TASK).undo() == ["a.jpg"]
+
+
+def test_a_crash_between_link_and_unlink_is_finished_at_start(folder: Path) -> None:
+    store = LabelStore(folder, TASK)
+    store.decide([("a.jpg", "accept")])
+    os.link(folder / "accept" / "a.jpg", folder / "a.jpg")  # as if unlink never ran
+    restarted = LabelStore(folder, TASK)
+    assert "a.jpg" not in restarted.pending
+    assert not (folder / "a.jpg").exists()
+    assert (folder / "accept" / "a.jpg").is_file()
+
+
+def test_same_name_is_never_replaced(folder: Path) -> None:
+    (folder / "accept").mkdir()
+    (folder / "accept" / "a.jpg").write_bytes(b"earlier")
+    (folder / "accept" / "a-1.jpg").write_bytes(b"earlier too")
+    store = LabelStore(folder, TASK)
+    assert store.counts["accept"] == 2
+    [decision] = store.decide([("a.jpg", "accept")])
+    assert decision.dest == "accept/a-2.jpg"
+    assert (folder / "accept" / "a.jpg").read_bytes() == b"earlier"
+    with pytest.raises(StoreError, match="not an unlabelled image"):
+        store.decide([("a.jpg", "accept")])
+    with pytest.raises(StoreError, match="unknown class"):
+        store.decide([("b.png", "sharp")])
+    assert (folder / JOURNAL).is_file()

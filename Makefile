@@ -11,12 +11,13 @@ TEST_EXTRAS ?= operator,inference,models,dev
 # synthetic documents the OCR tests render, Chromium + chromedriver (the labelling page's browser
 # test). Helpers append here; one list, one install step.
 DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core fonts-nanum \
-	chromium chromium-driver
+	chromium chromium-driver \
+	docker-registry skopeo umoci minisign shellcheck
 SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | cut -c1-8)
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
 .PHONY: lock install system-deps test unit integration soak lint typecheck run operator e2e clean \
-	charts chart chart-sync images models bundle
+	charts chart chart-sync images models bundle bundle-key airgap-e2e
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,8 +62,8 @@ soak: install system-deps
 
 ## lint: ruff lint and format check
 lint: install
-	$(VENV)/bin/ruff check operator inference models tests
-	$(VENV)/bin/ruff format --check operator inference models tests
+	$(VENV)/bin/ruff check api operator inference models bundle tests
+	$(VENV)/bin/ruff format --check api operator inference models bundle tests
 
 typecheck: install
 	$(VENV)/bin/mypy
@@ -104,13 +105,30 @@ chart-sync:
 chart: install chart-sync
 	$(PY) -c "import helm_python as h; print(h.package('charts/modelplane', destination='dist'))"
 
-## bundle: air-gapped install bundle in BUNDLE_DIR (packaged chart, images.txt, models.tar.gz,
-##         SHA256SUMS, install.sh); BUNDLE_VALUES: the site's values files, in helm -f order
+## bundle-key: a minisign key pair that signs bundles (BUNDLE_KEY.key stays on the build host,
+##             BUNDLE_KEY.pub goes to every site ahead of the first bundle; no passphrase)
+BUNDLE_KEY    ?= keys/modelplane-bundle
+bundle-key: system-deps
+	@test ! -e $(BUNDLE_KEY).key || { echo "$(BUNDLE_KEY).key exists: not overwriting it"; exit 1; }
+	mkdir -p $(dir $(BUNDLE_KEY))
+	minisign -G -W -p $(BUNDLE_KEY).pub -s $(BUNDLE_KEY).key
+
+## bundle: air-gapped bundle in BUNDLE_DIR: images and models as OCI content pinned by digest,
+##         chart + CRDs, SBOM, signed SHA256SUMS, install.sh (docs/operations.md). BUNDLE_VALUES:
+##         values files in helm -f order; images are pulled from where they point
+##         (global.imageRegistry); BUNDLE_FLAGS e.g. --insecure-registry
 BUNDLE_DIR    ?= dist/bundle
 BUNDLE_VALUES ?=
-bundle: install chart-sync models
+BUNDLE_FLAGS  ?=
+bundle: install system-deps chart-sync models
 	rm -rf $(BUNDLE_DIR)
-	$(VENV)/bin/modelplane bundle --output $(BUNDLE_DIR) $(if $(BUNDLE_VALUES),--values $(BUNDLE_VALUES))
+	$(VENV)/bin/modelplane-bundle --output $(BUNDLE_DIR) --signing-key $(BUNDLE_KEY).key \
+		$(foreach v,$(BUNDLE_VALUES),--values $(v)) $(BUNDLE_FLAGS)
+
+## airgap-e2e: the air-gap tier: two Debian docker-registry instances on 127.0.0.1 (upstream,
+##             site), umoci-built images, bundle, upstream stopped, install.sh (also in `make test`)
+airgap-e2e: install system-deps models
+	$(PY) -m pytest tests/airgap -v
 
 # Images: base images come from BASE_REGISTRY (your mirror when offline); tags go to IMAGE_REGISTRY.
 CONTAINER_ENGINE ?= $(shell command -v docker || command -v podman)

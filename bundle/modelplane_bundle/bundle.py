@@ -23,13 +23,35 @@ from typing import Any
 import yaml
 
 from modelplane_bundle import BundleError
-from modelplane_bundle.chart import ChartImage, chart_images, helm, load_values, merge_values, nest, \
-    require_registry
-from modelplane_bundle.models import MODELCAR_REPOSITORY, MODELS_ARCHIVE, MODELS_SUMS, \
-    ARCHIVE_PREFIX, progress, repository_files, write_archive, write_checksum_list, \
-    write_modelcar
-from modelplane_bundle.oci import LAYOUT, Locked, copy_into_layout, ref_name, resolve, \
-    split_reference, write_lock
+from modelplane_bundle.chart import (
+    ChartImage,
+    chart_images,
+    helm,
+    load_values,
+    merge_values,
+    nest,
+    require_registry,
+)
+from modelplane_bundle.models import (
+    ARCHIVE_PREFIX,
+    MODELCAR_REPOSITORY,
+    MODELS_ARCHIVE,
+    MODELS_SUMS,
+    progress,
+    repository_files,
+    write_archive,
+    write_checksum_list,
+    write_modelcar,
+)
+from modelplane_bundle.oci import (
+    LAYOUT,
+    Locked,
+    copy_into_layout,
+    ref_name,
+    resolve,
+    split_reference,
+    write_lock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +120,22 @@ def sign(folder: Path, key: Path) -> None:
     if not key.is_file():
         raise BundleError(f"signing key {key} not found: make one with `make bundle-key`")
     result = subprocess.run(
-        ["minisign", "-S", "-s", str(key), "-m", str(folder / SUMS), "-x", str(folder / SIGNATURE),
-         "-t", f"modelplane bundle {folder.name}"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+        [
+            "minisign",
+            "-S",
+            "-s",
+            str(key),
+            "-m",
+            str(folder / SUMS),
+            "-x",
+            str(folder / SIGNATURE),
+            "-t",
+            f"modelplane bundle {folder.name}",
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
     )
     if result.returncode != 0:
         raise BundleError(f"minisign could not sign with {key}: {result.stderr.strip()}")
@@ -115,10 +150,22 @@ def write_sbom(requirements: Path, output: Path) -> None:
         if not lock.is_file():
             raise BundleError(f"{lock} not found: the SBOM is made from the image's lock file")
         result = subprocess.run(
-            [sys.executable, "-m", "cyclonedx_py", "requirements", str(lock),
-             "--output-reproducible", "--no-validate", "--of", "JSON",
-             "-o", str(output / "sbom" / f"{image}.cdx.json")],
-            capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "cyclonedx_py",
+                "requirements",
+                str(lock),
+                "--output-reproducible",
+                "--no-validate",
+                "--of",
+                "JSON",
+                "-o",
+                str(output / "sbom" / f"{image}.cdx.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if result.returncode != 0:
             raise BundleError(f"cyclonedx-py failed on {lock}: {result.stderr.strip()[-300:]}")
@@ -132,8 +179,10 @@ def carry_images(images: Sequence[ChartImage], layout: Path, tls_verify: bool) -
         repository, tag, _ = split_reference(image.source)
         site_tag = tag or f"sha256-{digest.removeprefix('sha256:')}"
         ref = ref_name(image.mirror_path, site_tag)
-        log.info("carrying image", extra={"image": image.source, "digest": digest,
-                                          "step": f"{count}/{len(images)}"})
+        log.info(
+            "carrying image",
+            extra={"image": image.source, "digest": digest, "step": f"{count}/{len(images)}"},
+        )
         stored = copy_into_layout(image.source, digest, layout, ref, tls_verify)
         key = (stored, image.mirror_path)
         locked[key] = Locked(stored, ref, image.mirror_path, site_tag, f"{repository}@{digest}")
@@ -174,7 +223,8 @@ def _copy_inputs(options: BundleOptions, chart_file: Path) -> list[str]:
 
 
 def write_bundle(options: BundleOptions) -> Bundle:
-    """Write the bundle folder; each long step logs when it starts."""
+    """Write the bundle folder; each long step logs when it starts. On a failure the folder is
+    removed again, so a half-written bundle is never carried."""
     started = time.monotonic()
     sdk = helm()
     if not (options.chart / "Chart.yaml").is_file():
@@ -182,6 +232,30 @@ def write_bundle(options: BundleOptions) -> Bundle:
     values = load_values(options.values)
     repository_files(options.repository)  # fail before the slow steps
     _prepare_output(options.output)
+    try:
+        locked, models, chart_file = _write_content(options, sdk, values)
+        log.info("writing the SBOM", extra={"requirements": str(options.requirements)})
+        write_sbom(options.requirements, options.output)
+        log.info("checksumming and signing the bundle")
+        write_checksums(options.output)
+        sign(options.output, options.signing_key)
+    except BaseException:
+        shutil.rmtree(options.output, ignore_errors=True)
+        raise
+    return Bundle(
+        options.output,
+        chart_file,
+        tuple(locked),
+        models,
+        len(repository_files(options.repository)),
+        time.monotonic() - started,
+    )
+
+
+def _write_content(
+    options: BundleOptions, sdk: Any, values: dict[str, Any]
+) -> tuple[list[Locked], Locked, Path]:
+    """Chart, CRDs, values, installer, images and models into the (empty) output folder."""
     log.info("packaging the chart", extra={"chart": str(options.chart)})
     chart_file = Path(sdk.package(options.chart, destination=options.output))
     _copy_inputs(options, chart_file)
@@ -199,13 +273,7 @@ def write_bundle(options: BundleOptions) -> Bundle:
     models = _carry_models(options, layout, locked, chart_file)
     write_lock(options.output / "images.lock", [*locked, models])
     (options.output / "images.txt").write_text("".join(f"{e.source}\n" for e in locked))
-    log.info("writing the SBOM", extra={"requirements": str(options.requirements)})
-    write_sbom(options.requirements, options.output)
-    log.info("checksumming and signing the bundle")
-    write_checksums(options.output)
-    sign(options.output, options.signing_key)
-    return Bundle(options.output, chart_file, tuple(locked), models,
-                  len(repository_files(options.repository)), time.monotonic() - started)
+    return locked, models, chart_file
 
 
 def _carry_models(
@@ -213,8 +281,9 @@ def _carry_models(
 ) -> Locked:
     """The repository as a modelcar image (on the inference image) and as a PVC tarball."""
     log.info("archiving the model repository", extra={"repository": str(options.repository)})
-    write_archive(options.repository, options.output / MODELS_ARCHIVE, ARCHIVE_PREFIX,
-                  MODELS_ARCHIVE)
+    write_archive(
+        options.repository, options.output / MODELS_ARCHIVE, ARCHIVE_PREFIX, MODELS_ARCHIVE
+    )
     write_checksum_list(options.repository, options.output / MODELS_SUMS)
     base = next((e.digest for e in locked if e.mirror_path.endswith("/inference")), None)
     if base is None:
@@ -222,7 +291,7 @@ def _carry_models(
     tag = chart_file.name.removesuffix(".tgz").rsplit("-", 1)[-1]
     ref = ref_name(MODELCAR_REPOSITORY, tag)
     digest = write_modelcar(options.repository, layout, ref, base, options.output)
-    return Locked(digest, ref, MODELCAR_REPOSITORY, tag, f"{options.repository.name}@{digest}")
+    return Locked(digest, ref, MODELCAR_REPOSITORY, tag, f"{MODELCAR_REPOSITORY}@{digest}")
 
 
 def summary(bundle: Bundle) -> str:

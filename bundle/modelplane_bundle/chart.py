@@ -209,7 +209,8 @@ def pair_images(
 def chart_images(chart: Any, values: dict[str, Any]) -> list[ChartImage]:
     """Render the chart as asked and pinned, and pair the images (see the module docstring)."""
     defaults = chart.values if isinstance(chart.values, dict) else {}
-    blocks = sorted(set(image_blocks(merge_values(defaults, values))))
+    # The chart's own blocks (a site's null may remove a block's digest key) and any new ones.
+    blocks = sorted({*image_blocks(defaults), *image_blocks(merge_values(defaults, values))})
     plain = render_images(chart, values)
     return pair_images(plain, render_images(chart, pin_blocks(values, blocks)), blocks)
 

@@ -19,8 +19,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from modelplane_bundle import BundleError
-from modelplane_bundle.oci import MANIFEST, add_to_index, platform_manifest, read_json_blob, \
-    write_blob
+from modelplane_bundle.oci import (
+    MANIFEST,
+    add_to_index,
+    platform_manifest,
+    read_json_blob,
+    write_blob,
+)
 
 if TYPE_CHECKING:
     from tqdm import tqdm as Progress
@@ -130,9 +135,13 @@ def write_checksum_list(repository: Path, destination: Path) -> None:
 
 def _config(base: dict[str, Any] | None, diff_id: str) -> dict[str, Any]:
     """The models image's config: the base's, one more layer and history entry, no timestamps."""
-    config = copy.deepcopy(base) if base else {"architecture": "amd64", "os": "linux",
-                                               "config": {}, "rootfs": {"type": "layers",
-                                                                        "diff_ids": []}}
+    scratch: dict[str, Any] = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": []},
+    }
+    config: dict[str, Any] = copy.deepcopy(base) if base else scratch
     config.pop("created", None)
     config["rootfs"]["diff_ids"] = [*config["rootfs"].get("diff_ids", []), diff_id]
     if "history" in config:

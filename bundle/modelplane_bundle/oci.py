@@ -67,8 +67,9 @@ def split_reference(reference: str) -> tuple[str, str, str]:
 def resolve(source: str, tls_verify: bool) -> str:
     """The digest ``source`` has in its registry today (the top-level manifest or list)."""
     try:
-        raw = skopeo("inspect", "--raw", f"--tls-verify={str(tls_verify).lower()}",
-                     f"docker://{source}").stdout
+        raw = skopeo(
+            "inspect", "--raw", f"--tls-verify={str(tls_verify).lower()}", f"docker://{source}"
+        ).stdout
     except BundleError as exc:
         raise BundleError(f"cannot resolve image {source}: {exc}") from exc
     digest = f"sha256:{hashlib.sha256(raw).hexdigest()}"
@@ -101,10 +102,17 @@ def layout_digest(layout: Path, ref: str) -> str:
 
 
 def copy_into_layout(source: str, digest: str, layout: Path, ref: str, tls_verify: bool) -> str:
-    """Copy ``source`` at ``digest`` (all platforms) into the layout as ``ref``; its digest there."""
+    """Copy ``source`` at ``digest`` (all platforms) into the layout as ``ref``; the digest it
+    has there."""
     repository = split_reference(source)[0]
-    skopeo("copy", "--quiet", "--all", f"--src-tls-verify={str(tls_verify).lower()}",
-           f"docker://{repository}@{digest}", f"oci:{layout}:{ref}")
+    skopeo(
+        "copy",
+        "--quiet",
+        "--all",
+        f"--src-tls-verify={str(tls_verify).lower()}",
+        f"docker://{repository}@{digest}",
+        f"oci:{layout}:{ref}",
+    )
     return layout_digest(layout, ref)
 
 

@@ -1,0 +1,403 @@
+"""Air-gapped delivery end to end, with real registries, images, signatures and the installer.
+
+The flow a site runs: images pushed upstream (umoci + skopeo) -> ``modelplane bundle`` against
+upstream, twice -> the folder copied ("carried") -> **upstream stopped** -> ``install.sh
+--dry-run`` then ``install.sh --images-only`` into the site registry -> the same again (a
+no-op). Every check reads the result with tools independent of the bundle code: skopeo against
+the site registry, sha256sum, minisign, umoci, the Helm engine, the registry's access log.
+
+Tests that need upstream running come first in this file (pytest keeps file order; the
+``installed`` fixture stops upstream when the first test needing it runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from airkit import BIN, CHART, IMAGES, Keys, Registry, run, write_bundle
+from helpers import ROOT
+
+MODELS = "modelplane/models"
+PREFIX = "mirror"  # the site's registry path prefix
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of images.lock, parsed here (not with the bundle's code)."""
+
+    digest: str
+    ref: str
+    path: str
+    tag: str
+    source: str
+
+
+def lock(folder: Path) -> list[Row]:
+    lines = (folder / "images.lock").read_text().splitlines()
+    return [Row(*line.split("\t")) for line in lines if not line.startswith("#")]
+
+
+def install(
+    folder: Path, site: Registry, keys: Keys, *flags: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(folder / "install.sh"),
+            "--registry",
+            f"{site.host}/{PREFIX}",
+            "--trusted-key",
+            str(keys.pub),
+            "--insecure-registry",
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def served_digest(reference: str) -> str:
+    """The sha256 of the manifest a registry serves for ``reference`` (skopeo --raw)."""
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{reference}"],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    return f"sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(
+    pushed: dict[str, str],
+    upstream: Registry,
+    keys: Keys,
+    repository: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    output = tmp_path_factory.mktemp("bundle-a") / "bundle"
+    result = write_bundle(output, upstream, keys, repository)
+    assert result.returncode == 0, result.stderr
+    assert "7 images" in result.stdout, result.stdout
+    return output
+
+
+@pytest.fixture(scope="module")
+def second(
+    bundle_dir: Path,
+    upstream: Registry,
+    keys: Keys,
+    repository: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """The same inputs bundled a second time, into another folder."""
+    output = tmp_path_factory.mktemp("bundle-b") / "bundle"
+    result = write_bundle(output, upstream, keys, repository)
+    assert result.returncode == 0, result.stderr
+    return output
+
+
+@pytest.fixture(scope="module")
+def carried(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundle after the trip: a copy in another folder."""
+    target = tmp_path_factory.mktemp("site-side") / "bundle"
+    shutil.copytree(bundle_dir, target)
+    return target
+
+
+@dataclass(frozen=True)
+class Installed:
+    dry_run: subprocess.CompletedProcess[str]
+    writes_after_dry_run: list[str]
+    first: subprocess.CompletedProcess[str]
+    writes_after_first: list[str]
+    again: subprocess.CompletedProcess[str]
+    writes_after_again: list[str]
+
+
+@pytest.fixture(scope="module")
+def installed(
+    carried: Path, second: Path, upstream: Registry, site: Registry, keys: Keys
+) -> Installed:
+    """Upstream stopped, then dry run, install --images-only, and the same install again."""
+    upstream.stop()
+    dry = install(carried, site, keys, "--dry-run")
+    after_dry = site.writes()
+    first = install(carried, site, keys, "--images-only")
+    after_first = site.writes()
+    again = install(carried, site, keys, "--images-only")
+    return Installed(dry, after_dry, first, after_first, again, site.writes())
+
+
+# --- with upstream running --------------------------------------------------------------------
+
+
+def test_image_without_registry_stops_the_bundle(
+    keys: Keys, repository: Path, tmp_path: Path
+) -> None:
+    """No global.imageRegistry and no registry on modelplane's own images: never Docker Hub."""
+    result = subprocess.run(
+        [
+            str(BIN / "modelplane-bundle"),
+            "--output",
+            str(tmp_path / "out"),
+            "--signing-key",
+            str(keys.key),
+            "--chart",
+            str(CHART),
+            "--repository",
+            str(repository),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert re.fullmatch(r"modelplane bundle: image modelplane/\S+ names no registry .*", line), line
+    assert not (tmp_path / "out").exists()  # nothing half-written is left behind
+
+
+def test_unresolvable_tag_stops_the_bundle(
+    pushed: dict[str, str], upstream: Registry, keys: Keys, repository: Path, tmp_path: Path
+) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"images": {"triton": {"tag": "no-such-tag"}}}))
+    result = write_bundle(tmp_path / "out", upstream, keys, repository, values)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        f"modelplane bundle: cannot resolve image {upstream.host}/nvidia/tritonserver:no-such-tag"
+    ), last
+
+
+def test_lock_pins_what_upstream_served(bundle_dir: Path, pushed: dict[str, str]) -> None:
+    """Each tag resolved at bundle time to the digest skopeo got when pushing it upstream."""
+    rows = {row.path: row for row in lock(bundle_dir)}
+    assert set(rows) == {*IMAGES, MODELS}
+    for path, digest in pushed.items():
+        assert rows[path].digest == digest, path
+        assert rows[path].tag == IMAGES[path]
+        assert rows[path].source.endswith(f"/{path}@{digest}")
+    listed = (bundle_dir / "images.txt").read_text().split()
+    assert sorted(listed) == sorted(row.source for row in rows.values() if row.path != MODELS)
+
+
+def test_bundle_twice_gives_the_same_digests(bundle_dir: Path, second: Path) -> None:
+    assert lock(second) == lock(bundle_dir)
+    digests = "values/zz-bundle-digests.yaml"
+    assert (second / digests).read_text() == (bundle_dir / digests).read_text()
+    assert (second / "models.tar.gz").read_bytes() == (bundle_dir / "models.tar.gz").read_bytes()
+
+
+# --- the carried folder ------------------------------------------------------------------------
+
+
+def test_carried_folder_verifies_with_stock_tools(carried: Path, keys: Keys) -> None:
+    checked = run("sha256sum", "--quiet", "-c", "SHA256SUMS", cwd=carried)
+    assert checked.stdout == ""
+    listed = {line.split("  ", 1)[1] for line in (carried / "SHA256SUMS").read_text().splitlines()}
+    files = {p.relative_to(carried).as_posix() for p in carried.rglob("*") if p.is_file()}
+    assert files - listed == {"SHA256SUMS", "SHA256SUMS.minisig"}
+    assert any(name.startswith("images/blobs/sha256/") for name in listed)
+    run("minisign", "-V", "-p", str(keys.pub), "-m", "SHA256SUMS", cwd=carried)
+
+
+def test_sbom_lists_the_images_locked_requirements(carried: Path) -> None:
+    for image in ("operator", "inference"):
+        text = (ROOT / "docker" / "requirements" / f"{image}.txt").read_text()
+        pins = {
+            (n.lower().replace("_", "-"), v)
+            for n, v in re.findall(r"^([\w.-]+)==(\S+)", text, re.MULTILINE)
+        }
+        bom = json.loads((carried / "sbom" / f"{image}.cdx.json").read_text())
+        assert bom["bomFormat"] == "CycloneDX"
+        found = {(c["name"].lower().replace("_", "-"), c["version"]) for c in bom["components"]}
+        assert found == pins, image
+
+
+def test_installer_is_shellcheck_clean(carried: Path) -> None:
+    result = run("shellcheck", "--severity=style", str(carried / "install.sh"), check=False)
+    assert result.returncode == 0, result.stdout
+
+
+# --- install with upstream stopped -------------------------------------------------------------
+
+
+def test_upstream_is_stopped_before_install(installed: Installed, upstream: Registry) -> None:
+    assert upstream.process is not None and upstream.process.poll() is not None
+    with (
+        pytest.raises(ConnectionRefusedError),
+        socket.create_connection(("127.0.0.1", upstream.port)),
+    ):
+        pass
+
+
+def test_dry_run_changes_nothing(installed: Installed) -> None:
+    assert installed.dry_run.returncode == 0, installed.dry_run.stderr
+    copies = [
+        line for line in installed.dry_run.stdout.splitlines() if line.startswith("+ skopeo copy")
+    ]
+    assert len(copies) == len(IMAGES) + 1
+    assert installed.writes_after_dry_run == []
+
+
+def test_every_image_and_the_models_are_in_the_site_registry(
+    installed: Installed, carried: Path, site: Registry
+) -> None:
+    assert installed.first.returncode == 0, installed.first.stderr
+    assert installed.writes_after_first  # it really pushed
+    for row in lock(carried):
+        assert served_digest(f"{site.host}/{PREFIX}/{row.path}@{row.digest}") == row.digest
+        assert served_digest(f"{site.host}/{PREFIX}/{row.path}:{row.tag}") == row.digest
+    (models,) = [row for row in lock(carried) if row.path == MODELS]
+    assert f"oci://{site.host}/{PREFIX}/{MODELS}@{models.digest}" in installed.first.stdout
+
+
+def test_rerun_is_a_noop(installed: Installed) -> None:
+    assert installed.again.returncode == 0, installed.again.stderr
+    assert f"0 pushed, {len(IMAGES) + 1} already present" in installed.again.stdout
+    assert installed.writes_after_again == installed.writes_after_first
+
+
+def test_models_image_is_a_modelcar_on_the_inference_image(
+    installed: Installed, carried: Path, site: Registry, repository: Path, tmp_path: Path
+) -> None:
+    """Pulled back from the site and unpacked with umoci: /models holds the repository's files
+    byte for byte, on top of the inference image's filesystem (whose shell KServe runs)."""
+    (models,) = [row for row in lock(carried) if row.path == MODELS]
+    layout = tmp_path / "layout"
+    run(
+        "skopeo",
+        "copy",
+        "--quiet",
+        "--src-tls-verify=false",
+        f"docker://{site.host}/{PREFIX}/{MODELS}@{models.digest}",
+        f"oci:{layout}:models",
+    )
+    run("umoci", "raw", "unpack", "--rootless", "--image", f"{layout}:models", str(tmp_path / "fs"))
+    fs = tmp_path / "fs"
+    unpacked = {
+        p.relative_to(fs / "models").as_posix(): p.read_bytes()
+        for p in (fs / "models").rglob("*")
+        if p.is_file()
+    }
+    expected = {
+        p.relative_to(repository).as_posix(): p.read_bytes()
+        for p in repository.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    }
+    assert unpacked == expected
+    assert (
+        fs / "etc" / "image-name"
+    ).read_text() == f"modelplane/inference:{IMAGES['modelplane/inference']}\n"
+
+
+def test_chart_with_bundle_values_pulls_only_site_digests(
+    installed: Installed, carried: Path, site: Registry
+) -> None:
+    """The packaged chart, rendered with the bundle's values files in install.sh's order and the
+    site registry, references every image by a digest the site registry serves, and nothing else."""
+    helm = pytest.importorskip("helm_python")
+    from charts.chartkit import images, parse_manifests
+
+    values: dict[str, Any] = {}
+    for path in sorted((carried / "values").glob("*.yaml")):
+        values = _merge(values, yaml.safe_load(path.read_text()))
+    values = _merge(values, {"global": {"imageRegistry": f"{site.host}/{PREFIX}"}})
+    chart = helm.Chart.load(carried / (carried / "chart.txt").read_text().strip())
+    try:
+        docs = parse_manifests(
+            chart.render(
+                values=values, name="modelplane", namespace="modelplane-system", is_install=True
+            )
+        )
+    finally:
+        chart.close()
+    rendered = {image for doc in docs for image in images(doc)}
+    allowed = {
+        f"{site.host}/{PREFIX}/{r.path}@{r.digest}" for r in lock(carried) if r.path != MODELS
+    }
+    assert rendered == allowed
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
+    return out
+
+
+# --- refusals: before anything is pushed -------------------------------------------------------
+
+
+def _tampered_copy(carried: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "bundle"
+    shutil.copytree(carried, copy)
+    return copy
+
+
+def test_one_changed_byte_in_an_image_blob_is_refused(
+    installed: Installed, carried: Path, site: Registry, keys: Keys, tmp_path: Path
+) -> None:
+    copy = _tampered_copy(carried, tmp_path)
+    (row,) = [r for r in lock(copy) if r.path == "modelplane/operator"]
+    manifest = json.loads((copy / "images" / "blobs" / "sha256" / row.digest[7:]).read_text())
+    layer = copy / "images" / "blobs" / "sha256" / manifest["layers"][-1]["digest"][7:]
+    data = bytearray(layer.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    layer.write_bytes(bytes(data))
+    before = site.requests()
+    result = install(copy, site, keys, "--images-only")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"install.sh: checksum mismatch for images/blobs/sha256/{layer.name}"
+    )
+    assert site.requests() == before
+
+
+def test_checksums_resigned_with_another_key_are_refused(
+    installed: Installed,
+    carried: Path,
+    site: Registry,
+    keys: Keys,
+    wrong_keys: Keys,
+    tmp_path: Path,
+) -> None:
+    """An attacker swaps the operator's digest, rebuilds SHA256SUMS and signs it with their key."""
+    copy = _tampered_copy(carried, tmp_path)
+    rows = lock(copy)
+    text = (copy / "images.lock").read_text().replace(rows[0].digest, rows[1].digest)
+    (copy / "images.lock").write_text(text)
+    sums = run("sha256sum", *sorted((copy / "SHA256SUMS").read_text().split()[1::2]), cwd=copy)
+    (copy / "SHA256SUMS").write_text(sums.stdout)
+    run("minisign", "-S", "-s", str(wrong_keys.key), "-m", str(copy / "SHA256SUMS"))
+    before = site.requests()
+    result = install(copy, site, keys, "--images-only")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "install.sh: signature does not verify"
+    assert site.requests() == before
+
+
+def test_unreachable_registry_is_one_line(
+    installed: Installed, carried: Path, upstream: Registry, keys: Keys
+) -> None:
+    """The stopped upstream's port stands in for a site registry that does not answer."""
+    result = install(carried, upstream, keys, "--images-only")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"install.sh: registry unreachable: {upstream.host}"

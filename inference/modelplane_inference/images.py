@@ -3,14 +3,14 @@
 Phones send JPEG/PNG of any size; a bad upload must become a 400 that names the problem, never a
 crash or an out-of-memory. The declared size is checked against the pixel limit before any pixel
 is decoded (decompression bombs); ``load`` finds truncation. ``ImageError`` is the only exception
-that leaves ``decode_image``.
+that leaves ``decode_image``. The pre-processing itself (RGB, resize, [0, 1]) is the contract
+shared with training, :mod:`modelplane_api.images`; this module adds what untrusted input needs.
 """
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
+from modelplane_api import images as contract
 from PIL import Image, UnidentifiedImageError
 
 from modelplane_inference import limits
@@ -48,12 +48,7 @@ def decode_image(
     ceiling = limits.active().max_image_pixels
     limit = min(max_pixels, ceiling) if max_pixels else ceiling
     try:
-        image = Image.open(io.BytesIO(data), formats=FORMATS)
-        _check_size(image.size, limit)
-        if size_hint is not None:
-            image.draft("RGB", size_hint)
-        image.load()
-        rgb = image if image.mode == "RGB" else image.convert("RGB")  # no copy when RGB
+        rgb = contract.decode(data, size_hint, FORMATS, lambda size: _check_size(size, limit))
     except ImageError:
         raise
     except UnidentifiedImageError as exc:
@@ -76,10 +71,9 @@ def _check_size(size: tuple[int, int], limit: int) -> None:
 
 
 def to_tensor(image: Image.Image, height: int, width: int) -> np.ndarray:
-    """The contract of every image model: FP32 CHW RGB in [0, 1], bilinear resize to (H, W)."""
-    resized = image.resize((width, height), Image.Resampling.BILINEAR)
-    array = np.asarray(resized, dtype=np.float32) / 255.0
-    return np.ascontiguousarray(array.transpose(2, 0, 1))
+    """The contract of every image model (:func:`modelplane_api.images.to_tensor`): FP32 CHW RGB
+    in [0, 1], bilinear resize to (H, W)."""
+    return contract.to_tensor(image, (width, height))
 
 
 def to_bgr_array(image: Image.Image) -> np.ndarray:

@@ -1,69 +1,63 @@
 """Reading ModelDeployment and ModelPipeline manifests for ``modelplane serve``.
 
-The CRDs in ``manifests/crds`` are the one source of the spec's shape and defaults, shared with
-the operator without importing it: this module reads the same files (packaged into the wheel, or
-from the source tree in an editable install) and applies their ``default`` values the way an API
-server does, so a manifest means the same thing on a laptop as in a cluster.
+The CRDs are the one source of the spec's shape and defaults, shared with the operator through
+the contract package (:mod:`modelplane_api`), never by importing the operator: a manifest is
+defaulted and typed exactly as the operator does it, so it means the same thing on a laptop as in
+a cluster.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import yaml
-
-GROUP_VERSION = "modelplane.io/v1alpha1"
-_PACKAGED = Path(__file__).parent / "crds"
-_SOURCE_TREE = Path(__file__).resolve().parents[2] / "manifests" / "crds"
+from modelplane_api.crds import GROUP_VERSION, apply_defaults, spec_schema
+from modelplane_api.spec import DeploymentSpec, SpecError, parse_deployment
 
 
 class ManifestError(ValueError):
     """A manifest that cannot be served; the message names the object and the problem."""
 
 
-@functools.cache
-def spec_schema(plural: str) -> dict[str, Any]:
-    folder = _PACKAGED if _PACKAGED.is_dir() else _SOURCE_TREE
-    crd = yaml.safe_load((folder / f"modelplane.io_{plural}.yaml").read_text())
-    for version in crd["spec"]["versions"]:
-        if version["name"] == "v1alpha1":
-            schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
-            return schema
-    raise ManifestError(f"CRD {plural} has no v1alpha1")
-
-
-def apply_defaults(value: Any, schema: dict[str, Any]) -> Any:
-    """Structural defaulting as the API server applies it (missing property -> ``default``)."""
-    value = copy.deepcopy(value)
-    if isinstance(value, dict):
-        for key, prop in schema.get("properties", {}).items():
-            if key not in value and "default" in prop:
-                value[key] = copy.deepcopy(prop["default"])
-            if key in value:
-                value[key] = apply_defaults(value[key], prop)
-    elif isinstance(value, list) and "items" in schema:
-        value = [apply_defaults(item, schema["items"]) for item in value]
-    return value
-
-
 @dataclass(frozen=True)
 class Deployment:
-    """The parts of a ModelDeployment the local server uses."""
+    """A ModelDeployment as the local server serves it: its typed spec and where it was read."""
 
     name: str
-    stage: str
-    runtime: str
-    model: str
-    version: str
-    storage_uri: str
-    batching: dict[str, Any]
-    parameters: dict[str, str] = field(default_factory=dict)
+    spec: DeploymentSpec
     source: Path | None = None
+
+    @property
+    def stage(self) -> str:
+        return self.spec.stage
+
+    @property
+    def runtime(self) -> str:
+        return self.spec.runtime
+
+    @property
+    def model(self) -> str:
+        return self.spec.model.name
+
+    @property
+    def version(self) -> str:
+        return self.spec.model.version
+
+    @property
+    def storage_uri(self) -> str:
+        return self.spec.model.storage_uri
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return self.spec.parameters
+
+    @property
+    def batching(self) -> dict[str, Any]:
+        """``spec.batching`` as written: laid over the model's config.pbtxt key by key."""
+        return self.spec.batching_given
 
     def repository(self, default: Path) -> Path:
         """``file://`` points at a repository on this machine; any other scheme (pvc, s3, oci)
@@ -103,22 +97,10 @@ def load_manifests(folder: Path) -> tuple[list[Deployment], list[Pipeline]]:
 
 
 def _deployment(name: str, raw: dict[str, Any], source: Path) -> Deployment:
-    spec = apply_defaults(raw, spec_schema("modeldeployments"))
     try:
-        model = spec["model"]
-        return Deployment(
-            name=name,
-            stage=spec["stage"],
-            runtime=spec["runtime"],
-            model=model["name"],
-            version=str(model["version"]),
-            storage_uri=model["storageUri"],
-            batching=dict(spec.get("batching", {})),
-            parameters={str(k): str(v) for k, v in (spec.get("parameters") or {}).items()},
-            source=source,
-        )
-    except KeyError as exc:
-        raise ManifestError(f"ModelDeployment {name} in {source}: missing {exc}") from exc
+        return Deployment(name=name, spec=parse_deployment(raw), source=source)
+    except SpecError as exc:
+        raise ManifestError(f"ModelDeployment {name} in {source}: {exc}") from exc
 
 
 def _check_unique(names: list[str]) -> None:

@@ -1,75 +1,34 @@
 """The Triton model repository, read the way Triton reads it.
 
 A folder per model holds ``config.pbtxt`` (a ``ModelConfig`` in protobuf text format) and numbered
-version folders with ``model.onnx``. Parsing uses Triton's own protobuf schema (shipped in
-``tritonclient``) so a field Triton understands is never misread here; ``modelplane serve`` then
-lays the ModelDeployment's ``spec.batching`` over it, as the operator's ConfigMap does in a cluster.
+version folders with ``model.onnx``. Parsing goes through the contract package
+(:mod:`modelplane_api.triton`, Triton's own protobuf schema) so a field Triton understands is never
+misread here; ``modelplane serve`` then lays the ModelDeployment's ``spec.batching`` over it, as the
+operator's ConfigMap does in a cluster.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import numpy as np
-import tritonclient
-from google.protobuf import text_format
-from tritonclient.utils import triton_to_np_dtype
+from modelplane_api import triton
+from modelplane_api.triton import Batching, TensorSpec
 
-_PB2 = "tritonclient.grpc.model_config_pb2"
-
-
-@functools.cache
-def model_config_pb2() -> ModuleType:
-    """Triton's ``ModelConfig`` schema, loaded without ``tritonclient.grpc``'s package init.
-
-    That init registers Triton's gRPC service protos, whose ``inference.*`` symbols collide
-    with KServe's in the same process; the model-config proto alone does not.
-    """
-    if _PB2 in sys.modules:
-        return sys.modules[_PB2]
-    path = Path(tritonclient.__file__).parent / "grpc" / "model_config_pb2.py"
-    spec = importlib.util.spec_from_file_location(_PB2, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_PB2] = module
-    spec.loader.exec_module(module)
-    return module
+__all__ = [
+    "Batching",
+    "ModelConfig",
+    "RepositoryError",
+    "TensorSpec",
+    "load_model_config",
+    "side_file_lines",
+]
 
 
 class RepositoryError(RuntimeError):
     """The model repository lacks a model, a version or a readable config."""
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """One input or output: name, Triton datatype (``FP32``) and dims without the batch axis."""
-
-    name: str
-    datatype: str
-    dims: tuple[int, ...]
-
-    @property
-    def numpy_dtype(self) -> np.dtype[Any]:
-        dtype: np.dtype[Any] = np.dtype(triton_to_np_dtype(self.datatype))
-        return dtype
-
-
-@dataclass(frozen=True)
-class Batching:
-    """Triton dynamic batching: the settings that shape how requests are grouped."""
-
-    max_batch_size: int = 0
-    max_queue_delay_us: int = 0
-    preferred_batch_sizes: tuple[int, ...] = ()
-    instance_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -97,45 +56,7 @@ class ModelConfig:
 
     def with_batching(self, overrides: dict[str, Any]) -> ModelConfig:
         """The manifest's ``spec.batching`` wins over config.pbtxt, key by key."""
-        b = self.batching
-        merged = Batching(
-            max_batch_size=int(overrides.get("maxBatchSize", b.max_batch_size)),
-            max_queue_delay_us=int(
-                overrides.get("maxQueueDelayMicroseconds", b.max_queue_delay_us)
-            ),
-            preferred_batch_sizes=tuple(
-                overrides.get("preferredBatchSizes", b.preferred_batch_sizes)
-            ),
-            instance_count=int(overrides.get("instanceCount", b.instance_count)),
-        )
-        return replace(self, batching=merged)
-
-
-def _tensor(t: Any) -> TensorSpec:
-    datatype = model_config_pb2().DataType.Name(t.data_type).removeprefix("TYPE_")
-    return TensorSpec(
-        name=t.name,
-        datatype="BYTES" if datatype == "STRING" else datatype,
-        dims=tuple(int(d) for d in t.dims),
-    )
-
-
-def parse_config(text: str) -> Any:
-    """Parse config.pbtxt text with Triton's schema; unknown fields are an error, as in Triton."""
-    return text_format.Parse(text, model_config_pb2().ModelConfig())
-
-
-def _batching(cfg: Any) -> Batching:
-    count = sum(group.count or 1 for group in cfg.instance_group) or 1
-    if not cfg.HasField("dynamic_batching"):
-        return Batching(max_batch_size=cfg.max_batch_size, instance_count=count)
-    dyn = cfg.dynamic_batching
-    return Batching(
-        max_batch_size=cfg.max_batch_size,
-        max_queue_delay_us=dyn.max_queue_delay_microseconds,
-        preferred_batch_sizes=tuple(dyn.preferred_batch_size),
-        instance_count=count,
-    )
+        return replace(self, batching=self.batching.updated(overrides))
 
 
 def _pick_version(folder: Path, cfg: Any, wanted: str | None) -> str:
@@ -160,7 +81,7 @@ def load_model_config(repository: Path, model: str, version: str | None = None) 
     config_file = folder / "config.pbtxt"
     if not config_file.is_file():
         raise RepositoryError(f"no {config_file}: is the model repository built (make models)?")
-    cfg = parse_config(config_file.read_text())
+    cfg = triton.read_config(folder)
     labels_file = folder / "labels.txt"
     labels = tuple(_lines(labels_file)) if labels_file.is_file() else ()
     extra_file = folder / "modelplane.json"
@@ -169,9 +90,9 @@ def load_model_config(repository: Path, model: str, version: str | None = None) 
         name=cfg.name or model,
         path=folder,
         version=_pick_version(folder, cfg, version),
-        inputs=tuple(_tensor(t) for t in cfg.input),
-        outputs=tuple(_tensor(t) for t in cfg.output),
-        batching=_batching(cfg),
+        inputs=tuple(TensorSpec.from_config(t) for t in cfg.input),
+        outputs=tuple(TensorSpec.from_config(t) for t in cfg.output),
+        batching=Batching.from_config(cfg),
         labels=labels,
         extra=extra,
     )

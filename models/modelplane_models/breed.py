@@ -27,8 +27,8 @@ INPUT_SIZE = (96, 96)  # (W, H)
 LABELS = dogs.NAMES
 SPEC = ModelSpec(
     name=NAME,
-    inputs=(TensorSpec("image", "float32", (3, INPUT_SIZE[1], INPUT_SIZE[0])),),
-    outputs=(TensorSpec("probabilities", "float32", (len(LABELS),), label_filename="labels.txt"),),
+    inputs=(TensorSpec("image", "FP32", (3, INPUT_SIZE[1], INPUT_SIZE[0])),),
+    outputs=(TensorSpec("probabilities", "FP32", (len(LABELS),), label_filename="labels.txt"),),
     max_batch_size=32,
     preferred_batch_sizes=(8, 16, 32),
 )

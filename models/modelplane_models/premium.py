@@ -26,14 +26,14 @@ SCALE_KRW = 300_000.0  # premiums are learnt relative to this, so the log target
 SPEC = ModelSpec(
     name=NAME,
     inputs=(
-        TensorSpec("breed", "int64", (1,)),
-        TensorSpec("age_years", "float32", (1,)),
-        TensorSpec("weight_kg", "float32", (1,)),
-        TensorSpec("sex", "int64", (1,)),
-        TensorSpec("neutered", "int64", (1,)),
-        TensorSpec("region", "int64", (1,)),
+        TensorSpec("breed", "INT64", (1,)),
+        TensorSpec("age_years", "FP32", (1,)),
+        TensorSpec("weight_kg", "FP32", (1,)),
+        TensorSpec("sex", "INT64", (1,)),
+        TensorSpec("neutered", "INT64", (1,)),
+        TensorSpec("region", "INT64", (1,)),
     ),
-    outputs=(TensorSpec("premium", "float32", (1,)),),
+    outputs=(TensorSpec("premium", "FP32", (1,)),),
     max_batch_size=64,
     preferred_batch_sizes=(16, 64),
 )

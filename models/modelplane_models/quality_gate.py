@@ -33,13 +33,13 @@ GRAY = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma, as OpenCV's grayscale convers
 
 SPEC = ModelSpec(
     name=NAME,
-    inputs=(TensorSpec("image", "float32", (3, INPUT_SIZE[1], INPUT_SIZE[0])),),
+    inputs=(TensorSpec("image", "FP32", (3, INPUT_SIZE[1], INPUT_SIZE[0])),),
     outputs=(
-        TensorSpec("embedding", "float32", (EMBED_DIM,)),
-        TensorSpec("distance", "float32", (1,)),
-        TensorSpec("sharpness", "float32", (1,)),
-        TensorSpec("reasons", "bool", (len(REASONS),), label_filename="labels.txt"),
-        TensorSpec("estimable", "bool", (1,)),
+        TensorSpec("embedding", "FP32", (EMBED_DIM,)),
+        TensorSpec("distance", "FP32", (1,)),
+        TensorSpec("sharpness", "FP32", (1,)),
+        TensorSpec("reasons", "BOOL", (len(REASONS),), label_filename="labels.txt"),
+        TensorSpec("estimable", "BOOL", (1,)),
     ),
     max_batch_size=16,
     preferred_batch_sizes=(4, 8, 16),

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from modelplane_api import triton
 
 from . import log
 from .spec import ModelSpec
@@ -35,6 +36,9 @@ CHECKPOINT_FILE = "checkpoint.pt"
 # Modules every model depends on: a change to how configs are written or exports are checked
 # rebuilds everything.
 COMMON_SOURCES = ("spec", "export", "repository", "imaging")
+# The contract modules every model is written through: the config.pbtxt writer and the image
+# pre-processing (decode -> RGB -> resize -> [0, 1]) that training shares with serving.
+CONTRACT_SOURCES = ("modelplane_api.triton", "modelplane_api.images")
 _log = log.get("repository")
 
 
@@ -50,8 +54,9 @@ class Builder:
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
-        for module in sorted({*COMMON_SOURCES, *self.sources}):
-            spec = importlib.util.find_spec(f"modelplane_models.{module}")
+        modules = {f"modelplane_models.{m}" for m in (*COMMON_SOURCES, *self.sources)}
+        for module in sorted({*modules, *CONTRACT_SOURCES}):
+            spec = importlib.util.find_spec(module)
             if spec is None or spec.origin is None:
                 raise ModuleNotFoundError(module)
             digest.update(module.encode() + Path(spec.origin).read_bytes())
@@ -66,7 +71,8 @@ def model_file(folder: Path, spec: ModelSpec) -> Path:
 
 
 def write_config(folder: Path, spec: ModelSpec) -> None:
-    (folder / "config.pbtxt").write_text(spec.pbtxt(), encoding="utf-8")
+    """``config.pbtxt`` from the spec's ``ModelConfig`` message (the contract's one writer)."""
+    triton.write_config(folder, spec.model_config())
 
 
 def write_lines(path: Path, lines: Iterable[str]) -> None:

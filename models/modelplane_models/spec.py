@@ -2,9 +2,10 @@
 
 Triton rejects a model whose ``config.pbtxt`` disagrees with the ONNX graph, and TensorRT shape
 profiles must agree with ``max_batch_size``. So a :class:`ModelSpec` is the single source: it
-writes ``config.pbtxt`` (through Triton's own protobuf schema), names the ONNX export's inputs and
-outputs and gives its ``dynamic_axes``; :meth:`ModelSpec.from_onnx` derives one from a graph we did
-not export ourselves (the PP-OCRv4 models).
+writes ``config.pbtxt`` (through the contract package, :mod:`modelplane_api.triton`, i.e. Triton's
+own protobuf schema), names the ONNX export's inputs and outputs and gives its ``dynamic_axes``;
+:meth:`ModelSpec.from_onnx` derives one from a graph we did not export ourselves (the PP-OCRv4
+models). Tensors are the contract's :class:`~modelplane_api.triton.TensorSpec` (V2 datatypes).
 """
 
 from __future__ import annotations
@@ -13,43 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import onnx
-from google.protobuf import text_format  # type: ignore[import-untyped,unused-ignore]
-from tritonclient.grpc import model_config_pb2 as mc
+from modelplane_api import triton
+from modelplane_api.triton import Batching, TensorSpec
 
-# numpy dtype name -> (Triton config enum, ONNX TensorProto enum)
-DTYPES: dict[str, tuple[int, int]] = {
-    "float32": (mc.TYPE_FP32, onnx.TensorProto.FLOAT),
-    "float16": (mc.TYPE_FP16, onnx.TensorProto.FLOAT16),
-    "int64": (mc.TYPE_INT64, onnx.TensorProto.INT64),
-    "int32": (mc.TYPE_INT32, onnx.TensorProto.INT32),
-    "bool": (mc.TYPE_BOOL, onnx.TensorProto.BOOL),
+__all__ = ["BATCH_AXIS_NAME", "ONNX_TYPES", "ModelSpec", "TensorSpec"]
+
+# V2 datatype -> ONNX TensorProto element type, for the datatypes our exports use.
+ONNX_TYPES: dict[str, int] = {
+    "FP32": onnx.TensorProto.FLOAT,
+    "FP16": onnx.TensorProto.FLOAT16,
+    "INT64": onnx.TensorProto.INT64,
+    "INT32": onnx.TensorProto.INT32,
+    "BOOL": onnx.TensorProto.BOOL,
 }
-_FROM_ONNX = {onnx_type: name for name, (_, onnx_type) in DTYPES.items()}
+_FROM_ONNX = {onnx_type: name for name, onnx_type in ONNX_TYPES.items()}
 BATCH_AXIS_NAME = "batch"
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """One input or output tensor; ``dims`` exclude the batch axis, -1 marks a dynamic axis."""
-
-    name: str
-    dtype: str
-    dims: tuple[int, ...]
-    label_filename: str | None = None
-
-    @property
-    def numpy_dtype(self) -> np.dtype[np.generic]:
-        return np.dtype(self.dtype)
-
-    def to_config(self, message: mc.ModelInput | mc.ModelOutput) -> None:
-        """Fill a Triton ``ModelInput``/``ModelOutput`` message."""
-        message.name = self.name
-        message.data_type = DTYPES[self.dtype][0]
-        message.dims.extend(self.dims)
-        if self.label_filename and isinstance(message, mc.ModelOutput):
-            message.label_filename = self.label_filename
 
 
 @dataclass(frozen=True)
@@ -85,19 +65,18 @@ class ModelSpec:
             axes[tensor.name] = named
         return axes
 
-    def model_config(self) -> mc.ModelConfig:
+    @property
+    def batching(self) -> Batching:
+        return Batching(self.max_batch_size, self.max_queue_delay_us, self.preferred_batch_sizes)
+
+    def model_config(self) -> triton.Message:
         """The Triton ``ModelConfig`` message (dynamic batching on when batching is)."""
-        config = mc.ModelConfig(
-            name=self.name, platform=self.platform, max_batch_size=self.max_batch_size
-        )
+        config = triton.new_config(name=self.name, platform=self.platform)
         for tensor in self.inputs:
             tensor.to_config(config.input.add())
         for tensor in self.outputs:
             tensor.to_config(config.output.add())
-        if self.max_batch_size > 0:
-            batching = config.dynamic_batching
-            batching.preferred_batch_size.extend(self.preferred_batch_sizes)
-            batching.max_queue_delay_microseconds = self.max_queue_delay_us
+        self.batching.to_config(config)
         config.version_policy.latest.num_versions = 1
         for key, value in sorted(self.parameters.items()):
             config.parameters[key].string_value = value
@@ -105,8 +84,7 @@ class ModelSpec:
 
     def pbtxt(self) -> str:
         """``config.pbtxt`` text, as Triton's own text-format printer writes it."""
-        text: str = text_format.MessageToString(self.model_config())
-        return text
+        return triton.format_config(self.model_config())
 
     @classmethod
     def from_onnx(cls, path: Path, name: str, max_batch_size: int, **kwargs: Any) -> ModelSpec:
@@ -130,21 +108,3 @@ def _tensor(value: onnx.ValueInfoProto) -> TensorSpec:
     tensor_type = value.type.tensor_type
     dims = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in tensor_type.shape.dim)
     return TensorSpec(value.name, _FROM_ONNX[tensor_type.elem_type], dims[1:])
-
-
-def parse_pbtxt(text: str) -> mc.ModelConfig:
-    """Parse ``config.pbtxt`` back into Triton's schema (a typo'd field name raises)."""
-    return text_format.Parse(text, mc.ModelConfig())
-
-
-def dtype_name(triton_type: int) -> str:
-    """Triton ``TYPE_*`` enum -> numpy dtype name, the inverse of :data:`DTYPES`."""
-    for name, (config_type, _) in DTYPES.items():
-        if config_type == triton_type:
-            return name
-    raise KeyError(f"unsupported Triton data type {triton_type}")
-
-
-def onnx_dtype_name(onnx_type: int) -> str:
-    """ONNX ``TensorProto`` element type -> numpy dtype name."""
-    return _FROM_ONNX[onnx_type]

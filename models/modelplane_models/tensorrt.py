@@ -42,10 +42,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from modelplane_api import images, triton
 from numpy.typing import NDArray
 from PIL import Image
 
-from .spec import ModelSpec, TensorSpec, parse_pbtxt
+from .spec import ModelSpec, TensorSpec
 
 PRECISIONS = ("fp32", "fp16", "int8")
 TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2, "int8": 1e-1}
@@ -139,7 +140,7 @@ def model_spec(onnx_path: Path, name: str, max_batch: int) -> ModelSpec:
     config_path = onnx_path.parent.parent / "config.pbtxt"
     if not config_path.is_file():
         return spec
-    config = parse_pbtxt(config_path.read_text(encoding="utf-8"))
+    config = triton.read_config(config_path.parent)
     labels = {o.name: o.label_filename for o in config.output if o.label_filename}
     outputs = tuple(dataclasses.replace(t, label_filename=labels.get(t.name)) for t in spec.outputs)
     batching = config.dynamic_batching
@@ -186,9 +187,10 @@ def synthetic_feeds(
     draw = image_generator(spec.name)
     for tensor in spec.inputs:
         dims = shape[tensor.name]
+        array: NDArray[Any]
         if len(dims) == 4 and dims[1] == 3:
-            images = [draw(rng).convert("RGB").resize((dims[3], dims[2])) for _ in range(dims[0])]
-            array = np.stack([np.asarray(i, np.float32).transpose(2, 0, 1) / 255 for i in images])
+            size = (dims[3], dims[2])
+            array = np.stack([images.to_tensor(draw(rng), size) for _ in range(dims[0])])
         else:
             array = rng.uniform(0, 1, dims)
         feeds[tensor.name] = np.ascontiguousarray(array.astype(tensor.numpy_dtype))
@@ -373,7 +375,7 @@ def write_triton_layout(
     staging = options.output.with_suffix(".plan.partial")
     staging.write_bytes(plan)
     staging.replace(options.output)  # a crash never leaves a half-written plan under its name
-    (model_dir / "config.pbtxt").write_text(spec.pbtxt(), encoding="utf-8")
+    triton.write_config(model_dir, spec.model_config())
     source = options.onnx.parent.parent
     for side in [*source.glob("*.txt"), source / "modelplane.json"]:
         if side.is_file() and side.parent != model_dir:

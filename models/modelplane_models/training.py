@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from . import log
+from . import imaging, log
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 _log = log.get("training")
@@ -95,7 +95,7 @@ def fit(
 
 def to_float(images: NDArray[np.uint8]) -> NDArray[np.float32]:
     """uint8 images -> the float [0, 1] model input (the contract's ``/255``)."""
-    return images.astype(np.float32) / 255.0
+    return imaging.scale(images)
 
 
 @torch.no_grad()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from modelplane_operator.crds import apply_defaults, spec_schema
+from modelplane_api.crds import apply_defaults, spec_schema
+
 from modelplane_operator.naming import child_metadata
 from modelplane_operator.spec import SpecError
 

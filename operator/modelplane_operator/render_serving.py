@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from modelplane_api import triton
+
 from modelplane_operator.config import Config
 from modelplane_operator.naming import child_metadata, dns_name, parse_storage_uri
 from modelplane_operator.spec import DeploymentSpec
@@ -47,28 +49,18 @@ def served_format(spec: DeploymentSpec, engine_ready: bool) -> str:
 
 
 def render_triton_config(spec: DeploymentSpec, engine_ready: bool = False) -> str:
-    """config.pbtxt for the model: platform, batching and instances.
+    """config.pbtxt for the model: platform, version, batching and instances.
 
-    Inputs and outputs are left to Triton's auto-complete, which reads them from the ONNX model
-    or the TensorRT plan, so the tensor names have one source: the exported model.
+    Written from Triton's ``ModelConfig`` message (modelplane_api.triton), never formatted by
+    hand. Inputs and outputs are left to Triton's auto-complete, which reads them from the ONNX
+    model or the TensorRT plan, so the tensor names have one source: the exported model.
     """
-    batching = spec.batching
-    kind = "KIND_GPU" if spec.resources.gpu > 0 else "KIND_CPU"
-    lines = [
-        f'name: "{spec.model.name}"',
-        f'platform: "{TRITON_PLATFORMS[served_format(spec, engine_ready)]}"',
-        f"max_batch_size: {batching.max_batch_size}",
-        f"version_policy: {{ specific: {{ versions: [{spec.model.version}] }} }}",
-        f"instance_group [ {{ count: {batching.instance_count} kind: {kind} }} ]",
-    ]
-    if batching.max_batch_size > 0:
-        preferred = ", ".join(str(b) for b in batching.preferred_batch_sizes)
-        lines.append("dynamic_batching {")
-        if preferred:
-            lines.append(f"  preferred_batch_size: [ {preferred} ]")
-        lines.append(f"  max_queue_delay_microseconds: {batching.max_queue_delay_us}")
-        lines.append("}")
-    return "\n".join(lines) + "\n"
+    config = triton.new_config(
+        name=spec.model.name, platform=TRITON_PLATFORMS[served_format(spec, engine_ready)]
+    )
+    config.version_policy.specific.versions.append(int(spec.model.version))
+    spec.batching.to_config(config, "KIND_GPU" if spec.resources.gpu > 0 else "KIND_CPU")
+    return triton.format_config(config)
 
 
 def triton_config_map_name(owner: dict[str, Any]) -> str:

@@ -1,173 +1,60 @@
-"""Typed views of ModelDeployment and ModelPipeline specs, and the checks the schema cannot make.
+"""The operator's checks of a ModelDeployment spec: what the schema cannot reject.
 
-``parse_deployment`` turns a (possibly undefaulted) spec dict into frozen dataclasses with the
-CRD's defaults; anything the schema would allow but that cannot work raises ``SpecError`` with a
-machine-readable reason, which the operator reports as ``Ready=False`` instead of crashing.
+The typed, defaulted spec itself is the shared contract (:mod:`modelplane_api.spec`, also used by
+``modelplane serve``); here ``parse_deployment`` adds the checks that matter in a cluster. Anything
+the schema would allow but that cannot work raises ``SpecError`` with a machine-readable reason,
+which the operator reports as ``Ready=False`` instead of crashing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from modelplane_api import spec as api
+from modelplane_api.spec import (
+    STAGES_WITH_TRANSFORMER,
+    DeploymentSpec,
+    ModelRef,
+    Monitoring,
+    Resources,
+    Scaling,
+    SpecError,
+    TensorRT,
+    TensorRTShape,
+)
+from modelplane_api.triton import Batching
+
 from modelplane_operator.config import Config
-from modelplane_operator.crds import apply_defaults, spec_schema
 from modelplane_operator.naming import parse_storage_uri
 
-# Stages whose model needs modelplane pre/post-processing around the Triton predictor.
-STAGES_WITH_TRANSFORMER = frozenset(
-    {"quality-gate", "text-detection", "text-recognition", "breed", "premium"}
-)
+__all__ = [
+    "PYTHON_ONLY_STAGES",
+    "STAGES_WITH_TRANSFORMER",
+    "TRITON_FORMATS",
+    "Batching",
+    "DeploymentSpec",
+    "ModelRef",
+    "Monitoring",
+    "Resources",
+    "Scaling",
+    "SpecError",
+    "TensorRT",
+    "TensorRTShape",
+    "check_deployment",
+    "check_model_image",
+    "parse_deployment",
+]
+
 # Stages with no neural network: only the python runtime can serve them.
 PYTHON_ONLY_STAGES = frozenset({"document-parse"})
 TRITON_FORMATS = frozenset({"onnx", "tensorrt", "torchscript"})
 
 
-class SpecError(ValueError):
-    """A spec the schema accepts but that cannot work; ``reason`` is a CamelCase reason."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    name: str
-    version: str
-    format: str
-    storage_uri: str
-
-
-@dataclass(frozen=True)
-class TensorRTShape:
-    input: str
-    min: tuple[int, ...]
-    opt: tuple[int, ...]
-    max: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class TensorRT:
-    enabled: bool
-    precision: str
-    workspace_mib: int
-    engine_cache_uri: str
-    gpu_product: str | None
-    shapes: tuple[TensorRTShape, ...]
-
-
-@dataclass(frozen=True)
-class Batching:
-    max_batch_size: int
-    max_queue_delay_us: int
-    preferred_batch_sizes: tuple[int, ...]
-    instance_count: int
-
-
-@dataclass(frozen=True)
-class Resources:
-    gpu: int
-    gpu_resource_name: str
-    mig_profile: str | None
-    cpu: str
-    memory: str
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Scaling:
-    min_replicas: int
-    max_replicas: int
-    metric: str
-    target: int
-
-
-@dataclass(frozen=True)
-class Monitoring:
-    enabled: bool
-    latency_p99_ms: int
-    error_budget_percent: float
-
-
-@dataclass(frozen=True)
-class DeploymentSpec:
-    stage: str
-    runtime: str
-    model: ModelRef
-    tensorrt: TensorRT
-    batching: Batching
-    resources: Resources
-    scaling: Scaling
-    canary_percent: int
-    transformer: bool
-    monitoring: Monitoring
-    # Stage settings for the transformer / python runtime (``--param KEY=VALUE``).
-    parameters: dict[str, str] = field(default_factory=dict)
-
-
-def _section(spec: dict[str, Any], name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """One object-valued part of the spec with its defaults, present or not."""
-    defaulted: dict[str, Any] = apply_defaults(spec.get(name) or {}, schema["properties"][name])
-    return defaulted
-
-
 def parse_deployment(spec: dict[str, Any]) -> DeploymentSpec:
     """Defaulted, typed and checked ModelDeployment spec; raises SpecError when it cannot work."""
-    schema = spec_schema("modeldeployments")
-    top = apply_defaults(spec, schema)
-    for required in ("stage", "model"):
-        if required not in top:
-            raise SpecError("InvalidSpec", f"spec.{required} is required")
-    model, trt = _section(top, "model", schema), _section(top, "tensorrt", schema)
-    batching, res = _section(top, "batching", schema), _section(top, "resources", schema)
-    scaling, mon = _section(top, "scaling", schema), _section(top, "monitoring", schema)
-    if "name" not in model or "storageUri" not in model:
-        raise SpecError("InvalidSpec", "spec.model.name and spec.model.storageUri are required")
-    mig = res.get("migProfile")
-    parsed = DeploymentSpec(
-        stage=top["stage"],
-        runtime=top["runtime"],
-        model=ModelRef(model["name"], model["version"], model["format"], model["storageUri"]),
-        tensorrt=TensorRT(
-            enabled=trt["enabled"],
-            precision=trt["precision"],
-            workspace_mib=trt["workspaceMiB"],
-            engine_cache_uri=trt["engineCacheUri"],
-            gpu_product=trt.get("gpuProduct"),
-            shapes=tuple(
-                TensorRTShape(s["input"], tuple(s["min"]), tuple(s["opt"]), tuple(s["max"]))
-                for s in trt.get("shapes", [])
-            ),
-        ),
-        batching=Batching(
-            max_batch_size=batching["maxBatchSize"],
-            max_queue_delay_us=batching["maxQueueDelayMicroseconds"],
-            preferred_batch_sizes=tuple(batching.get("preferredBatchSizes", [])),
-            instance_count=batching["instanceCount"],
-        ),
-        resources=Resources(
-            gpu=res["gpu"],
-            gpu_resource_name=f"nvidia.com/mig-{mig}" if mig else res["gpuResourceName"],
-            mig_profile=mig,
-            cpu=str(res["cpu"]),
-            memory=str(res["memory"]),
-            node_selector=dict(res.get("nodeSelector", {})),
-            tolerations=tuple(res.get("tolerations", [])),
-        ),
-        scaling=Scaling(
-            scaling["minReplicas"], scaling["maxReplicas"], scaling["metric"], scaling["target"]
-        ),
-        canary_percent=_section(top, "canary", schema)["trafficPercent"],
-        transformer=_section(top, "transformer", schema).get(
-            "enabled", top["stage"] in STAGES_WITH_TRANSFORMER
-        ),
-        monitoring=Monitoring(mon["enabled"], mon["latencyP99Ms"], mon["errorBudgetPercent"]),
-        parameters={str(k): str(v) for k, v in (top.get("parameters") or {}).items()},
-    )
-    check_deployment(parsed, explicit_gpu_resource=res.get("gpuResourceName"))
+    parsed = api.parse_deployment(spec)
+    declared = (spec.get("resources") or {}).get("gpuResourceName")
+    check_deployment(parsed, explicit_gpu_resource=declared)
     return parsed
 
 

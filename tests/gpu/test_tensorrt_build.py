@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from modelplane_api.triton import parse_config as parse_pbtxt
 from modelplane_models import tensorrt as trt_build
-from modelplane_models.spec import parse_pbtxt
 
 # The shape flags the operator renders for the documents example's detector.
 DETECTION_SHAPE = "x:3,32,32:3,736,736:3,1536,1536"

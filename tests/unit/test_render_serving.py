@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from google.protobuf import text_format
+from google.protobuf.json_format import MessageToDict
 from helpers import make_deployment
+from modelplane_api.triton import model_config_pb2
 from modelplane_operator.config import Config
 from modelplane_operator.render_inference_service import render_inference_service
 from modelplane_operator.render_serving import (
@@ -186,8 +189,16 @@ def test_every_image_follows_the_registry_and_pull_secrets() -> None:
     assert pod["imagePullSecrets"] == [{"name": "regcred"}]
 
 
+MODEL_V3 = {"name": "quality-gate", "storageUri": "pvc://models/repository", "version": "3"}
+
+
+def parse_pbtxt(text: str) -> Any:
+    """What Triton reads: the text parsed with its own ModelConfig schema (unknown fields raise)."""
+    return text_format.Parse(text, model_config_pb2().ModelConfig())
+
+
 @pytest.mark.parametrize(
-    ("batching", "gpu", "expected_lines", "absent"),
+    ("batching", "gpu", "expected"),
     [
         (
             {
@@ -197,46 +208,57 @@ def test_every_image_follows_the_registry_and_pull_secrets() -> None:
                 "instanceCount": 2,
             },
             1,
-            [
-                "max_batch_size: 16",
-                "preferred_batch_size: [ 4, 8 ]",
-                "max_queue_delay_microseconds: 3000",
-                "instance_group [ { count: 2 kind: KIND_GPU } ]",
-            ],
-            [],
+            {
+                "max_batch_size": 16,
+                "dynamic_batching": {
+                    "preferred_batch_size": [4, 8],
+                    "max_queue_delay_microseconds": "3000",
+                },
+                "instance_group": [{"count": 2, "kind": "KIND_GPU"}],
+            },
         ),
-        ({"maxBatchSize": 0}, 0, ["max_batch_size: 0", "kind: KIND_CPU"], ["dynamic_batching"]),
+        (
+            {"maxBatchSize": 0},
+            0,
+            {"instance_group": [{"count": 1, "kind": "KIND_CPU"}]},
+        ),
         (
             {"maxBatchSize": 8},
             1,
-            ["dynamic_batching {", "max_queue_delay_microseconds: 2000"],
-            ["preferred_batch_size"],
+            {
+                "max_batch_size": 8,
+                "dynamic_batching": {"max_queue_delay_microseconds": "2000"},
+                "instance_group": [{"count": 1, "kind": "KIND_GPU"}],
+            },
         ),
     ],
 )
-def test_triton_config(
-    batching: dict[str, Any], gpu: int, expected_lines: list[str], absent: list[str]
-) -> None:
-    parsed = parse_deployment(make_deployment(batching=batching, resources={"gpu": gpu})["spec"])
-    text = render_triton_config(parsed)
-    assert text.startswith('name: "quality-gate"\nplatform: "onnxruntime_onnx"\n')
-    for line in expected_lines:
-        assert line in text
-    for word in absent:
-        assert word not in text
+def test_triton_config(batching: dict[str, Any], gpu: int, expected: dict[str, Any]) -> None:
+    """The rendered config.pbtxt parses with Triton's schema and says exactly this."""
+    parsed = parse_deployment(
+        make_deployment(batching=batching, resources={"gpu": gpu}, model=MODEL_V3)["spec"]
+    )
+    message = parse_pbtxt(render_triton_config(parsed))
+    assert MessageToDict(message, preserving_proto_field_name=True) == {
+        "name": "quality-gate",
+        "platform": "onnxruntime_onnx",
+        "version_policy": {"specific": {"versions": ["3"]}},
+        **expected,
+    }
+
+
+def test_triton_config_is_rejected_by_triton_schema_when_misspelt() -> None:
+    """Guard the guard: the parser used above refuses a field Triton does not know."""
+    with pytest.raises(text_format.ParseError):
+        parse_pbtxt('name: "m"\nmax_batch: 4\n')
 
 
 def test_triton_config_map_switches_platform_with_the_engine() -> None:
-    owner = make_deployment(tensorrt={"enabled": True})
+    owner = make_deployment(tensorrt={"enabled": True}, resources={"gpu": 1})
     parsed = parse_deployment(owner["spec"])
-    assert (
-        'platform: "onnxruntime_onnx"'
-        in render_triton_config_map(owner, parsed)["data"]["config.pbtxt"]
-    )
-    assert (
-        'platform: "tensorrt_plan"'
-        in render_triton_config_map(owner, parsed, True)["data"]["config.pbtxt"]
-    )
+    before = parse_pbtxt(render_triton_config_map(owner, parsed)["data"]["config.pbtxt"])
+    after = parse_pbtxt(render_triton_config_map(owner, parsed, True)["data"]["config.pbtxt"])
+    assert (before.platform, after.platform) == ("onnxruntime_onnx", "tensorrt_plan")
 
 
 @pytest.mark.parametrize(

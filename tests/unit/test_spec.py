@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from modelplane_api.crds import apply_defaults, spec_schema
 from modelplane_operator.config import Config
-from modelplane_operator.crds import apply_defaults, spec_schema
 from modelplane_operator.spec import (
     STAGES_WITH_TRANSFORMER,
     SpecError,

@@ -2,7 +2,8 @@
 
 A real API server applies the CRD's ``default`` values before the operator sees an object; the
 operator applies them again itself so that objects stored without defaulting (an older CRD, an
-emulator in tests) are reconciled exactly as a defaulted object would be.
+emulator in tests) are reconciled exactly as a defaulted object would be, and ``modelplane serve``
+applies them to manifests read from disk, so a manifest means the same on a laptop as in a cluster.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Any
 
 import yaml
 
+GROUP = "modelplane.io"
+VERSION = "v1alpha1"
+GROUP_VERSION = f"{GROUP}/{VERSION}"
+PLURALS = ("modeldeployments", "modelpipelines")
 _PACKAGED = Path(__file__).parent / "crds"
 _SOURCE_TREE = Path(__file__).resolve().parents[2] / "manifests" / "crds"
 
@@ -26,18 +31,24 @@ def crd_dir() -> Path:
 @functools.cache
 def load_crd(plural: str) -> dict[str, Any]:
     """The CRD manifest of one modelplane kind, by plural (``modeldeployments``)."""
-    path = crd_dir() / f"modelplane.io_{plural}.yaml"
-    crd: dict[str, Any] = yaml.safe_load(path.read_text())
+    path = crd_dir() / f"{GROUP}_{plural}.yaml"
+    crd: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return crd
 
 
-def spec_schema(plural: str, version: str = "v1alpha1") -> dict[str, Any]:
-    """The openAPIV3Schema of ``.spec`` for one served version."""
+def object_schema(plural: str, version: str = VERSION) -> dict[str, Any]:
+    """The whole openAPIV3Schema of one served version."""
     for served in load_crd(plural)["spec"]["versions"]:
         if served["name"] == version:
-            schema: dict[str, Any] = served["schema"]["openAPIV3Schema"]["properties"]["spec"]
+            schema: dict[str, Any] = served["schema"]["openAPIV3Schema"]
             return schema
     raise KeyError(f"{plural} has no version {version}")
+
+
+def spec_schema(plural: str, version: str = VERSION) -> dict[str, Any]:
+    """The openAPIV3Schema of ``.spec`` for one served version."""
+    schema: dict[str, Any] = object_schema(plural, version)["properties"]["spec"]
+    return schema
 
 
 def apply_defaults(value: Any, schema: dict[str, Any]) -> Any:
@@ -46,8 +57,7 @@ def apply_defaults(value: Any, schema: dict[str, Any]) -> Any:
     Structural defaulting: a missing property gets its ``default``; objects that are present
     (or defaulted) are descended into; array items are defaulted item by item.
     """
-    value = copy.deepcopy(value)
-    return _default_in_place(value, schema)
+    return _default_in_place(copy.deepcopy(value), schema)
 
 
 def _default_in_place(value: Any, schema: dict[str, Any]) -> Any:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +14,12 @@ from serving.servers import EXAMPLES, REAL_REPOSITORY, Server, serve, stop
 
 @pytest.fixture(scope="session")
 def repository() -> Path:
-    """The real model repository: the page reads its classes from the gate's labels.txt."""
-    if not (REAL_REPOSITORY / "quality-gate" / "labels.txt").is_file():
-        raise RuntimeError(f"{REAL_REPOSITORY} has no quality-gate: run `make models` first")
-    return REAL_REPOSITORY
+    """The real model repository (or ``$MODELPLANE_MODEL_REPOSITORY``, as for
+    ``modelplane-models``): the page reads its classes from the gate's labels.txt."""
+    repo = Path(os.environ.get("MODELPLANE_MODEL_REPOSITORY") or REAL_REPOSITORY)
+    if not (repo / "quality-gate" / "labels.txt").is_file():
+        raise RuntimeError(f"{repo} has no quality-gate: run `make models` first")
+    return repo
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ puts this folder on sys.path.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import yaml
 from helpers import ROOT
+from processes import free_port
 
 BIN = Path(sys.executable).parent
 CHART = ROOT / "charts" / "modelplane"
@@ -33,12 +33,6 @@ IMAGES = {
     "kserve/agent": "v0.21.0",
 }
 ACCESS_WRITE = (' "PUT ', ' "POST ', ' "PATCH ', ' "DELETE ')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -124,31 +118,18 @@ def make_keys(folder: Path) -> Keys:
 
 
 def write_bundle(
-    output: Path, upstream: Registry, keys: Keys, repository: Path, *values: Path
+    output: Path, upstream: Registry | None, keys: Keys, repository: Path, *values: Path
 ) -> subprocess.CompletedProcess[str]:
     """``modelplane-bundle`` (= ``modelplane bundle``) as a user runs it, pulling from
-    upstream; the result, unchecked."""
-    source = output.parent / f"{output.name}-source-values.yaml"
-    source.write_text(yaml.safe_dump({"global": {"imageRegistry": upstream.host}}))
-    flags = [arg for path in (source, *values) for arg in ("--values", str(path))]
-    return subprocess.run(
-        [
-            str(BIN / "modelplane-bundle"),
-            "--output",
-            str(output),
-            "--signing-key",
-            str(keys.key),
-            "--chart",
-            str(CHART),
-            "--repository",
-            str(repository),
-            "--requirements",
-            str(ROOT / "docker" / "requirements"),
-            "--insecure-registry",
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    ``upstream`` (None: from where the chart's defaults point); the result, unchecked."""
+    if upstream is not None:
+        source = output.parent / f"{output.name}-source-values.yaml"
+        source.write_text(yaml.safe_dump({"global": {"imageRegistry": upstream.host}}))
+        values = (source, *values)
+    flags = [arg for path in values for arg in ("--values", str(path))]
+    command = [
+        str(BIN / "modelplane-bundle"),
+        *("--output", str(output), "--signing-key", str(keys.key), "--chart", str(CHART)),
+        *("--repository", str(repository), "--insecure-registry", *flags),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)

@@ -29,22 +29,23 @@ def _tools() -> None:
     assert not missing, f"not installed: {missing} (run `make system-deps`)"
 
 
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    """The connected side's registry (stopped by the test flow before installing)."""
-    registry = Registry(tmp_path_factory.mktemp("upstream"))
+def _registry(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Registry]:
+    registry = Registry(tmp_path_factory.mktemp(name))
     registry.start()
     yield registry
     registry.stop()
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """The connected side's registry (stopped by the test flow before installing)."""
+    yield from _registry(tmp_path_factory, "upstream")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """The air-gapped site's registry."""
-    registry = Registry(tmp_path_factory.mktemp("site"))
-    registry.start()
-    yield registry
-    registry.stop()
+    yield from _registry(tmp_path_factory, "site")
 
 
 @pytest.fixture(scope="module")

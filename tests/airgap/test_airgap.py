@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from airkit import BIN, CHART, IMAGES, Keys, Registry, run, write_bundle
+from airkit import IMAGES, Keys, Registry, run, write_bundle
 from helpers import ROOT
 
 MODELS = "modelplane/models"
@@ -77,6 +77,16 @@ def served_digest(reference: str) -> str:
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
 
 
+def _bundled(
+    name: str, upstream: Registry, keys: Keys, repository: Path, tmp: pytest.TempPathFactory
+) -> Path:
+    output = tmp.mktemp(name) / "bundle"
+    result = write_bundle(output, upstream, keys, repository)
+    assert result.returncode == 0, result.stderr
+    assert "7 images" in result.stdout, result.stdout
+    return output
+
+
 @pytest.fixture(scope="module")
 def bundle_dir(
     pushed: dict[str, str],
@@ -85,11 +95,7 @@ def bundle_dir(
     repository: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
-    output = tmp_path_factory.mktemp("bundle-a") / "bundle"
-    result = write_bundle(output, upstream, keys, repository)
-    assert result.returncode == 0, result.stderr
-    assert "7 images" in result.stdout, result.stdout
-    return output
+    return _bundled("bundle-a", upstream, keys, repository, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +107,7 @@ def second(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     """The same inputs bundled a second time, into another folder."""
-    output = tmp_path_factory.mktemp("bundle-b") / "bundle"
-    result = write_bundle(output, upstream, keys, repository)
-    assert result.returncode == 0, result.stderr
-    return output
+    return _bundled("bundle-b", upstream, keys, repository, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -146,23 +149,7 @@ def test_image_without_registry_stops_the_bundle(
     keys: Keys, repository: Path, tmp_path: Path
 ) -> None:
     """No global.imageRegistry and no registry on modelplane's own images: never Docker Hub."""
-    result = subprocess.run(
-        [
-            str(BIN / "modelplane-bundle"),
-            "--output",
-            str(tmp_path / "out"),
-            "--signing-key",
-            str(keys.key),
-            "--chart",
-            str(CHART),
-            "--repository",
-            str(repository),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    result = write_bundle(tmp_path / "out", None, keys, repository)
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()[-1:]
     assert re.fullmatch(r"modelplane bundle: image modelplane/\S+ names no registry .*", line), line

@@ -12,6 +12,10 @@ ARG PIP_INDEX_URL=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=${PIP_INDEX_URL}
 WORKDIR /src
 COPY pyproject.toml README.md ./
+# The contract package (CRDs, specs, config.pbtxt, image contract) and the packaging tower are
+# part of the one wheel, like the three towers.
+COPY api/ api/
+COPY bundle/ bundle/
 COPY operator/ operator/
 COPY inference/ inference/
 COPY models/ models/

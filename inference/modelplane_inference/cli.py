@@ -16,9 +16,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from modelplane_inference import limits, logs
+from modelplane_api.triton import DEFAULT_REPOSITORY
 
-DEFAULT_REPOSITORY = Path("models/repository")
+from modelplane_inference import limits, logs
 
 
 def parse_params(values: Sequence[str]) -> dict[str, str]:

@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+from modelplane_api import triton
 
 from . import log, registry, repository, versions
 
-DEFAULT_REPOSITORY = os.environ.get("MODELPLANE_MODEL_REPOSITORY", "models/repository")
+# The contract's repository folder, unless MODELPLANE_MODEL_REPOSITORY names another.
+DEFAULT_REPOSITORY = Path(os.environ.get("MODELPLANE_MODEL_REPOSITORY", triton.DEFAULT_REPOSITORY))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build missing or stale models")
-    build.add_argument("--output", type=Path, default=Path(DEFAULT_REPOSITORY))
+    build.add_argument("--output", type=Path, default=DEFAULT_REPOSITORY)
     build.add_argument("--only", nargs="+", choices=[b.name for b in registry.BUILDERS])
     build.add_argument(
         "--force",
@@ -45,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="quality-gate: accept/ and reject/<reason>/; breed: <breed>/ folders",
     )
-    train.add_argument("--output", type=Path, default=Path(DEFAULT_REPOSITORY))
+    train.add_argument("--output", type=Path, default=DEFAULT_REPOSITORY)
     train.add_argument("--epochs", type=int, help="override the default number of epochs")
     train.add_argument("--seed", type=int, help="override the default seed")
     train.add_argument(

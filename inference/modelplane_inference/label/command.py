@@ -10,8 +10,8 @@ from pathlib import Path
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from modelplane_api import logs
+    from modelplane_api.triton import DEFAULT_REPOSITORY
 
-    from modelplane_inference.cli import DEFAULT_REPOSITORY
     from modelplane_inference.label.tasks import MODELS
 
     p = sub.add_parser(

@@ -257,10 +257,13 @@ def declare_resources(emulator: kmock.KubernetesEmulator, monitoring: bool = Tru
 
 
 @contextlib.asynccontextmanager
-async def running_operator(admission_port: int | None = None) -> AsyncIterator[None]:
+async def running_operator(
+    admission_port: int | None = None, memo: kopf.Memo | None = None
+) -> AsyncIterator[None]:
     """The real operator (all handlers, real settings) in this loop, watching NAMESPACE.
 
-    With ``admission_port`` it also serves the validating webhook over plain HTTP there.
+    With ``admission_port`` it also serves the validating webhook over plain HTTP there; a
+    ``memo`` given here is the operator's, so a test can look at its state afterwards.
     """
     stop = asyncio.Event()
     settings = kopf.OperatorSettings()
@@ -281,7 +284,7 @@ async def running_operator(admission_port: int | None = None) -> AsyncIterator[N
             namespaces=[NAMESPACE],
             standalone=True,
             stop_flag=stop,
-            memo=kopf.Memo(),
+            memo=kopf.Memo() if memo is None else memo,
             settings=settings,
             registry=registry,
         )

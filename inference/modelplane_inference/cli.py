@@ -5,7 +5,13 @@
 ``COMMANDS``, so later commands (``modelplane bundle``) are one function and one line. The two
 stage scripts take exactly the arguments the operator renders into the InferenceService
 (``operator/modelplane_operator/render_inference_service.py``); KServe's own server flags
-(``--http_port``, ``--grpc_port``, ``--predictor_host``, ...) come from KServe's parser.
+(``--http_port``, ``--grpc_port``, ``--predictor_host``, ...) come from KServe's parser and keep
+its spelling.
+
+Every console script of modelplane follows one convention: dash-case flags (except KServe's),
+a list is a repeated flag (``--values a.yaml --values b.yaml``), ``--log-format``/``--log-level``
+on every command (:mod:`modelplane_api.logs`), exit status 2 for a usage error (with the usage
+line) and 1 for a failure.
 """
 
 from __future__ import annotations
@@ -16,24 +22,35 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from modelplane_api import logs
 from modelplane_api.triton import DEFAULT_REPOSITORY
 
-from modelplane_inference import limits, logs
+from modelplane_inference import limits
+from modelplane_inference.label import command as label_command
 
 
-def parse_params(values: Sequence[str]) -> dict[str, str]:
-    """``--param KEY=VALUE`` flags (``spec.parameters`` of the ModelDeployment) as a dict."""
-    params: dict[str, str] = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"--param expects KEY=VALUE, got {value!r}")
-        params[key] = rest
-    return params
+def key_value(text: str) -> tuple[str, str]:
+    """argparse ``type=`` of ``--param KEY=VALUE`` (``spec.parameters`` of the deployment)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def json_object(text: str) -> dict[str, object]:
+    """argparse ``type=`` of a flag that takes a JSON object."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object")
+    return value
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="serve every ModelDeployment and ModelPipeline in DIR")
+    logs.add_arguments(p, defaults=False)
     p.add_argument("directory", type=Path, help="folder of manifests (or one manifest file)")
     p.add_argument(
         "--repository",
@@ -84,12 +101,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _predict_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("predict", help="send image files to a pipeline or stage, print JSON")
+    logs.add_arguments(p, defaults=False)
     p.add_argument("model", help="pipeline or deployment name (documents, car-claims, ...)")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--url", default=None, help="host:port (default 127.0.0.1:8081 / :8080)")
     p.add_argument("--protocol", choices=["grpc", "http"], default="grpc")
     p.add_argument(
         "--features",
+        type=json_object,
         default=None,
         help='JSON for pet-premium, e.g. {"age_years": 3, "weight_kg": 12, ...}',
     )
@@ -101,13 +120,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from modelplane_inference.client import Client, PredictError
 
     url = args.url or ("127.0.0.1:8081" if args.protocol == "grpc" else "127.0.0.1:8080")
-    features = json.loads(args.features) if args.features else None
     client = Client(url, args.protocol)
     failures = 0
     many = len(args.files) > 1
     for path in tqdm(args.files, disable=not many, file=sys.stderr, unit="file"):
         try:
-            result = client.predict(args.model, image=path.read_bytes(), features=features)
+            result = client.predict(args.model, image=path.read_bytes(), features=args.features)
         except (OSError, PredictError) as exc:
             failures += 1
             message = str(exc)[:500]  # servers may echo the request; keep the terminal usable
@@ -120,40 +138,29 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _bundle_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``modelplane bundle``: the flags of ``modelplane-bundle`` (the packaging package)."""
+    from modelplane_bundle.cli import add_arguments
+
     p = sub.add_parser(
         "bundle",
-        help="write an air-gapped install bundle: chart, image list, models, install.sh",
+        help="write an air-gapped install bundle: images and models by digest, chart, SBOM,"
+        " signed checksums, install.sh (same as modelplane-bundle)",
     )
-    p.add_argument("--output", type=Path, required=True, help="new or empty folder to write")
-    p.add_argument("--repository", type=Path, default=DEFAULT_REPOSITORY, help="model repository")
-    p.add_argument("--chart", type=Path, default=Path("charts/modelplane"), help="chart folder")
-    p.add_argument(
-        "--values",
-        type=Path,
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="FILE",
-        help="chart values files, merged in order as helm -f does; install.sh passes them too",
-    )
+    logs.add_arguments(p, defaults=False)
+    add_arguments(p)
 
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
-    from modelplane_inference.bundle import BundleError, BundleOptions, summary, write_bundle
+    from modelplane_bundle.cli import run
 
-    options = BundleOptions(args.output, args.chart, args.repository, tuple(args.values))
-    try:
-        print(summary(write_bundle(options)))
-    except BundleError as exc:
-        print(f"modelplane bundle: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run(args)
 
 
 COMMANDS: dict[str, tuple[Callable[..., None], Callable[[argparse.Namespace], int]]] = {
     "serve": (_serve_parser, _cmd_serve),
     "predict": (_predict_parser, _cmd_predict),
     "bundle": (_bundle_parser, _cmd_bundle),
+    "label": (label_command.add_parser, label_command.run),
 }
 
 
@@ -164,21 +171,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="modelplane's data plane on this machine: serve the manifests of a folder "
         "(every stage and pipeline, Open Inference Protocol v2) and call them.",
     )
-    parser.add_argument("--log-level", default="INFO")
+    logs.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for add_parser, _ in COMMANDS.values():
         add_parser(sub)
     args = parser.parse_args(argv)
-    logs.configure(args.log_level)
+    logs.setup_from_args(args)
     return COMMANDS[args.command][1](args)
 
 
 def _stage_parser(prog: str) -> argparse.ArgumentParser:
     from kserve.model_server import parser as kserve_parser
 
+    from modelplane_inference.stage_registry import STAGES
+
     parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser])
-    parser.add_argument("--stage", required=True)
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--stage", required=True, choices=sorted(STAGES))
+    parser.add_argument(
+        "--param",
+        type=key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a stage parameter (repeatable): spec.parameters of the ModelDeployment",
+    )
+    logs.add_arguments(parser)
     # In a pod: 5 s of draining lets the Service drop the endpoint before the listener closes;
     # 5 + 25 s of grace fit Kubernetes' default terminationGracePeriodSeconds (30 s).
     limits.add_arguments(parser, limits.Limits(drain_s=5.0, grace_s=25.0))
@@ -189,11 +206,9 @@ def _run_stage(args: argparse.Namespace, backend: Callable[[], object]) -> int:
     from modelplane_inference.kserve_server import ModelplaneServer
     from modelplane_inference.stage_registry import STAGES
 
-    if args.stage not in STAGES:
-        raise SystemExit(f"--stage must be one of {sorted(STAGES)}, got {args.stage!r}")
     server_limits = limits.from_args(args)
     limits.install_limits(server_limits)
-    stage = STAGES[args.stage](args.model_name, parse_params(args.param), backend)  # type: ignore[arg-type]
+    stage = STAGES[args.stage](args.model_name, dict(args.param), backend)  # type: ignore[arg-type]
     stage.load()
     # Every interface: in a pod, KServe's activator/queue-proxy reaches the container by its IP.
     ModelplaneServer(
@@ -208,12 +223,14 @@ def stage_main(argv: Sequence[str] | None = None) -> int:
     from modelplane_inference.repository import load_model_config
 
     parser = _stage_parser("modelplane-stage")
-    parser.add_argument("--model_dir", type=Path, required=True)
-    parser.add_argument("--max_batch_size", type=int, default=None)
-    parser.add_argument("--max_queue_delay_us", type=int, default=None)
-    parser.add_argument("--ort_threads", type=int, default=1)
+    parser.add_argument("--model-dir", type=Path, required=True, help="the mounted model folder")
+    parser.add_argument("--max-batch-size", type=int, default=None, help="dynamic batching")
+    parser.add_argument("--max-queue-delay-us", type=int, default=None, help="dynamic batching")
+    parser.add_argument(
+        "--ort-threads", type=int, default=1, help="ONNX Runtime intra-op threads (0 = all cores)"
+    )
     args = parser.parse_args(argv)
-    logs.configure()
+    logs.setup_from_args(args)
 
     def backend() -> LocalBackend:
         config = load_model_config(args.model_dir.parent, args.model_dir.name)
@@ -235,20 +252,20 @@ def transformer_main(argv: Sequence[str] | None = None) -> int:
     from modelplane_inference.backends import TritonBackend
 
     parser = _stage_parser("modelplane-transformer")
-    parser.add_argument("--triton_model", required=True)
+    parser.add_argument("--triton-model", required=True, help="the model's name in Triton")
     parser.add_argument(
-        "--model_dir",
+        "--model-dir",
         type=Path,
         default=None,
         help="mounted model folder for side files (labels), optional",
     )
-    parser.add_argument("--labels_file", type=Path, default=None)
+    parser.add_argument("--labels-file", type=Path, default=None)
     args = parser.parse_args(argv)
-    logs.configure()
     if not args.predictor_host:
-        raise SystemExit("--predictor_host is required (KServe sets it for transformers)")
+        parser.error("--predictor_host is required (KServe sets it for transformers)")
     if args.predictor_protocol != "grpc-v2":
-        raise SystemExit("--predictor_protocol must be grpc-v2: tensors go to Triton over gRPC")
+        parser.error("--predictor_protocol must be grpc-v2: tensors go to Triton over gRPC")
+    logs.setup_from_args(args)
 
     def backend() -> TritonBackend:
         return TritonBackend(

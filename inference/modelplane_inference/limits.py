@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from PIL import Image
@@ -85,6 +86,22 @@ FLAGS: dict[str, tuple[type, str]] = {
 }
 
 
+def _flag_type(name: str, kind: type) -> Callable[[str], object]:
+    """argparse ``type=`` that checks the value as :class:`Limits` does, so a non-positive
+    value is a usage error (exit status 2, with the usage line) like any other bad flag."""
+
+    def parse(text: str) -> object:
+        value = kind(text)
+        try:
+            Limits(**{name: value})
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser, defaults: Limits | None = None) -> None:
     """One ``--max-request-bytes``-style flag per limit, defaults shown in ``--help``."""
     defaults = defaults or Limits()
@@ -93,15 +110,12 @@ def add_arguments(parser: argparse.ArgumentParser, defaults: Limits | None = Non
         default = getattr(defaults, name)
         group.add_argument(
             "--" + name.replace("_", "-"),
-            type=kind,
+            type=_flag_type(name, kind),
             default=default,
             help=f"{text} (default {default})",
         )
 
 
 def from_args(args: argparse.Namespace) -> Limits:
-    """The limits given on the command line; a non-positive value is a usage error."""
-    try:
-        return Limits(**{name: getattr(args, name) for name in FLAGS})
-    except ValueError as exc:
-        raise SystemExit(f"modelplane: {exc}") from exc
+    """The limits given on the command line (checked when they were parsed)."""
+    return Limits(**{name: getattr(args, name) for name in FLAGS})

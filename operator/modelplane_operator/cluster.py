@@ -16,6 +16,8 @@ from typing import Any
 
 from kubernetes.aio import client, config
 
+from modelplane_operator.errors import APIConflictError, APINotFoundError, api_error
+
 log = logging.getLogger(__name__)
 
 # kind -> plural for every kind the operator reads or writes.
@@ -30,23 +32,9 @@ PLURALS = {
     "ModelDeployment": "modeldeployments",
     "ModelPipeline": "modelpipelines",
 }
-RETRYABLE = {409, 429, 500, 502, 503, 504}
 # What the operator applied last time, as kubectl's last-applied-configuration: it tells which
 # fields the operator set before and no longer wants, so a merge patch can remove them.
 LAST_APPLIED = "modelplane.io/last-applied"
-
-
-class ApiError(Exception):
-    """A non-2xx answer; ``retryable`` for conflicts, throttling and server errors."""
-
-    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.status in RETRYABLE
 
 
 def object_path(api_version: str, kind: str, namespace: str, name: str | None = None) -> str:
@@ -122,7 +110,7 @@ class Cluster:
     async def request(
         self, method: str, path: str, body: Any = None, content_type: str | None = None
     ) -> dict[str, Any] | None:
-        """One HTTP call; JSON in, JSON out, ApiError on non-2xx."""
+        """One HTTP call; JSON in, JSON out; the typed ``errors.APIError`` on non-2xx."""
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
@@ -136,12 +124,7 @@ class Cluster:
         response = await self._api.call_api(m, url, header_params=h, body=b)
         data = await response.read()
         if response.status >= 400:
-            retry_after = response.headers.get("Retry-After")
-            raise ApiError(
-                response.status,
-                data.decode(errors="replace")[:500],
-                float(retry_after) if retry_after else None,
-            )
+            raise api_error(response.status, data, response.headers.get("Retry-After"))
         return json.loads(data) if data else None
 
     async def get(
@@ -150,10 +133,8 @@ class Cluster:
         """The object, or None when it does not exist."""
         try:
             return await self.request("GET", object_path(api_version, kind, namespace, name))
-        except ApiError as err:
-            if err.status == 404:
-                return None
-            raise
+        except APINotFoundError:
+            return None
 
     async def apply(self, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """Create ``obj`` or patch it; returns (object, "created" | "patched" | "unchanged").
@@ -177,9 +158,7 @@ class Cluster:
                     "POST", object_path(api_version, kind, namespace), desired
                 )
                 return created or desired, "created"
-            except ApiError as err:
-                if err.status != 409:
-                    raise
+            except APIConflictError:
                 # Someone created it between our GET and POST; patch it if we can see it now.
                 existing = await self.get(api_version, kind, namespace, name)
                 if existing is None:
@@ -219,9 +198,7 @@ class Cluster:
                 r.get("kind") == kind or r.get("name") == PLURALS[kind]
                 for r in listing.get("resources", [])
             )
-        except ApiError as err:
-            if err.status != 404:
-                raise
+        except APINotFoundError:
             served = False
         self._api_cache[key] = (time.monotonic(), served)
         return served

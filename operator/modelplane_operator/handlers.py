@@ -7,7 +7,6 @@ engine Job or InferenceGraph re-reconciles its owner, which mirrors the child's 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,11 +15,17 @@ from typing import Any, cast
 import kopf
 
 from modelplane_operator import API_VERSION, GROUP, VERSION
-from modelplane_operator.cluster import ApiError, Cluster
+from modelplane_operator.cluster import Cluster
 from modelplane_operator.config import Config
+from modelplane_operator.errors import APIError
 from modelplane_operator.metrics import RECONCILE_SECONDS, RECONCILES, PhaseBook
 from modelplane_operator.naming import LABEL_DEPLOYMENT, LABEL_PIPELINE
-from modelplane_operator.reconcile import Outcome, reconcile_deployment, reconcile_pipeline
+from modelplane_operator.reconcile import (
+    KeyedLocks,
+    Outcome,
+    reconcile_deployment,
+    reconcile_pipeline,
+)
 from modelplane_operator.render_pipeline import referenced_deployments
 
 log = logging.getLogger(__name__)
@@ -51,7 +56,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     memo.cluster = await Cluster.connect()
     memo.phases = PhaseBook()
     # One lock per CR: its handlers and its children's events reconcile it one at a time.
-    memo.locks = collections.defaultdict(asyncio.Lock)
+    memo.locks = KeyedLocks()
 
 
 @kopf.on.login()
@@ -73,7 +78,7 @@ async def _run(
     started = time.perf_counter()
     try:
         outcome = await reconcile()
-    except ApiError as err:
+    except APIError as err:
         RECONCILES.labels(kind, "retry" if err.retryable else "error").inc()
         if err.retryable:
             raise kopf.TemporaryError(
@@ -167,7 +172,7 @@ async def reconcile_and_write(memo: kopf.Memo, kind: str, namespace: str, name: 
     each starting from the object as stored now, keeps a slow reconcile from overwriting the
     status that a later one (e.g. after a child failed) has already written.
     """
-    async with memo.locks[kind, namespace, name]:
+    async with memo.locks.hold((kind, namespace, name)):
         cluster: Cluster = memo.cluster
         owner = await cluster.get(API_VERSION, kind, namespace, name)
         if owner is None:
@@ -176,7 +181,7 @@ async def reconcile_and_write(memo: kopf.Memo, kind: str, namespace: str, name: 
         if _status_changed(owner.get("status") or {}, outcome.status):
             try:
                 await cluster.patch_status(API_VERSION, kind, namespace, name, outcome.status)
-            except ApiError as err:
+            except APIError as err:
                 if err.retryable:
                     raise kopf.TemporaryError(f"status: {err}", delay=err.retry_after or 1) from err
                 raise
@@ -189,8 +194,8 @@ async def _reconcile_owner(memo: kopf.Memo, kind: str, namespace: str, name: str
         try:
             await reconcile_and_write(memo, kind, namespace, name)
             return
-        except (ApiError, kopf.TemporaryError) as err:
-            if delay is None or (isinstance(err, ApiError) and not err.retryable):
+        except (APIError, kopf.TemporaryError) as err:
+            if delay is None or (isinstance(err, APIError) and not err.retryable):
                 log.error("giving up on %s %s/%s after retries: %s", kind, namespace, name, err)
                 return
             await asyncio.sleep(delay)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from modelplane_operator.status import Phase
+
 RECONCILES = Counter(
     "modelplane_operator_reconciles_total",
     "Reconciles by kind and result (ok, spec_error, retry, error).",
@@ -26,17 +28,17 @@ class PhaseBook:
     """Remembers each CR's last phase so the by-phase gauge is a count, not a counter."""
 
     def __init__(self) -> None:
-        self._phases: dict[tuple[str, str, str], str] = {}
+        self._phases: dict[tuple[str, str, str], Phase] = {}
 
-    def record(self, kind: str, namespace: str, name: str, phase: str | None) -> None:
+    def record(self, kind: str, namespace: str, name: str, phase: Phase | None) -> None:
         key = (kind, namespace, name)
         if phase is None:
             self._phases.pop(key, None)
         else:
             self._phases[key] = phase
-        counts: dict[str, int] = {}
+        counts: dict[Phase, int] = {}
         for (k, _, _), p in self._phases.items():
             if k == kind:
                 counts[p] = counts.get(p, 0) + 1
-        for p in ("Pending", "BuildingEngine", "Deploying", "Ready", "Degraded", "Failed"):
-            RESOURCES_BY_PHASE.labels(kind, p).set(counts.get(p, 0))
+        for p in Phase:
+            RESOURCES_BY_PHASE.labels(kind, p.value).set(counts.get(p, 0))

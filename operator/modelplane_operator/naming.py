@@ -13,8 +13,6 @@ LABEL_DEPLOYMENT = "modelplane.io/deployment"
 LABEL_PIPELINE = "modelplane.io/pipeline"
 LABEL_STAGE = "modelplane.io/stage"
 LABEL_COMPONENT = "app.kubernetes.io/component"
-# Children carry this label so the operator watches only its own objects.
-CHILD_SELECTOR = {"app.kubernetes.io/managed-by": MANAGED_BY}
 
 
 @dataclass(frozen=True)

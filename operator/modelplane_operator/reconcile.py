@@ -6,7 +6,10 @@ and every change of a child; the kopf handlers in ``handlers.py`` only route to 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +37,7 @@ from modelplane_operator.spec import (
 )
 from modelplane_operator.status import (
     Condition,
+    Phase,
     canary_traffic,
     deployment_conditions,
     engine_built,
@@ -44,6 +48,36 @@ from modelplane_operator.status import (
 
 log = logging.getLogger(__name__)
 MONITORING = "monitoring.coreos.com/v1"
+
+
+class KeyedLocks:
+    """One ``asyncio.Lock`` per key (a CR), kept only while someone holds or waits for it.
+
+    Reconciles of one CR run one at a time; a map that kept a lock for every CR ever seen would
+    grow with every create and delete. Here an entry lives only while it is in use, so a deleted
+    CR leaves nothing behind, and a re-created one starts with a fresh lock.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        """Hold ``key``'s lock for the ``async with`` block (waiting for earlier holders)."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            users = self._locks[key][1] - 1
+            if users:
+                self._locks[key] = (lock, users)
+            else:
+                del self._locks[key]
 
 
 @dataclass
@@ -76,7 +110,7 @@ def _spec_failure(body: dict[str, Any], err: SpecError, **extra: Any) -> Outcome
     )
     return Outcome(
         status={
-            "phase": "Failed",
+            "phase": Phase.FAILED,
             "conditions": conditions,
             "observedGeneration": body["metadata"].get("generation", 1),
             **extra,
@@ -127,7 +161,7 @@ def _deployment_status(
     body: dict[str, Any],
     isvc: dict[str, Any],
     conditions: list[Condition],
-    phase: str,
+    phase: Phase,
     version_fields: dict[str, str],
 ) -> dict[str, Any]:
     meta, status = body["metadata"], body.get("status") or {}
@@ -168,11 +202,11 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     applied = await _apply_all(cluster, [*children, *monitoring_children], events)
     isvc = applied[f"InferenceService/{meta['name']}"]
     conditions, phase = deployment_conditions(
-        isvc.get("status"), engine, was_ready=status.get("phase") == "Ready"
+        isvc.get("status"), engine, was_ready=status.get("phase") == Phase.READY
     )
     new_status = _deployment_status(body, isvc, [*conditions, monitoring], phase, version_fields)
     if phase != status.get("phase"):
-        kind = "Warning" if phase in {"Failed", "Degraded"} else "Normal"
+        kind = "Warning" if phase.is_warning else "Normal"
         message = f"phase {status.get('phase', 'None')} -> {phase}: {conditions[0].message}"
         events.append((kind, phase, message))
     return Outcome(status=new_status, events=events)
@@ -207,7 +241,7 @@ async def reconcile_pipeline(body: dict[str, Any], cluster: Cluster) -> Outcome:
             (kserve_ready or {}).get("message") or "waiting for the InferenceGraph to become Ready",
         )
     new_status = {
-        "phase": "Ready" if ready.status else "Pending",
+        "phase": Phase.READY if ready.status else Phase.PENDING,
         "conditions": merge_conditions(status.get("conditions", []), [ready]),
         "observedGeneration": meta.get("generation", 1),
         "stepCount": len(referenced_deployments(spec)),

@@ -94,9 +94,9 @@ def _predictor_model(
         model["args"] = [
             f"--model_name={owner['metadata']['name']}",
             f"--stage={spec.stage}",
-            f"--model_dir={MODEL_ROOT}/{spec.model.name}",
-            f"--max_batch_size={spec.batching.max_batch_size}",
-            f"--max_queue_delay_us={spec.batching.max_queue_delay_us}",
+            f"--model-dir={MODEL_ROOT}/{spec.model.name}",
+            f"--max-batch-size={spec.batching.max_batch_size}",
+            f"--max-queue-delay-us={spec.batching.max_queue_delay_us}",
             *stage_parameter_args(spec),
         ]
     return model, volumes
@@ -111,9 +111,9 @@ def _transformer(owner: dict[str, Any], spec: DeploymentSpec, config: Config) ->
         "args": [
             f"--model_name={owner['metadata']['name']}",
             f"--stage={spec.stage}",
-            f"--triton_model={spec.model.name}",
+            f"--triton-model={spec.model.name}",
             "--predictor_protocol=grpc-v2",
-            f"--model_dir={MODEL_ROOT}/{spec.model.name}",
+            f"--model-dir={MODEL_ROOT}/{spec.model.name}",
             *stage_parameter_args(spec),
         ],
         # KServe's storage initializer fills MODEL_ROOT for any container carrying STORAGE_URI:

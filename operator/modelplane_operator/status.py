@@ -8,10 +8,29 @@ conditions verbatim so ``kubectl get md`` says *why* a model is not serving.
 from __future__ import annotations
 
 import datetime
+import enum
 from dataclasses import dataclass
 from typing import Any
 
-CONDITION_TYPES = ("Ready", "ModelLoaded", "EngineBuilt", "Degraded")
+
+class Phase(enum.StrEnum):
+    """``status.phase`` of a ModelDeployment or ModelPipeline: the one spelling of each.
+
+    The CRDs' status schemas list the same values (a test compares them); a ModelPipeline only
+    reaches Pending, Ready and Failed.
+    """
+
+    PENDING = "Pending"
+    BUILDING_ENGINE = "BuildingEngine"
+    DEPLOYING = "Deploying"
+    READY = "Ready"
+    DEGRADED = "Degraded"
+    FAILED = "Failed"
+
+    @property
+    def is_warning(self) -> bool:
+        """Whether entering this phase is worth a Warning event rather than a Normal one."""
+        return self in {Phase.FAILED, Phase.DEGRADED}
 
 
 @dataclass(frozen=True)
@@ -103,7 +122,7 @@ def engine_built(enabled: bool, job: dict[str, Any] | None) -> Condition:
 
 def deployment_conditions(
     isvc_status: dict[str, Any] | None, engine: Condition, was_ready: bool
-) -> tuple[list[Condition], str]:
+) -> tuple[list[Condition], Phase]:
     """All four conditions and the phase, from the ISVC's status and the engine's condition."""
     loaded = model_loaded(isvc_status)
     kserve_ready = _kserve_condition(isvc_status or {}, "Ready")
@@ -133,13 +152,14 @@ def deployment_conditions(
         ready.message if not ready.status else "",
     )
     if ready.status:
-        phase = "Ready"
+        phase = Phase.READY
     elif engine.reason == "Building":
-        phase = "BuildingEngine"
+        phase = Phase.BUILDING_ENGINE
     elif degraded.status:
-        phase = "Failed" if failed_load or engine.reason == "BuildFailed" else "Degraded"
+        failed = failed_load or engine.reason == "BuildFailed"
+        phase = Phase.FAILED if failed else Phase.DEGRADED
     else:
-        phase = "Deploying"
+        phase = Phase.DEPLOYING
     return [ready, loaded, engine, degraded], phase
 
 

@@ -64,9 +64,9 @@ def python_runtime(
         str(BIN / "modelplane-stage"),
         "--model_name=gate-python",
         "--stage=quality-gate",
-        f"--model_dir={tiny_repository / 'quality-gate'}",
-        "--max_batch_size=4",
-        "--max_queue_delay_us=1000",
+        f"--model-dir={tiny_repository / 'quality-gate'}",
+        "--max-batch-size=4",
+        "--max-queue-delay-us=1000",
         "--param=maxPixels=1000000",
         f"--http_port={http_port}",
         f"--grpc_port={grpc_port}",
@@ -110,7 +110,7 @@ def test_transformer_in_front_of_a_triton_protocol_predictor(
         str(BIN / "modelplane-transformer"),
         "--model_name=gate-transformer",
         "--stage=quality-gate",
-        "--triton_model=quality-gate",
+        "--triton-model=quality-gate",
         "--predictor_protocol=grpc-v2",
         f"--predictor_host={examples_server.grpc}",
         f"--http_port={http_port}",
@@ -131,17 +131,17 @@ def test_transformer_in_front_of_a_triton_protocol_predictor(
 def test_recognition_transformer_with_the_model_folder(
     examples_server: Server, repository: Path, tmp_path: Path
 ) -> None:
-    """A transformer with the model folder mounted (``--model_dir``: labels, pixel contract)
+    """A transformer with the model folder mounted (``--model-dir``: labels, pixel contract)
     in front of dynamic-shape text recognition reads what the in-process stage reads."""
     http_port, grpc_port = free_port(), free_port()
     args = [
         str(BIN / "modelplane-transformer"),
         "--model_name=rec-transformer",
         "--stage=text-recognition",
-        "--triton_model=text-recognition",
+        "--triton-model=text-recognition",
         "--predictor_protocol=grpc-v2",
         f"--predictor_host={examples_server.grpc}",
-        f"--model_dir={repository / 'text-recognition'}",
+        f"--model-dir={repository / 'text-recognition'}",
         f"--http_port={http_port}",
         f"--grpc_port={grpc_port}",
     ]

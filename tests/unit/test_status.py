@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from modelplane_operator.status import (
     Condition,
+    Phase,
     canary_traffic,
     deployment_conditions,
     engine_built,
@@ -17,6 +20,7 @@ from modelplane_operator.status import (
 )
 
 NOT_NEEDED = engine_built(False, None)
+CRDS = Path(__file__).resolve().parents[2] / "manifests" / "crds"
 
 
 def isvc_status(ready: str = "True", **extra: Any) -> dict[str, Any]:
@@ -260,3 +264,16 @@ def test_versions_keep_the_previous_for_rollback() -> None:
         "modelVersion": "1",
         "previousModelVersion": "2",
     }
+
+
+def _phase_enum(crd: str) -> list[str]:
+    document = yaml.safe_load((CRDS / crd).read_text())
+    status = document["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+    return list(status["properties"]["phase"]["enum"])
+
+
+def test_phases_are_the_crds_phases() -> None:
+    """The operator's one spelling of each phase is the CRDs' (what ``kubectl`` validates)."""
+    assert [p.value for p in Phase] == _phase_enum("modelplane.io_modeldeployments.yaml")
+    assert {"Pending", "Ready", "Failed"} <= set(_phase_enum("modelplane.io_modelpipelines.yaml"))
+    assert Phase("Ready") == "Ready" and Phase.BUILDING_ENGINE == "BuildingEngine"

@@ -23,7 +23,7 @@ YEAR_LAST = re.compile(r"(?<!\d)(\d{1,2})\s*[-./]\s*(\d{1,2})\s*[-./]\s*((?:19|2
 COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 AMOUNT = re.compile(r"(?<![\d-])\d{1,3}(?:[,.]\d{3})+(?![\d.,]?\d)|(?<![\d-])\d+(?![\d-])")
 CURRENCY = re.compile(r"(KRW|₩|원|W)", re.IGNORECASE)
-NUMBER_TOKEN = re.compile(r"[A-Z0-9]{1,6}(?:-[A-Z0-9]{2,12})+|[A-Z]{0,3}\d{5,14}")
+NUMBER_TOKEN = re.compile(r"(?<![A-Z0-9])(?:[A-Z0-9]{1,6}(?:-[A-Z0-9]{2,12})+|[A-Z]{0,3}\d{5,14})")
 
 
 def _date(year: int, month: int, day: int) -> str | None:
@@ -62,7 +62,8 @@ def parse_amount(text: str) -> int | None:
 
 def parse_number(text: str) -> str | None:
     """A document number: letters/digits in dash-separated groups, or a long digit run."""
-    cleaned = text.upper().replace(" ", "").replace("\u2014", "-").replace("\u2013", "-")
+    cleaned = text.upper().replace("\u2014", "-").replace("\u2013", "-")
+    cleaned = re.sub(r"\s*-\s*", "-", cleaned)  # OCR spaces around a dash
     match = NUMBER_TOKEN.search(cleaned)
     if match is None or not any(c.isdigit() for c in match[0]):
         return None

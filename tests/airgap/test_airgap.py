@@ -231,13 +231,26 @@ def test_upstream_is_stopped_before_install(installed: Installed, upstream: Regi
         pass
 
 
-def test_dry_run_changes_nothing(installed: Installed) -> None:
+def test_dry_run_changes_nothing(installed: Installed, carried: Path, site: Registry) -> None:
+    """Without --images-only the dry run also prints the CRD apply and the helm command: the
+    bundle's values in order, the digests file last, the site registry, atomic and waiting."""
     assert installed.dry_run.returncode == 0, installed.dry_run.stderr
-    copies = [
-        line for line in installed.dry_run.stdout.splitlines() if line.startswith("+ skopeo copy")
-    ]
+    lines = installed.dry_run.stdout.splitlines()
+    copies = [line for line in lines if line.startswith("+ skopeo copy")]
     assert len(copies) == len(IMAGES) + 1
     assert installed.writes_after_dry_run == []
+    assert f"+ kubectl apply --server-side --force-conflicts -f {carried}/crds/" in lines
+    (helm,) = [line for line in lines if line.startswith("+ helm ")]
+    values = sorted(p.name for p in (carried / "values").glob("*.yaml"))
+    chart_file = (carried / "chart.txt").read_text().strip()
+    assert re.fullmatch(r"modelplane-[0-9.]+\.tgz", chart_file)
+    assert values[-1] == "zz-bundle-digests.yaml" and len(values) == 2
+    assert helm == (
+        f"+ helm upgrade --install modelplane {carried}/{chart_file}"
+        " --namespace modelplane-system --create-namespace"
+        + "".join(f" -f {carried}/values/{name}" for name in values)
+        + f" --set-string global.imageRegistry={site.host}/{PREFIX} --atomic --wait --timeout 10m"
+    )
 
 
 def test_every_image_and_the_models_are_in_the_site_registry(

@@ -235,7 +235,7 @@ async def patch_status(
 
 
 def declare_resources(emulator: kmock.KubernetesEmulator, monitoring: bool = True) -> None:
-    """What kopf and the operator need the API server to serve (see DESIGN.md, tier 2)."""
+    """What kopf and the operator need the API server to serve (docs/architecture.md, tier 2)."""
     resources = emulator.resources
     resources["apiextensions.k8s.io/v1/customresourcedefinitions"] = kmock.ResourceInfo(
         kind="CustomResourceDefinition", verbs={"list", "watch", "get"}, namespaced=False

@@ -2,8 +2,9 @@
 
 The same stage class runs as ``modelplane serve``'s in-process stage (``LocalBackend``: ONNX
 Runtime with dynamic batching) and as the KServe transformer in front of Triton
-(``TritonBackend``: Open Inference Protocol over gRPC, the fast path DESIGN.md measured). A stage
-only sees ``infer(tensors) -> tensors`` and the model's declared inputs/outputs.
+(``TritonBackend``: Open Inference Protocol over gRPC, the fast path docs/architecture.md
+measured). A stage only sees ``infer(tensors) -> tensors`` and the model's declared
+inputs/outputs.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def execution_providers() -> list[str]:
     """ONNX Runtime providers, best first: CUDA when this ORT build has it, then CPU.
 
     TensorRT's provider builds an engine while the session is created (minutes for the
-    detector; DESIGN.md: never at pod start), so it is used only when named in
+    detector; docs/architecture.md: never at pod start), so it is used only when named in
     ``$MODELPLANE_ORT_PROVIDERS`` (comma-separated, e.g. ``TensorrtExecutionProvider,
     CUDAExecutionProvider``); names this ORT build lacks are dropped, CPU always comes last.
     """

@@ -2,8 +2,8 @@
 
 A stage is pre-processing, the model (through a ``Backend``), and post-processing. KServe calls
 ``preprocess -> predict -> postprocess`` for a wire request; pipelines call :meth:`Stage.run`
-directly with a Python dict, so stage-to-stage traffic never leaves the process (DESIGN.md: a
-decoded image tensor costs 640 ms over REST).
+directly with a Python dict, so stage-to-stage traffic never leaves the process
+(docs/architecture.md: a decoded image tensor costs 640 ms over REST).
 
 Over the wire a stage speaks the Open Inference Protocol v2 (BYTES in, JSON ``result`` out) and
 KServe's V1 (``{"instances": [...]}`` in, ``{"predictions": [...]}`` out, each row carrying the

@@ -31,7 +31,7 @@ from modelplane_operator.spec import parse_deployment
 
 Need = tuple[str, str, str]  # (api group, resource, verb)
 
-# kopf's own needs (documented in DESIGN.md, tier 2): CRD discovery, namespaces, events.
+# kopf's own needs (documented in docs/architecture.md, tier 2): CRD discovery, namespaces, events.
 KOPF_NEEDS: set[Need] = {
     ("apiextensions.k8s.io", "customresourcedefinitions", "list"),
     ("apiextensions.k8s.io", "customresourcedefinitions", "watch"),

@@ -1,4 +1,4 @@
-"""GPU tier (DESIGN.md tier 6): TensorRT plans and ONNX Runtime's CUDA provider, on a real GPU.
+"""GPU tier (docs/architecture.md, tier 6): TensorRT plans and ONNX Runtime's CUDA provider.
 
 Runs standalone on a GPU machine::
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 import kopf
 from modelplane_api import logs
@@ -15,6 +16,7 @@ from prometheus_client import start_http_server
 import modelplane_operator.handlers  # registers the handlers
 from modelplane_operator import admission
 from modelplane_operator.config import Config
+from modelplane_operator.crd_upgrade import apply_crds
 from modelplane_operator.leader import LeaderElection
 from modelplane_operator.runner import ScopeError, default_namespace, describe_scope, run
 
@@ -50,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     election.add_argument("--lease-duration", type=int, default=15, help="seconds")
     election.add_argument("--renew-deadline", type=float, default=10.0, help="seconds")
     election.add_argument("--retry-period", type=float, default=2.0, help="seconds")
+    parser.add_argument(
+        "--apply-crds",
+        metavar="DIR",
+        type=Path,
+        help="create or update the CRDs in DIR/*.yaml, then exit (the chart's upgrade hook)",
+    )
     parser.add_argument(
         "--webhook-only",
         action="store_true",
@@ -102,6 +110,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     config = Config.from_env()
     logs.setup_from_args(args)
+    if args.apply_crds:  # a one-shot Job: no ports, no watching
+        asyncio.run(apply_crds(args.apply_crds))
+        return
     metrics_port = config.metrics_port if args.metrics_port is None else args.metrics_port
     if metrics_port:
         start_http_server(metrics_port)

@@ -57,9 +57,19 @@ def existing_secret(render: Callable[..., Docs]) -> Docs:
     return render(EXISTING_SECRET)
 
 
-def _operator(docs: Docs) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(pod spec, operator container) of the operator Deployment."""
-    (deployment,) = find(docs, "Deployment")
+def _deployment(docs: Docs, component: str = "webhook") -> dict[str, Any]:
+    (deployment,) = [
+        d
+        for d in find(docs, "Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
+    return deployment
+
+
+def _operator(docs: Docs, component: str = "webhook") -> tuple[dict[str, Any], dict[str, Any]]:
+    """(pod spec, container) of the Deployment serving the webhook: its own (every replica
+    answers), not the operator's (only the Lease holder runs kopf)."""
+    deployment = _deployment(docs, component)
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     return pod, container
@@ -89,7 +99,8 @@ def test_off_by_default(scenario: str, scenarios: dict[str, Docs]) -> None:
     """Without admission.enabled: no webhook objects, no admission flags, no extra port."""
     docs = scenarios[scenario]
     assert not _admission_objects(docs)
-    pod, container = _operator(docs)
+    assert not [d for d in find(docs, "Deployment") if "webhook" in d["metadata"]["name"]]
+    pod, container = _operator(docs, "operator")
     assert not [a for a in container["args"] if a.startswith("--admission")]
     assert "admission" not in {p["name"] for p in container["ports"]}
     assert [v["name"] for v in pod["volumes"]] == ["tmp"]
@@ -176,7 +187,7 @@ def test_operator_serves_what_the_service_targets(
 
 
 def pod_labels(docs: Docs) -> dict[str, str]:
-    (deployment,) = find(docs, "Deployment")
+    deployment = _deployment(docs)
     labels: dict[str, str] = deployment["spec"]["template"]["metadata"]["labels"]
     return labels
 
@@ -315,3 +326,23 @@ def test_lint_existing_secret_mode() -> None:
     report = helm.lint(CHART, values=EXISTING_SECRET, strict=True, kube_version="v1.30.0")
     problems = [m for m in report["messages"] if m["severity"] >= 2]
     assert not problems and not report["errors"], problems or report["errors"]
+
+
+def test_webhook_stays_up_during_operator_rollouts(scenarios: dict[str, Docs]) -> None:
+    """The webhook runs in its own Deployment (every replica answers, no Lease): two replicas,
+    a RollingUpdate that never drops below them, readiness on the TLS port, and a PDB; the
+    operator Deployment serves no admission at all."""
+    docs = scenarios[CERT_MANAGER_SCENARIO]
+    webhook = _deployment(docs)
+    assert webhook["spec"]["replicas"] == 2
+    assert webhook["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    container = webhook["spec"]["template"]["spec"]["containers"][0]
+    assert "--webhook-only" in container["args"] and "--leader-elect" not in container["args"]
+    assert container["readinessProbe"]["tcpSocket"]["port"] == "admission"
+    (pdb,) = [
+        p for p in find(docs, "PodDisruptionBudget") if p["metadata"]["name"].endswith("-webhook")
+    ]
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels(docs).items()
+    _, operator = _operator(docs, "operator")
+    assert not [a for a in operator["args"] if a.startswith("--admission")]

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import helm_python as helm
-import jsonschema
 import pytest
+import yaml
 from chartkit import (
     CERT_MANAGER,
     CHART,
@@ -54,19 +54,11 @@ def test_lint_is_clean(scenario: str) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_object_is_valid(scenario: str, scenarios: dict[str, Docs]) -> None:
-    """Each rendered object against its schema; KopfPeering against the CRD the chart ships;
-    cert-manager objects (no CRD at hand) structurally."""
+    """Each rendered object against its schema; cert-manager objects (no CRD at hand)
+    structurally."""
     docs = scenarios[scenario]
     assert docs, "nothing rendered"
-    peering_schemas = {
-        crd["spec"]["names"]["kind"]: crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-        for crd in find(docs, "CustomResourceDefinition")
-    }
     for obj in docs:
-        if obj["apiVersion"].startswith("kopf.dev/"):
-            assert obj["kind"] in peering_schemas, f"{obj['kind']} rendered without its CRD"
-            jsonschema.validate(obj, peering_schemas[obj["kind"]])
-            continue
         if obj["apiVersion"] == CERT_MANAGER:
             check_cert_manager(obj)
             continue
@@ -200,25 +192,30 @@ def test_pull_secrets_on_every_pod(scenarios: dict[str, Docs]) -> None:
         assert names == ["mirror-credentials", "mirror-credentials-backup"], owner
 
 
-def test_single_replica_is_explicit(scenarios: dict[str, Docs]) -> None:
-    (deployment,) = find(scenarios["01-defaults"], "Deployment")
-    assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
-    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert "--all-namespaces" in args
-    assert not any(a.startswith("--peering") for a in args)
-
-
-def test_peering_for_several_replicas(scenarios: dict[str, Docs]) -> None:
-    """Two replicas: kopf peering with the peering objects kopf patches (it never creates them)."""
-    docs = scenarios["05-namespaced-ha"]
-    (deployment,) = find(docs, "Deployment")
-    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert "--peering=modelplane" in args
+def test_operator_elects_a_leader(scenarios: dict[str, Docs]) -> None:
+    """Every replica runs with --leader-elect (a Lease, not kopf peering), so a RollingUpdate
+    never runs two reconcilers; the Lease identity and namespace come from the downward API."""
+    for scenario in ("01-defaults", "05-namespaced-ha"):
+        (deployment,) = [
+            d
+            for d in find(scenarios[scenario], "Deployment")
+            if d["metadata"]["labels"]["app.kubernetes.io/component"] == "operator"
+        ]
+        assert deployment["spec"]["replicas"] == 2
+        assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+        assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        args = container["args"]
+        assert "--leader-elect" in args and "--leader-election-id=modelplane" in args
+        assert not any(a.startswith("--peering") for a in args)
+        env = {e["name"]: e.get("valueFrom") for e in container["env"]}
+        assert env["POD_NAME"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+        assert env["POD_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+        assert not [d for d in scenarios[scenario] if d["apiVersion"].startswith("kopf.dev/")]
+    args = find(scenarios["05-namespaced-ha"], "Deployment", "modelplane")[0]["spec"]["template"][
+        "spec"
+    ]["containers"][0]["args"]
     assert {"--namespace=claims", "--namespace=documents"} <= set(args)
-    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
-    peerings = find(docs, "KopfPeering", "modelplane")
-    assert sorted(p["metadata"]["namespace"] for p in peerings) == ["claims", "documents"]
 
 
 def test_operator_probes_and_ports(scenarios: dict[str, Docs]) -> None:
@@ -354,34 +351,11 @@ def test_notes_name_endpoints(render_raw: Callable[..., dict[str, str]]) -> None
 def test_package_round_trip(tmp_path: Path) -> None:
     """`helm package` output loads and renders like the source tree (what `bundle` ships)."""
     archive = helm.package(CHART, destination=tmp_path)
-    assert Path(archive).name == "modelplane-0.1.0.tgz"
+    version = yaml.safe_load((CHART / "Chart.yaml").read_text())["version"]
+    assert Path(archive).name == f"modelplane-{version}.tgz"
     with helm.Chart.load(archive) as packaged:
         shipped = sorted(Path(c["filename"]).name for c in packaged.crds)
         assert shipped == sorted(p.name for p in OWN_CRDS.glob("*.yaml"))
         rendered = packaged.render(values={}, name="modelplane", namespace=NAMESPACE)
     assert "modelplane/templates/deployment.yaml" in rendered
     assert ROOT.is_dir()
-
-
-def test_cluster_wide_peering(render: Callable[..., Docs]) -> None:
-    """Two cluster-wide replicas: a ClusterKopfPeering, its CRD, and the grant to patch it."""
-    docs = render({"operator": {"replicaCount": 2, "peering": {"name": "claims-operators"}}})
-    (peering,) = find(docs, "ClusterKopfPeering")
-    assert peering["metadata"]["name"] == "claims-operators"
-    crds = {c["metadata"]["name"]: c for c in find(docs, "CustomResourceDefinition")}
-    assert set(crds) == {"clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"}
-    for crd in crds.values():
-        validate_manifest(crd)
-    schema = crds["clusterkopfpeerings.kopf.dev"]["spec"]["versions"][0]["schema"][
-        "openAPIV3Schema"
-    ]
-    jsonschema.validate(peering, schema)
-    (role,) = find(docs, "ClusterRole")
-    assert {
-        "apiGroups": ["kopf.dev"],
-        "resources": ["clusterkopfpeerings"],
-        "verbs": ["get", "list", "watch", "patch"],
-    } in role["rules"]
-    (deployment,) = find(docs, "Deployment")
-    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert {"name": "POD_ID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in env

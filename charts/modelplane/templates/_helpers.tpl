@@ -115,17 +115,10 @@ release namespace); one per line.
 {{- end }}
 
 {{/*
-modelplane.peering: whether kopf peering is on (more than one operator replica).
+modelplane.leaseName: the coordination.k8s.io Lease the operator replicas elect a leader with.
 */}}
-{{- define "modelplane.peering" -}}
-{{- if gt (int .Values.operator.replicaCount) 1 }}true{{ end -}}
-{{- end }}
-
-{{/*
-modelplane.peeringName: the kopf peering object's name.
-*/}}
-{{- define "modelplane.peeringName" -}}
-{{- default (include "modelplane.fullname" .) .Values.operator.peering.name -}}
+{{- define "modelplane.leaseName" -}}
+{{- default (include "modelplane.fullname" .) .Values.operator.leaderElection.leaseName -}}
 {{- end }}
 
 {{/*
@@ -167,19 +160,11 @@ this list covers every kind the operator's code touches.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
-{{- if include "modelplane.peering" . }}
-{{- if not .Values.operator.watch.clusterWide }}
-# kopf peering: one active replica per namespace, the others on standby.
-- apiGroups: ["kopf.dev"]
-  resources: ["kopfpeerings"]
-  verbs: ["get", "list", "watch", "patch"]
-{{- end }}
-{{- end }}
 {{- end }}
 
 {{/*
 modelplane.clusterRules: RBAC rules that are cluster-scoped whatever the watch scope: kopf
-discovers CRDs and namespaces, and cluster-wide peering lives in a ClusterKopfPeering.
+discovers CRDs and namespaces.
 */}}
 {{- define "modelplane.clusterRules" -}}
 # kopf scans CRDs to find the resources it serves.
@@ -190,12 +175,6 @@ discovers CRDs and namespaces, and cluster-wide peering lives in a ClusterKopfPe
 - apiGroups: [""]
   resources: ["namespaces"]
   verbs: ["list", "watch"]
-{{- if and (include "modelplane.peering" .) .Values.operator.watch.clusterWide }}
-# kopf peering, cluster-wide: one active replica, the others on standby.
-- apiGroups: ["kopf.dev"]
-  resources: ["clusterkopfpeerings"]
-  verbs: ["get", "list", "watch", "patch"]
-{{- end }}
 {{- end }}
 
 {{/*

@@ -37,10 +37,15 @@ registry="" trusted_key="" insecure=0 images_only=0 dry_run=0
 namespace="modelplane-system" release="modelplane" timeout="10m"
 models_pvc="" models_namespace=""
 helm_extra=()
-workdir=""
+workdir="" loader=""
 
 die() { echo "install.sh: $*" >&2; exit 1; }
-cleanup() { if [ -n "$workdir" ]; then rm -rf "$workdir"; fi; }
+cleanup() {  # on every exit: the scratch folder, and a models loader pod a failure left behind
+  if [ -n "$workdir" ]; then rm -rf "$workdir"; fi
+  if [ -n "$loader" ]; then
+    kubectl -n "$loader" delete pod modelplane-models-loader --wait=false >/dev/null 2>&1 || true
+  fi
+}
 trap cleanup EXIT
 
 while [ $# -gt 0 ]; do
@@ -155,6 +160,7 @@ load_models() {  # unpack models.tar.gz on the PVC in a pod of the inference ima
   local ns="${models_namespace:-$namespace}" pod=modelplane-models-loader image
   image="$registry/$(locked /inference)"
   echo "==> models.tar.gz onto PVC $models_pvc ($ns) as pvc://$models_pvc/repository"
+  [ "$dry_run" = 1 ] || loader="$ns"
   run kubectl -n "$ns" run "$pod" --restart=Never --image="$image" --overrides="$(cat <<EOF
 {"spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":10001,"fsGroup":10001,
  "seccompProfile":{"type":"RuntimeDefault"}},
@@ -170,6 +176,7 @@ EOF
   run kubectl -n "$ns" exec "$pod" -- sh -c \
     'cd /models && tar -xzf models.tar.gz && sha256sum --quiet -c models.sha256 && rm models.tar.gz'
   run kubectl -n "$ns" delete pod "$pod" --wait=false
+  loader=""
 }
 
 need minisign sha256sum skopeo awk timeout

@@ -8,6 +8,8 @@ same-named file in a class folder is never replaced.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,13 @@ def test_same_name_is_never_replaced(folder: Path) -> None:
     with pytest.raises(StoreError, match="unknown class"):
         store.decide([("b.png", "sharp")])
     assert (folder / JOURNAL).is_file()
+
+
+def test_the_page_server_imports_no_torch() -> None:
+    """The labelling page runs where the inference extra is installed: no torch there."""
+    code = (
+        "import sys, modelplane_inference.cli, modelplane_inference.label.server;"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -20,7 +20,14 @@ from modelplane_inference.metrics import GATE_REJECTS
 from modelplane_inference.repository import ModelConfig, side_file_lines
 from modelplane_inference.stages import Item, Stage, StageInputError
 
-GATE_REASONS = ("blurred", "not-a-car", "partial")
+GATE_REASONS = ("blurred", "not-a-car", "partial", "too-damaged")
+# Why the breed model names no breed (its reasons.txt); an older model without the open-set
+# outputs always names one.
+BREED_REASONS = ("not-a-dog", "unknown-breed")
+NO_QUOTE = {
+    "not-a-dog": "no quote: the photo does not show a dog",
+    "unknown-breed": "no quote: the dog is not of a breed the model knows",
+}
 DRAFT_FACTOR = 2  # JPEG draft decode keeps at least this multiple of the model's input size
 T = TypeVar("T")
 
@@ -84,7 +91,11 @@ class QualityGate(Stage):
 
 
 class Breed(Stage):
-    """Dog breed from a photo; forwards ``features`` so the premium step can use them."""
+    """Dog breed from a photo; forwards ``features`` so the premium step can use them.
+
+    When the model's open-set outputs say the photo is not one of its breeds, the result is
+    ``"breed": "unknown"``, ``"known": false`` and a ``reason`` instead of the nearest breed.
+    """
 
     stage: ClassVar[str] = "breed"
     wire_inputs: ClassVar[tuple[str, ...]] = ("image", "features")
@@ -93,6 +104,7 @@ class Breed(Stage):
         self.labels = self.backend.config.labels
         if not self.labels:
             raise RuntimeError(f"model {self.backend.config.name} has no labels.txt")
+        self.reasons = tuple(side_file_lines(self.backend.config, "reasons.txt")) or BREED_REASONS
 
     async def run(self, item: Item) -> Item:
         name = self.backend.config.inputs[0].name
@@ -107,10 +119,26 @@ class Breed(Stage):
             "top": [
                 {"breed": self.labels[int(i)], "score": round(float(probs[i]), 6)} for i in top
             ],
+            "known": True,
         }
+        if "known" in out:
+            result.update(self.open_set(out))
         if "features" in item:
             result["_features"] = item["features"]
         return result
+
+    def open_set(self, out: dict[str, Any]) -> Item:
+        """``known``, the open-set score and, for an unknown photo, the reason."""
+        known = bool(np.asarray(out["known"]).reshape(-1)[0])
+        fields: Item = {
+            "known": known,
+            "known_score": round(float(np.asarray(out["known_score"]).reshape(-1)[0]), 6),
+        }
+        if not known:
+            flags = np.asarray(out["reasons"]).reshape(-1).astype(bool)
+            named = [r for r, flag in zip(self.reasons, flags, strict=False) if flag]
+            fields |= {"breed": "unknown", "reason": named[0] if named else "unknown-breed"}
+        return fields
 
 
 class Premium(Stage):
@@ -134,6 +162,15 @@ class Premium(Stage):
             self.breeds = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
 
     async def run(self, item: Item) -> Item:
+        if item.get("known") is False:  # the breed step recognised no breed: no price
+            reason = str(item.get("reason", "unknown-breed"))
+            message = NO_QUOTE.get(reason, f"no quote: {reason}")
+            return {
+                "premium": None,
+                "breed": "unknown",
+                "reason": reason,
+                "message": message,
+            }
         features = dict(item.get("_features") or item.get("features") or {})
         if "breed" in item and "breed" not in features:
             features["breed"] = item["breed"]

@@ -6,7 +6,8 @@ metric loss (accepted photos pulled to a centre, rejects pushed beyond a margin)
 distance to the accepted photos' centroid flags anything unlike them. A fixed Laplacian conv
 gives a sharpness score, and a small multi-label head names the reasons. Thresholds are
 calibrated on a validation split and baked into the exported ONNX graph, so the serving side
-only maps outputs: ``reasons`` = (blurred, not-a-car, partial), ``estimable`` = no reason set.
+only maps outputs: ``reasons`` = (blurred, not-a-car, partial, too-damaged), ``estimable`` = no
+reason set.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from torch import nn
 
+from . import training
 from .nets import Backbone
 from .spec import ModelSpec, TensorSpec
 from .synth.cars import REASONS
@@ -83,7 +85,7 @@ class GateNet(nn.Module):
         self.center = nn.Parameter(F.normalize(torch.randn(embed_dim), dim=0))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> (embedding [N, D], reason logits [N, 3], sharpness [N, 1])."""
+        """-> (embedding [N, D], reason logits [N, len(REASONS)], sharpness [N, 1])."""
         features = self.backbone(x)
         sharp = self.sharpness(x)
         log_sharp = torch.log10(sharp + 1.0) / 3.0
@@ -112,15 +114,16 @@ class Thresholds:
     centroid: tuple[float, ...]
     distance: float
     sharpness_floor: float
-    reason_probability: tuple[float, float, float]
+    reason_probability: tuple[float, ...]  # one per reason, in REASONS order
 
 
 class GateGraph(nn.Module):
     """The exported graph: image -> embedding, distance, sharpness, reasons, estimable.
 
     Rules, in order: the head names ``not-a-car``; otherwise ``blurred`` when the head says so
-    or sharpness is under the floor, ``partial`` when the head says so; finally a photo far
-    from the accepted centroid that no reason explains is ``not-a-car`` (unlike anything seen).
+    or sharpness is under the floor, ``partial`` and ``too-damaged`` when the head says so;
+    finally a photo far from the accepted centroid that no reason explains is ``not-a-car``
+    (unlike anything seen).
     """
 
     centroid: torch.Tensor
@@ -143,32 +146,20 @@ class GateGraph(nn.Module):
         head_not_car = fired[:, 1:2]
         blurred = (fired[:, 0:1] | (sharp < self.sharp_t)) & ~head_not_car
         partial = fired[:, 2:3] & ~head_not_car
-        far = (distance > self.distance_t) & ~blurred & ~partial
+        damaged = fired[:, 3:4] & ~head_not_car
+        far = (distance > self.distance_t) & ~blurred & ~partial & ~damaged
         not_car = head_not_car | far
-        reasons = torch.cat([blurred, not_car, partial], dim=1)
-        estimable = ~(blurred | not_car | partial)
+        reasons = torch.cat([blurred, not_car, partial, damaged], dim=1)
+        estimable = ~reasons.any(dim=1, keepdim=True)
         return emb, distance, sharp, reasons, estimable
 
 
 def load_graph(checkpoint: Path) -> GateGraph:
     """The exported torch module from a model folder's checkpoint (thresholds included)."""
-    zeros = Thresholds((0.0,) * EMBED_DIM, 0.0, 0.0, (0.0, 0.0, 0.0))
+    zeros = Thresholds((0.0,) * EMBED_DIM, 0.0, 0.0, (0.0,) * len(REASONS))
     graph = GateGraph(GateNet(), zeros)
     graph.load_state_dict(torch.load(checkpoint, weights_only=True))
     return graph.eval()
-
-
-def _best_threshold(
-    positive: NDArray[np.float64], negative: NDArray[np.float64], grid: NDArray[np.float64]
-) -> float:
-    """Threshold on a score (higher = positive) maximising TPR - FPR (Youden's J).
-
-    Where a whole range of thresholds ties (well separated classes), take its middle: the
-    margin to both classes is then largest.
-    """
-    scores = np.array([(positive > t).mean() - (negative > t).mean() for t in grid])
-    best = np.flatnonzero(scores >= scores.max() - 1e-9)
-    return float(grid[best[len(best) // 2]])
 
 
 def calibrate(
@@ -190,16 +181,16 @@ def calibrate(
     accepted = labels == 0
     grid = np.linspace(0.05, 0.95, 91)
     reason_t = tuple(
-        _best_threshold(prob[labels == r + 1, r], prob[accepted, r], grid)
+        training.best_threshold(prob[labels == r + 1, r], prob[accepted, r], grid)
         for r in range(len(REASONS))
     )
     d_grid = np.linspace(0.0, 2.0, 401)
-    d_best = _best_threshold(dist[~accepted], dist[accepted], d_grid)
+    d_best = training.best_threshold(dist[~accepted], dist[accepted], d_grid)
     d_floor = float(np.quantile(dist[accepted], 0.99))
     floor = float(sharp[torch.from_numpy(accepted)].min()) * 0.8
     return Thresholds(
         centroid=tuple(float(v) for v in centroid),
         distance=max(d_best, d_floor),
         sharpness_floor=floor,
-        reason_probability=(reason_t[0], reason_t[1], reason_t[2]),
+        reason_probability=reason_t,
     )

@@ -2,8 +2,10 @@
 
 ``make models`` trains on synthetic photos (:mod:`modelplane_models.synth.cars`); a user retrains
 on real photos with ``train quality-gate --data DIR`` where DIR holds ``accept/`` and
-``reject/blurred/``, ``reject/not-a-car/``, ``reject/partial/``. Metrics are measured through
-ONNX Runtime on the exported file, on photos drawn with a seed never used for training.
+``reject/blurred/``, ``reject/not-a-car/``, ``reject/partial/``, ``reject/too-damaged/``.
+Metrics are measured through ONNX Runtime on the exported file, on photos drawn with a seed never
+used for training; ``not-a-car`` also on :mod:`~modelplane_models.synth.scenes` kinds that no
+training ever drew (other vehicles, scenes, objects, textures, pets).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .quality_gate import (
     calibrate,
     gate_loss,
 )
-from .synth import cars
+from .synth import cars, scenes
 from .synth.cars import REASONS
 
 _log = log.get(NAME)
@@ -42,6 +44,7 @@ class GateParams:
     train_per_reason: int = 400
     val_per_class: int = 100
     holdout_per_class: int = 150
+    novel_per_kind: int = 40  # not-a-car photos per scenes.HELDOUT_KINDS kind
     epochs: int = 12
     batch_size: int = 64
     lr: float = 3e-3
@@ -66,6 +69,25 @@ def holdout(seed: int, per_class: int) -> datasets.ImageSet:
     return datasets.synthesize(
         cars.GENERATORS, dict.fromkeys(CLASSES, per_class), INPUT_SIZE, seed, f"{NAME}.holdout"
     )
+
+
+def novel_holdout(seed: int, per_kind: int) -> datasets.ImageSet:
+    """Not-a-car photos of kinds the gate never trained on (:data:`scenes.HELDOUT_KINDS`)."""
+    return datasets.synthesize(
+        scenes.generators(scenes.HELDOUT_KINDS),
+        dict.fromkeys(scenes.HELDOUT_KINDS, per_kind),
+        INPUT_SIZE,
+        seed,
+        f"{NAME}.novel",
+    )
+
+
+def rejection_by_kind(onnx_path: Path, data: datasets.ImageSet) -> dict[str, float]:
+    """Share of each kind's photos that the gate does not pass (``estimable`` false)."""
+    out = export.run_onnx(onnx_path, {"image": training.to_float(data.images)})
+    rejected = ~out["estimable"][:, 0]
+    by_kind = {k: float(rejected[data.labels == i].mean()) for i, k in enumerate(data.classes)}
+    return {"all": float(rejected.mean()), **by_kind}
 
 
 def evaluate(onnx_path: Path, data: datasets.ImageSet) -> dict[str, float]:
@@ -139,7 +161,10 @@ def build(folder: Path, params: GateParams, data: Path | None) -> dict[str, Any]
         },
     )
     evaluation = val if data is not None else holdout(params.seed + 1000, params.holdout_per_class)
-    metrics = evaluate(onnx_path, evaluation)
+    metrics: dict[str, Any] = dict(evaluate(onnx_path, evaluation))
+    if data is None:
+        novel = novel_holdout(params.seed + 1000, params.novel_per_kind)
+        metrics["rejected_novel_not_a_car"] = rejection_by_kind(onnx_path, novel)
     log.event(_log, "evaluated", split="validation" if data else "holdout", **metrics)
     return {
         "parity_max_abs": parity,
@@ -158,6 +183,10 @@ BUILDER = repository.Builder(
         "training",
         "datasets",
         "synth.cars",
+        "synth.wrecks",
+        "synth.scenes",
+        "synth.animals",
+        "synth.dogs",
         "synth.documents",
         "synth.photo",
     ),

@@ -109,3 +109,16 @@ def predict(
         out = module(torch.from_numpy(to_float(images[start : start + batch_size])))
         chunks.append(out if isinstance(out, tuple) else (out,))
     return tuple(torch.cat(parts) for parts in zip(*chunks, strict=True))
+
+
+def best_threshold(
+    positive: NDArray[np.float64], negative: NDArray[np.float64], grid: NDArray[np.float64]
+) -> float:
+    """Threshold on a score (higher = positive) maximising TPR - FPR (Youden's J).
+
+    Where a whole range of thresholds ties (well separated classes), take its middle: the
+    margin to both classes is then largest. Used by every calibrated decision in the graphs.
+    """
+    scores = np.array([(positive > t).mean() - (negative > t).mean() for t in grid])
+    best = np.flatnonzero(scores >= scores.max() - 1e-9)
+    return float(grid[best[len(best) // 2]])

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from chartkit import Docs
 from promkit import eventually, free_port, query, rules, start_prometheus, stop
-from serving.calls import bytes_input, call, call_error, textured_frame
+from serving.calls import bytes_input, call, call_error, dog_photo
 from serving.servers import EXAMPLES, Server, serve
 from serving.servers import stop as stop_server
 
@@ -78,7 +78,7 @@ def value_of(url: str, promql: str) -> float | None:
 
 def send(server: Server, pipeline: int, good: int, bad: int) -> None:
     for seed in range(pipeline):
-        result = call(server, "grpc", PIPELINE, image=textured_frame(seed=seed), features=FEATURES)
+        result = call(server, "grpc", PIPELINE, image=dog_photo(seed=seed), features=FEATURES)
         assert result["premium"] > 0
     for _ in range(good):
         result = call(server, "http", STAGE, features={**FEATURES, "breed": result["breed"]})

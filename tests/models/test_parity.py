@@ -47,10 +47,15 @@ def test_breed_parity(model_repository: Path) -> None:
     folder = model_repository / "breed"
     graph = breed.load_graph(folder / "checkpoint.pt")
     images = breed.holdout(seed=4243, per_breed=1).images.astype(np.float32) / 255
-    (want,) = _torch(graph, images)
-    got = run_onnx(folder / "1" / "model.onnx", {"image": images})["probabilities"]
-    assert got.shape == (len(breed.LABELS), len(breed.LABELS))
-    np.testing.assert_allclose(got, want, atol=ATOL)
+    expected = _torch(graph, images)
+    actual = run_onnx(folder / "1" / "model.onnx", {"image": images})
+    names = ("probabilities", "known_score", "dog_probability", "reasons", "known")
+    assert actual["probabilities"].shape == (len(breed.LABELS), len(breed.LABELS))
+    for name, want in zip(names, expected, strict=True):
+        if want.dtype == np.bool_:
+            assert np.array_equal(actual[name], want), name
+        else:
+            np.testing.assert_allclose(actual[name], want, atol=ATOL, err_msg=name)
 
 
 def test_premium_parity(model_repository: Path) -> None:

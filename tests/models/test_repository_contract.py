@@ -93,6 +93,7 @@ def test_label_files(model_repository: Path) -> None:
         "blurred",
         "not-a-car",
         "partial",
+        "too-damaged",
     ]
     breed = _config(model_repository / "breed")
     probabilities = breed.output[0]

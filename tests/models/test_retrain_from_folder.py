@@ -37,7 +37,7 @@ def test_quality_gate_retrains_on_a_folder(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     data = tmp_path / "photos"
     _write(data / "accept", cars.accepted, 10, rng)
-    for reason in ("blurred", "not-a-car", "partial"):
+    for reason in ("blurred", "not-a-car", "partial", "too-damaged"):
         _write(data / "reject" / reason, cars.GENERATORS[reason], 5, rng)
     repo = tmp_path / "repo"
     assert (
@@ -59,11 +59,16 @@ def test_quality_gate_retrains_on_a_folder(tmp_path: Path) -> None:
     )
     folder = repo / "quality-gate"
     assert json.loads((folder / "build.json").read_text())["data"] == str(data)
-    assert (folder / "labels.txt").read_text().split() == ["blurred", "not-a-car", "partial"]
+    assert (folder / "labels.txt").read_text().split() == [
+        "blurred",
+        "not-a-car",
+        "partial",
+        "too-damaged",
+    ]
     images = np.random.default_rng(0).random((3, 3, 128, 128), dtype=np.float32)
     out = run_onnx(folder / "1" / "model.onnx", {"image": images})
     assert out["embedding"].shape == (3, 32) and out["embedding"].dtype == np.float32
-    assert out["reasons"].shape == (3, 3) and out["reasons"].dtype == np.bool_
+    assert out["reasons"].shape == (3, 4) and out["reasons"].dtype == np.bool_
     assert out["estimable"].shape == (3, 1) and out["distance"].shape == (3, 1)
     gate = registry.by_name("quality-gate")
     assert repository.build(repo, [gate]) == {"quality-gate": "kept"}

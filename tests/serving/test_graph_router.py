@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from serving.calls import blank_frame, textured_frame
+from serving.calls import blank_frame, dog_photo
 from serving.documents import render_document
 from serving.servers import Server
 
@@ -57,7 +57,7 @@ def test_pet_sequence_carries_the_features(examples_server: Server) -> None:
     status, breed = v1(
         examples_server,
         "pet-breed",
-        {"instances": [{"image": b64(textured_frame(seed=12)), "features": features}]},
+        {"instances": [{"image": b64(dog_photo(seed=12)), "features": features}]},
     )
     assert status == 200 and breed["predictions"][0]["features"] == features
     status, premium = v1(examples_server, "pet-premium-regressor", breed)  # $response

@@ -3,8 +3,9 @@
 Accepted: a whole car (side or front view, any paint, sometimes dented or scratched) on a street,
 car park or garage background, under varied light, slightly noisy, JPEG-compressed. Rejects are
 the ones claim handlers see: ``blurred`` (defocus or shake of an accepted photo), ``not-a-car``
-(document pages, ID cards, blank or dark frames, textures, scenes with no car) and ``partial``
-(a close zoom or a car mostly out of frame). All drawn at :data:`CANVAS` pixels, larger than the
+(document pages, ID cards, blank or dark frames, textures, scenes with no car), ``partial``
+(a close zoom or a car mostly out of frame) and ``too-damaged`` (a wreck no photo estimate can
+price: crushed, burnt out or dismantled). All drawn at :data:`CANVAS` pixels, larger than the
 model input, so the contract's bilinear resize happens exactly as at serving time.
 """
 
@@ -15,11 +16,11 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from . import documents
+from . import documents, scenes, wrecks
 from .photo import Color, Rng, camera, gaussian_blur, jitter, motion_blur, value_noise
 
 CANVAS = 192
-REASONS = ("blurred", "not-a-car", "partial")
+REASONS = ("blurred", "not-a-car", "partial", "too-damaged")  # new reasons go last
 PAINTS: tuple[Color, ...] = (
     (235, 235, 235),
     (20, 20, 24),
@@ -232,15 +233,34 @@ def partial(rng: Rng) -> Image.Image:
 
 
 def not_a_car(rng: Rng) -> Image.Image:
-    """Sent by mistake: paperwork, an ID card, a blank frame, a texture, a scene with no car."""
+    """Sent by mistake: paperwork, an ID card, a blank frame, a texture, a scene with no car,
+    and the training kinds of :mod:`scenes` (a bicycle, a room, a patterned surface); the other
+    kinds of :mod:`scenes` are kept out of training to measure the gate on shapes it never saw."""
     makers: tuple[Callable[[Rng], Image.Image], ...] = (
         documents.page,
         documents.id_card,
         documents.blank,
         documents.texture,
         background,
+        *(scenes.MAKERS[kind] for kind in scenes.TRAIN_KINDS),
     )
     return camera(makers[rng.integers(len(makers))](rng), rng)
+
+
+def too_damaged(rng: Rng) -> Image.Image:
+    """A whole car, in focus, but a wreck: crushed, burnt out or stripped of wheels and panels."""
+    image = background(rng)
+    layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    width = rng.uniform(0.55, 0.92) * CANVAS
+    box = (rng.uniform(0.03, 0.97) * (CANVAS - width), rng.uniform(0.6, 0.92) * CANVAS, width)
+    draw_car(layer, rng, box, damage=True)
+    layer = wrecks.wreck(layer, rng, box)
+    image.paste(layer, mask=layer)
+    wrecks.debris(image, rng, box)
+    image = image.rotate(
+        rng.uniform(-6, 6), resample=Image.Resampling.BILINEAR, fillcolor=(90, 90, 90)
+    )
+    return camera(image, rng, defocus=rng.uniform(0.0, 0.5))
 
 
 GENERATORS: dict[str, Callable[[Rng], Image.Image]] = {
@@ -248,4 +268,5 @@ GENERATORS: dict[str, Callable[[Rng], Image.Image]] = {
     "blurred": blurred,
     "not-a-car": not_a_car,
     "partial": partial,
+    "too-damaged": too_damaged,
 }

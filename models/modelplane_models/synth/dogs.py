@@ -25,7 +25,7 @@ class Breed:
     name: str
     coats: tuple[Color, ...]
     accent: Color
-    pattern: str  # solid | saddle | urajiro | patches | points
+    pattern: str  # solid | saddle | urajiro | patches | points | spots
     fur: str  # short | long | curly | fluffy
     ear: str  # floppy | long | pointy | small
     body: tuple[float, float]  # (length, height)
@@ -171,7 +171,7 @@ BREEDS: tuple[Breed, ...] = (
 NAMES = tuple(b.name for b in BREEDS)
 
 
-def _scene(rng: Rng) -> Image.Image:
+def scene(rng: Rng) -> Image.Image:
     """Grass, floor, carpet or sofa with a smooth random texture."""
     base = np.array(
         jitter(
@@ -297,6 +297,11 @@ def draw_dog(image: Image.Image, rng: Rng, breed: Breed, x: float, y: float, uni
         for _ in range(int(rng.integers(1, 4))):
             px, py = x + rng.uniform(0, 0.7) * length, y + rng.uniform(0, 0.5) * height
             draw.ellipse([px, py, px + length * 0.35, py + height * 0.5], fill=breed.accent)
+    elif breed.pattern == "spots":  # many small dots (breeds outside BREEDS only)
+        for _ in range(int(rng.integers(8, 16))):
+            px, py = x + rng.uniform(0.05, 0.9) * length, y + rng.uniform(0.1, 0.8) * height
+            d = unit * rng.uniform(0.03, 0.06)
+            draw.ellipse([px, py, px + d, py + d], fill=breed.accent)
     _fur(draw, rng, body, coat, breed.fur, unit)
     r = breed.head * unit
     hx, hy = x + length + r * 0.2, y - r * 0.4
@@ -316,11 +321,17 @@ def draw_dog(image: Image.Image, rng: Rng, breed: Breed, x: float, y: float, uni
 
 def photo(rng: Rng, breed: Breed) -> Image.Image:
     """One augmented photo of a dog of ``breed``."""
-    image = _scene(rng)
+    image = scene(rng)
     unit = rng.uniform(0.38, 0.6) * CANVAS / max(1.0, breed.body[0])
     x = rng.uniform(0.02, 0.9) * (CANVAS - unit * (breed.body[0] + breed.head))
     y = rng.uniform(0.3, 0.55) * CANVAS
     draw_dog(image, rng, breed, x, y, unit)
+    return finish(image, rng)
+
+
+def finish(image: Image.Image, rng: Rng) -> Image.Image:
+    """The pose and camera augmentation every pet photo gets (dogs and the non-dogs alike, so
+    an open-set score cannot tell them apart by their processing)."""
     if rng.random() < 0.5:
         image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     image = image.rotate(

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from modelplane_api import triton
 
 # airkit (pure helpers shared by the modules of this folder) is imported by name.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -96,7 +97,7 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("repository")
     for name, payload in (("quality-gate", b"\x08\x07onnx" * 300), ("breed", b"\x01" * 5000)):
         (root / name / "1").mkdir(parents=True)
-        (root / name / "config.pbtxt").write_text(f'name: "{name}"\nbackend: "onnxruntime"\n')
+        triton.write_config(root / name, triton.new_config(name=name, backend="onnxruntime"))
         (root / name / "1" / "model.onnx").write_bytes(payload)
     (root / ".lock").write_text("")  # the model builder's lock: not part of any model
     return root

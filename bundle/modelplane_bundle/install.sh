@@ -92,6 +92,12 @@ verify_bundle() {
     failed="$(printf '%s\n' "$failed" | sed -n 's/: FAILED.*$//p' | head -n 1)"
     die "checksum mismatch for ${failed:-a file listed in SHA256SUMS}"
   fi
+  # A file the signed list does not name (an extra values file, an extra CRD) would be applied
+  # by the globs below: refuse the bundle instead.
+  failed="$(cd "$here" && find . -type f ! -name SHA256SUMS ! -name SHA256SUMS.minisig \
+    -printf '%P\n' | LC_ALL=C sort | LC_ALL=C comm -23 - <(cut -c67- SHA256SUMS | LC_ALL=C sort) \
+    | head -n 1)"
+  [ -z "$failed" ] || die "file not covered by SHA256SUMS: $failed"
   echo "==> bundle verified (signature and $(wc -l <"$here/SHA256SUMS") checksums)"
 }
 

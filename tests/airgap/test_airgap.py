@@ -401,3 +401,18 @@ def test_unreachable_registry_is_one_line(
     result = install(carried, upstream, keys, "--images-only")
     assert result.returncode == 1
     assert result.stderr.strip() == f"install.sh: registry unreachable: {upstream.host}"
+
+
+def test_a_file_the_signed_list_does_not_name_is_refused(
+    installed: Installed, carried: Path, site: Registry, keys: Keys, tmp_path: Path
+) -> None:
+    """An extra values file would be passed to helm by the values/*.yaml glob."""
+    copy = _tampered_copy(carried, tmp_path)
+    (copy / "values" / "zz-extra.yaml").write_text("global:\n  imageRegistry: elsewhere.example\n")
+    before = site.requests()
+    result = install(copy, site, keys, "--dry-run")
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip() == "install.sh: file not covered by SHA256SUMS: values/zz-extra.yaml"
+    )
+    assert site.requests() == before

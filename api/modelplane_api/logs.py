@@ -94,14 +94,30 @@ def formatter(fmt: str) -> logging.Formatter:
     return JsonFormatter() if fmt == "json" else PlainFormatter()
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes, not when it was created: a
+    command's ``main`` called in-process (tests) must not keep a stream that was swapped out."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
 def setup(fmt: str = "json", level: str | int = "INFO", stream: TextIO | None = None) -> None:
-    """Route every logger's records to stderr in ``fmt``, at ``level`` and above.
+    """Route every logger's records to stderr (or ``stream``) in ``fmt``, at ``level`` and up.
 
     The handler sits on the root logger, so frameworks that propagate (kopf, uvicorn, KServe,
     which leaves logging alone once the root has a handler) use it too. Calling it again
     replaces the earlier handler; handlers others added (pytest's capture) are kept.
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream else _StderrHandler()
     handler.set_name(HANDLER_NAME)
     handler.setFormatter(formatter(fmt))
     root = logging.getLogger()

@@ -1,15 +1,14 @@
-"""Structured logging for long model builds.
+"""Structured events and progress for long model builds.
 
 Builds run in CI and in Kubernetes Jobs where nobody watches a terminal, so progress is reported
-as one JSON object per line (``event`` plus fields such as ``step``/``total``) that log shippers
-can parse; ``plain`` renders the same fields as ``key=value`` for people at a terminal.
+as events (``event`` plus fields such as ``step``/``total``) in the one log format of every
+modelplane process (:mod:`modelplane_api.logs`, set up by the command line): JSON lines for log
+shippers, ``--log-format plain`` for people at a terminal.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,35 +17,8 @@ from typing import Any
 LOGGER_NAME = "modelplane_models"
 
 
-class _Formatter(logging.Formatter):
-    """Renders ``record.fields`` (set through :func:`event`) as JSON or logfmt."""
-
-    def __init__(self, fmt: str) -> None:
-        super().__init__()
-        self.fmt = fmt
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields: dict[str, Any] = getattr(record, "fields", {})
-        if self.fmt == "json":
-            payload = {"ts": round(record.created, 3), "level": record.levelname.lower()}
-            payload |= {"logger": record.name, "event": record.getMessage(), **fields}
-            return json.dumps(payload, default=str, ensure_ascii=False)
-        rendered = " ".join(f"{key}={value}" for key, value in fields.items())
-        return f"{record.levelname.lower():5} {record.getMessage()} {rendered}".rstrip()
-
-
-def setup(fmt: str = "json", level: int = logging.INFO) -> None:
-    """Route this package's logs to stderr in ``fmt`` (``json`` or ``plain``)."""
-    logger = logging.getLogger(LOGGER_NAME)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter(fmt))
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
-
-
 def get(name: str) -> logging.Logger:
-    """A child logger of the package logger, so :func:`setup` configures all of them."""
+    """A child logger of the package logger (``modelplane_models.<name>``)."""
     return logging.getLogger(f"{LOGGER_NAME}.{name}")
 
 

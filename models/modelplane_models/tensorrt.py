@@ -34,7 +34,6 @@ import dataclasses
 import hashlib
 import json
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -42,10 +41,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from modelplane_api import images, triton
+from modelplane_api import images, logs, triton
 from numpy.typing import NDArray
 from PIL import Image
 
+from . import log
 from .spec import ModelSpec, TensorSpec
 
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -426,6 +426,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-batch-size", type=int, default=8, help="profile batch 1..N")
     p.add_argument(
         "--shape",
+        type=_shape_flag,
         action="append",
         default=[],
         help="INPUT:MIN:OPT:MAX, each comma-separated dims without the batch axis (repeatable)",
@@ -433,11 +434,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timing-cache", type=Path, help="default: <cache key folder>/timing.cache")
     p.add_argument("--calibration-batches", type=int, default=16, help="int8 only")
     p.add_argument("--model", help="synthetic data for calibration (default: the model folder)")
+    logs.add_arguments(p)
     return p
+
+
+def _shape_flag(text: str) -> str:
+    """argparse ``type=`` of ``--shape``: a malformed shape is a usage error (exit status 2)."""
+    try:
+        parse_shape(text)
+    except EngineBuildError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    logs.setup_from_args(args)
     options = BuildOptions(
         onnx=args.onnx,
         output=args.output,
@@ -452,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         record = build(options)
     except EngineBuildError as exc:
-        print(f"modelplane-build-engine: {exc}", file=sys.stderr)
+        log.get("tensorrt").error("engine build failed", extra={"error": str(exc)})
         return 1
     print(json.dumps(record, indent=2))
     return 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from modelplane_models import log, registry, repository
+from modelplane_api import logs
+from modelplane_models import registry, repository
 
 ROOT = Path(__file__).resolve().parents[2]
 REPOSITORY = ROOT / "models" / "repository"
@@ -20,7 +21,7 @@ BUILD_TIMEOUT_S = 900
 @pytest.fixture(scope="session")
 def model_repository() -> Path:
     """``models/repository`` as ``make models`` leaves it (built here when missing or stale)."""
-    log.setup("plain")
+    logs.setup("plain")
     outcome = repository.build(REPOSITORY, registry.BUILDERS)
     assert set(outcome) == {b.name for b in registry.BUILDERS}
     return REPOSITORY

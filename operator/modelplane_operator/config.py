@@ -10,6 +10,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+MIG_STRATEGIES = ("none", "single", "mixed")
+
+
+def _items(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
 
 class ConfigError(ValueError):
     """A bad MODELPLANE_* value; the message names the variable."""
@@ -40,6 +46,58 @@ class Config:
     # may come from. Empty: image_registry when set (an air-gapped site pulls only its mirror),
     # else any. Without it, whoever may create a CR could make nodes pull any image they reach.
     model_image_registries: str = ""
+    # Labels ("key=value,key=value") on every ServiceMonitor/PrometheusRule the operator renders,
+    # so the selector of a stock kube-prometheus-stack (`release: <its release>`) finds them.
+    monitoring_labels: str = ""
+    # Absolute URL of docs/operations.md; each alert's runbook_url is this + "#<alert lower>".
+    runbook_base_url: str = "https://modelplane.example.com/docs/operations.md"
+    # gpu-operator's MIG strategy: mixed (nvidia.com/mig-<profile>), single (MIG slices as
+    # nvidia.com/gpu on nodes labelled <product>-MIG-<profile>) or none (no MIG slices at all).
+    mig_strategy: str = "mixed"
+    # "true" when GPUs are time-sliced with renameByDefault false: the device plugin then
+    # labels nodes nvidia.com/gpu.product=<product>-SHARED.
+    gpu_time_slicing: str = "false"
+    # TensorRT version in the engine builder image: part of every engine cache key ("" = the
+    # builder image's tag or digest).
+    tensorrt_version: str = ""
+    # Extra imagePullSecrets per serving namespace ("namespace:secret,namespace:secret"),
+    # besides image_pull_secrets, for sites where each team's namespace has its own.
+    namespace_pull_secrets: str = ""
+
+    def __post_init__(self) -> None:
+        """Reject settings that would render broken objects, naming the variable."""
+        checks = {
+            "MODELPLANE_MONITORING_LABELS": all(
+                "=" in pair for pair in _items(self.monitoring_labels)
+            ),
+            "MODELPLANE_RUNBOOK_BASE_URL": self.runbook_base_url.startswith(
+                ("http://", "https://")
+            ),
+            "MODELPLANE_MIG_STRATEGY": self.mig_strategy in MIG_STRATEGIES,
+            "MODELPLANE_GPU_TIME_SLICING": self.gpu_time_slicing in {"true", "false"},
+            "MODELPLANE_NAMESPACE_PULL_SECRETS": all(
+                ":" in pair for pair in _items(self.namespace_pull_secrets)
+            ),
+        }
+        for variable, ok in checks.items():
+            if not ok:
+                raise ConfigError(f"{variable} is not valid: see operator/config.py")
+
+    @property
+    def monitoring_label_map(self) -> dict[str, str]:
+        return dict(pair.split("=", 1) for pair in _items(self.monitoring_labels))
+
+    def runbook_url(self, alert: str) -> str:
+        return f"{self.runbook_base_url.split('#', 1)[0]}#{alert.lower()}"
+
+    def pull_secrets_for(self, namespace: str) -> list[dict[str, str]]:
+        """The global pull secrets, then the ones of ``namespace``, without repeats."""
+        names = [s["name"] for s in self.pull_secrets]
+        for pair in _items(self.namespace_pull_secrets):
+            ns, secret = pair.split(":", 1)
+            if ns == namespace and secret not in names:
+                names.append(secret)
+        return [{"name": n} for n in names]
 
     def image(self, reference: str) -> str:
         """``reference`` under ``image_registry`` unless it already names a registry host."""

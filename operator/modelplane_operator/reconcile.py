@@ -136,7 +136,7 @@ async def _engine(
 
 
 async def _monitoring(
-    body: dict[str, Any], spec: DeploymentSpec, cluster: Cluster
+    body: dict[str, Any], spec: DeploymentSpec, cluster: Cluster, config: Config
 ) -> tuple[list[dict[str, Any]], Condition]:
     """The monitoring children, or none with the reason (disabled, CRDs not installed)."""
     if not spec.monitoring.enabled:
@@ -149,8 +149,8 @@ async def _monitoring(
         return [], Condition("Monitoring", False, "MonitoringCRDsMissing", message)
     children = [
         *render_metrics_services(body, spec),
-        render_service_monitor(body, spec),
-        render_prometheus_rule(body, spec),
+        render_service_monitor(body, spec, config),
+        render_prometheus_rule(body, spec, config),
     ]
     return children, Condition(
         "Monitoring", True, "Configured", "ServiceMonitor and PrometheusRule applied"
@@ -198,7 +198,7 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     if spec.runtime == "triton":
         children.append(render_triton_config_map(body, spec, engine_ready))
     children.append(render_inference_service(body, spec, config, engine_ready, canary))
-    monitoring_children, monitoring = await _monitoring(body, spec, cluster)
+    monitoring_children, monitoring = await _monitoring(body, spec, cluster, config)
     applied = await _apply_all(cluster, [*children, *monitoring_children], events)
     isvc = applied[f"InferenceService/{meta['name']}"]
     conditions, phase = deployment_conditions(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelplane_operator.config import Config
 from modelplane_operator.naming import LABEL_DEPLOYMENT, child_metadata, dns_name
 from modelplane_operator.spec import DeploymentSpec
 
@@ -46,13 +47,25 @@ def render_metrics_services(owner: dict[str, Any], spec: DeploymentSpec) -> list
     return services
 
 
-def render_service_monitor(owner: dict[str, Any], spec: DeploymentSpec) -> dict[str, Any]:
+def _monitoring_metadata(
+    owner: dict[str, Any], name: str, spec: DeploymentSpec, config: Config
+) -> dict[str, Any]:
+    """Child metadata plus the labels the cluster's Prometheus selects monitors and rules by
+    (config.monitoring_labels, the chart's monitoring.additionalLabels); ours win on clashes."""
+    metadata = child_metadata(owner, name, "monitoring", spec.stage)
+    metadata["labels"] = config.monitoring_label_map | metadata["labels"]
+    return metadata
+
+
+def render_service_monitor(
+    owner: dict[str, Any], spec: DeploymentSpec, config: Config
+) -> dict[str, Any]:
     """One ServiceMonitor scraping every metrics Service of this deployment."""
     name = owner["metadata"]["name"]
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": child_metadata(owner, name, "monitoring", spec.stage),
+        "metadata": _monitoring_metadata(owner, name, spec, config),
         "spec": {
             "selector": {"matchLabels": {LABEL_DEPLOYMENT: name, "modelplane.io/metrics": "true"}},
             "endpoints": [
@@ -80,7 +93,9 @@ def slo_expressions(namespace: str, deployment: str, spec: DeploymentSpec) -> di
     return {"p99_seconds": p99, "error_ratio": f"{failed} / clamp_min({ok} + {failed}, 1e-9)"}
 
 
-def render_prometheus_rule(owner: dict[str, Any], spec: DeploymentSpec) -> dict[str, Any]:
+def render_prometheus_rule(
+    owner: dict[str, Any], spec: DeploymentSpec, config: Config
+) -> dict[str, Any]:
     """Alerts for this deployment's SLOs: p99 latency and error ratio over budget."""
     name, namespace = owner["metadata"]["name"], owner["metadata"]["namespace"]
     exprs = slo_expressions(namespace, name, spec)
@@ -90,7 +105,7 @@ def render_prometheus_rule(owner: dict[str, Any], spec: DeploymentSpec) -> dict[
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": child_metadata(owner, dns_name(name, "slo"), "monitoring", spec.stage),
+        "metadata": _monitoring_metadata(owner, dns_name(name, "slo"), spec, config),
         "spec": {
             "groups": [
                 {
@@ -104,7 +119,7 @@ def render_prometheus_rule(owner: dict[str, Any], spec: DeploymentSpec) -> dict[
                             "annotations": {
                                 "summary": f"{namespace}/{name} p99 latency is over its"
                                 f" {spec.monitoring.latency_p99_ms} ms SLO",
-                                "runbook": "docs/operations.md#modelplanelatencyp99overslo",
+                                "runbook_url": config.runbook_url("ModelplaneLatencyP99OverSLO"),
                             },
                         },
                         {
@@ -115,7 +130,7 @@ def render_prometheus_rule(owner: dict[str, Any], spec: DeploymentSpec) -> dict[
                             "annotations": {
                                 "summary": f"{namespace}/{name} error ratio is over its"
                                 f" {spec.monitoring.error_budget_percent:g}% budget",
-                                "runbook": "docs/operations.md#modelplaneerrorbudgetburn",
+                                "runbook_url": config.runbook_url("ModelplaneErrorBudgetBurn"),
                             },
                         },
                     ],

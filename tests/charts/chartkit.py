@@ -124,3 +124,18 @@ def check_cert_manager(obj: dict[str, Any]) -> None:
         assert key.get("rotationPolicy", "Always") in {"Always", "Never"}, where
     else:
         raise AssertionError(f"unexpected cert-manager kind {where}")
+
+
+def operator_config(docs: Docs) -> Any:
+    """The operator's Config as its pod would load it from the rendered env (a
+    ``modelplane_operator.config.Config``; imported here so chartkit stays import-light)."""
+    from modelplane_operator.config import Config
+
+    (deployment,) = [
+        d
+        for d in find(docs, "Deployment")
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") == "operator"
+    ]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    return Config.from_env(env)

@@ -20,12 +20,15 @@ import pytest
 import yaml
 from chartkit import CHART, NAMESPACE, OPERATIONS_DOC, Docs, alert_anchor, find
 from helpers import as_stored, load_examples, make_deployment
+from modelplane_operator.config import Config
 from modelplane_operator.render_monitoring import render_prometheus_rule
 from modelplane_operator.spec import parse_deployment
 
 NS = 'namespace="claims"'
 OP = f'namespace="{NAMESPACE}"'
-RUNBOOK = "docs/operations.md#"
+# The chart's default runbookBaseUrl; the operator's Config defaults to the same.
+RUNBOOK_BASE = "https://modelplane.example.com/docs/operations.md"
+RUNBOOK = RUNBOOK_BASE + "#"
 
 
 def series(metric: str, values: str, namespace: str = "claims", **labels: str) -> dict[str, str]:
@@ -70,6 +73,25 @@ CASES: dict[str, dict[str, Any]] = {
             "summary": "The modelplane operator is down or not scraped",
             "description": "No healthy scrape of job modelplane in modelplane-system for 5 minutes;"
             " ModelDeployments and ModelPipelines are not reconciled.",
+        },
+    },
+    "ModelplaneOperatorNoLeader": {
+        # Two replicas scraped, both on standby (the holder lost the Lease and none took it).
+        "fire": [
+            op_series("modelplane_operator_leader", "0x20", job="modelplane", identity=pod, pod=pod)
+            for pod in ("op-a", "op-b")
+        ],
+        # A normal fail-over: a minute without a leader, then the standby is active.
+        "quiet": [
+            op_series("modelplane_operator_leader", "1x5 0x1 0x8", job="modelplane", pod="op-a"),
+            op_series("modelplane_operator_leader", "0x5 0x1 1x8", job="modelplane", pod="op-b"),
+        ],
+        "eval": "10m",
+        "labels": {"severity": "critical", "namespace": NAMESPACE},
+        "annotations": {
+            "summary": "No modelplane operator replica holds the leader Lease",
+            "description": f"Operator replicas in {NAMESPACE} are up but none is active for 2"
+            " minutes; ModelDeployments and ModelPipelines are not reconciled.",
         },
     },
     "ModelplaneReconcileErrors": {
@@ -281,7 +303,7 @@ def run(promtool: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_promtool_check_rules(promtool: str, rules_file: Path) -> None:
     result = run(promtool, "check", "rules", str(rules_file))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 9 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout
 
 
 def test_every_alert_has_a_case(chart_rules: dict[str, Any]) -> None:
@@ -359,7 +381,9 @@ def operator_rules() -> list[dict[str, Any]]:
     owners.append(
         make_deployment("strict", monitoring={"latencyP99Ms": 80, "errorBudgetPercent": 0.1})
     )
-    return [render_prometheus_rule(owner, parse_deployment(owner["spec"])) for owner in owners]
+    return [
+        render_prometheus_rule(owner, parse_deployment(owner["spec"]), Config()) for owner in owners
+    ]
 
 
 def test_operator_rules_pass_promtool(
@@ -390,8 +414,8 @@ def test_every_alert_has_a_runbook(chart_rules: dict[str, Any]) -> None:
         a: r for rule in operator_rules() for a, r in alerts(rule["spec"]["groups"]).items()
     }
     for name, rule in (chart_alerts | operator_alerts).items():
-        link = rule["annotations"].get("runbook_url") or rule["annotations"].get("runbook")
-        assert link and link.endswith("#" + alert_anchor(name)), (name, link)
+        link = rule["annotations"]["runbook_url"]
+        assert link == f"{RUNBOOK_BASE}#{alert_anchor(name)}", (name, link)
         assert alert_anchor(name) in anchors, f"docs/operations.md has no '### {name}'"
         section = text.split(f"### {name}", 1)[1].split("\n### ", 1)[0]
         for part in ("**Means:**", "**Check:**", "**Do:**"):

@@ -78,8 +78,8 @@ def rendered_children() -> list[dict[str, Any]]:
         children += [
             render_inference_service(owner, spec, config, canary_traffic=10),
             *render_metrics_services(owner, spec),
-            render_service_monitor(owner, spec),
-            render_prometheus_rule(owner, spec),
+            render_service_monitor(owner, spec, Config()),
+            render_prometheus_rule(owner, spec, Config()),
         ]
         if spec.runtime == "triton":
             children.append(render_triton_config_map(owner, spec))

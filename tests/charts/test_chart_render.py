@@ -26,11 +26,11 @@ from chartkit import (
     check_cert_manager,
     find,
     images,
+    operator_config,
     pod_specs,
     scenario_values,
 )
 from helpers import EXAMPLES, OWN_CRDS, ROOT, validate_manifest
-from modelplane_operator.config import Config
 
 PUBLIC_REGISTRIES = (
     "docker.io",
@@ -150,18 +150,10 @@ def test_airgapped_every_image_from_the_mirror(scenarios: dict[str, Docs]) -> No
         assert re.search(r"@sha256:[0-9a-f]{64}$", image), image
 
 
-def _operator_config(docs: Docs) -> Config:
-    """The operator's Config as the pod would load it from the rendered env."""
-    (deployment,) = find(docs, "Deployment")
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
-    return Config.from_env(env)
-
-
 def test_operator_config_from_rendered_env(scenarios: dict[str, Docs]) -> None:
     """The operator parses the env the chart sets, and resolves every image under the mirror."""
     values = scenario_values("02-airgapped")
-    config = _operator_config(scenarios["02-airgapped"])
+    config = operator_config(scenarios["02-airgapped"])
     registry = values["global"]["imageRegistry"]
     for ref in (
         config.inference_image,
@@ -181,7 +173,7 @@ def test_operator_config_from_rendered_env(scenarios: dict[str, Docs]) -> None:
 
 
 def test_default_images_follow_app_version(scenarios: dict[str, Docs]) -> None:
-    config = _operator_config(scenarios["01-defaults"])
+    config = operator_config(scenarios["01-defaults"])
     assert config.inference_image == "modelplane/inference:0.1.0"
     assert config.storage_initializer_image == "docker.io/kserve/storage-initializer:v0.21.0"
 

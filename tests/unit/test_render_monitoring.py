@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helpers import make_deployment
+from modelplane_operator.config import Config
 from modelplane_operator.render_monitoring import (
     render_metrics_services,
     render_prometheus_rule,
@@ -34,7 +35,7 @@ def test_python_runtime_exposes_one_metrics_port() -> None:
 
 def test_service_monitor_selects_only_this_deployments_services() -> None:
     owner = make_deployment()
-    monitor = render_service_monitor(owner, parse_deployment(owner["spec"]))
+    monitor = render_service_monitor(owner, parse_deployment(owner["spec"]), Config())
     services = render_metrics_services(owner, parse_deployment(owner["spec"]))
     selector = monitor["spec"]["selector"]["matchLabels"]
     for service in services:
@@ -44,7 +45,7 @@ def test_service_monitor_selects_only_this_deployments_services() -> None:
 
 def test_rules_carry_the_crs_slos() -> None:
     owner = make_deployment(monitoring={"latencyP99Ms": 300, "errorBudgetPercent": 0.5})
-    rule = render_prometheus_rule(owner, parse_deployment(owner["spec"]))
+    rule = render_prometheus_rule(owner, parse_deployment(owner["spec"]), Config())
     alerts = {r["alert"]: r for r in rule["spec"]["groups"][0]["rules"]}
     latency, errors = alerts["ModelplaneLatencyP99OverSLO"], alerts["ModelplaneErrorBudgetBurn"]
     assert latency["expr"].endswith("> 0.3")

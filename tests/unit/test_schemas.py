@@ -35,8 +35,8 @@ def all_children(owner: dict[str, Any]) -> list[dict[str, Any]]:
         render_inference_service(owner, spec, CONFIG, engine_ready=False, canary_traffic=None),
         render_inference_service(owner, spec, CONFIG, engine_ready=True, canary_traffic=20),
         *render_metrics_services(owner, spec),
-        render_service_monitor(owner, spec),
-        render_prometheus_rule(owner, spec),
+        render_service_monitor(owner, spec, Config()),
+        render_prometheus_rule(owner, spec, Config()),
     ]
     if spec.runtime == "triton":
         children.append(render_triton_config_map(owner, spec))

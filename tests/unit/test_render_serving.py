@@ -353,6 +353,6 @@ def test_transformer_gets_the_model_folder_for_its_side_files() -> None:
         tensorrt={"enabled": True},
     )
     container = isvc["spec"]["transformer"]["containers"][0]
-    assert "--model_dir=/mnt/models/breed" in container["args"]
+    assert "--model-dir=/mnt/models/breed" in container["args"]
     # The ONNX repository, even when the predictor serves a built plan from the engine cache.
     assert {"name": "STORAGE_URI", "value": "pvc://models/repository"} in container["env"]

@@ -23,11 +23,10 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import onnxruntime as ort
 from modelplane_inference.manifests import load_manifests
 from modelplane_inference.pipeline import PipelineExecutor
 from modelplane_inference.repository import ModelConfig, load_model_config
-from modelplane_inference.runner import Tensors, execution_providers, session_options
+from modelplane_inference.runner import Sessions, Tensors
 from modelplane_inference.stage_documents import page_of
 from modelplane_inference.stage_registry import STAGES
 from modelplane_inference.stages import Stage
@@ -44,16 +43,17 @@ Runner = Callable[[dict[str, Any]], Coroutine[Any, Any, Any]]
 class DirectBackend:
     """``InferenceSession.run`` and nothing else, in a worker thread (ORT releases the GIL).
 
-    One session per model running one call at a time (a lock), as the server's model runs with
-    ``instance_group count: 1``: the baseline gets the same compute, only the platform differs.
+    One model running one call at a time (a lock), as the server's model runs with
+    ``instance_group count: 1``, with the server's thread policy (``runner.Sessions``: all
+    cores for a call that runs alone, one thread under concurrency): the baseline gets the same
+    compute, only the platform differs.
     """
 
-    def __init__(self, config: ModelConfig, threads: int = 1) -> None:
+    def __init__(self, config: ModelConfig, threads: int = 0) -> None:
         self.config = config
         self.lock = threading.Lock()
-        self.session = ort.InferenceSession(
-            str(config.onnx_path), session_options(threads), providers=execution_providers()
-        )
+        self.sessions = Sessions(str(config.onnx_path), threads)
+        self.session = self.sessions.shared
         self.names = [o.name for o in self.session.get_outputs()]
 
     async def infer(self, inputs: Tensors) -> Tensors:
@@ -62,8 +62,7 @@ class DirectBackend:
 
     def _run(self, inputs: Tensors) -> list[Any]:
         with self.lock:
-            values: list[Any] = self.session.run(None, inputs)
-            return values
+            return self.sessions.run(inputs)
 
     def close(self) -> None:
         """Nothing to release: the session goes with the process."""

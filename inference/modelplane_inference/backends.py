@@ -43,7 +43,7 @@ class Backend(Protocol):
 class LocalBackend:
     """ONNX Runtime in this process, batched like Triton (see ``runner``)."""
 
-    def __init__(self, config: ModelConfig, threads: int = 1) -> None:
+    def __init__(self, config: ModelConfig, threads: int = 0) -> None:
         self.config = config
         self.runner = ModelRunner(config, threads=threads)
 

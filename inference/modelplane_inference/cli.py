@@ -64,8 +64,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--ort-threads",
         type=int,
-        default=1,
-        help="ONNX Runtime intra-op threads per model (0 = all cores)",
+        default=0,
+        help="ONNX Runtime intra-op threads per model (0 = auto: all cores for an execution "
+        "that runs alone, 1 while others are in flight)",
     )
     p.add_argument(
         "--strict",
@@ -227,7 +228,10 @@ def stage_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-batch-size", type=int, default=None, help="dynamic batching")
     parser.add_argument("--max-queue-delay-us", type=int, default=None, help="dynamic batching")
     parser.add_argument(
-        "--ort-threads", type=int, default=1, help="ONNX Runtime intra-op threads (0 = all cores)"
+        "--ort-threads",
+        type=int,
+        default=0,
+        help="ONNX Runtime intra-op threads (0 = auto: all cores alone, 1 under concurrency)",
     )
     args = parser.parse_args(argv)
     logs.setup_from_args(args)

@@ -80,12 +80,55 @@ class RunnerStats:
 
 
 def session_options(threads: int) -> ort.SessionOptions:
-    """ORT options: ``threads`` intra-op threads (0 = ORT's default), quiet logs."""
+    """ORT options: ``threads`` intra-op threads (0 = ORT's default), quiet logs. Idle pool
+    threads sleep instead of spinning: on a shared machine spinning threads burn the cores
+    that other sessions and requests need."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    if threads != 1:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
+
+
+class Sessions:
+    """One model's ONNX Runtime sessions, with the intra-op threads chosen per execution.
+
+    ``threads`` > 0 is that many threads, always. 0 (auto) keeps two sessions: one thread per
+    core for an execution that runs alone in this process (a single caller gets every core,
+    as plain ``RapidOCR()`` does), one thread while other executions are in flight (requests
+    and models then overlap across cores, without thread pools competing for them).
+    """
+
+    _running = 0  # executions in flight in this process, every model
+    _lock = threading.Lock()
+
+    def __init__(self, path: str, threads: int = 0) -> None:
+        providers = execution_providers()
+        self.shared = ort.InferenceSession(
+            path, session_options(max(threads, 1)), providers=providers
+        )
+        cores = os.cpu_count() or 1
+        self.solo = (
+            ort.InferenceSession(path, session_options(cores), providers=providers)
+            if threads == 0 and cores > 1
+            else None
+        )
+        self.solo_runs = 0
+
+    def run(self, feed: Tensors) -> list[Any]:
+        with Sessions._lock:
+            alone = Sessions._running == 0
+            Sessions._running += 1
+        try:
+            if alone and self.solo is not None:
+                self.solo_runs += 1
+                return list(self.solo.run(None, feed))
+            return list(self.shared.run(None, feed))
+        finally:
+            with Sessions._lock:
+                Sessions._running -= 1
 
 
 def execution_providers() -> list[str]:
@@ -152,15 +195,14 @@ def batcher_kind(kind: str | None = None) -> str:
 class ModelRunner:
     """Runs one model of the repository with dynamic batching; ``infer`` is awaitable."""
 
-    def __init__(self, config: ModelConfig, threads: int = 1, batcher: str | None = None) -> None:
+    def __init__(self, config: ModelConfig, threads: int = 0, batcher: str | None = None) -> None:
         self.config = config
         self.stats = RunnerStats()
         self.batcher = batcher_kind(batcher)
         self.cost = CostModel()
         self.arrivals = Arrivals()
-        self.session = ort.InferenceSession(
-            str(config.onnx_path), session_options(threads), providers=execution_providers()
-        )
+        self.sessions = Sessions(str(config.onnx_path), threads)
+        self.session = self.sessions.shared  # names, types and metadata
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._held: list[_Pending] = []
         self._lock = threading.Lock()
@@ -345,5 +387,5 @@ class ModelRunner:
             feed = {n: requests[0][n] for n in names}
         else:
             feed = {n: np.concatenate([r[n] for r in requests], axis=0) for n in names}
-        values = self.session.run(None, feed)
+        values = self.sessions.run(feed)
         return dict(zip(self.output_names, values, strict=True))

@@ -139,7 +139,7 @@ class ServeOptions:
     http_port: int = 8080
     grpc_port: int = 8081
     host: str = "127.0.0.1"
-    ort_threads: int = 1
+    ort_threads: int = 0  # auto: all cores for an execution alone, 1 under concurrency
     raw_models: bool = True
     strict: bool = False
     limits: Limits = field(default_factory=Limits)

@@ -352,6 +352,13 @@ def _tampered_copy(carried: Path, tmp_path: Path) -> Path:
     return copy
 
 
+def _resign(copy: Path, keys: Keys) -> None:
+    """SHA256SUMS rebuilt over the (changed) files it lists, and signed with ``keys``."""
+    sums = run("sha256sum", *sorted((copy / "SHA256SUMS").read_text().split()[1::2]), cwd=copy)
+    (copy / "SHA256SUMS").write_text(sums.stdout)
+    run("minisign", "-S", "-s", str(keys.key), "-m", str(copy / "SHA256SUMS"))
+
+
 def test_one_changed_byte_in_an_image_blob_is_refused(
     installed: Installed, carried: Path, site: Registry, keys: Keys, tmp_path: Path
 ) -> None:
@@ -384,9 +391,7 @@ def test_checksums_resigned_with_another_key_are_refused(
     rows = lock(copy)
     text = (copy / "images.lock").read_text().replace(rows[0].digest, rows[1].digest)
     (copy / "images.lock").write_text(text)
-    sums = run("sha256sum", *sorted((copy / "SHA256SUMS").read_text().split()[1::2]), cwd=copy)
-    (copy / "SHA256SUMS").write_text(sums.stdout)
-    run("minisign", "-S", "-s", str(wrong_keys.key), "-m", str(copy / "SHA256SUMS"))
+    _resign(copy, wrong_keys)
     before = site.requests()
     result = install(copy, site, keys, "--images-only")
     assert result.returncode == 1
@@ -416,3 +421,21 @@ def test_a_file_the_signed_list_does_not_name_is_refused(
         result.stderr.strip() == "install.sh: file not covered by SHA256SUMS: values/zz-extra.yaml"
     )
     assert site.requests() == before
+
+
+def test_a_lock_that_disagrees_with_the_layout_stops_at_the_push(
+    installed: Installed, carried: Path, site: Registry, keys: Keys, tmp_path: Path
+) -> None:
+    """A wrong digest signed by the trusted key itself (a broken build host): the pushed digest
+    is compared with the lock, and the install stops on that image with one line."""
+    copy = _tampered_copy(carried, tmp_path)
+    (row,) = [r for r in lock(copy) if r.path == "modelplane/engine-builder"]
+    wrong = f"sha256:{hashlib.sha256(b'not this image').hexdigest()}"
+    (copy / "images.lock").write_text((copy / "images.lock").read_text().replace(row.digest, wrong))
+    _resign(copy, keys)
+    result = install(copy, site, keys, "--images-only")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"install.sh: digest mismatch for {site.host}/{PREFIX}/{row.path}:"
+        f" pushed {row.digest}, bundle has {wrong}"
+    )

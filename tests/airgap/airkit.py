@@ -32,6 +32,8 @@ IMAGES = {
     "kserve/router": "v0.21.0",
     "kserve/agent": "v0.21.0",
 }
+# Loopback only, whatever *_proxy the environment sets (urllib would honour it).
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 ACCESS_WRITE = (' "PUT ', ' "POST ', ' "PATCH ', ' "DELETE ')
 
 
@@ -68,7 +70,7 @@ class Registry:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1) as answer:
+                with DIRECT.open(f"http://{self.host}/v2/", timeout=1) as answer:
                     if answer.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError):

@@ -32,6 +32,9 @@ IMAGES = {
     "kserve/router": "v0.21.0",
     "kserve/agent": "v0.21.0",
 }
+# Pushed upstream as Docker v2 manifests, as NGC and Docker Hub serve many images: the bundle's
+# OCI layout stores them converted (the layers untouched), so their digest changes once.
+DOCKER_V2 = {"nvidia/tritonserver"}
 # Loopback only, whatever *_proxy the environment sets (urllib would honour it).
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 ACCESS_WRITE = (' "PUT ', ' "POST ', ' "PATCH ', ' "DELETE ')

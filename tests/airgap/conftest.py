@@ -20,7 +20,7 @@ from modelplane_api import triton
 # airkit (pure helpers shared by the modules of this folder) is imported by name.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from airkit import IMAGES, TOOLS, Keys, Registry, make_keys, run
+from airkit import DOCKER_V2, IMAGES, TOOLS, Keys, Registry, make_keys, run
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -70,6 +70,7 @@ def pushed(upstream: Registry, tmp_path_factory: pytest.TempPathFactory) -> dict
             "copy",
             "--quiet",
             "--dest-tls-verify=false",
+            f"--format={'v2s2' if path in DOCKER_V2 else 'oci'}",
             "--digestfile",
             str(digestfile),
             f"oci:{layout}:{ref}",

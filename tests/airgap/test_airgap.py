@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from airkit import IMAGES, Keys, Registry, run, write_bundle
+from airkit import DOCKER_V2, IMAGES, Keys, Registry, run, write_bundle
 from helpers import ROOT
 
 MODELS = "modelplane/models"
@@ -64,6 +64,11 @@ def install(
         text=True,
         timeout=300,
     )
+
+
+def blob(folder: Path, digest: str) -> Path:
+    """A blob of the bundle's OCI layout."""
+    return folder / "images" / "blobs" / "sha256" / digest.removeprefix("sha256:")
 
 
 def served_digest(reference: str) -> str:
@@ -169,14 +174,31 @@ def test_unresolvable_tag_stops_the_bundle(
     ), last
 
 
-def test_lock_pins_what_upstream_served(bundle_dir: Path, pushed: dict[str, str]) -> None:
-    """Each tag resolved at bundle time to the digest skopeo got when pushing it upstream."""
+def test_lock_pins_what_upstream_served(
+    bundle_dir: Path, pushed: dict[str, str], upstream: Registry
+) -> None:
+    """Each tag resolved at bundle time to the digest skopeo got when pushing it upstream; a
+    Docker v2 image is stored as OCI with the same layers, and locked with its OCI digest."""
     rows = {row.path: row for row in lock(bundle_dir)}
     assert set(rows) == {*IMAGES, MODELS}
     for path, digest in pushed.items():
-        assert rows[path].digest == digest, path
         assert rows[path].tag == IMAGES[path]
         assert rows[path].source.endswith(f"/{path}@{digest}")
+        if path not in DOCKER_V2:
+            assert rows[path].digest == digest, path
+            continue
+        assert rows[path].digest != digest, path
+        stored = json.loads(blob(bundle_dir, rows[path].digest).read_text())
+        assert stored["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+        raw = run(
+            "skopeo",
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            f"docker://{upstream.host}/{path}@{digest}",
+        ).stdout
+        upstream_layers = [layer["digest"] for layer in json.loads(raw)["layers"]]
+        assert [layer["digest"] for layer in stored["layers"]] == upstream_layers
     listed = (bundle_dir / "images.txt").read_text().split()
     assert sorted(listed) == sorted(row.source for row in rows.values() if row.path != MODELS)
 
@@ -364,8 +386,8 @@ def test_one_changed_byte_in_an_image_blob_is_refused(
 ) -> None:
     copy = _tampered_copy(carried, tmp_path)
     (row,) = [r for r in lock(copy) if r.path == "modelplane/operator"]
-    manifest = json.loads((copy / "images" / "blobs" / "sha256" / row.digest[7:]).read_text())
-    layer = copy / "images" / "blobs" / "sha256" / manifest["layers"][-1]["digest"][7:]
+    manifest = json.loads(blob(copy, row.digest).read_text())
+    layer = blob(copy, manifest["layers"][-1]["digest"])
     data = bytearray(layer.read_bytes())
     data[len(data) // 2] ^= 0x01
     layer.write_bytes(bytes(data))

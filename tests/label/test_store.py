@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from modelplane_inference.label.store import JOURNAL, LabelStore, StoreError
-from modelplane_inference.label.tasks import LabelClass, Suggestion, Task
+from modelplane_inference.label.tasks import LabelClass, Suggestion, Task, TaskError, make_task
 from PIL import Image
 
 TASK = Task(
@@ -89,3 +89,23 @@ def test_the_page_server_imports_no_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("model", ["car-claims", "pet-premium", "breed"])
+def test_classes_come_from_the_repository(model: str, repository: Path) -> None:
+    task = make_task(model, repository)
+    labels_of = "quality-gate" if model == "car-claims" else "breed"
+    labels = (repository / labels_of / "labels.txt").read_text(encoding="utf-8").split()
+    if model == "car-claims":
+        expected = [("accept", "accept"), *((r, f"reject/{r}") for r in labels)]
+    else:
+        expected = [(b, b) for b in labels]
+    assert [(c.name, c.folder) for c in task.classes] == expected
+    assert len({c.key for c in task.classes}) == len(task.classes)
+
+
+def test_a_repository_without_the_model_is_named(tmp_path: Path) -> None:
+    with pytest.raises(TaskError, match="quality-gate"):
+        make_task("car-claims", tmp_path)
+    with pytest.raises(TaskError, match="--model must be one of"):
+        make_task("documents", tmp_path)

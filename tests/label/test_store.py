@@ -99,6 +99,8 @@ def test_classes_come_from_the_repository(model: str, repository: Path) -> None:
     if model == "car-claims":
         expected = [("accept", "accept"), *((r, f"reject/{r}") for r in labels)]
     else:
+        reasons = repository / "breed" / "reasons.txt"
+        labels += reasons.read_text(encoding="utf-8").split() if reasons.is_file() else []
         expected = [(b, b) for b in labels]
     assert [(c.name, c.folder) for c in task.classes] == expected
     assert len({c.key for c in task.classes}) == len(task.classes)

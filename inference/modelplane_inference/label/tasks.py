@@ -2,9 +2,10 @@
 model's answer becomes a suggestion.
 
 The class lists come from the model repository's ``labels.txt`` (the gate's reject reasons, the
-breed names), never from code, so a model that gains a reason or an ``unknown`` breed is labelled
-for with no change here. The folders are the ones ``modelplane-models train`` reads:
-``accept/`` and ``reject/<reason>/`` for the quality gate, ``<breed>/`` for the breed model.
+breed names) and the breed model's ``reasons.txt`` (its open-set reasons), never from code, so a
+model that gains a reason is labelled for with no change here. The folders are the ones
+``modelplane-models train`` reads: ``accept/`` and ``reject/<reason>/`` for the quality gate,
+``<breed>/`` and ``<reason>/`` (``not-a-dog/``, ``unknown-breed/``) for the breed model.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelplane_inference.repository import RepositoryError, load_model_config
+from modelplane_inference.repository import RepositoryError, load_model_config, side_file_lines
 
 # Keys for classes, in order; Enter/Space accept, Backspace/u undo, o switches the order.
 CLASS_KEYS = "1234567890abcdefghijklmnpqrstvwxyz"
@@ -98,10 +99,16 @@ def gate_suggester(extra: dict[str, Any]) -> Callable[[dict[str, Any]], Suggesti
 
 
 def breed_suggest(answer: dict[str, Any]) -> Suggestion:
-    """The breed model's softmax score is its confidence; the top three are shown."""
+    """The breed model's softmax score is its confidence; the top three are shown. A photo the
+    open-set outputs call unknown is suggested as its reason (``not-a-dog``, ``unknown-breed``),
+    with the nearest breed's score: such photos come early in least-confident order."""
     top = answer.get("top") or [{"breed": answer["breed"], "score": answer["breed_score"]}]
     summary = " · ".join(f"{t['breed']} {float(t['score']):.2f}" for t in top)
-    return Suggestion(str(answer["breed"]), round(float(answer["breed_score"]), 4), summary)
+    score = round(float(top[0]["score"]), 4)
+    if answer.get("known") is False:
+        reason = str(answer.get("reason") or "unknown-breed")
+        return Suggestion(reason, score, f"{reason} · nearest: {summary}")
+    return Suggestion(str(answer["breed"]), score, summary)
 
 
 # --model -> (task kind, served model to ask, repository model holding the labels). The breed
@@ -127,7 +134,8 @@ def make_task(model: str, repository: Path, endpoint: str | None = None) -> Task
     if kind == "gate":
         pairs = [(ACCEPT, ACCEPT), *((r, f"reject/{r}") for r in config.labels)]
         suggest = gate_suggester(config.extra)
-    else:
-        pairs = [(b, b) for b in config.labels]
+    else:  # breeds, then the open-set reasons the trainer reads as DIR/<reason>/
+        reasons = side_file_lines(config, "reasons.txt")
+        pairs = [(b, b) for b in (*config.labels, *reasons)]
         suggest = breed_suggest
     return Task(kind, endpoint or default_endpoint, repo_model, _classes(pairs), suggest)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import os
 import statistics
 import sys
 import tempfile
@@ -30,17 +30,21 @@ from typing import Any
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
+import yaml  # noqa: E402
 from label.kit import Person, chromium, free_port, label_page, photos  # noqa: E402
 from modelplane_models.synth import cars, dogs  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from serving.servers import EXAMPLES, REAL_REPOSITORY, ROOT, Server, serve, stop  # noqa: E402
 
+# The repository the served models and the classes come from (as for modelplane-models).
+REPOSITORY = Path(os.environ.get("MODELPLANE_MODEL_REPOSITORY") or REAL_REPOSITORY)
 RUN_OF_RIGHT = 10  # suggestions in a row a person sees right before trusting the rest
 THINK_S = 0.3  # a fast person's look at a photo before the key: the page prefetches meanwhile
 
 TASKS: dict[str, dict[str, Any]] = {
     "car-claims": {
         "manifest": "car-claims.yaml",
+        "deployments": ("car-quality-gate", "car-claims"),
         "ready": "car-claims",
         "generators": cars.GENERATORS,
         "classes": lambda repo: ["accept", *_lines(repo / "quality-gate" / "labels.txt")],
@@ -48,6 +52,7 @@ TASKS: dict[str, dict[str, Any]] = {
     },
     "breed": {
         "manifest": "pet-premium.yaml",
+        "deployments": ("pet-breed",),  # the premium step needs features a photo lacks
         "ready": "pet-breed",
         "generators": dogs.generators(),
         "classes": lambda repo: [
@@ -66,8 +71,10 @@ def _lines(path: Path) -> list[str]:
 def served(task: dict[str, Any], work: Path) -> Iterator[Server]:
     folder = work / "manifests"
     folder.mkdir()
-    shutil.copy(EXAMPLES / task["manifest"], folder)
-    server = serve(folder, REAL_REPOSITORY, work / "serve.log", [task["ready"]])
+    docs = yaml.safe_load_all((EXAMPLES / task["manifest"]).read_text(encoding="utf-8"))
+    wanted = [d for d in docs if d and d["metadata"]["name"] in task["deployments"]]
+    (folder / task["manifest"]).write_text(yaml.safe_dump_all(wanted), encoding="utf-8")
+    server = serve(folder, REPOSITORY, work / "serve.log", [task["ready"]])
     try:
         yield server
     finally:
@@ -78,12 +85,12 @@ def session(
     model: str, task: dict[str, Any], url: str, work: Path, mode: str, shot: Path | None
 ) -> dict[str, Any]:
     """One labelling session of 100 photos; returns keys, corrections, errors and timings."""
-    classes = task["classes"](REAL_REPOSITORY)
+    classes = task["classes"](REPOSITORY)
     per_class = max(1, round(100 / len(classes)))
     folder = work / mode
     truth = photos(folder, task["generators"], classes, per_class, seed=2026)
     (folder / "notes.txt").write_text("sent along with the photos")  # listed as skipped
-    with label_page(folder, REAL_REPOSITORY, url, work / f"{mode}.log", model) as page:
+    with label_page(folder, REPOSITORY, url, work / f"{mode}.log", model) as page:
         page.wait_model()
         with chromium() as driver:
             driver.get(page.url)

@@ -145,7 +145,20 @@ def _split(
             split = "heldout" if rank < take else "train"
             (work / split / sub).mkdir(parents=True, exist_ok=True)
             os.symlink(files[index].resolve(), work / split / sub / files[index].name)
+    _link_optional(data, set(folders.values()), work / "train")
     return work / "train", work / "heldout"
+
+
+def _link_optional(data: Path, scored: set[str], train: Path) -> None:
+    """Folders a builder reads when present (the breed model's ``not-a-dog/``, ``unknown-breed/``)
+    go to training whole: they are not classes the versions are scored on."""
+    for folder in sorted(p for p in data.rglob("*") if p.is_dir()):
+        relative = folder.relative_to(data)
+        if relative.as_posix() in scored or any(p.startswith(".") for p in relative.parts):
+            continue
+        for path in imaging.image_files(folder):
+            (train / relative).mkdir(parents=True, exist_ok=True)
+            os.symlink(path.resolve(), train / relative / path.name)
 
 
 def _check_contract(staging: Path, folder: Path, previous: int) -> None:

@@ -37,9 +37,9 @@ class Plan:
     per_round: dict[str, dict[int, int]]  # target -> concurrency -> requests per round
     split_docs: int
     rapidocr_per_round: int
+    served_docs: dict[int, int]  # concurrency -> documents per round, against RapidOCR
     batching_targets: tuple[str, ...]
-    batching_per_round: int
-    batching_conc: int
+    batching_per_round: dict[int, int]  # concurrency -> requests per round
     operator_latency: int
     operator_bulk: int
     preprocess_repeats: int = 5
@@ -51,25 +51,24 @@ FULL = Plan(
     per_round={
         "car-quality-gate": {1: 30, 4: 60, 16: 120},
         "pet-breed": {1: 30, 4: 60, 16: 120},
-        "documents": {1: 2, 4: 4, 16: 16},
     },
-    split_docs=6,
+    split_docs=4,
     rapidocr_per_round=2,
+    served_docs={1: 2, 4: 4},
     batching_targets=("car-quality-gate", "pet-breed"),
-    batching_per_round=120,
-    batching_conc=16,
+    batching_per_round={1: 30, 16: 120},
     operator_latency=100,
     operator_bulk=1000,
 )
 QUICK = Plan(
     rounds=1,
     concurrency=(1, 4),
-    per_round={"car-quality-gate": {1: 5, 4: 8}, "documents": {1: 1}},
+    per_round={"car-quality-gate": {1: 5, 4: 8}},
     split_docs=1,
     rapidocr_per_round=1,
+    served_docs={1: 1, 4: 2},
     batching_targets=("car-quality-gate",),
-    batching_per_round=8,
-    batching_conc=4,
+    batching_per_round={1: 4, 4: 8},
     operator_latency=3,
     operator_bulk=10,
     preprocess_repeats=1,
@@ -143,42 +142,67 @@ def serving_section(plan: Plan, baseline: BaselineProcess, server: Any) -> dict[
     return out
 
 
-def documents_section(plan: Plan, baseline: BaselineProcess) -> dict[str, Any]:
-    """Stage split of the pipeline, and plain RapidOCR against the pipeline, interleaved."""
+def documents_section(plan: Plan, baseline: BaselineProcess, server: Any) -> dict[str, Any]:
+    """Plain RapidOCR (one engine, calls back to back) against ``modelplane serve`` (gRPC and
+    REST at concurrency 1, gRPC at 4) and the same stages in-process, interleaved by round."""
+    from bench import serving
+
     progress(f"document pipeline split ({plan.split_docs} documents)")
     split = baseline.ask(kind="split", n=plan.split_docs)
-    rapid: list[Sample] = []
-    pipeline: list[Sample] = []
+    docs = TARGETS["documents"]()
+    samples: dict[str, list[Sample]] = {}
     for _ in range(plan.rounds):
         progress(f"plain RapidOCR() ({plan.rapidocr_per_round} documents)")
-        latencies, wall = baseline.ask(kind="rapidocr", n=plan.rapidocr_per_round)
-        rapid.append((latencies, wall))
-        pipeline.append(baseline.measure("documents", 1, plan.rapidocr_per_round))
-    return {
-        "split_ms": split,
-        "rapidocr": pooled(rapid),
-        "pipeline_direct": pooled(pipeline),
+        samples.setdefault("rapidocr", []).append(
+            tuple(baseline.ask(kind="rapidocr", n=plan.rapidocr_per_round))
+        )
+        samples.setdefault("direct_1", []).append(
+            baseline.measure("documents", 1, plan.rapidocr_per_round)
+        )
+        for conc, n in plan.served_docs.items():
+            for protocol in ("grpc", "http") if conc == 1 else ("grpc",):
+                samples.setdefault(f"{protocol}_{conc}", []).append(
+                    serving.measure(server, protocol, "documents", docs, conc, n)
+                )
+    out: dict[str, Any] = {"split_ms": split}
+    out.update({key: pooled(s) for key, s in samples.items()})
+    rapid = out["rapidocr"]
+    out["vs_rapidocr"] = {
+        key: {
+            "p50": ratio(out[key]["p50_ms"], rapid["p50_ms"]),
+            "throughput": ratio(out[key]["throughput_rps"], rapid["throughput_rps"]),
+        }
+        for key in samples
+        if key != "rapidocr"
     }
+    return out
 
 
 def batching_section(plan: Plan, server: Any) -> dict[str, Any]:
-    """Dynamic batching on (the examples) vs off (``maxBatchSize: 0``), gRPC, interleaved."""
+    """The adaptive batcher (the server) against Triton's fixed queue delay and against no
+    batching (``maxBatchSize: 0``), gRPC, interleaved by round."""
     from bench import serving
 
     out: dict[str, Any] = {}
-    with serving.running_without_batching() as unbatched:
+    with serving.running_with_fixed_batcher() as fixed, serving.running_without_batching() as off:
+        servers = {"adaptive": server, "fixed": fixed, "off": off}
         for target in plan.batching_targets:
             inputs = TARGETS[target]()
-            on: list[Sample] = []
-            off: list[Sample] = []
-            for _ in range(plan.rounds):
-                args = (target, inputs, plan.batching_conc, plan.batching_per_round)
-                off.append(serving.measure(unbatched, "grpc", *args))
-                on.append(serving.measure(server, "grpc", *args))
-            point: dict[str, Any] = {"on": pooled(on), "off": pooled(off)}
-            point["concurrency"] = plan.batching_conc
-            point["gain"] = ratio(point["on"]["throughput_rps"], point["off"]["throughput_rps"])
-            out[target] = point
+            out[target] = {}
+            for conc, n in plan.batching_per_round.items():
+                samples: dict[str, list[Sample]] = {name: [] for name in servers}
+                for _ in range(plan.rounds):
+                    for name, srv in servers.items():
+                        samples[name].append(serving.measure(srv, "grpc", target, inputs, conc, n))
+                point: dict[str, Any] = {name: pooled(s) for name, s in samples.items()}
+                for other in ("fixed", "off"):
+                    point[f"adaptive_vs_{other}"] = {
+                        "p50": ratio(point["adaptive"]["p50_ms"], point[other]["p50_ms"]),
+                        "throughput": ratio(
+                            point["adaptive"]["throughput_rps"], point[other]["throughput_rps"]
+                        ),
+                    }
+                out[target][str(conc)] = point
     return out
 
 
@@ -209,7 +233,7 @@ def run(plan: Plan, sections: tuple[str, ...], results: Path) -> None:
                 if "serving" in sections:
                     data = serving_section(plan, baseline, server)
                     write_result("serving", {**meta, "targets": data}, results)
-                    docs = documents_section(plan, baseline)
+                    docs = documents_section(plan, baseline, server)
                     write_result("documents", {**meta, **docs}, results)
                     progress("preprocessing before/after (full vs draft JPEG decode)")
                     pre = baseline.ask(kind="preprocess", repeats=plan.preprocess_repeats)
@@ -230,15 +254,14 @@ def run(plan: Plan, sections: tuple[str, ...], results: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke-test sizes")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/benchmarks.md alone")
     args = parser.parse_args()
-    sections = tuple(s for s in args.only.split(",") if s)
-    unknown = set(sections) - set(SECTIONS)
-    if unknown:
-        parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    sections = tuple(args.only or SECTIONS)
     started = time.monotonic()
     run(QUICK if args.quick else FULL, sections, args.results)
     if not args.no_docs:

@@ -76,7 +76,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="serve the webhook over plain HTTP (TLS terminated elsewhere; tests)",
     )
     logs.add_arguments(parser)  # kopf's own records share the format (no kopf.configure)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.webhook_only and not args.admission_port:
+        parser.error("--webhook-only needs --admission-port")  # a usage error: exit status 2
+    return args
 
 
 def _election(args: argparse.Namespace) -> LeaderElection | None:
@@ -98,8 +101,6 @@ def _registry(args: argparse.Namespace) -> kopf.OperatorRegistry:
         if args.admission_port:
             admission.register(kopf.get_default_registry())
         return kopf.get_default_registry()
-    if not args.admission_port:
-        raise SystemExit("--webhook-only needs --admission-port")
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry)(modelplane_operator.handlers.login)
     admission.register(registry)

@@ -41,16 +41,14 @@ def operator() -> Iterator[subprocess.Popen[bytes]]:
 
 
 def _get(api: Any, group: str, version: str, plural: str, name: str) -> dict[str, Any] | None:
-    from kubernetes.client.exceptions import ApiException
+    from kubernetes.client.exceptions import NotFoundException
 
     try:
         obj: dict[str, Any] = api.get_namespaced_custom_object(
             group, version, NAMESPACE, plural, name
         )
-    except ApiException as err:
-        if err.status == 404:
-            return None
-        raise
+    except NotFoundException:
+        return None
     return obj
 
 

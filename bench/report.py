@@ -49,46 +49,79 @@ def serving(results: Path) -> list[str]:
     return lines + _table(header, rows)
 
 
+DOC_PATHS = {
+    "direct_1": "modelplane stages in-process, conc. 1",
+    "grpc_1": "`modelplane serve` gRPC, conc. 1",
+    "http_1": "`modelplane serve` REST (binary), conc. 1",
+    "grpc_4": "`modelplane serve` gRPC, conc. 4",
+}
+
+
 def documents(results: Path) -> list[str]:
     data = read_result("documents", results)
-    serve = read_result("serving", results)
-    if data is None:
+    if data is None or "vs_rapidocr" not in data:
         return ["_documents: not measured._"]
     split = data["split_ms"]
     total = sum(split.values())
     rows = [[k, v, f"{100 * v / total:.0f}%"] for k, v in split.items()]
     lines = ["Where the time of one document goes (in-process, one at a time):", ""]
     lines += _table(["step", "ms / document", "share"], rows)
-    rapid, direct = data["rapidocr"], data["pipeline_direct"]
-    lines += [
-        "",
-        "Document pipeline against the plain `RapidOCR()` call on the same documents:",
-        "",
-    ]
-    rows = [
-        ["`RapidOCR()` (no platform)", rapid["n"], rapid["throughput_rps"], rapid["p99_ms"], 1.0],
-        [
-            "modelplane stages in-process, conc. 1",
-            direct["n"],
-            direct["throughput_rps"],
-            direct["p99_ms"],
-            round(direct["throughput_rps"] / rapid["throughput_rps"], 3),
-        ],
-    ]
-    if serve is not None and "documents" in serve["targets"]:
-        for conc, point in serve["targets"]["documents"].items():
-            s = point["grpc"]
-            rows.append(
-                [
-                    f"`modelplane serve` gRPC, conc. {conc}",
-                    s["n"],
-                    s["throughput_rps"],
-                    s["p99_ms"],
-                    round(s["throughput_rps"] / rapid["throughput_rps"], 3),
-                ]
-            )
-    header = ["path", "n", "documents/s", "p99 ms", "documents/s vs RapidOCR"]
-    return lines + _table(header, rows)
+    lines += ["", "Against the plain `RapidOCR()` call (one engine, its defaults), same documents:"]
+    r = data["rapidocr"]
+    rows = [["`RapidOCR()` (no platform)", r["n"], r["p50_ms"], r["p99_ms"], r["throughput_rps"],
+             1.0, 1.0]]  # fmt: skip
+    for key, label in DOC_PATHS.items():
+        if key in data:
+            p, v = data[key], data["vs_rapidocr"][key]
+            rows.append([label, p["n"], p["p50_ms"], p["p99_ms"], p["throughput_rps"],
+                         f"**{v['p50']}**", f"**{v['throughput']}**"])  # fmt: skip
+    header = ["path", "n", "p50 ms", "p99 ms", "documents/s", "p50 vs RapidOCR",
+              "documents/s vs RapidOCR"]  # fmt: skip
+    return [*lines, "", *_table(header, rows)]
+
+
+def goals(results: Path) -> list[str]:
+    """Each goal of issue 13 as one ratio, with its baseline and n (all from the same run)."""
+    serve, docs, batch = (read_result(n, results) for n in ("serving", "documents", "batching"))
+    rows: list[list[Any]] = []
+    if docs is not None and "vs_rapidocr" in docs:
+        r, v = docs["rapidocr"], docs["vs_rapidocr"]
+        for key, what, field, target in (
+            ("grpc_1", "documents p50, gRPC conc. 1", "p50", "<= 1.00"),
+            ("http_1", "documents p50, REST conc. 1", "p50", "<= 1.00"),
+            ("grpc_4", "documents/s, gRPC conc. 4", "throughput", ">= 1.3"),
+        ):
+            if key in docs:
+                p = docs[key]
+                rows.append([what, f"**{v[key][field]}**", target, "`RapidOCR()`",
+                             f"{p['n']} / {r['n']}", f"{p['p50_ms']}/{p['p99_ms']}",
+                             f"{r['p50_ms']}/{r['p99_ms']}"])  # fmt: skip
+    for target, points in (serve or {}).get("targets", {}).items():
+        for conc, field, want in (("1", "p50", "<= 1.3"), ("16", "throughput", ">= 0.8")):
+            if conc not in points:
+                continue
+            p, d = points[conc], points[conc]["direct"]
+            for proto in ("grpc", "http"):
+                what = f"{target} {'p50' if field == 'p50' else 'req/s'}, {proto} conc. {conc}"
+                s = p[proto]
+                rows.append([what, f"**{p[f'{proto}_vs_direct'][field]}**", want, "in-process",
+                             f"{s['n']} / {d['n']}", f"{s['p50_ms']}/{s['p99_ms']}",
+                             f"{d['p50_ms']}/{d['p99_ms']}"])  # fmt: skip
+    for target, points in (batch or {}).get("targets", {}).items():
+        for conc, p in points.items():
+            if not isinstance(p, dict) or "adaptive_vs_fixed" not in p:
+                continue
+            field = "p50" if conc == "1" else "throughput"
+            rows.append([f"{target} adaptive batcher {field}, conc. {conc}",
+                         f"**{p['adaptive_vs_fixed'][field]}**", "p50 < 1 / req/s > 1",
+                         "Triton fixed delay", f"{p['adaptive']['n']} / {p['fixed']['n']}",
+                         f"{p['adaptive']['p50_ms']}/{p['adaptive']['p99_ms']}",
+                         f"{p['fixed']['p50_ms']}/{p['fixed']['p99_ms']}"])  # fmt: skip
+    if not rows:
+        return ["_goals: not measured._"]
+    header = ["goal", "ratio", "target", "baseline", "n (ours / baseline)",
+              "p50/p99 ms ours", "p50/p99 ms baseline"]  # fmt: skip
+    return _table(header, rows)
 
 
 def preprocess(results: Path) -> list[str]:
@@ -109,17 +142,21 @@ def batching(results: Path) -> list[str]:
     data = read_result("batching", results)
     if data is None:
         return ["_batching: not measured._"]
-    rows = [
-        [
-            t,
-            p["concurrency"],
-            f"{p['on']['throughput_rps']} / {p['off']['throughput_rps']}",
-            f"**{p['gain']}**",
-            f"{p['on']['p99_ms']} / {p['off']['p99_ms']}",
-        ]
-        for t, p in data["targets"].items()
-    ]
-    header = ["target", "conc.", "req/s batching on / off", "gain", "p99 ms on / off"]
+    rows = []
+    for target, points in data["targets"].items():
+        for conc, p in points.items():
+            if not isinstance(p, dict) or "adaptive" not in p:
+                continue
+            a, f, o = p["adaptive"], p["fixed"], p["off"]
+            rows.append([target, conc, a["n"],
+                         f"{a['p50_ms']} / {f['p50_ms']} / {o['p50_ms']}",
+                         f"{a['p99_ms']} / {f['p99_ms']} / {o['p99_ms']}",
+                         f"{a['throughput_rps']} / {f['throughput_rps']} / {o['throughput_rps']}",
+                         f"**{p['adaptive_vs_fixed']['throughput']}**",
+                         f"**{p['adaptive_vs_off']['throughput']}**"])  # fmt: skip
+    header = ["target", "conc.", "n", "p50 ms adaptive / fixed / off",
+              "p99 ms adaptive / fixed / off", "req/s adaptive / fixed / off",
+              "req/s vs fixed", "req/s vs off"]  # fmt: skip
     return _table(header, rows)
 
 
@@ -133,8 +170,11 @@ def operator(results: Path) -> list[str]:
          f"{lat['n']} ModelDeployments, one at a time"],
         [f"reconcile {bulk['n']} at once (wall)", f"{bulk['wall_s']} s",
          f"API floor {bulk['api_floor_s']} s (ratio **{bulk['ratio_to_api_floor']}**)"],
-        [f"operator CPU to reconcile {bulk['n']}", f"{bulk.get('operator_cpu_s', '?')} s",
+        [f"operator CPU to reconcile {bulk['n']}", f"{bulk.get('operator_cpu_s', '?')} s "
+         f"({bulk.get('operator_cpu_ms_per_cr', '?')} ms per ModelDeployment)",
          "user+system time of the operator process during the bulk run"],
+        ["emulator CPU in the same window", f"{bulk.get('emulator_cpu_s', '?')} s",
+         f"kmock + the 16 clients, one process; wall {bulk['wall_s']} s"],
         ["operator RSS peak / idle", f"{bulk['operator_rss_peak_mib']} MiB",
          f"idle {bulk['operator_rss_idle_mib']} MiB"],
     ]  # fmt: skip
@@ -170,10 +210,11 @@ def _machine(data: dict[str, Any]) -> str:
 
 def tables(results: Path) -> str:
     parts = [
+        ("Goals of issue 13 (ratios from one run, interleaved rounds)", goals),
         ("Serving overhead: `modelplane serve` vs ONNX Runtime in-process", serving),
         ("Document pipeline", documents),
         ("Preprocessing before/after: full vs draft JPEG decode (1280x960 photos)", preprocess),
-        ("Dynamic batching", batching),
+        ("Dynamic batching: adaptive vs Triton's fixed queue delay vs off (gRPC)", batching),
         ("Operator against kmock", operator),
         ("GPU: TensorRT fp16 vs ONNX Runtime CUDA", gpu),
     ]

@@ -2,12 +2,13 @@
 
 The server is started exactly as the serving tests start it (``tests/serving/servers.py``: a
 subprocess on free loopback ports, ready when every named model answers ready). Encoded images
-go as BYTES: raw over gRPC, base64 text in the JSON body over REST (see tests/serving/calls.py).
+go as BYTES, as stock clients send them with their defaults: raw over gRPC, and over REST with
+Triton's binary data extension (``tritonclient.http``'s default; no base64).
 """
 
 from __future__ import annotations
 
-import base64
+import os
 import shutil
 import sys
 import tempfile
@@ -38,18 +39,14 @@ def caller(server: Server, protocol: str, target: str, inputs: tuple[bytes, ...]
         if protocol == "grpc":
             client: Any = grpcclient.InferenceServerClient(server.grpc)
             module: Any = grpcclient
-            payloads = [np.array([b], dtype=np.object_) for b in inputs]
         else:
             client = httpclient.InferenceServerClient(server.http, network_timeout=300)
             module = httpclient
-            payloads = [np.array([base64.b64encode(b)], dtype=np.object_) for b in inputs]
+        payloads = [np.array([b], dtype=np.object_) for b in inputs]
 
         def call(index: int) -> Any:
             tensor = module.InferInput("image", [1], "BYTES")
-            if protocol == "grpc":
-                tensor.set_data_from_numpy(payloads[index % len(payloads)])
-            else:
-                tensor.set_data_from_numpy(payloads[index % len(payloads)], binary_data=False)
+            tensor.set_data_from_numpy(payloads[index % len(payloads)])  # the client's default
             result = client.infer(target, [tensor])
             return result.as_numpy("result")
 
@@ -91,6 +88,21 @@ def running(examples: Path = EXAMPLES, label: str = "serve") -> Iterator[Server]
     finally:
         stop(server)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def running_with_fixed_batcher() -> Iterator[Server]:
+    """The same examples, batched by Triton's rule (fixed queue delay): the batcher baseline."""
+    previous = os.environ.get("MODELPLANE_BATCHER")
+    os.environ["MODELPLANE_BATCHER"] = "fixed"  # the server subprocess inherits it
+    try:
+        with running(label="serve, fixed-delay batcher") as server:
+            yield server
+    finally:
+        if previous is None:
+            os.environ.pop("MODELPLANE_BATCHER", None)
+        else:
+            os.environ["MODELPLANE_BATCHER"] = previous
 
 
 @contextmanager

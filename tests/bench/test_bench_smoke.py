@@ -38,7 +38,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bench")
     command = [sys.executable, "-m", "bench.run", "--quick", "--results", str(out)]
     command += ["--docs", str(out / "benchmarks.md")]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return out
 
@@ -49,10 +49,10 @@ def read(folder: Path, name: str) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(330)
 def test_serving_points_have_baseline_and_ratios(quick_results: Path) -> None:
     targets = read(quick_results, "serving")["targets"]
-    assert set(targets) == {"car-quality-gate", "documents"}
+    assert set(targets) == {"car-quality-gate"}
     for points in targets.values():
         for point in points.values():
             for mode in ("direct", "grpc", "http"):
@@ -62,21 +62,26 @@ def test_serving_points_have_baseline_and_ratios(quick_results: Path) -> None:
                     ratio_ok(value)
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(330)
 def test_documents_split_and_rapidocr_baseline(quick_results: Path) -> None:
     data = read(quick_results, "documents")
     assert set(data["split_ms"]) == {"decode", "detection", "recognition", "parse"}
     assert all(v >= 0 for v in data["split_ms"].values())
-    summary_ok(data["rapidocr"])
-    summary_ok(data["pipeline_direct"])
+    for path in ("rapidocr", "direct_1", "grpc_1", "http_1", "grpc_4"):
+        summary_ok(data[path])
+    for path in ("direct_1", "grpc_1", "http_1", "grpc_4"):
+        ratio_ok(data["vs_rapidocr"][path]["p50"])
+        ratio_ok(data["vs_rapidocr"][path]["throughput"])
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(330)
 def test_batching_gain_and_operator(quick_results: Path) -> None:
-    batching = read(quick_results, "batching")["targets"]["car-quality-gate"]
-    summary_ok(batching["on"])
-    summary_ok(batching["off"])
-    ratio_ok(batching["gain"])
+    for point in read(quick_results, "batching")["targets"]["car-quality-gate"].values():
+        for batcher in ("adaptive", "fixed", "off"):
+            summary_ok(point[batcher])
+        for other in ("fixed", "off"):
+            ratio_ok(point[f"adaptive_vs_{other}"]["p50"])
+            ratio_ok(point[f"adaptive_vs_{other}"]["throughput"])
     operator = read(quick_results, "operator")
     assert operator["latency"]["n"] == 3
     assert 0 < operator["latency"]["p50_ms"] <= operator["latency"]["p99_ms"]
@@ -86,9 +91,9 @@ def test_batching_gain_and_operator(quick_results: Path) -> None:
     assert bulk["operator_rss_peak_mib"] >= bulk["operator_rss_idle_mib"] > 0
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(330)
 def test_table_shows_every_section(quick_results: Path) -> None:
     text = (quick_results / "benchmarks.md").read_text()
-    for title in ("Serving overhead", "Document pipeline", "Dynamic batching", "Operator"):
+    for title in ("Goals", "Serving overhead", "Document pipeline", "Dynamic batching", "Operator"):
         assert f"### {title}" in text
     assert "not measured" in text  # the GPU section without gpu.json says so

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import onnx
 import onnxruntime as ort
 import rapidocr_onnxruntime
 from google.protobuf import text_format
+from modelplane_models.ocr import ctc_argmax_suffix, fp16_map_suffix
 from onnx import TensorProto, helper, numpy_helper
 from tritonclient.grpc import model_config_pb2 as pb
 
@@ -37,7 +37,13 @@ DISTANCE_MAX = 1.0
 PREMIUM_BASE = [300000.0, 250000.0, 280000.0]
 REGION_ADD = [50000.0, 20000.0, 0.0]
 
-DTYPES = {"FP32": pb.TYPE_FP32, "INT64": pb.TYPE_INT64, "BOOL": pb.TYPE_BOOL}
+DTYPES = {
+    "FP32": pb.TYPE_FP32,
+    "FP16": pb.TYPE_FP16,
+    "INT32": pb.TYPE_INT32,
+    "INT64": pb.TYPE_INT64,
+    "BOOL": pb.TYPE_BOOL,
+}
 
 
 def write_config(
@@ -70,10 +76,17 @@ def _save(model: onnx.ModelProto, folder: Path) -> None:
 
 
 def add_ocr(repo: Path) -> None:
+    """The wheel's graphs with their original BGR [-1, 1] input, and the published outputs
+    (FP16 map; CTC indices and scores), so every answer fits KServe's 8 MiB as in a cluster."""
     det, rec = repo / "text-detection", repo / "text-recognition"
     for folder, file in ((det, "ch_PP-OCRv4_det_infer.onnx"), (rec, "ch_PP-OCRv4_rec_infer.onnx")):
         (folder / "1").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(WHEEL_MODELS / file, folder / "1" / "model.onnx")
+        model = onnx.load(str(WHEEL_MODELS / file))
+        if folder == rec:
+            model, _ = ctc_argmax_suffix(model)
+        else:
+            model = fp16_map_suffix(model)
+        onnx.save(model, str(folder / "1" / "model.onnx"))
     session = ort.InferenceSession(str(rec / "1" / "model.onnx"))
     characters = session.get_modelmeta().custom_metadata_map["character"]
     (rec / "labels.txt").write_text(characters.removesuffix("\n") + "\n", encoding="utf-8")
@@ -88,17 +101,16 @@ def add_ocr(repo: Path) -> None:
         "text-detection",
         4,
         [("x", "FP32", [3, -1, -1])],
-        [(det_out, "FP32", [1, -1, -1])],
+        [(det_out, "FP16", [1, -1, -1])],
         [2, 4],
         5000,
     )
-    rec_out = session.get_outputs()[0].name
     write_config(
         rec,
         "text-recognition",
         32,
         [("x", "FP32", [3, 48, -1])],
-        [(rec_out, "FP32", [-1, 6625])],
+        [("indices", "INT32", [-1]), ("scores", "FP32", [-1])],
         [8, 16, 32],
         2000,
     )

@@ -26,7 +26,8 @@ from tritonclient.utils import InferenceServerException
 
 KSERVE_GRPC_LIMIT = 8 * 1024 * 1024  # kserve.model_server: MAX_GRPC_MESSAGE_LENGTH
 PAGE = (1240, 1754)  # A4 at 150 dpi
-WORDS = ["Invoice", "Physio", "X-ray", "Claim", "Policy", "Ward", "Dental", "Refund", "Total"]
+# Words PP-OCR reads back exactly (a capital I comes back as a lower-case l now and then).
+WORDS = ["Physio", "Clinic", "Claim", "Policy", "Ward", "Dental", "Refund", "Total", "Doctor"]
 
 
 def dense_page(seed: int = 5) -> tuple[bytes, list[str]]:

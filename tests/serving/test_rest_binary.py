@@ -58,25 +58,30 @@ def test_stock_client_document_and_json_input_match_grpc(examples_server: Server
 
 
 def test_stock_client_raw_tensors_both_ways(examples_server: Server) -> None:
-    """A raw repository model (the Triton stand-in): FP32 in binary, FP32 back binary, and the
-    same tensor when the client asks for JSON outputs."""
-    pixels = np.random.default_rng(2).random((1, 3, 64, 96), dtype=np.float32)
-    tensor = httpclient.InferInput("x", list(pixels.shape), "FP32")
-    tensor.set_data_from_numpy(pixels)
+    """Raw repository models (the Triton stand-in): FP32 in binary; FP16 (detection map, which
+    Triton only sends binary), INT32 and FP32 (recognition) back binary, and the same values
+    when the client asks for JSON outputs."""
     client = examples_server.http_client()
     try:
+        page = httpclient.InferInput("x", [1, 3, 64, 96], "FP32")
+        page.set_data_from_numpy(np.random.default_rng(2).random((1, 3, 64, 96), np.float32))
         name = client.get_model_metadata("text-detection")["outputs"][0]["name"]
-        binary = client.infer("text-detection", [tensor])
-        as_json = client.infer(
-            "text-detection", [tensor], outputs=[httpclient.InferRequestedOutput(name, False)]
-        )
+        prob = client.infer("text-detection", [page]).as_numpy(name)
+        line = httpclient.InferInput("x", [1, 3, 48, 160], "FP32")
+        line.set_data_from_numpy(np.random.default_rng(3).random((1, 3, 48, 160), np.float32))
+        binary = client.infer("text-recognition", [line])
+        requested = [httpclient.InferRequestedOutput(n, False) for n in ("indices", "scores")]
+        as_json = client.infer("text-recognition", [line], outputs=requested)
     finally:
         client.close()
-    prob = binary.as_numpy(name)
-    assert prob.dtype == np.float32 and prob.shape == (1, 1, 64, 96)
-    assert binary.get_response()["outputs"][0]["parameters"]["binary_data_size"] == prob.nbytes
-    assert "parameters" not in as_json.get_response()["outputs"][0]
-    np.testing.assert_allclose(as_json.as_numpy(name), prob, rtol=1e-6)
+    assert prob.dtype == np.float16 and prob.shape == (1, 1, 64, 96)
+    assert float(prob.min()) >= 0.0 and float(prob.max()) <= 1.0
+    indices = binary.as_numpy("indices")
+    assert indices.dtype == np.int32 and indices.shape == (1, 20)  # 160 px / 8 per time step
+    assert binary.get_response()["outputs"][0]["parameters"]["binary_data_size"] == 20 * 4
+    assert not as_json.get_response()["outputs"][0].get("parameters")  # no binary_data_size
+    np.testing.assert_array_equal(as_json.as_numpy("indices"), indices)
+    np.testing.assert_allclose(as_json.as_numpy("scores"), binary.as_numpy("scores"), rtol=1e-6)
 
 
 def post(server: Server, model: str, header: dict[str, object], tail: bytes) -> tuple[int, str]:

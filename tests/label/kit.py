@@ -166,6 +166,7 @@ class Person:
         self.driver, self.truth = driver, truth
         self.keys = 0
         self.body = driver.find_element(By.TAG_NAME, "body")
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script("return state !== null"))
 
     def keys_of(self) -> dict[str, str]:
         script = "return Object.fromEntries(state.classes.map((c) => [c.name, c.key]))"

@@ -8,8 +8,10 @@ same-named file in a class folder is never replaced.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,11 @@ def test_a_repository_without_the_model_is_named(tmp_path: Path) -> None:
         make_task("car-claims", tmp_path)
     with pytest.raises(TaskError, match="--model must be one of"):
         make_task("documents", tmp_path)
+
+
+def test_the_page_loads_nothing_from_outside() -> None:
+    """Air-gapped laptops: no script, style, font or image from another origin."""
+    page = resources.files("modelplane_inference.label").joinpath("static/index.html")
+    html = page.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//""", html)
+    assert not re.search(r"@import|<link\b", html)

@@ -23,12 +23,14 @@ usage: ./install.sh --registry HOST[:PORT][/PREFIX] --trusted-key FILE [options]
   --namespace NS         release namespace (default modelplane-system)
   --release NAME         release name (default modelplane)
   --timeout DURATION     helm --timeout (default 10m)
-  --models-pvc CLAIM     also unpack models.tar.gz onto this PVC and check every file's sha256
+  --models-pvc CLAIM     also unpack models.tar.gz onto this PVC and check every file's sha256;
+                         the examples then read pvc://CLAIM/repository instead of the models image
   --models-namespace NS  namespace of that PVC (default: the release namespace)
 
 Steps: verify (minisign, sha256sum -c) -> registry reachable -> push images.lock (skip what is
 there, check every digest) -> kubectl apply CRDs -> helm upgrade --install --atomic --wait.
-The models image is printed as oci://REGISTRY/modelplane/models@sha256:... for storageUri.
+The models image is printed as oci://REGISTRY/modelplane/models@sha256:... for storageUri, and
+passed to helm as examples.modelsStorageUri (the storageUri of every example ModelDeployment).
 EOF
 }
 
@@ -37,7 +39,7 @@ registry="" trusted_key="" insecure=0 images_only=0 dry_run=0
 namespace="modelplane-system" release="modelplane" timeout="10m"
 models_pvc="" models_namespace=""
 helm_extra=()
-workdir="" loader=""
+workdir="" loader="" models_uri=""
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 cleanup() {  # on every exit: the scratch folder, and a models loader pod a failure left behind
@@ -159,6 +161,7 @@ install_chart() {
   echo "==> helm upgrade --install $release ($namespace)"
   run helm upgrade --install "$release" "$chart" --namespace "$namespace" --create-namespace \
     "${flags[@]}" --set-string "global.imageRegistry=$registry" \
+    --set-string "examples.modelsStorageUri=$models_uri" \
     --atomic --wait --timeout "$timeout" ${helm_extra[@]+"${helm_extra[@]}"}
 }
 
@@ -190,7 +193,10 @@ verify_bundle
 registry_reachable
 workdir="$(mktemp -d)"
 push_images
-echo "==> models image: oci://$registry/$(locked modelplane/models)"
+# The examples' storageUri: the models image by digest, or the PVC it is unpacked onto.
+models_uri="oci://$registry/$(locked modelplane/models)"
+echo "==> models image: $models_uri"
+if [ -n "$models_pvc" ]; then models_uri="pvc://$models_pvc/repository"; fi
 [ "$images_only" = 1 ] && exit 0
 [ "$dry_run" = 1 ] || need kubectl helm
 install_chart

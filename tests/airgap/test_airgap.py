@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import shutil
 import socket
 import subprocess
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -255,7 +257,8 @@ def test_upstream_is_stopped_before_install(installed: Installed, upstream: Regi
 
 def test_dry_run_changes_nothing(installed: Installed, carried: Path, site: Registry) -> None:
     """Without --images-only the dry run also prints the CRD apply and the helm command: the
-    bundle's values in order, the digests file last, the site registry, atomic and waiting."""
+    bundle's values in order, the digests file last, the site registry, the examples' models
+    image by digest in it, atomic and waiting."""
     assert installed.dry_run.returncode == 0, installed.dry_run.stderr
     lines = installed.dry_run.stdout.splitlines()
     copies = [line for line in lines if line.startswith("+ skopeo copy")]
@@ -267,12 +270,28 @@ def test_dry_run_changes_nothing(installed: Installed, carried: Path, site: Regi
     chart_file = (carried / "chart.txt").read_text().strip()
     assert re.fullmatch(r"modelplane-[0-9.]+\.tgz", chart_file)
     assert values[-1] == "zz-bundle-digests.yaml" and len(values) == 2
+    (models,) = [row for row in lock(carried) if row.path == MODELS]
     assert helm == (
         f"+ helm upgrade --install modelplane {carried}/{chart_file}"
         " --namespace modelplane-system --create-namespace"
         + "".join(f" -f {carried}/values/{name}" for name in values)
-        + f" --set-string global.imageRegistry={site.host}/{PREFIX} --atomic --wait --timeout 10m"
+        + f" --set-string global.imageRegistry={site.host}/{PREFIX}"
+        + f" --set-string examples.modelsStorageUri=oci://{site.host}/{PREFIX}/{MODELS}@{models.digest}"
+        + " --atomic --wait --timeout 10m"
     )
+
+
+def test_models_pvc_points_the_examples_at_the_claim(
+    installed: Installed, carried: Path, site: Registry, keys: Keys
+) -> None:
+    """With --models-pvc the examples read the unpacked repository on that claim, not the image."""
+    result = install(carried, site, keys, "--dry-run", "--models-pvc", "claims-models")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    (helm,) = [line for line in lines if line.startswith("+ helm ")]
+    assert " --set-string examples.modelsStorageUri=pvc://claims-models/repository " in helm
+    assert "oci://" not in helm
+    assert any(line.startswith("+ kubectl -n modelplane-system cp ") for line in lines)
 
 
 def test_every_image_and_the_models_are_in_the_site_registry(
@@ -326,32 +345,87 @@ def test_models_image_is_a_modelcar_on_the_inference_image(
     ).read_text() == f"modelplane/inference:{IMAGES['modelplane/inference']}\n"
 
 
-def test_chart_with_bundle_values_pulls_only_site_digests(
-    installed: Installed, carried: Path, site: Registry
-) -> None:
-    """The packaged chart, rendered with the bundle's values files in install.sh's order and the
-    site registry, references every image by a digest the site registry serves, and nothing else."""
+def _render_carried(carried: Path, overrides: dict[str, Any]) -> list[dict[str, Any]]:
+    """The packaged chart rendered by the real Helm engine with the bundle's values files in
+    install.sh's order, then ``overrides`` (what install.sh sets on the command line)."""
     helm = pytest.importorskip("helm_python")
-    from charts.chartkit import images, parse_manifests
+    from charts.chartkit import parse_manifests
 
     values: dict[str, Any] = {}
     for path in sorted((carried / "values").glob("*.yaml")):
         values = _merge(values, yaml.safe_load(path.read_text()))
-    values = _merge(values, {"global": {"imageRegistry": f"{site.host}/{PREFIX}"}})
+    values = _merge(values, overrides)
     chart = helm.Chart.load(carried / (carried / "chart.txt").read_text().strip())
     try:
-        docs = parse_manifests(
+        docs: list[dict[str, Any]] = parse_manifests(
             chart.render(
                 values=values, name="modelplane", namespace="modelplane-system", is_install=True
             )
         )
     finally:
         chart.close()
+    return docs
+
+
+def test_chart_with_bundle_values_pulls_only_site_digests(
+    installed: Installed, carried: Path, site: Registry
+) -> None:
+    """The packaged chart, rendered with the bundle's values files in install.sh's order and the
+    site registry, references every image by a digest the site registry serves, and nothing else."""
+    from charts.chartkit import images
+
+    docs = _render_carried(carried, {"global": {"imageRegistry": f"{site.host}/{PREFIX}"}})
     rendered = {image for doc in docs for image in images(doc)}
     allowed = {
         f"{site.host}/{PREFIX}/{r.path}@{r.digest}" for r in lock(carried) if r.path != MODELS
     }
     assert rendered == allowed
+
+
+def _set_strings(command: str) -> dict[str, Any]:
+    """The ``--set-string a.b=value`` flags of a printed helm command, as nested values."""
+    words = shlex.split(command.removeprefix("+ "))
+    values: dict[str, Any] = {}
+    for flag, setting in pairwise(words):
+        if flag == "--set-string":
+            key, value = setting.split("=", 1)
+            *parents, leaf = key.split(".")
+            node = values
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = value
+    return values
+
+
+def test_examples_installed_from_the_bundle_read_the_pushed_models_image(
+    installed: Installed, carried: Path, site: Registry
+) -> None:
+    """The chart rendered with the bundle's values and exactly what the dry run's helm command
+    sets (examples on): every example ModelDeployment reads the models image by the digest the
+    site registry serves, and the operator, configured by that render, accepts and renders each."""
+    from charts.chartkit import find, operator_config
+    from helpers import as_stored, load_examples
+    from modelplane_operator.render_inference_service import render_inference_service
+    from modelplane_operator.spec import check_model_image, parse_deployment
+
+    (helm,) = [line for line in installed.dry_run.stdout.splitlines() if line.startswith("+ helm ")]
+    overrides = _merge(_set_strings(helm), {"examples": {"enabled": True}})
+    docs = _render_carried(carried, overrides)
+    (models,) = [row for row in lock(carried) if row.path == MODELS]
+    image = f"{site.host}/{PREFIX}/{MODELS}@{models.digest}"
+    assert served_digest(image) == models.digest
+    deployments = find(docs, "ModelDeployment")
+    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(
+        d["metadata"]["name"] for d in load_examples() if d["kind"] == "ModelDeployment"
+    )
+    config = operator_config(docs)
+    assert config.image_registry == f"{site.host}/{PREFIX}"
+    for deployment in deployments:
+        assert deployment["spec"]["model"]["storageUri"] == f"oci://{image}"
+        spec = parse_deployment(deployment["spec"])
+        check_model_image(spec, config)  # SpecError("ModelImageNotAllowed") otherwise
+        isvc = render_inference_service(as_stored(deployment), spec, config)
+        assert isvc["spec"]["predictor"]["model"]["storageUri"] == f"oci://{image}"
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

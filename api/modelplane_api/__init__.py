@@ -10,6 +10,7 @@ lives here once, so a reader knows which copy is the truth (docs/architecture.md
   ``ModelConfig`` protobuf (never string formatting);
 - :mod:`modelplane_api.images`: the image contract, decode -> RGB -> resize -> [0, 1] (numpy and
   Pillow; the operator never imports it).
+- :mod:`modelplane_api.logs`: one structured log format (the same JSON keys) for every process.
 
 Nothing here needs torch, kopf or kserve.
 """

@@ -14,10 +14,11 @@ from typing import Any
 
 from modelplane_inference.parsing.doctypes import document_type, fields_of, item_kind
 from modelplane_inference.parsing.labels import split_label
-from modelplane_inference.parsing.layout import Cell, cells_of, find_fields
-from modelplane_inference.parsing.values import parse_amount, parse_date
+from modelplane_inference.parsing.layout import Cell, Found, cells_of, find_fields
+from modelplane_inference.parsing.values import parse_amount, parse_date, parse_number
 
 REVIEW_BELOW = 0.7
+UNLABELLED = 0.5  # confidence of a field inferred from its value alone (under REVIEW_BELOW)
 PLAIN_AMOUNT = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$")
 
 
@@ -66,12 +67,39 @@ def line_items(rows: list[list[Cell]]) -> list[dict[str, Any]]:
     return items
 
 
+def unlabelled(
+    found: dict[str, Found], cells: list[Cell], items: list[dict[str, Any]]
+) -> dict[str, Found]:
+    """Fields no label gave, from the values alone, at low confidence (so flagged for review):
+    the page's only unused date or document number; as the total, the largest amount when it
+    equals the items' sum."""
+    out = dict(found)
+    used = {str(f.value) for f in found.values()}
+    if "date" not in out:
+        dates = {d for c in cells if (d := parse_date(c.text)) and d not in used}
+        if len(dates) == 1:
+            out["date"] = Found(dates.pop(), UNLABELLED, "page")
+    numbers = {
+        n
+        for c in cells
+        if (n := parse_number(c.text)) and n not in used and parse_date(c.text) is None
+    }
+    if "document_number" not in out and len(numbers) == 1:
+        out["document_number"] = Found(numbers.pop(), UNLABELLED, "page")
+    amounts = [a for c in cells if (a := parse_amount(c.text)) is not None and a >= 100]
+    item_sum = sum(int(i["amount"]) for i in items)
+    if "total_amount" not in out and amounts and max(amounts) == item_sum:
+        out["total_amount"] = Found(item_sum, UNLABELLED, "page")
+    return out
+
+
 def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
     """The documents pipeline's answer: type, fields with confidences, items, source lines."""
     cells = cells_of(lines)
     rows = visual_rows(cells)
     items = item_rows(rows)
     found = find_fields(cells, [cell for row in items for cell in row])
+    found = unlabelled(found, cells, line_items(items))
     kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
     names = fields_of(kind)
     fields = {name: found[name].value if name in found else None for name in names}

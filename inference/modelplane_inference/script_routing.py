@@ -19,13 +19,23 @@ Thresholds were chosen on the tune split of the intake generator (models/README.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
 
+
+class Recogniser(Protocol):
+    """What routing needs of Tesseract (``tesseract.TesseractRecognizer``)."""
+
+    async def recognise_all(self, crops: list[np.ndarray]) -> list[tuple[str, float]]: ...
+
+
 MIN_CTC_SCORE = 0.7
 MAX_UNREAD = 0.15
 NEAR_PX = 20  # an ink column within this many pixels (at height 48) of an emission is read
+SPAN_JOIN = 1.2
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
@@ -71,3 +81,116 @@ def script_of(ctc_text: str, ctc_score: float, unread: float) -> str:
 def recogniser_for(script: str) -> str:
     """``ctc`` for Latin lines, ``tesseract`` (kor+eng) for Hangul and mixed ones."""
     return "ctc" if script == "latin" else "tesseract"
+
+
+def emissions(
+    indices: np.ndarray, characters: list[str], stride: float, to_crop: float
+) -> list[tuple[float, str]]:
+    """(x in crop pixels, character) of each CTC emission: repeats collapsed, blanks dropped.
+
+    ``characters`` is the decoder's class list (class 0 the blank); ``to_crop`` maps input
+    pixels (at the recogniser's height) back to the crop.
+    """
+    out, previous = [], 0
+    for step, index in enumerate(np.asarray(indices).tolist()):
+        if index != 0 and index != previous and index < len(characters):
+            out.append(((step + 0.5) * stride * to_crop, characters[index]))
+        previous = index
+    return out
+
+
+def hangul_spans(crop: np.ndarray, read: list[tuple[float, str]]) -> list[tuple[int, int]]:
+    """Column ranges of the crop whose ink no Latin/digit emission explains (the Hangul runs).
+
+    Runs of unread ink closer than ``SPAN_JOIN`` line heights are one span (a Hangul syllable
+    CTC misread as one Latin letter does not split a name); each is padded a little so
+    Tesseract sees whole syllables.
+    """
+    height, width = crop.shape[:2]
+    columns = ink_columns(crop, height)
+    latin = np.array([x for x, c in read if _LATIN.search(c) or c in ":.,-/"], np.float32)
+    near = NEAR_PX * height / 48
+    if len(latin):
+        columns = columns[np.abs(columns[:, None] - latin[None, :]).min(axis=1) > near]
+    spans: list[list[int]] = []
+    for column in columns.tolist():
+        if spans and column - spans[-1][1] <= SPAN_JOIN * height:
+            spans[-1][1] = column
+        else:
+            spans.append([column, column])
+    pad = height // 4
+    return [(max(0, a - pad), min(width, b + pad + 1)) for a, b in spans if b - a >= height / 4]
+
+
+def splice(read: list[tuple[float, str]], pieces: list[tuple[int, int, str]]) -> str:
+    """The line's text: CTC's Latin characters outside the Hangul spans plus Tesseract's
+    reading of each span, in order along the line."""
+    tokens = [
+        (x, c) for x, c in read if not _CJK.search(c) and not any(a <= x < b for a, b, _ in pieces)
+    ]
+    tokens += [((a + b) / 2, f" {text} ") for a, b, text in pieces]
+    joined = "".join(text for _, text in sorted(tokens))
+    return " ".join(joined.split())
+
+
+@dataclass(frozen=True)
+class CtcRead:
+    """What the CTC pass saw on one line: text, score, unread ink and its emissions."""
+
+    text: str
+    score: float
+    unread: float = 0.0
+    emitted: tuple[tuple[float, str], ...] = ()
+
+
+def ctc_read(
+    crop: np.ndarray,
+    text: str,
+    score: float,
+    indices: np.ndarray,
+    stride: float,
+    characters: list[str],
+    height: int = 48,
+) -> CtcRead:
+    """The CTC answer for one crop, with what routing needs (``indices``: best class/step)."""
+    emitted = emissions(indices, characters, stride, crop.shape[0] / height)
+    return CtcRead(text, score, unread_ink(crop, indices, stride, height), tuple(emitted))
+
+
+Read = tuple[str, float, dict[str, str]]
+
+
+async def route(crops: list[np.ndarray], reads: list[CtcRead], tesseract: Recogniser) -> list[Read]:
+    """Each line's final (text, score, {"recognizer", "script"}).
+
+    Latin lines keep the CTC text. Hangul lines are read whole by Tesseract. Mixed lines keep
+    CTC's Latin characters and have only their Hangul spans read by Tesseract (Tesseract
+    kor+eng misreads Latin labels next to Hangul: "Repair Shop:" came back as "『6021「51100:").
+    """
+    scripts = [script_of(r.text, r.score, r.unread) for r in reads]
+    jobs: list[tuple[int, int, int]] = []  # line, span start, span end (-1: whole line)
+    for index, script in enumerate(scripts):
+        spans = hangul_spans(crops[index], list(reads[index].emitted)) if script == "mixed" else []
+        jobs += [(index, a, b) for a, b in spans] or ([(index, 0, -1)] if script != "latin" else [])
+    pieces = [
+        crops[i] if end < 0 else np.ascontiguousarray(crops[i][:, a:end]) for i, a, end in jobs
+    ]
+    texts = await tesseract.recognise_all(pieces)
+    out: list[Read] = [
+        (r.text, r.score, {"recognizer": "ctc", "script": s})
+        for r, s in zip(reads, scripts, strict=True)
+    ]
+    for index in sorted({i for i, _, _ in jobs}):
+        mine = [
+            (a, end, t, conf)
+            for (i, a, end), (t, conf) in zip(jobs, texts, strict=True)
+            if i == index
+        ]
+        how = {"recognizer": "tesseract", "script": scripts[index]}
+        if mine[0][1] < 0:
+            out[index] = (mine[0][2], mine[0][3], how)
+            continue
+        text = splice(list(reads[index].emitted), [(a, end, t) for a, end, t, _ in mine])
+        score = min([reads[index].score] + [conf for *_, conf in mine])
+        out[index] = (text, score, {**how, "recognizer": "ctc+tesseract"})
+    return out

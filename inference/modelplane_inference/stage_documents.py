@@ -109,6 +109,7 @@ class TextRecognition(Stage):
         if not characters:
             raise RuntimeError("text-recognition needs labels.txt (the CTC character list)")
         self.decoder = ocr.CTCDecoder(characters)
+        self.classes = ["", *characters, " "]  # CTC class i: 0 blank, then the list, then space
 
     def stop(self) -> None:
         if getattr(self, "tesseract", None) is not None:
@@ -136,19 +137,8 @@ class TextRecognition(Stage):
             return [(t, s, {"recognizer": "tesseract"}) for t, s in done]
         ctc = await self._ctc(crops)
         if not self.routed or self.tesseract is None:
-            return [(t, s, {"recognizer": "ctc"}) for t, s, _ in ctc]
-        scripts = [script_routing.script_of(t, s, unread) for t, s, unread in ctc]
-        redo = [
-            i for i, script in enumerate(scripts) if script_routing.recogniser_for(script) != "ctc"
-        ]
-        again = await self.tesseract.recognise_all([crops[i] for i in redo])
-        reads = [
-            (t, s, {"recognizer": "ctc", "script": sc})
-            for (t, s, _), sc in zip(ctc, scripts, strict=True)
-        ]
-        for index, (text, score) in zip(redo, again, strict=True):
-            reads[index] = (text, score, {"recognizer": "tesseract", "script": scripts[index]})
-        return reads
+            return [(r.text, r.score, {"recognizer": "ctc"}) for r in ctc]
+        return await script_routing.route(crops, ctc, self.tesseract)
 
     def _boxes(self, item: Item, page: np.ndarray) -> list[np.ndarray]:
         raw = item.get("boxes")
@@ -163,7 +153,7 @@ class TextRecognition(Stage):
             ) from exc
         return boxes
 
-    async def _ctc(self, crops: list[np.ndarray]) -> list[tuple[str, float, float]]:
+    async def _ctc(self, crops: list[np.ndarray]) -> list[script_routing.CtcRead]:
         """Batches of similar width (sorted by aspect ratio), sent concurrently to the runner."""
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
         # Small chunks of similar width pad less than one wide batch (rapidocr uses 6); the
@@ -171,29 +161,28 @@ class TextRecognition(Stage):
         limit = min(self.backend.config.batching.max_batch_size or len(crops), self.chunk)
         chunks = [order[i : i + limit] for i in range(0, len(order), limit)]
         decoded = await asyncio.gather(*(self._ctc_chunk([crops[i] for i in c]) for c in chunks))
-        results: list[tuple[str, float, float]] = [("", 0.0, 0.0)] * len(crops)
+        results = [script_routing.CtcRead("", 0.0)] * len(crops)
         for chunk, texts in zip(chunks, decoded, strict=True):
             for index, text in zip(chunk, texts, strict=True):
                 results[index] = text
         return results
 
-    async def _ctc_chunk(self, crops: list[np.ndarray]) -> list[tuple[str, float, float]]:
-        """(text, score, unread ink fraction; 0 unless routing) per crop of one batch."""
+    async def _ctc_chunk(self, crops: list[np.ndarray]) -> list[script_routing.CtcRead]:
+        """The CTC reading of one batch; with routing on, also where each character sits."""
         width = ocr.recognition_width(crops, REC_HEIGHT, WIDTH_BUCKET)
         batch = await off_loop(ocr.recognition_input, crops, REC_HEIGHT, width, self.norm)
         out = await self.backend.infer({self.backend.config.inputs[0].name: batch})
-        unread = [0.0] * len(crops)
-        if self.routed:
-            indices, _ = ocr.ctc_best_path(out)
-            stride = width / indices.shape[1]
-            unread = await off_loop(
-                lambda: [
-                    script_routing.unread_ink(c, row, stride, REC_HEIGHT)
-                    for c, row in zip(crops, indices, strict=True)
-                ]
-            )
         decoded = self.decoder(out)
-        return [(t, s, u) for (t, s), u in zip(decoded, unread, strict=True)]
+        if not self.routed:
+            return [script_routing.CtcRead(t, s) for t, s in decoded]
+        indices, _ = ocr.ctc_best_path(out)
+        stride = width / indices.shape[1]
+        return await off_loop(
+            lambda: [
+                script_routing.ctc_read(c, t, s, row, stride, self.classes, REC_HEIGHT)
+                for c, (t, s), row in zip(crops, decoded, indices, strict=True)
+            ]
+        )
 
 
 class DocumentParse(Stage):

@@ -72,7 +72,7 @@ def cells_of(lines: list[dict[str, Any]]) -> list[Cell]:
 
 
 def _same_cell(upper: Cell, lower: Cell) -> bool:
-    line_height = max(min(upper.line_height, lower.line_height), 1.0)
+    line_height = max(upper.line_height, lower.line_height, 1.0)
     upper_centre = upper.y1 - upper.line_height / 2  # of the cell's last line
     return (
         0 < lower.centre - upper_centre < CELL_PITCH * line_height

@@ -228,7 +228,7 @@ def content(rng: random.Random, document_type: str, language: str, split: str) -
     rng.shuffle(header)
     lang = "ko" if language == "mixed" and rng.random() < 0.5 else language
     lang = "ko" if lang == "mixed" else lang
-    item_header = ("항목", "금액") if lang == "ko" else ("Item", "Amount")
+    item_header: tuple[str, ...] = ("항목", "금액") if lang == "ko" else ("Item", "Amount")
     if document_type == "estimate":
         item_header = (item_header[0], "구분" if lang == "ko" else "Kind", item_header[1])
     line_items = [

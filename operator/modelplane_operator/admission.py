@@ -15,6 +15,7 @@ import kopf
 
 from modelplane_operator import GROUP, VERSION
 from modelplane_operator.config import Config
+from modelplane_operator.render_gpu import check_gpu_request
 from modelplane_operator.render_pipeline import parse_pipeline
 from modelplane_operator.spec import SpecError, check_model_image, parse_deployment
 
@@ -28,9 +29,12 @@ def _reject(err: SpecError) -> kopf.AdmissionError:
 
 
 def validate_deployment(spec: kopf.Spec, **_: Any) -> None:
-    """TensorRT without a GPU, formats a runtime cannot serve, bad shapes, file:// in a cluster."""
+    """TensorRT without a GPU, formats a runtime cannot serve, bad shapes, file:// in a cluster,
+    GPU slices this cluster's MIG strategy does not expose."""
     try:
-        check_model_image(parse_deployment(dict(spec)), Config.from_env())
+        parsed, config = parse_deployment(dict(spec)), Config.from_env()
+        check_model_image(parsed, config)
+        check_gpu_request(parsed, config)
     except SpecError as err:
         raise _reject(err) from err
 

@@ -16,6 +16,7 @@ from typing import Any
 from modelplane_operator import API_VERSION
 from modelplane_operator.cluster import Cluster
 from modelplane_operator.config import Config
+from modelplane_operator.render_gpu import check_gpu_request
 from modelplane_operator.render_inference_service import render_inference_service
 from modelplane_operator.render_monitoring import (
     render_metrics_services,
@@ -184,6 +185,7 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     try:
         spec = parse_deployment(body.get("spec") or {})
         check_model_image(spec, config)
+        check_gpu_request(spec, config)
     except SpecError as err:
         return _spec_failure(body, err)
     events: list[tuple[str, str, str]] = []

@@ -6,13 +6,12 @@ from typing import Any
 
 from modelplane_operator.config import Config
 from modelplane_operator.naming import child_metadata
+from modelplane_operator.render_gpu import container_resources, gpu_scheduling
 from modelplane_operator.render_serving import (
     KSERVE_FORMATS,
     MODEL_ROOT,
     RESTRICTED_CONTAINER,
-    container_resources,
     engine_storage_uri,
-    gpu_scheduling,
     served_format,
     triton_config_map_name,
 )
@@ -73,7 +72,7 @@ def _predictor_model(
         "modelFormat": {"name": KSERVE_FORMATS[fmt]},
         "storageUri": engine_storage_uri(spec, config) if use_engine else spec.model.storage_uri,
         "protocolVersion": "v2",
-        "resources": container_resources(spec, spec.resources.gpu),
+        "resources": container_resources(spec, config, spec.resources.gpu),
     }
     volumes: list[dict[str, Any]] = []
     if spec.runtime == "triton":
@@ -150,7 +149,7 @@ def render_inference_service(
     """
     model, volumes = _predictor_model(owner, spec, config, engine_ready)
     predictor: dict[str, Any] = {"model": model, **_scaling(owner, spec, config)}
-    predictor.update(gpu_scheduling(spec))
+    predictor.update(gpu_scheduling(spec, config))
     if volumes:
         predictor["volumes"] = volumes
     if config.pull_secrets:

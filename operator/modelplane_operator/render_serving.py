@@ -14,12 +14,16 @@ from modelplane_api import triton
 
 from modelplane_operator.config import Config
 from modelplane_operator.naming import child_metadata, dns_name, parse_storage_uri
+from modelplane_operator.render_gpu import (
+    container_resources,
+    gpu_request,
+    gpu_scheduling,
+    tensorrt_version,
+)
 from modelplane_operator.spec import DeploymentSpec
 
 MODEL_ROOT = "/mnt/models"  # where KServe puts the storageUri content; Triton's model repository
 ENGINE_ROOT = "/mnt/engines"
-GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
-MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 
 TRITON_PLATFORMS = {
     "onnx": "onnxruntime_onnx",
@@ -84,12 +88,14 @@ def render_triton_config_map(
 def engine_cache_key(spec: DeploymentSpec, config: Config) -> str:
     """Folder of a built plan: plans are only valid for one model, precision, GPU and TensorRT.
 
-    The TensorRT version is the builder image's tag (or digest); the builder itself records the
-    ONNX file's sha256 next to the plan and rebuilds when the model under a version changed.
+    The GPU is the node class the pods land on (``nvidia.com/gpu.product`` as gpu-operator
+    labels it, with its -MIG-<profile> or -SHARED suffix); the TensorRT version is the
+    builder's (``tensorrt_version``). The builder records the ONNX file's sha256 next to the
+    plan and rebuilds when the model under a version changed.
     """
-    builder = config.image(config.engine_builder_image)
-    trt = builder.split("@", 1)[1][:19] if "@" in builder else builder.rsplit(":", 1)[-1]
-    gpu = spec.tensorrt.gpu_product or spec.resources.mig_profile or "any-gpu"
+    request = gpu_request(spec, config)
+    gpu = request.node_class or spec.resources.mig_profile or "any-gpu"
+    trt = tensorrt_version(config)
     parts = [spec.model.name, f"v{spec.model.version}", spec.tensorrt.precision, gpu, f"trt-{trt}"]
     return "/".join(dns_name(p) for p in parts)
 
@@ -103,36 +109,6 @@ def engine_job_name(owner: dict[str, Any], spec: DeploymentSpec, config: Config)
     """Jobs are immutable: a new cache key gets a new Job, an unchanged one keeps its Job."""
     digest = hashlib.sha256(engine_cache_key(spec, config).encode()).hexdigest()[:8]
     return dns_name(owner["metadata"]["name"], limit=48) + f"-engine-{digest}"
-
-
-def gpu_scheduling(spec: DeploymentSpec) -> dict[str, Any]:
-    """nodeSelector and tolerations that put a pod on the right GPU (or MIG slice)."""
-    res = spec.resources
-    selector = dict(res.node_selector)
-    if spec.tensorrt.gpu_product:
-        selector.setdefault(GPU_PRODUCT_LABEL, spec.tensorrt.gpu_product)
-    if res.mig_profile:
-        selector.setdefault(MIG_CONFIG_LABEL, f"all-{res.mig_profile}")
-    out: dict[str, Any] = {}
-    if selector:
-        out["nodeSelector"] = selector
-    tolerations = [dict(t) for t in res.tolerations]
-    if res.gpu > 0 and not any(t.get("key") == "nvidia.com/gpu" for t in tolerations):
-        tolerations.append({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"})
-    if tolerations:
-        out["tolerations"] = tolerations
-    return out
-
-
-def container_resources(spec: DeploymentSpec, gpus: int) -> dict[str, Any]:
-    """requests/limits with the GPU (or MIG) resource in both, as the device plugin requires."""
-    res = spec.resources
-    requests: dict[str, Any] = {"cpu": res.cpu, "memory": res.memory}
-    limits: dict[str, Any] = {"cpu": res.cpu, "memory": res.memory}
-    if gpus > 0:
-        requests[res.gpu_resource_name] = str(gpus)
-        limits[res.gpu_resource_name] = str(gpus)
-    return {"requests": requests, "limits": limits}
 
 
 def _model_fetch(
@@ -210,7 +186,7 @@ def render_engine_build_job(
                 "image": config.image(config.engine_builder_image),
                 "command": ["modelplane-build-engine"],
                 "args": args,
-                "resources": container_resources(spec, gpus=1),
+                "resources": container_resources(spec, config, gpus=1),
                 "securityContext": RESTRICTED_CONTAINER,
                 "volumeMounts": [*model_mounts, engine_mount, {"name": "tmp", "mountPath": "/tmp"}],
             }
@@ -220,7 +196,7 @@ def render_engine_build_job(
             {"name": "engines", "persistentVolumeClaim": {"claimName": cache.authority}},
             {"name": "tmp", "emptyDir": {}},
         ],
-        **gpu_scheduling(spec),
+        **gpu_scheduling(spec, config),
     }
     if not init_containers:
         del pod_spec["initContainers"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import kmock
+import pytest
 import yaml
 from helpers import NAMESPACE, ROOT, make_deployment
 from kube import VERBS, create, stored
@@ -21,6 +22,9 @@ from processes import chart_container
 CRDS = "apiextensions.k8s.io/v1/customresourcedefinitions"
 PREVIOUS = ROOT / "tests" / "charts" / "data" / "modelplane-0.1.0.tgz"
 MD_CRD = "modeldeployments.modelplane.io"
+
+# Whole operator processes on a shared 2-core machine: more than the suite default.
+pytestmark = pytest.mark.timeout(300)
 
 
 def previous_crd(name: str) -> dict[str, Any]:

@@ -9,11 +9,15 @@ import sys
 from pathlib import Path
 
 import kmock
+import pytest
 from helpers import make_deployment
 from kube import ISVC, MD, create, eventually, stored
 from processes import OperatorProcess, free_port
 
 CONTEXT_NAMESPACE = "ml-serving"
+
+# Whole operator processes on a shared 2-core machine: more than the suite default.
+pytestmark = pytest.mark.timeout(240)
 
 
 def kubeconfig_with_namespace(url: str, folder: Path) -> Path:

@@ -91,11 +91,8 @@ def test_owned_and_labelled_by_the_cr() -> None:
     ("resources", "resource_name", "selector"),
     [
         ({"gpu": 2}, "nvidia.com/gpu", None),
-        (
-            {"gpu": 1, "migProfile": "1g.10gb"},
-            "nvidia.com/mig-1g.10gb",
-            {"nvidia.com/mig.config": "all-1g.10gb"},
-        ),
+        # MIG strategy mixed (the Config default): the slice resource alone picks the node.
+        ({"gpu": 1, "migProfile": "1g.10gb"}, "nvidia.com/mig-1g.10gb", None),
         (
             {
                 "gpu": 1,

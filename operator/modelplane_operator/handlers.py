@@ -17,7 +17,7 @@ import kopf
 from modelplane_operator import API_VERSION, GROUP, VERSION
 from modelplane_operator.cluster import Cluster
 from modelplane_operator.config import Config
-from modelplane_operator.errors import APIError
+from modelplane_operator.errors import APIError, APINotFoundError
 from modelplane_operator.metrics import RECONCILE_SECONDS, RECONCILES, PhaseBook
 from modelplane_operator.naming import LABEL_DEPLOYMENT, LABEL_PIPELINE
 from modelplane_operator.reconcile import (
@@ -127,10 +127,21 @@ async def deployment_appeared(
     """A deployment created or deleted: re-check the pipelines that call it."""
     if event["type"] not in {"ADDED", "DELETED", None} or namespace is None:
         return
+    if event["type"] == "DELETED":
+        await _forget(memo, "ModelDeployment", namespace, name)
     # kopf passes each index as a keyword named after it; the protocol cannot type those.
     index: kopf.Index[tuple[str | None, str], str] = kwargs["pipelines_by_step"]
     for pipeline in set(index.get((namespace, name), [])):
         await _reconcile_owner(memo, "ModelPipeline", namespace, pipeline)
+
+
+@kopf.on.event(GROUP, VERSION, "modelpipelines")
+async def pipeline_deleted(
+    event: kopf.RawEvent, namespace: str | None, name: str, memo: kopf.Memo, **_: Any
+) -> None:
+    """A pipeline deleted: it no longer counts in the by-phase gauge."""
+    if event["type"] == "DELETED" and namespace is not None:
+        await _forget(memo, "ModelPipeline", namespace, name)
 
 
 @kopf.on.event(
@@ -175,16 +186,26 @@ async def reconcile_and_write(memo: kopf.Memo, kind: str, namespace: str, name: 
     async with memo.locks.hold((kind, namespace, name)):
         cluster: Cluster = memo.cluster
         owner = await cluster.get(API_VERSION, kind, namespace, name)
-        if owner is None:
-            return  # deleted; garbage collection takes the children
+        if owner is None:  # deleted; garbage collection takes the children
+            memo.phases.record(kind, namespace, name, None)
+            return
         outcome = await _run(kind, owner, memo, _reconciler(kind, owner, memo))
         if _status_changed(owner.get("status") or {}, outcome.status):
             try:
                 await cluster.patch_status(API_VERSION, kind, namespace, name, outcome.status)
+            except APINotFoundError:  # deleted while it was being reconciled
+                memo.phases.record(kind, namespace, name, None)
             except APIError as err:
                 if err.retryable:
                     raise kopf.TemporaryError(f"status: {err}", delay=err.retry_after or 1) from err
                 raise
+
+
+async def _forget(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None:
+    """A deleted CR leaves the by-phase gauge; under its lock, so that a reconcile still in
+    flight cannot record its phase again afterwards."""
+    async with memo.locks.hold((kind, namespace, name)):
+        memo.phases.record(kind, namespace, name, None)
 
 
 async def _reconcile_owner(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None:

@@ -25,10 +25,14 @@ RESOURCES_BY_PHASE = Gauge(
 
 
 class PhaseBook:
-    """Remembers each CR's last phase so the by-phase gauge is a count, not a counter."""
+    """Remembers each CR's last phase so the by-phase gauge is a count, not a counter; a
+    deleted CR is recorded with phase None and leaves the count (and the book)."""
 
     def __init__(self) -> None:
         self._phases: dict[tuple[str, str, str], Phase] = {}
+
+    def __len__(self) -> int:
+        return len(self._phases)
 
     def record(self, kind: str, namespace: str, name: str, phase: Phase | None) -> None:
         key = (kind, namespace, name)

@@ -25,6 +25,7 @@ from modelplane_operator.errors import (
     APITooManyRequestsError,
     APIUnprocessableEntityError,
 )
+from prometheus_client import REGISTRY
 
 ISVC_PATH = object_path("serving.kserve.io/v1beta1", "InferenceService", "claims", "gate")
 
@@ -86,10 +87,11 @@ async def test_get_of_a_missing_object_is_none_and_other_errors_pass(
     assert await client.get("serving.kserve.io/v1beta1", "InferenceService", "claims", "x") is None
 
 
-async def test_per_cr_locks_are_dropped_once_their_crs_are_gone(
+async def test_per_cr_state_is_dropped_once_their_crs_are_gone(
     cluster: kmock.KubernetesEmulator,
 ) -> None:
-    """Create and delete deployments and a pipeline: no lock is left behind for any of them."""
+    """Create and delete deployments and a pipeline: no lock is left behind for any of them,
+    and they leave the by-phase gauge (a deleted Failed CR must not keep an alert firing)."""
     memo = kopf.Memo()
     names = ["gate", "breed", "premium"]
     pipeline = {
@@ -122,7 +124,17 @@ async def test_per_cr_locks_are_dropped_once_their_crs_are_gone(
             what="pipeline reconciled",
         )
         assert stored(cluster, ISVC, "gate"), "the operator did reconcile"
+        assert _gauge("ModelDeployment", "Deploying") == 3
+        assert _gauge("ModelPipeline", "Pending") == 1
         for name in names:
             await delete(cluster, MD, name)
         await delete(cluster, MP, "claims-flow")
         await eventually(lambda: len(memo.locks) == 0, timeout=30, what="locks pruned")
+        await eventually(lambda: len(memo.phases) == 0, timeout=30, what="phases forgotten")
+    assert _gauge("ModelDeployment", "Deploying") == 0
+    assert _gauge("ModelPipeline", "Pending") == 0
+
+
+def _gauge(kind: str, phase: str) -> float | None:
+    labels = {"kind": kind, "phase": phase}
+    return REGISTRY.get_sample_value("modelplane_operator_resources", labels)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"])
@@ -58,13 +58,6 @@ def assert_format(records: list[dict[str, Any]]) -> None:
         assert list(record)[:4] == KEYS, record
         assert RFC3339_MS.match(record["time"]), record
         assert record["level"] in {"debug", "info", "warning", "error", "critical"}, record
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # One bad call per script: values argparse cannot check by itself (a JSON flag, KEY=VALUE, a

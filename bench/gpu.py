@@ -142,7 +142,9 @@ def measure(name: str, repeats: int, workdir: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50)
-    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument(
+        "--models", action="append", choices=MODELS, help="only this model (repeatable)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -155,7 +157,7 @@ def main() -> None:
     models: dict[str, Any] = {}
     builds: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="modelplane-gpu-") as work:
-        for name in args.models.split(","):
+        for name in args.models or MODELS:
             measured = measure(name, args.repeats, Path(work))
             models[name] = {k: v for k, v in measured.items() if k.isdigit()}
             builds[name] = {k: v for k, v in measured.items() if not k.isdigit()}

@@ -1,8 +1,9 @@
 """The quality gate on held-out synthetic photos, through ONNX Runtime on the exported model.
 
-The photos are drawn with a seed the build never used. Every reject must carry its own reason,
-sharp whole-car photos must pass, and the in-graph sharpness must be the variance of the
-Laplacian computed here independently with numpy.
+The photos are drawn with a seed the build never used. Every reject must carry its own reason
+(``too-damaged`` wrecks included), sharp whole-car photos must pass, not-a-car must hold on
+scenes, vehicles, objects and pets the training never drew, and the in-graph sharpness must be
+the variance of the Laplacian computed here independently with numpy.
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ from modelplane_models.export import run_onnx
 from numpy.typing import NDArray
 
 pytestmark = pytest.mark.timeout(900)
-REASONS = ("blurred", "not-a-car", "partial")  # the contract's order of the reasons output
+# The contract's order of the reasons output (new reasons are appended, never reordered).
+REASONS = ("blurred", "not-a-car", "partial", "too-damaged")
 PER_CLASS = 60
+PER_NOVEL_KIND = 25
+# Floors a little under what was measured (models/README.md; build holdout of 150 per class /
+# this seed's 60): too-damaged named 0.96 / 0.90 and rejected 0.99 / 0.95, the others >= 0.92.
+NAMED_AT_LEAST = {"blurred": 0.9, "not-a-car": 0.9, "partial": 0.88, "too-damaged": 0.85}
+# Not-a-car on kinds never trained on: 0.966 / 0.965 overall, worst kind (motorbike) 0.78 / 0.76.
+NOVEL_ALL = 0.92
+NOVEL_WORST_KIND = 0.65
 
 
 class HeldOut(NamedTuple):
@@ -54,7 +63,9 @@ def test_rejects_carry_their_reason(
     labels, out, _ = held_out
     members = labels == index
     assert (~out["estimable"][members, 0]).mean() >= 0.9, f"{reason} not rejected"
-    assert out["reasons"][members, index - 1].mean() >= 0.9, f"{reason} not named"
+    assert out["reasons"][members, index - 1].mean() >= NAMED_AT_LEAST[reason], (
+        f"{reason} not named"
+    )
 
 
 def test_overall_accuracy(held_out: HeldOut) -> None:
@@ -84,3 +95,15 @@ def test_sharpness_is_variance_of_laplacian(held_out: HeldOut) -> None:
     )
     sharp = out["sharpness"][:, 0]
     assert np.median(sharp[labels == 1]) < np.median(sharp[labels == 0]) / 2
+
+
+def test_not_a_car_holds_on_kinds_never_trained_on(model_repository: Path) -> None:
+    """Motorbikes, boats, aeroplanes, trams, houses, landscapes, table tops and pets: none of
+    them in the gate's training (``scenes.HELDOUT_KINDS``). Before the scenes' training kinds
+    joined not-a-car the gate rejected 0.89 of them (motorbikes 0.35)."""
+    data = quality_gate_train.novel_holdout(seed=20261126, per_kind=PER_NOVEL_KIND)
+    rejected = quality_gate_train.rejection_by_kind(
+        model_repository / "quality-gate" / "1" / "model.onnx", data
+    )
+    assert rejected["all"] >= NOVEL_ALL, rejected
+    assert min(v for k, v in rejected.items() if k != "all") >= NOVEL_WORST_KIND, rejected

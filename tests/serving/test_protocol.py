@@ -16,6 +16,7 @@ from serving.calls import (
     PROTOCOLS,
     blank_frame,
     call,
+    dog_photo,
     infer_raw,
     jpeg,
     textured_frame,
@@ -67,7 +68,7 @@ def test_car_claims_same_answer_over_both_protocols(examples_server: Server) -> 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_pet_premium_contract(examples_server: Server, repository: Path, protocol: str) -> None:
-    photo = textured_frame(seed=5, colour=(150, 110, 80))
+    photo = dog_photo(seed=5)
     result = call(examples_server, protocol, "pet-premium", image=photo, features=FEATURES)
     assert set(result) == {"breed", "breed_score", "premium"}
     assert result["breed"] in labels(repository, "breed")
@@ -111,7 +112,7 @@ def test_single_stages(examples_server: Server, repository: Path, protocol: str)
     assert parsed["fields"]["document_number"] == doc.document_number
     gate = call(examples_server, protocol, "car-quality-gate", image=blank_frame())
     assert gate["estimable"] is False
-    breed = call(examples_server, protocol, "pet-breed", image=textured_frame(seed=2))
+    breed = call(examples_server, protocol, "pet-breed", image=dog_photo(seed=2))
     assert breed["breed"] in labels(repository, "breed")
     assert breed["top"][0]["breed"] == breed["breed"]
     premium = call(

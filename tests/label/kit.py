@@ -198,6 +198,11 @@ class Person:
         self.wait_gone(name)
         return name
 
+    def wait_shown(self, name: str) -> None:
+        WebDriverWait(self.driver, 10).until(
+            lambda d: d.execute_script("return $('name').textContent") == name
+        )
+
     def wait_gone(self, name: str) -> None:
         WebDriverWait(self.driver, 10).until(
             lambda d: (

@@ -57,7 +57,7 @@ def test_label_a_dozen_with_keys_undo_and_reload(
             labelled = [person.label_one(keys) for _ in range(6)]
 
             person.press(Keys.BACKSPACE)  # undo the sixth: it is back on screen and on disk
-            assert person.on_screen()[0] == labelled[-1]
+            person.wait_shown(labelled[-1])
             assert labelled[-1] in _top_level(photos)
             labelled.pop()
 

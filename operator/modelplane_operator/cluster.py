@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import time
+import urllib.parse
+import urllib.request
 from typing import Any
 
 from kubernetes.aio import client, config
@@ -29,6 +31,7 @@ PLURALS = {
     "InferenceGraph": "inferencegraphs",
     "ServiceMonitor": "servicemonitors",
     "PrometheusRule": "prometheusrules",
+    "PodDisruptionBudget": "poddisruptionbudgets",
     "ModelDeployment": "modeldeployments",
     "ModelPipeline": "modelpipelines",
 }
@@ -87,6 +90,16 @@ def last_applied(existing: dict[str, Any]) -> dict[str, Any]:
     return previous
 
 
+def env_proxy(url: str) -> str | None:
+    """The proxy ``$HTTPS_PROXY``/``$HTTP_PROXY`` name for ``url``, unless ``$NO_PROXY``
+    exempts its host (what aiohttp's ``trust_env`` would pick per request)."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    proxy: str | None = urllib.request.getproxies().get(parts.scheme)
+    return proxy
+
+
 class Cluster:
     """An API client session; one per operator process, opened in the startup handler."""
 
@@ -102,7 +115,14 @@ class Cluster:
         except config.ConfigException:
             # Read KUBECONFIG now: the client library's default is fixed when it is imported.
             await config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
-        return cls(client.ApiClient())
+        configuration = client.Configuration.get_default_copy()
+        # With trust_env, aiohttp looks up $*_PROXY and ~/.netrc in a worker thread on every
+        # request: ~15% of the operator's CPU in the 1,000-CR bench profile. The proxy is
+        # resolved once here instead; the API server takes a bearer token, never netrc.
+        configuration.client_session_kwargs = {"trust_env": False}
+        if configuration.proxy is None:
+            configuration.proxy = env_proxy(configuration.host)
+        return cls(client.ApiClient(configuration))
 
     async def close(self) -> None:
         await self._api.close()

@@ -36,6 +36,7 @@ NAMESPACED = {
     "v1/configmaps": ("ConfigMap", False),
     "v1/services": ("Service", True),
     "v1/events": ("Event", False),
+    "policy/v1/poddisruptionbudgets": ("PodDisruptionBudget", True),
 }
 MONITORING = {
     "monitoring.coreos.com/v1/servicemonitors": "ServiceMonitor",

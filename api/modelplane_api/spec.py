@@ -73,6 +73,9 @@ class Scaling:
     max_replicas: int
     metric: str
     target: int
+    # spec.scaling.topologySpread as given (defaulted items), None when unset: the operator
+    # then spreads over nodes whenever maxReplicas > 1.
+    topology_spread: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,11 @@ def parse_deployment(spec: dict[str, Any]) -> DeploymentSpec:
             tolerations=tuple(res.get("tolerations", [])),
         ),
         scaling=Scaling(
-            scaling["minReplicas"], scaling["maxReplicas"], scaling["metric"], scaling["target"]
+            scaling["minReplicas"],
+            scaling["maxReplicas"],
+            scaling["metric"],
+            scaling["target"],
+            None if "topologySpread" not in scaling else tuple(scaling["topologySpread"]),
         ),
         canary_percent=_section(top, "canary", schema)["trafficPercent"],
         transformer=_section(top, "transformer", schema).get(

@@ -29,6 +29,7 @@ from modelplane_operator.render_pipeline import (
     referenced_deployments,
     render_inference_graph,
 )
+from modelplane_operator.render_placement import render_predictor_disruption_budget
 from modelplane_operator.render_serving import render_engine_build_job, render_triton_config_map
 from modelplane_operator.spec import (
     DeploymentSpec,
@@ -200,6 +201,7 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     if spec.runtime == "triton":
         children.append(render_triton_config_map(body, spec, engine_ready))
     children.append(render_inference_service(body, spec, config, engine_ready, canary))
+    children.append(render_predictor_disruption_budget(body, spec))
     monitoring_children, monitoring = await _monitoring(body, spec, cluster, config)
     applied = await _apply_all(cluster, [*children, *monitoring_children], events)
     isvc = applied[f"InferenceService/{meta['name']}"]

@@ -7,6 +7,7 @@ from typing import Any
 from modelplane_operator.config import Config
 from modelplane_operator.naming import child_metadata
 from modelplane_operator.render_gpu import container_resources, gpu_scheduling
+from modelplane_operator.render_placement import topology_spread
 from modelplane_operator.render_serving import (
     KSERVE_FORMATS,
     MODEL_ROOT,
@@ -129,8 +130,12 @@ def _transformer(owner: dict[str, Any], spec: DeploymentSpec, config: Config) ->
         "maxReplicas": spec.scaling.max_replicas,
         "containers": [container],
     }
-    if config.pull_secrets:
-        out["imagePullSecrets"] = config.pull_secrets
+    spread = topology_spread(owner, spec, "transformer")
+    if spread:
+        out["topologySpreadConstraints"] = spread
+    secrets = config.pull_secrets_for(owner["metadata"]["namespace"])
+    if secrets:
+        out["imagePullSecrets"] = secrets
     return out
 
 
@@ -150,10 +155,14 @@ def render_inference_service(
     model, volumes = _predictor_model(owner, spec, config, engine_ready)
     predictor: dict[str, Any] = {"model": model, **_scaling(owner, spec, config)}
     predictor.update(gpu_scheduling(spec, config))
+    spread = topology_spread(owner, spec, "predictor")
+    if spread:
+        predictor["topologySpreadConstraints"] = spread
     if volumes:
         predictor["volumes"] = volumes
-    if config.pull_secrets:
-        predictor["imagePullSecrets"] = config.pull_secrets
+    secrets = config.pull_secrets_for(owner["metadata"]["namespace"])
+    if secrets:
+        predictor["imagePullSecrets"] = secrets
     if canary_traffic is not None:
         predictor["canaryTrafficPercent"] = canary_traffic
     isvc_spec: dict[str, Any] = {"predictor": predictor}

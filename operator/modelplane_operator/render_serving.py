@@ -200,8 +200,9 @@ def render_engine_build_job(
     }
     if not init_containers:
         del pod_spec["initContainers"]
-    if config.pull_secrets:
-        pod_spec["imagePullSecrets"] = config.pull_secrets
+    secrets = config.pull_secrets_for(owner["metadata"]["namespace"])
+    if secrets:
+        pod_spec["imagePullSecrets"] = secrets
     metadata = child_metadata(
         owner, engine_job_name(owner, spec, config), "engine-build", spec.stage
     )

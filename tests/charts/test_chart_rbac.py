@@ -26,6 +26,7 @@ from modelplane_operator.render_monitoring import (
     render_service_monitor,
 )
 from modelplane_operator.render_pipeline import parse_pipeline, render_inference_graph
+from modelplane_operator.render_placement import render_predictor_disruption_budget
 from modelplane_operator.render_serving import render_engine_build_job, render_triton_config_map
 from modelplane_operator.spec import parse_deployment
 
@@ -77,6 +78,7 @@ def rendered_children() -> list[dict[str, Any]]:
         spec = parse_deployment(owner["spec"])
         children += [
             render_inference_service(owner, spec, config, canary_traffic=10),
+            render_predictor_disruption_budget(owner, spec),
             *render_metrics_services(owner, spec),
             render_service_monitor(owner, spec, Config()),
             render_prometheus_rule(owner, spec, Config()),

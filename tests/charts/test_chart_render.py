@@ -351,3 +351,33 @@ def test_package_round_trip(tmp_path: Path) -> None:
         rendered = packaged.render(values={}, name="modelplane", namespace=NAMESPACE)
     assert "modelplane/templates/deployment.yaml" in rendered
     assert ROOT.is_dir()
+
+
+def test_operator_gets_gpu_and_namespace_settings(render: Callable[..., Docs]) -> None:
+    """What the operator reads from its env: MIG strategy, time-slicing, TensorRT version, and
+    pull secrets per serving namespace, as the values set them."""
+    docs = render(
+        {
+            "gpu": {"migStrategy": "single", "timeSlicing": True, "tensorrtVersion": "10.9.0.34"},
+            "operator": {"servingNamespacePullSecrets": {"claims": ["claims-registry"]}},
+        }
+    )
+    config = operator_config(docs)
+    assert (config.mig_strategy, config.gpu_time_slicing) == ("single", "true")
+    assert config.tensorrt_version == "10.9.0.34"
+    assert {"name": "claims-registry"} in config.pull_secrets_for("claims")
+    assert {"name": "claims-registry"} not in config.pull_secrets_for("documents")
+
+
+@pytest.mark.parametrize(
+    "gpu",
+    [
+        {"migStrategy": "none", "resourceName": "nvidia.com/gpu.shared"},
+        {"migStrategy": "single"},
+        {"migStrategy": "mixed", "resourceName": "nvidia.com/mig-1g.10gb"},
+    ],
+)
+def test_schema_accepts_each_gpu_sharing_mode(
+    gpu: dict[str, Any], render: Callable[..., Docs]
+) -> None:
+    assert operator_config(render({"gpu": gpu})).mig_strategy == gpu["migStrategy"]

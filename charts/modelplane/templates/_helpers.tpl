@@ -156,6 +156,10 @@ this list covers every kind the operator's code touches.
 - apiGroups: ["monitoring.coreos.com"]
   resources: ["servicemonitors", "prometheusrules"]
   verbs: ["get", "create", "patch"]
+# One PodDisruptionBudget per ModelDeployment's predictor pods (maxUnavailable 1).
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "create", "patch"]
 # Events for people (kopf posts them through the core v1 API; repeated ones are patched).
 - apiGroups: [""]
   resources: ["events"]

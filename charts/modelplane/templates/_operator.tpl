@@ -31,6 +31,9 @@ with the same configuration.
   value: {{ include "modelplane.monitoringLabelList" . | quote }}
 - name: MODELPLANE_RUNBOOK_BASE_URL
   value: {{ .Values.monitoring.rules.runbookBaseUrl | quote }}
+# Pull secrets of individual serving namespaces ("namespace:secret,...").
+- name: MODELPLANE_NAMESPACE_PULL_SECRETS
+  value: {{ include "modelplane.namespacePullSecretList" . | quote }}
 # GPU sharing as gpu-operator exposes it, and the TensorRT version in engine cache keys.
 - name: MODELPLANE_MIG_STRATEGY
   value: {{ .Values.gpu.migStrategy | quote }}
@@ -60,6 +63,20 @@ values cannot hold "," or "="), the format of MODELPLANE_MONITORING_LABELS.
 {{- $pairs := list -}}
 {{- range $key, $value := .Values.monitoring.additionalLabels -}}
 {{- $pairs = append $pairs (printf "%s=%s" $key $value) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end }}
+
+{{/*
+modelplane.namespacePullSecretList: operator.servingNamespacePullSecrets as
+"namespace:secret,namespace:secret", the format of MODELPLANE_NAMESPACE_PULL_SECRETS.
+*/}}
+{{- define "modelplane.namespacePullSecretList" -}}
+{{- $pairs := list -}}
+{{- range $namespace, $secrets := .Values.operator.servingNamespacePullSecrets -}}
+{{- range $secrets -}}
+{{- $pairs = append $pairs (printf "%s:%s" $namespace .) -}}
+{{- end -}}
 {{- end -}}
 {{- join "," $pairs -}}
 {{- end }}

@@ -167,15 +167,17 @@ def _path(
     return f"{prefix}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
 
 
-def write_kubeconfig(url: str, folder: Path) -> Path:
-    """A kubeconfig in ``folder`` whose only context is the emulator at ``url``."""
-    path = folder / "kubeconfig"
+def write_kubeconfig(url: str, folder: Path, namespace: str | None = None) -> Path:
+    """A kubeconfig in ``folder`` whose only context is the emulator at ``url`` (with
+    ``namespace`` as the context's namespace, as ``kubectl config set-context --namespace``)."""
+    path = folder / ("kubeconfig" if namespace is None else f"kubeconfig-{namespace}")
+    context = "cluster: kmock, user: kmock" + (f", namespace: {namespace}" if namespace else "")
     path.write_text(f"""
 apiVersion: v1
 kind: Config
 current-context: kmock
 clusters: [{{name: kmock, cluster: {{server: "{url}"}}}}]
-contexts: [{{name: kmock, context: {{cluster: kmock, user: kmock}}}}]
+contexts: [{{name: kmock, context: {{{context}}}}}]
 users: [{{name: kmock, user: {{token: test}}}}]
 """)
     return path

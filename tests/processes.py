@@ -38,24 +38,27 @@ def get_json(url: str) -> dict[str, Any]:
 
 
 def chart_container(
-    values: dict[str, Any], namespace: str, component: str = "operator"
+    values: dict[str, Any], namespace: str, component: str = "operator", kind: str = "Deployment"
 ) -> dict[str, Any]:
-    """The container of the chart's Deployment for ``component``, rendered by the real Helm."""
+    """The container of the chart's ``kind`` (a Deployment, a hook Job) for ``component``,
+    rendered by the real Helm."""
     import helm_python
     import yaml
 
     chart = helm_python.Chart.load(CHART)
     try:
-        rendered = chart.render(values=values, name="modelplane", namespace=namespace)
+        rendered = chart.render(
+            values=values, name="modelplane", namespace=namespace, is_upgrade=True
+        )
     finally:
         chart.close()
     for path, text in rendered.items():
         for doc in yaml.safe_load_all(text) if path.endswith(".yaml") else []:
             labels = (doc or {}).get("metadata", {}).get("labels", {})
-            if doc and doc["kind"] == "Deployment" and labels.get(COMPONENT) == component:
+            if doc and doc["kind"] == kind and labels.get(COMPONENT) == component:
                 container: dict[str, Any] = doc["spec"]["template"]["spec"]["containers"][0]
                 return container
-    raise AssertionError(f"the chart renders no {component} Deployment")
+    raise AssertionError(f"the chart renders no {component} {kind}")
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pathlib import Path
 import kmock
 import pytest
 from helpers import make_deployment
-from kube import ISVC, MD, create, eventually, stored
+from kube import ISVC, MD, create, eventually, stored, write_kubeconfig
 from processes import OperatorProcess, free_port
 
 CONTEXT_NAMESPACE = "ml-serving"
@@ -20,29 +20,13 @@ CONTEXT_NAMESPACE = "ml-serving"
 pytestmark = pytest.mark.timeout(240)
 
 
-def kubeconfig_with_namespace(url: str, folder: Path) -> Path:
-    """A kubeconfig whose current context sets a namespace; a second context does not."""
-    path = folder / "kubeconfig-ns"
-    path.write_text(f"""
-apiVersion: v1
-kind: Config
-current-context: serving
-clusters: [{{name: kmock, cluster: {{server: "{url}"}}}}]
-contexts:
-  - {{name: other, context: {{cluster: kmock, user: kmock}}}}
-  - {{name: serving, context: {{cluster: kmock, user: kmock, namespace: {CONTEXT_NAMESPACE}}}}}
-users: [{{name: kmock, user: {{token: test}}}}]
-""")
-    return path
-
-
 async def test_no_flag_watches_the_context_namespace(
     cluster: kmock.KubernetesEmulator, tmp_path: Path
 ) -> None:
     cluster.objects["v1/namespaces", None, CONTEXT_NAMESPACE] = {
         "metadata": {"name": CONTEXT_NAMESPACE}
     }
-    kubeconfig = kubeconfig_with_namespace(str(cluster.url), tmp_path)
+    kubeconfig = write_kubeconfig(str(cluster.url), tmp_path, namespace=CONTEXT_NAMESPACE)
     command = shutil.which("modelplane-operator", path=str(Path(sys.executable).parent))
     assert command
     log = tmp_path / "operator.log"

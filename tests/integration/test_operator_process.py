@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -22,13 +21,7 @@ import kmock
 import pytest
 from helpers import NAMESPACE, load_examples, make_deployment
 from kube import ISVC, MD, MP, create, eventually, first_requests, stored, stored_of
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from processes import free_port
 
 
 def http_get(url: str) -> tuple[int, str]:

@@ -18,6 +18,7 @@ Thresholds were chosen on the tune split of the intake generator (models/README.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -36,6 +37,8 @@ MIN_CTC_SCORE = 0.7
 MAX_UNREAD = 0.15
 NEAR_PX = 20  # an ink column within this many pixels (at height 48) of an emission is read
 SPAN_JOIN = 1.2
+WORD_GAP = 0.25  # an ink gap this wide (x crop height) between two letters is a word space
+LETTER_GAPS = 2.0  # ... and this many times the line's median gap between emissions
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]")
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
@@ -177,8 +180,8 @@ async def route(crops: list[np.ndarray], reads: list[CtcRead], tesseract: Recogn
     ]
     texts = await tesseract.recognise_all(pieces)
     out: list[Read] = [
-        (r.text, r.score, {"recognizer": "ctc", "script": s})
-        for r, s in zip(reads, scripts, strict=True)
+        (respace(c, r), r.score, {"recognizer": "ctc", "script": s})
+        for c, r, s in zip(crops, reads, scripts, strict=True)
     ]
     for index in sorted({i for i, _, _ in jobs}):
         mine = [
@@ -194,3 +197,37 @@ async def route(crops: list[np.ndarray], reads: list[CtcRead], tesseract: Recogn
         score = min([reads[index].score] + [conf for *_, conf in mine])
         out[index] = (text, score, {**how, "recognizer": "ctc+tesseract"})
     return out
+
+
+def respace(crop: np.ndarray, read: CtcRead) -> str:
+    """CTC's text with a space wherever the ink has a word gap that CTC read none in.
+
+    PP-OCR often drops the space of a wide gap ("EMMAWILSON" in a wide table cell). The
+    characters are CTC's own (same collapse rule as its decoder); only spaces between two
+    letters are added (a narrow "1" leaves a wide gap inside a number).
+    """
+    emitted = [(x, c) for x, c in read.emitted]
+    if len(emitted) < 2 or "".join(c for _, c in emitted).strip() != read.text.strip():
+        return read.text
+    height = crop.shape[0]
+    ink = np.zeros(crop.shape[1], bool)
+    ink[ink_columns(crop, height).clip(0, crop.shape[1] - 1)] = True
+    gaps = [
+        _longest_run(~ink[int(x0) : int(x1)]) for (x0, _), (x1, _) in itertools.pairwise(emitted)
+    ]
+    # A word gap is wide for the line's height and wide against this line's letter gaps.
+    wide = max(WORD_GAP * height, LETTER_GAPS * float(np.median(gaps)))
+    out = [emitted[0][1]]
+    for ((_, c0), (_, c1)), gap in zip(itertools.pairwise(emitted), gaps, strict=True):
+        if c0.isalpha() and c1.isalpha() and gap >= wide:  # never inside numbers
+            out.append(" ")
+        out.append(c1)
+    return "".join(out)
+
+
+def _longest_run(flags: np.ndarray) -> int:
+    best = run = 0
+    for flag in flags.tolist():
+        run = run + 1 if flag else 0
+        best = max(best, run)
+    return best

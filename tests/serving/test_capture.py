@@ -25,6 +25,8 @@ from serving.capture_eval import (
 # Measured on the 9 held-out camera pages (seeds 600-602): see models/README.md. One seed
 # (3 pages) here keeps the test short; its figures are asserted with margin.
 MAX_CAMERA_CER = 0.05
+# Six pages per engine: about 25 s on an idle 2-core machine, much longer under load.
+pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")

@@ -136,28 +136,20 @@ def load_graph(checkpoint: Path) -> BreedGraph:
 def calibrate(
     score: NDArray[np.float64], dog_p: NDArray[np.float64], labels: NDArray[np.int64], reject: float
 ) -> OpenSet:
-    """Thresholds from the validation split (never the training data).
+    """Thresholds from the validation split (never the training data): the ``reject`` quantile
+    of the known breeds' known score and dog probability.
 
-    Each is Youden's J between the breeds and the outliers, but never above the ``reject``
-    quantile of the known breeds' values, so each rule alone turns away at most about that share
-    of known-breed photos. With no outliers (a user's folder without them) the quantile alone
-    sets the score threshold and the dog rule is off.
+    Each rule spends its whole false-rejection budget (about ``reject`` of known-breed photos)
+    rather than stopping half-way to the outliers it was trained on (Youden's J): what it must
+    also turn away are kinds it never saw, which lie between the two. With no non-dog photos (a
+    user's folder without them) the dog head is untrained and its rule is off.
     """
-    k = len(LABELS)
-    known = labels < k
-    not_dog = labels == k + REASONS.index("not-a-dog")
-    score_cap = float(np.quantile(score[known], reject))
-    dog_cap = float(np.quantile(dog_p[known], reject))
-    if (~known).any():
-        grid = np.linspace(score.min(), score.max(), 401)
-        score_t = min(training.best_threshold(score[known], score[~known], grid), score_cap)
-    else:
-        score_t = score_cap
-    dog_t = 0.0
-    if not_dog.any():
-        grid = np.linspace(0.0, 1.0, 201)
-        dog_t = min(training.best_threshold(dog_p[~not_dog], dog_p[not_dog], grid), dog_cap)
-    return OpenSet(known_score=score_t, dog_probability=dog_t)
+    known = labels < len(LABELS)
+    dog_trained = bool((labels == len(LABELS) + REASONS.index("not-a-dog")).any())
+    return OpenSet(
+        known_score=float(np.quantile(score[known], reject)),
+        dog_probability=float(np.quantile(dog_p[known], reject)) if dog_trained else 0.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from modelplane_models.synth.intake import TYPES, IntakeDocument, render, wordin
 
 LANGUAGES = ("en", "ko", "mixed")
 SEEDS = (900, 901)
-# Measured on seeds 0-5 (54 pages each) while building: tune 288/288 fields, 54/54 types,
-# 54/54 line-item lists; held-out 123/288 fields (0.43), 46/54 types. Asserted a bit below.
-MIN_TUNE_FIELDS, MIN_HELD_OUT_FIELDS, MIN_HELD_OUT_TYPES = 0.97, 0.33, 0.75
+# Measured on seeds 0-5 (54 pages each): tune 288/288 fields, 54/54 types, 54/54 line-item
+# lists; held-out 202/288 fields (0.70), 46/54 types. On SEEDS (18 pages each): tune 1.0 / 1.0
+# / 1.0, held-out 0.656 fields, 0.833 types. Asserted a bit below.
+MIN_TUNE_FIELDS, MIN_HELD_OUT_FIELDS, MIN_HELD_OUT_TYPES = 0.97, 0.6, 0.75
 
 
 def truth_lines(doc: IntakeDocument) -> list[dict[str, Any]]:

@@ -88,12 +88,19 @@ def test_pet_premium_contract(examples_server: Server, repository: Path, protoco
 def test_documents_pipeline_reads_a_receipt(examples_server: Server, protocol: str) -> None:
     doc = render_document(seed=7, language="en", document_type="receipt")
     result = call(examples_server, protocol, "documents", image=doc.png)
-    assert set(result) == {"document_type", "fields", "lines"}
+    assert set(result) == {
+        "document_type",
+        "fields",
+        "confidence",
+        "needs_review",
+        "line_items",
+        "lines",
+    }
     assert result["document_type"] == "receipt"
     assert result["fields"]["total_amount"] == doc.total_amount
     assert result["fields"]["date"] == doc.date
     line = result["lines"][0]
-    assert set(line) == {"text", "box", "score"}
+    assert set(line) == {"text", "box", "score", "recognizer", "script"}
     assert len(line["box"]) == 4 and all(len(p) == 2 for p in line["box"])
 
 

@@ -1,0 +1,75 @@
+"""Per-line routing rules on drawn lines (no model): which script a CTC answer means, where the
+Hangul spans of a mixed line are, how the parts are put back together, word spaces restored.
+
+Emissions are placed where the generator drew each character (Pillow's glyph boxes), the way
+the CTC model emits near a glyph's centre."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from modelplane_inference import script_routing
+from modelplane_inference.script_routing import CtcRead
+from PIL import Image, ImageDraw, ImageFont
+
+FONT = ImageFont.truetype("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", 28)
+
+
+def drawn(text: str) -> tuple[np.ndarray, list[tuple[float, str]]]:
+    """A BGR line crop of ``text`` and (centre x, character) of every non-space character."""
+    # As tall as a detection box around 28 px text (29-31 px measured on rendered pages).
+    image = Image.new("RGB", (int(FONT.getlength(text)) + 20, 32), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 1), text, font=FONT, fill="black")
+    centres = []
+    for index, char in enumerate(text):
+        if char != " ":
+            left = 10 + FONT.getlength(text[:index])
+            centres.append((left + FONT.getlength(char) / 2, char))
+    return np.asarray(image)[:, :, ::-1].copy(), centres
+
+
+@pytest.mark.parametrize(
+    ("text", "score", "unread", "script"),
+    [
+        ("Date: 2019-05-11", 0.99, 0.0, "latin"),
+        ("", 0.0, 1.0, "hangul"),
+        ("召", 0.55, 0.7, "hangul"),  # a Chinese look-alike, no Latin at all
+        (": 2019.05.11", 0.99, 0.43, "mixed"),  # the label's Hangul was silently dropped
+        ("24,500 是", 0.89, 0.0, "mixed"),  # 원 read as a look-alike
+        ("Total: 1,000", 0.5, 0.0, "mixed"),  # unsure: Tesseract reads it
+    ],
+)
+def test_script_of(text: str, score: float, unread: float, script: str) -> None:
+    assert script_routing.script_of(text, score, unread) == script
+
+
+def test_hangul_span_of_a_mixed_line_and_splice() -> None:
+    crop, chars = drawn("진료일자: 2019.05.11")
+    latin = [(x, c) for x, c in chars if not ("\uac00" <= c <= "\ud7a3")]
+    spans = script_routing.hangul_spans(crop, latin)
+    assert len(spans) == 1
+    start, end = spans[0]
+    hangul_x = [x for x, c in chars if "\uac00" <= c <= "\ud7a3"]
+    assert start <= min(hangul_x) and max(hangul_x) <= end
+    assert end < min(x for x, c in latin if c.isdigit())
+    assert script_routing.splice(latin, [(start, end, "진료일자")]) == "진료일자 :2019.05.11"
+
+
+def test_unread_ink_counts_what_no_emission_explains() -> None:
+    crop, chars = drawn("환자성명: JOHN")
+    stride = 8.0
+    steps = np.zeros(int(crop.shape[1] * 48 / crop.shape[0] / stride) + 1, np.int64)
+    for x, char in chars:
+        if char.isascii():
+            steps[int(x * 48 / crop.shape[0] / stride)] = 1  # any non-blank class
+    unread = script_routing.unread_ink(crop, steps, stride)
+    assert 0.3 < unread < 0.9
+    steps[:] = 1
+    assert script_routing.unread_ink(crop, steps, stride) == 0.0
+
+
+def test_respace_adds_word_spaces_but_not_inside_numbers() -> None:
+    crop, chars = drawn("EMMA WILSON 11,100")
+    read = CtcRead("EMMAWILSON11,100", 0.99, 0.0, tuple(chars))
+    assert script_routing.respace(crop, read) == "EMMA WILSON11,100"

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 KERNEL_FRACTION = 1 / 40  # closing kernel: 1/40 of the page's short side (wider than strokes)
+MIN_SPREAD = 0.15  # ink at least this much darker than its background, else left as sent
 
 
 def flatten(bgr: np.ndarray) -> np.ndarray:
@@ -27,7 +28,9 @@ def flatten(bgr: np.ndarray) -> np.ndarray:
     background = cv2.GaussianBlur(background, (0, 0), size).astype(np.float32)
     ratio = grey.astype(np.float32) / np.maximum(background, 1.0)
     low, high = np.percentile(ratio, (0.5, 99.5))
-    stretched = np.clip((ratio - low) / max(float(high - low), 1e-3), 0.0, 1.0)
+    if high - low < MIN_SPREAD:
+        return bgr  # a blank page or frame: stretching would only amplify its noise
+    stretched = np.clip((ratio - low) / float(high - low), 0.0, 1.0)
     out = (stretched * 255).astype(np.uint8)
     return np.ascontiguousarray(cv2.cvtColor(out, cv2.COLOR_GRAY2BGR))
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
+from modelplane_inference.capture import flatten, prepare
 from serving.capture_eval import (
     CHOSEN,
     HELD_OUT_SEEDS,
@@ -52,3 +55,19 @@ def test_camera_pages_read_better_than_plain_rapidocr(readings: dict[str, Any]) 
 def test_clean_scans_are_no_worse(readings: dict[str, Any]) -> None:
     clean = readings["clean"]
     assert clean["ours"] <= clean["plain"] + 0.002, clean
+
+
+def test_flatten_evens_the_light_and_leaves_blank_frames_alone() -> None:
+    page = np.full((300, 400, 3), 230, np.uint8)
+    cv2.putText(page, "TOTAL 72,300", (20, 160), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (40, 40, 40), 2)
+    shade = np.linspace(1.0, 0.35, 300, dtype=np.float32)[:, None, None]  # dark at the bottom
+    shot = (page * shade).astype(np.uint8)
+    flat = flatten(shot)
+    paper_top, paper_bottom = flat[10:40, 300:390].mean(), flat[260:290, 300:390].mean()
+    assert abs(paper_top - paper_bottom) < 10  # was 230 vs ~85 before
+    assert flat[140:165, 20:250].min() < 60  # the ink is still dark
+    blank = np.full((100, 100, 3), 240, np.uint8)
+    assert (flatten(blank) == blank).all()
+    assert prepare(shot, "none") is shot
+    with pytest.raises(ValueError, match="capture must be"):
+        prepare(shot, "sharpen")

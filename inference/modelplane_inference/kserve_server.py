@@ -325,6 +325,7 @@ class _Server(kserve_internals.UvicornServer):  # type: ignore[misc,valid-type]
         yield
 
 
+@kserve_internals.without_timing_log
 class _RESTServer(RESTServer):  # type: ignore[misc]
     max_request_bytes = Limits().max_request_bytes
 

@@ -40,6 +40,23 @@ def test_the_adapter_reads_and_writes_the_real_objects() -> None:
     assert (server._rest_server, server._grpc_server) == (rest, grpc)
 
 
+def test_rest_app_without_the_timing_log_middleware() -> None:
+    """KServe's app gets its TimingMiddleware (two log lines per request) from the hook the
+    adapter replaces: a subclass built with it adds none."""
+    import fastapi
+
+    @kserve_internals.without_timing_log
+    class Quiet(RESTServer):  # type: ignore[misc]
+        pass
+
+    server = kserve.ModelServer(http_port=0, grpc_port=0)
+    stock, quiet = fastapi.FastAPI(), fastapi.FastAPI()
+    RESTServer("kserve.model_server:app", server.dataplane, None, 0)._add_middlewares(stock)
+    Quiet("kserve.model_server:app", server.dataplane, None, 0)._add_middlewares(quiet)
+    assert "TimingMiddleware" in [getattr(m.cls, "__name__", "") for m in stock.user_middleware]
+    assert quiet.user_middleware == []
+
+
 def test_a_moved_internal_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     """What a user sees on a KServe without the registration method: one error naming it and
     both versions, at server start."""

@@ -371,3 +371,22 @@ def inject(
     if headers:
         reaction << kmock.headers(headers)
     return hit
+
+
+def admission_review(obj: dict[str, Any], plural: str) -> dict[str, Any]:
+    """An admission.k8s.io/v1 AdmissionReview for creating ``obj``."""
+    return {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": str(uuid.uuid4()),
+            "kind": {"group": "modelplane.io", "version": "v1alpha1", "kind": obj["kind"]},
+            "resource": {"group": "modelplane.io", "version": "v1alpha1", "resource": plural},
+            "operation": "CREATE",
+            "userInfo": {"username": "claims-team"},
+            "namespace": NAMESPACE,
+            "name": obj["metadata"]["name"],
+            "object": obj,
+            "dryRun": False,
+        },
+    }

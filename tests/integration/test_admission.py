@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import uuid
 from typing import Any
 
 import aiohttp
 import kmock
 import pytest
 from helpers import make_deployment
-from kube import running_operator
+from kube import admission_review, running_operator
 from modelplane_operator.admission import DEPLOYMENT_WEBHOOK, PIPELINE_WEBHOOK
 
 
@@ -22,29 +21,12 @@ def free_port() -> int:
         return port
 
 
-def review(obj: dict[str, Any], plural: str) -> dict[str, Any]:
-    """An admission.k8s.io/v1 AdmissionReview for creating ``obj``."""
-    return {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": str(uuid.uuid4()),
-            "kind": {"group": "modelplane.io", "version": "v1alpha1", "kind": obj["kind"]},
-            "resource": {"group": "modelplane.io", "version": "v1alpha1", "resource": plural},
-            "operation": "CREATE",
-            "userInfo": {"username": "claims-team"},
-            "namespace": "claims",
-            "name": obj["metadata"]["name"],
-            "object": obj,
-            "dryRun": False,
-        },
-    }
-
-
 async def admit(port: int, path: str, obj: dict[str, Any], plural: str) -> dict[str, Any]:
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"http://127.0.0.1:{port}/{path}", json=review(obj, plural)) as answer,
+        session.post(
+            f"http://127.0.0.1:{port}/{path}", json=admission_review(obj, plural)
+        ) as answer,
     ):
         assert answer.status == 200
         body: dict[str, Any] = await answer.json()

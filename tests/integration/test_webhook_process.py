@@ -5,43 +5,19 @@ AdmissionReviews, including the MIG check, and reconciles nothing."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import kmock
 import pytest
-from helpers import NAMESPACE, make_deployment
-from kube import create, stored_of
+from helpers import make_deployment
+from kube import admission_review, create, stored_of
 from modelplane_operator.admission import DEPLOYMENT_WEBHOOK
 from processes import chart_container, free_port, start_from_container
 
 pytestmark = pytest.mark.timeout(240)
 ADMISSION = {"admission": {"enabled": True, "certManager": {"enabled": True}}}
-
-
-def review(obj: dict[str, Any]) -> dict[str, Any]:
-    """An admission.k8s.io/v1 AdmissionReview for creating ``obj``."""
-    return {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": str(uuid.uuid4()),
-            "kind": {"group": "modelplane.io", "version": "v1alpha1", "kind": obj["kind"]},
-            "resource": {
-                "group": "modelplane.io",
-                "version": "v1alpha1",
-                "resource": "modeldeployments",
-            },
-            "operation": "CREATE",
-            "userInfo": {"username": "claims-team"},
-            "namespace": NAMESPACE,
-            "name": obj["metadata"]["name"],
-            "object": obj,
-            "dryRun": False,
-        },
-    }
 
 
 async def admit(port: int, obj: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +28,8 @@ async def admit(port: int, obj: dict[str, Any]) -> dict[str, Any]:
             async with (
                 aiohttp.ClientSession() as session,
                 session.post(
-                    f"http://127.0.0.1:{port}/{DEPLOYMENT_WEBHOOK}", json=review(obj)
+                    f"http://127.0.0.1:{port}/{DEPLOYMENT_WEBHOOK}",
+                    json=admission_review(obj, "modeldeployments"),
                 ) as answer,
             ):
                 assert answer.status == 200

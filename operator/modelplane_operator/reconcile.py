@@ -10,13 +10,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelplane_operator import API_VERSION
 from modelplane_operator.cluster import Cluster
 from modelplane_operator.config import Config
-from modelplane_operator.render_gpu import check_gpu_request
+from modelplane_operator.render_gpu import check_gpu_request, unpinned_engine_note
 from modelplane_operator.render_inference_service import render_inference_service
 from modelplane_operator.render_monitoring import (
     render_metrics_services,
@@ -134,7 +134,9 @@ async def _engine(
     if spec.tensorrt.enabled:
         applied = await _apply_all(cluster, [render_engine_build_job(body, spec, config)], events)
         job = next(iter(applied.values()))
-    return engine_built(spec.tensorrt.enabled, job)
+    condition = engine_built(spec.tensorrt.enabled, job)
+    note = unpinned_engine_note(spec, config)
+    return replace(condition, message=f"{condition.message}; {note}") if note else condition
 
 
 async def _monitoring(

@@ -120,3 +120,14 @@ def tensorrt_version(config: Config) -> str:
         return config.tensorrt_version
     builder = config.image(config.engine_builder_image)
     return builder.split("@", 1)[1][:19] if "@" in builder else builder.rsplit(":", 1)[-1]
+
+
+def unpinned_engine_note(spec: DeploymentSpec, config: Config) -> str | None:
+    """What EngineBuilt must add when TensorRT is on but no GPU product pins the node class:
+    the plan is then built on whichever GPU node the Job lands on and is valid only there."""
+    if not spec.tensorrt.enabled or gpu_request(spec, config).node_class is not None:
+        return None
+    return (
+        "GPU product not pinned: the plan is built for the GPU model of whichever node the"
+        " build Job lands on; set spec.tensorrt.gpuProduct (the nodes' nvidia.com/gpu.product)"
+    )

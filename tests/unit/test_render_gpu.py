@@ -160,3 +160,15 @@ def test_cache_key_follows_the_tensorrt_version_not_the_image_tag() -> None:
 def test_bad_gpu_settings_are_config_errors(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"MODELPLANE_{variable.upper()}"):
         Config.from_env({f"MODELPLANE_{variable.upper()}": value})
+
+
+def test_an_unpinned_engine_is_said_in_status() -> None:
+    from modelplane_operator.render_gpu import unpinned_engine_note
+
+    def note(**tensorrt: Any) -> str | None:
+        owner = make_deployment(tensorrt=tensorrt)
+        return unpinned_engine_note(parse_deployment(owner["spec"]), Config())
+
+    assert "set spec.tensorrt.gpuProduct" in (note(enabled=True) or "")
+    assert note(enabled=True, gpuProduct=A100) is None
+    assert note(enabled=False) is None

@@ -60,6 +60,9 @@ class Config:
     # TensorRT version in the engine builder image: part of every engine cache key ("" = the
     # builder image's tag or digest).
     tensorrt_version: str = ""
+    # The cluster's GPU node classes (comma-separated nvidia.com/gpu.product values, chart
+    # gpu.products): a TensorRT deployment that pins no gpuProduct gets one plan per class.
+    gpu_products: str = ""
     # Extra imagePullSecrets per serving namespace ("namespace:secret,namespace:secret"),
     # besides image_pull_secrets, for sites where each team's namespace has its own.
     namespace_pull_secrets: str = ""
@@ -86,6 +89,10 @@ class Config:
     @property
     def monitoring_label_map(self) -> dict[str, str]:
         return dict(pair.split("=", 1) for pair in _items(self.monitoring_labels))
+
+    @property
+    def gpu_product_list(self) -> list[str]:
+        return _items(self.gpu_products)
 
     def runbook_url(self, alert: str) -> str:
         return f"{self.runbook_base_url.split('#', 1)[0]}#{alert.lower()}"

@@ -30,7 +30,7 @@ from modelplane_operator.render_pipeline import (
     render_inference_graph,
 )
 from modelplane_operator.render_placement import render_predictor_disruption_budget
-from modelplane_operator.render_serving import render_engine_build_job, render_triton_config_map
+from modelplane_operator.render_serving import render_engine_build_jobs, render_triton_config_map
 from modelplane_operator.spec import (
     DeploymentSpec,
     SpecError,
@@ -129,14 +129,15 @@ async def _engine(
     config: Config,
     events: list[tuple[str, str, str]],
 ) -> Condition:
-    """Apply the engine build Job when TensorRT is on; EngineBuilt from its status."""
-    job: dict[str, Any] | None = None
-    if spec.tensorrt.enabled:
-        applied = await _apply_all(cluster, [render_engine_build_job(body, spec, config)], events)
-        job = next(iter(applied.values()))
-    condition = engine_built(spec.tensorrt.enabled, job)
-    note = unpinned_engine_note(spec, config)
-    return replace(condition, message=f"{condition.message}; {note}") if note else condition
+    """Apply the engine build Jobs (one per GPU node class) when TensorRT is on; EngineBuilt
+    from the Job of the predictor's class (the first), the others named in its message."""
+    if not spec.tensorrt.enabled:
+        return engine_built(False, None)
+    jobs = render_engine_build_jobs(body, spec, config)
+    applied = await _apply_all(cluster, jobs, events)
+    built = [engine_built(True, applied[f"Job/{job['metadata']['name']}"]) for job in jobs]
+    note = unpinned_engine_note(spec, config, [c.reason for c in built])
+    return replace(built[0], message=f"{built[0].message}; {note}") if note else built[0]
 
 
 async def _monitoring(

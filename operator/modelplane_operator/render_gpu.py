@@ -14,6 +14,11 @@ the nodes, differently per configuration (Ref: its MIG and GPU-sharing guides):
 
 One function turns a spec and the cluster's configuration into the resource to request, the
 node selector, and the node class (the product label value) a TensorRT plan is built for.
+
+A plan is valid only on the GPU model it was built on, so there is no catch-all node class:
+a TensorRT deployment either pins ``spec.tensorrt.gpuProduct`` or gets one plan per product
+the cluster lists (``Config.gpu_products``, chart ``gpu.products``), and its predictor runs on
+the first listed class (``serving_product``).
 """
 
 from __future__ import annotations
@@ -57,11 +62,32 @@ def check_gpu_request(spec: DeploymentSpec, config: Config) -> None:
             f"{res.gpu_resource_name} exists only with MIG strategy mixed; this cluster runs"
             f" {config.mig_strategy}: set migProfile instead of gpuResourceName",
         )
+    if spec.tensorrt.enabled and not engine_products(spec, config):
+        raise SpecError(
+            "GPUProductUnknown",
+            "a TensorRT plan runs only on the GPU model it was built on: set"
+            " spec.tensorrt.gpuProduct (the nodes' nvidia.com/gpu.product), or list the cluster's"
+            " GPU products in the chart value gpu.products to build one plan per node class",
+        )
 
 
-def gpu_request(spec: DeploymentSpec, config: Config) -> GPURequest:
-    """The request for ``spec``'s GPUs under ``config``'s MIG strategy and time-slicing."""
-    res, product = spec.resources, spec.tensorrt.gpu_product
+def engine_products(spec: DeploymentSpec, config: Config) -> list[str]:
+    """The GPU products a plan is built for: the pinned one, else every configured class."""
+    pinned = spec.tensorrt.gpu_product
+    return [pinned] if pinned else config.gpu_product_list
+
+
+def serving_product(spec: DeploymentSpec, config: Config) -> str | None:
+    """The product the predictor runs on: pinned, else (TensorRT) the first configured class."""
+    if spec.tensorrt.gpu_product or not spec.tensorrt.enabled:
+        return spec.tensorrt.gpu_product
+    return next(iter(config.gpu_product_list), None)
+
+
+def gpu_request(spec: DeploymentSpec, config: Config, product: str | None = None) -> GPURequest:
+    """The request for ``spec``'s GPUs under ``config``'s MIG strategy and time-slicing, on
+    ``product`` (one of ``engine_products``) or else ``serving_product``."""
+    res, product = spec.resources, product or serving_product(spec, config)
     if res.mig_profile:
         return _mig_request(res.mig_profile, product, config.mig_strategy)
     resource = res.gpu_resource_name
@@ -83,12 +109,14 @@ def _mig_request(profile: str, product: str | None, strategy: str) -> GPURequest
     )
 
 
-def gpu_scheduling(spec: DeploymentSpec, config: Config) -> dict[str, Any]:
+def gpu_scheduling(
+    spec: DeploymentSpec, config: Config, product: str | None = None
+) -> dict[str, Any]:
     """nodeSelector and tolerations that put a pod on the right GPU, slice or shared GPU."""
     res = spec.resources
     selector = dict(res.node_selector)
     if res.gpu > 0 or spec.tensorrt.enabled:
-        for key, value in gpu_request(spec, config).node_selector.items():
+        for key, value in gpu_request(spec, config, product).node_selector.items():
             selector.setdefault(key, value)
     out: dict[str, Any] = {}
     if selector:
@@ -122,12 +150,15 @@ def tensorrt_version(config: Config) -> str:
     return builder.split("@", 1)[1][:19] if "@" in builder else builder.rsplit(":", 1)[-1]
 
 
-def unpinned_engine_note(spec: DeploymentSpec, config: Config) -> str | None:
-    """What EngineBuilt must add when TensorRT is on but no GPU product pins the node class:
-    the plan is then built on whichever GPU node the Job lands on and is valid only there."""
-    if not spec.tensorrt.enabled or gpu_request(spec, config).node_class is not None:
+def unpinned_engine_note(spec: DeploymentSpec, config: Config, states: list[str]) -> str | None:
+    """What EngineBuilt adds when no GPU product is pinned: the plan is built per node class
+    (``states``: each build Job's reason, in ``engine_products`` order) and where it serves."""
+    if not spec.tensorrt.enabled or spec.tensorrt.gpu_product:
         return None
+    classes = [gpu_request(spec, config, p).node_class or p for p in engine_products(spec, config)]
+    built = ", ".join(f"{c}: {state}" for c, state in zip(classes, states, strict=True))
     return (
-        "GPU product not pinned: the plan is built for the GPU model of whichever node the"
-        " build Job lands on; set spec.tensorrt.gpuProduct (the nodes' nvidia.com/gpu.product)"
+        f"GPU product not pinned: one plan per GPU node class (chart gpu.products; {built});"
+        f" the predictor runs on {classes[0]}, the first listed; set spec.tensorrt.gpuProduct"
+        " to choose"
     )

@@ -16,11 +16,12 @@ from modelplane_operator.config import Config
 from modelplane_operator.naming import child_metadata, dns_name, parse_storage_uri
 from modelplane_operator.render_gpu import (
     container_resources,
+    engine_products,
     gpu_request,
     gpu_scheduling,
     tensorrt_version,
 )
-from modelplane_operator.spec import DeploymentSpec
+from modelplane_operator.spec import DeploymentSpec, SpecError
 
 MODEL_ROOT = "/mnt/models"  # where KServe puts the storageUri content; Triton's model repository
 ENGINE_ROOT = "/mnt/engines"
@@ -85,16 +86,19 @@ def render_triton_config_map(
     }
 
 
-def engine_cache_key(spec: DeploymentSpec, config: Config) -> str:
+def engine_cache_key(spec: DeploymentSpec, config: Config, product: str | None = None) -> str:
     """Folder of a built plan: plans are only valid for one model, precision, GPU and TensorRT.
 
     The GPU is the node class the pods land on (``nvidia.com/gpu.product`` as gpu-operator
-    labels it, with its -MIG-<profile> or -SHARED suffix); the TensorRT version is the
-    builder's (``tensorrt_version``). The builder records the ONNX file's sha256 next to the
-    plan and rebuilds when the model under a version changed.
+    labels it, with its -MIG-<profile> or -SHARED suffix): ``product`` (one of
+    ``engine_products``), else the predictor's. There is no catch-all: without a product this
+    is the same error ``check_gpu_request`` gives. The TensorRT version is the builder's
+    (``tensorrt_version``). The builder records the ONNX file's sha256 next to the plan and
+    rebuilds when the model under a version changed.
     """
-    request = gpu_request(spec, config)
-    gpu = request.node_class or spec.resources.mig_profile or "any-gpu"
+    gpu = gpu_request(spec, config, product).node_class
+    if gpu is None:
+        raise SpecError("GPUProductUnknown", "no GPU product to key the TensorRT plan by")
     trt = tensorrt_version(config)
     parts = [spec.model.name, f"v{spec.model.version}", spec.tensorrt.precision, gpu, f"trt-{trt}"]
     return "/".join(dns_name(p) for p in parts)
@@ -105,9 +109,11 @@ def engine_storage_uri(spec: DeploymentSpec, config: Config) -> str:
     return parse_storage_uri(spec.tensorrt.engine_cache_uri).join(engine_cache_key(spec, config))
 
 
-def engine_job_name(owner: dict[str, Any], spec: DeploymentSpec, config: Config) -> str:
+def engine_job_name(
+    owner: dict[str, Any], spec: DeploymentSpec, config: Config, product: str | None = None
+) -> str:
     """Jobs are immutable: a new cache key gets a new Job, an unchanged one keeps its Job."""
-    digest = hashlib.sha256(engine_cache_key(spec, config).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(engine_cache_key(spec, config, product).encode()).hexdigest()[:8]
     return dns_name(owner["metadata"]["name"], limit=48) + f"-engine-{digest}"
 
 
@@ -150,11 +156,19 @@ def _model_fetch(
     return [init], volumes, [mount]
 
 
-def render_engine_build_job(
+def render_engine_build_jobs(
     owner: dict[str, Any], spec: DeploymentSpec, config: Config
+) -> list[dict[str, Any]]:
+    """One build Job per GPU node class the plan is for (``engine_products``), the predictor's
+    class first: a plan built on one GPU model is not valid on another."""
+    return [render_engine_build_job(owner, spec, config, p) for p in engine_products(spec, config)]
+
+
+def render_engine_build_job(
+    owner: dict[str, Any], spec: DeploymentSpec, config: Config, product: str | None = None
 ) -> dict[str, Any]:
     """A batch/v1 Job that builds the TensorRT plan once per cache key on a matching GPU node."""
-    key = engine_cache_key(spec, config)
+    key = engine_cache_key(spec, config, product)
     cache = parse_storage_uri(spec.tensorrt.engine_cache_uri)
     model_dir = f"{spec.model.name}/{spec.model.version}"
     args = [
@@ -196,7 +210,7 @@ def render_engine_build_job(
             {"name": "engines", "persistentVolumeClaim": {"claimName": cache.authority}},
             {"name": "tmp", "emptyDir": {}},
         ],
-        **gpu_scheduling(spec, config),
+        **gpu_scheduling(spec, config, product),
     }
     if not init_containers:
         del pod_spec["initContainers"]
@@ -204,7 +218,7 @@ def render_engine_build_job(
     if secrets:
         pod_spec["imagePullSecrets"] = secrets
     metadata = child_metadata(
-        owner, engine_job_name(owner, spec, config), "engine-build", spec.stage
+        owner, engine_job_name(owner, spec, config, product), "engine-build", spec.stage
     )
     metadata["annotations"] = {"modelplane.io/engine-cache-key": key}
     return {

@@ -67,6 +67,7 @@ def test_operator_accepts_and_renders_the_models_image(scenarios: dict[str, Docs
     config = operator_config(docs)
     assert config.model_image_registries == ""
     assert config.image_registry == MIRROR
+    assert config.gpu_product_list == ["NVIDIA-L4", "NVIDIA-A10G"]  # chart gpu.products
     deployments = find(docs, "ModelDeployment")
     assert len(deployments) == len(example_deployments())
     engine_jobs = 0

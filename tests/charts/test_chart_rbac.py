@@ -69,7 +69,7 @@ def watched_resources() -> set[tuple[str, str]]:
 def rendered_children() -> list[dict[str, Any]]:
     """Every child the render functions produce for the examples plus a TensorRT deployment,
     chosen as ``reconcile_deployment`` chooses (config map for Triton, Job for TensorRT)."""
-    config = Config()
+    config = Config(gpu_products="NVIDIA-L4")
     children: list[dict[str, Any]] = []
     examples = [as_stored(d) for d in load_examples()]
     deployments = [d for d in examples if d["kind"] == "ModelDeployment"]

@@ -16,6 +16,13 @@ def kmock_options() -> dict[str, Any]:
     return {"cls": ApiServer}
 
 
+@pytest.fixture(autouse=True)
+def gpu_node_classes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cluster's GPU products, as the chart's gpu.products sets them: a TensorRT CR that
+    pins no gpuProduct is built for these (one plan per class) instead of being refused."""
+    monkeypatch.setenv("MODELPLANE_GPU_PRODUCTS", "NVIDIA-L4")
+
+
 @pytest.fixture()
 def kubeconfig(
     tmp_path: Path, kmock: kmock.KubernetesEmulator, monkeypatch: pytest.MonkeyPatch

@@ -167,7 +167,8 @@ def test_an_unpinned_engine_is_said_in_status() -> None:
 
     def note(**tensorrt: Any) -> str | None:
         owner = make_deployment(tensorrt=tensorrt)
-        return unpinned_engine_note(parse_deployment(owner["spec"]), Config())
+        config = Config(gpu_products="NVIDIA-L4")
+        return unpinned_engine_note(parse_deployment(owner["spec"]), config, ["Building"])
 
     assert "set spec.tensorrt.gpuProduct" in (note(enabled=True) or "")
     assert note(enabled=True, gpuProduct=A100) is None

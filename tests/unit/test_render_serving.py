@@ -20,7 +20,7 @@ from modelplane_operator.render_serving import (
 )
 from modelplane_operator.spec import parse_deployment
 
-CONFIG = Config()
+CONFIG = Config(gpu_products="NVIDIA-L4")  # the class an unpinned TensorRT plan is built for
 
 
 def render(
@@ -167,7 +167,9 @@ def test_engine_ready_switches_predictor_to_the_cached_plan() -> None:
 
 
 def test_every_image_follows_the_registry_and_pull_secrets() -> None:
-    config = Config(image_registry="mirror.local:5000", image_pull_secrets="regcred")
+    config = Config(
+        image_registry="mirror.local:5000", image_pull_secrets="regcred", gpu_products="NVIDIA-L4"
+    )
     isvc = render(config=config)
     container = isvc["spec"]["transformer"]["containers"][0]
     assert container["image"] == "mirror.local:5000/modelplane/inference:0.1.0"
@@ -313,8 +315,12 @@ def test_engine_cache_key_changes_with_precision_gpu_and_builder() -> None:
     keys = {
         key(),
         key(precision="fp32"),
-        key(gpuProduct="NVIDIA-L4"),
-        key(Config(engine_builder_image="modelplane/engine-builder:trt-10.3")),
+        key(gpuProduct="NVIDIA-A10G"),
+        key(
+            Config(
+                engine_builder_image="modelplane/engine-builder:trt-10.3", gpu_products="NVIDIA-L4"
+            )
+        ),
     }
     assert len(keys) == 4
     assert key() == key(), "the same inputs must give the same key (cache hit)"

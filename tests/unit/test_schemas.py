@@ -25,7 +25,9 @@ from modelplane_operator.render_serving import render_engine_build_job, render_t
 from modelplane_operator.spec import parse_deployment
 
 Validate = Callable[[dict[str, Any]], None]
-CONFIG = Config(image_registry="registry.local:5000", image_pull_secrets="regcred")
+CONFIG = Config(
+    image_registry="registry.local:5000", image_pull_secrets="regcred", gpu_products="NVIDIA-L4"
+)
 
 
 def all_children(owner: dict[str, Any]) -> list[dict[str, Any]]:

@@ -41,6 +41,8 @@ with the same configuration.
   value: {{ ternary "true" "false" .Values.gpu.timeSlicing | quote }}
 - name: MODELPLANE_TENSORRT_VERSION
   value: {{ .Values.gpu.tensorrtVersion | quote }}
+- name: MODELPLANE_GPU_PRODUCTS
+  value: {{ join "," .Values.gpu.products | quote }}
 # The replica's identity in the Lease, and the namespace the Lease lives in.
 - name: POD_NAME
   valueFrom:

@@ -163,6 +163,11 @@ class Premium(Stage):
 
     async def run(self, item: Item) -> Item:
         if item.get("known") is False:  # the breed step recognised no breed: no price
+            # Bad features are the caller's error whatever the photo shows: a 4xx, not a
+            # no-quote answer that hides it (the breed itself is not needed for the check).
+            features = item.get("_features") or item.get("features")
+            if isinstance(features, dict) and features and self.breeds:
+                self.tensors({**features, "breed": self.breeds[0]})
             reason = str(item.get("reason", "unknown-breed"))
             message = NO_QUOTE.get(reason, f"no quote: {reason}")
             return {

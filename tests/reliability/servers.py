@@ -50,8 +50,10 @@ READY = ["car-claims", "pet-premium", "slow", "stuck"]
 
 
 def serve_with(folder: Path, repository: Path, log: Path, *flags: str) -> Server:
-    """``modelplane serve FOLDER`` on free loopback ports with extra flags (limits)."""
-    return serve(folder, repository, log, READY, *flags)
+    """``modelplane serve FOLDER`` on free loopback ports with extra flags (limits). The slow and
+    stuck deployments rely on Triton's fixed queue delay, so this server runs the ``fixed``
+    batcher (the default adaptive one dispatches a lone request at once)."""
+    return serve(folder, repository, log, READY, *flags, env={"MODELPLANE_BATCHER": "fixed"})
 
 
 @dataclass

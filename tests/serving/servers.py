@@ -62,15 +62,17 @@ def start_process(
     grpc_port: int,
     ready_models: list[str],
     timeout_s: float = 120.0,
+    env: dict[str, str] | None = None,
 ) -> Server:
-    """Start a server process and wait until every model in ``ready_models`` is ready."""
+    """Start a server process and wait until every model in ``ready_models`` is ready; ``env``
+    is added to this process's environment."""
     handle = log.open("wb")
     process = subprocess.Popen(
         args,
         stdout=handle,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     server = Server(f"127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}", log, process)
     deadline = time.monotonic() + timeout_s
@@ -104,7 +106,14 @@ def stop(server: Server) -> None:
             server.process.wait(timeout=10)
 
 
-def serve(folder: Path, repository: Path, log: Path, ready: list[str], *flags: str) -> Server:
+def serve(
+    folder: Path,
+    repository: Path,
+    log: Path,
+    ready: list[str],
+    *flags: str,
+    env: dict[str, str] | None = None,
+) -> Server:
     """``modelplane serve FOLDER`` on free loopback ports, ``flags`` added (limits, ...)."""
     http_port, grpc_port = free_port(), free_port()
     args = [
@@ -120,4 +129,4 @@ def serve(folder: Path, repository: Path, log: Path, ready: list[str], *flags: s
         "--strict",
         *flags,
     ]
-    return start_process(args, log, http_port, grpc_port, ready)
+    return start_process(args, log, http_port, grpc_port, ready, env=env)

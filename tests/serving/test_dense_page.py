@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tritonclient.grpc as grpcclient
+import yaml
 from PIL import Image, ImageDraw, ImageFont
 from serving.calls import call
 from serving.documents import FONT_DIR
-from serving.servers import BIN, Server, free_port, start_process, stop
+from serving.servers import BIN, EXAMPLES, Server, free_port, start_process, stop
 from tritonclient.utils import InferenceServerException
 
 KSERVE_GRPC_LIMIT = 8 * 1024 * 1024  # kserve.model_server: MAX_GRPC_MESSAGE_LENGTH
@@ -47,6 +48,16 @@ def dense_page(seed: int = 5) -> tuple[bytes, list[str]]:
     return buffer.getvalue(), printed
 
 
+def example_parameters(deployment: str) -> list[str]:
+    """The ``--param`` flags the operator renders for an example deployment's parameters, so
+    the transformer reads exactly as the local server's deployment of the same name does."""
+    for doc in yaml.safe_load_all((EXAMPLES / "documents.yaml").read_text(encoding="utf-8")):
+        if doc and doc["metadata"]["name"] == deployment:
+            params = doc["spec"].get("parameters", {})
+            return [f"--param={key}={value}" for key, value in sorted(params.items())]
+    raise AssertionError(f"no example deployment {deployment}")
+
+
 def transformer(predictor: Server, stage: str, model_dir: Path, tmp_path: Path) -> Iterator[Server]:
     http_port, grpc_port = free_port(), free_port()
     args = [
@@ -59,6 +70,7 @@ def transformer(predictor: Server, stage: str, model_dir: Path, tmp_path: Path) 
         f"--model-dir={model_dir / stage}",
         f"--http_port={http_port}",
         f"--grpc_port={grpc_port}",
+        *example_parameters(f"doc-{stage}"),
     ]
     log = tmp_path / f"{stage}.log"
     server = start_process(args, log, http_port, grpc_port, [f"{stage}-transformer"])

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from modelplane_api.references import names_registry
 
 from modelplane_bundle import BundleError
 
@@ -219,8 +220,7 @@ def require_registry(images: Sequence[ChartImage]) -> None:
     """Refuse a reference with no registry host: docker and skopeo would look it up on Docker
     Hub, where modelplane's own images are not published (and the site has no route to it)."""
     for image in images:
-        first = image.source.split("/", 1)[0]
-        if "/" not in image.source or not ("." in first or ":" in first or first == "localhost"):
+        if not names_registry(image.source):
             raise BundleError(
                 f"image {image.source} names no registry ({'.'.join(image.block)}): set its "
                 f"`{'.'.join(image.block)}.registry` or `global.imageRegistry` in the values"

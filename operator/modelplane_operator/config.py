@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from modelplane_api.references import names_registry
+
 MIG_STRATEGIES = ("none", "single", "mixed")
 
 
@@ -108,16 +110,13 @@ class Config:
 
     def image(self, reference: str) -> str:
         """``reference`` under ``image_registry`` unless it already names a registry host."""
-        first = reference.split("/", 1)[0]
-        has_registry = "/" in reference and ("." in first or ":" in first or first == "localhost")
-        if not self.image_registry or has_registry:
+        if not self.image_registry or names_registry(reference):
             return reference
         return f"{self.image_registry.rstrip('/')}/{reference}"
 
     def model_image_allowed(self, reference: str) -> bool:
         """Whether an oci:// model image, as it will be pulled, is under an allowed registry."""
-        allowed = [r.strip().rstrip("/") for r in self.model_image_registries.split(",")]
-        allowed = [r for r in allowed if r] or (
+        allowed = [r.rstrip("/") for r in _items(self.model_image_registries)] or (
             [self.image_registry.rstrip("/")] if self.image_registry else []
         )
         pulled = self.image(reference)
@@ -125,7 +124,7 @@ class Config:
 
     @property
     def pull_secrets(self) -> list[dict[str, str]]:
-        return [{"name": s.strip()} for s in self.image_pull_secrets.split(",") if s.strip()]
+        return [{"name": name} for name in _items(self.image_pull_secrets)]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:

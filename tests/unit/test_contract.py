@@ -110,3 +110,21 @@ def test_decode_checks_the_size_before_pixels_and_drafts_jpeg() -> None:
 
     with pytest.raises(ValueError, match="too big"):
         images.decode(data, check_size=refuse)
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("nvcr.io/nvidia/tritonserver:25.01-py3", True),
+        ("registry.claims.local:5000/mirror/modelplane/operator@sha256:" + "0" * 64, True),
+        ("localhost/modelplane/inference:0.2.0", True),
+        ("127.0.0.1:5000/modelplane/operator:0.2.0", True),
+        ("modelplane/operator:0.1.0", False),  # Docker Hub user "modelplane"
+        ("kserve/storage-initializer:v0.21.0", False),
+        ("busybox", False),
+    ],
+)
+def test_names_registry_follows_docker_reference_grammar(reference: str, expected: bool) -> None:
+    from modelplane_api.references import names_registry
+
+    assert names_registry(reference) is expected

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import floor, report
 from bench.common import RESULTS, ROOT, Sample, pooled, progress, ratio, write_result
 from bench.inputs import TARGETS
 
@@ -113,33 +115,81 @@ class BaselineProcess:
         self.process.wait(timeout=30)
 
 
-def serving_section(plan: Plan, baseline: BaselineProcess, server: Any) -> dict[str, Any]:
-    """Per target and concurrency: direct vs gRPC vs REST, and the served/direct ratios."""
-    from bench import serving
+def with_cpu(pids: list[int], measure: Callable[[], Sample]) -> tuple[Sample, float]:
+    """A measurement and the CPU seconds it cost: the given processes plus this one (where the
+    clients run; its other threads sleep meanwhile)."""
+    before = sum(floor.cpu_seconds(pid) for pid in pids) + time.process_time()
+    sample = measure()
+    return sample, sum(floor.cpu_seconds(pid) for pid in pids) + time.process_time() - before
 
+
+def canned_answer(server: Any, target: str, inputs: tuple[bytes, ...]) -> bytes:
+    """A real answer of ``modelplane serve``, serialized: the floor server's canned response."""
+    import numpy as np
+    import tritonclient.grpc as grpcclient
+
+    tensor = grpcclient.InferInput("image", [1], "BYTES")
+    tensor.set_data_from_numpy(np.array([inputs[0]], dtype=np.object_))
+    result = grpcclient.InferenceServerClient(server.grpc).infer(target, [tensor])
+    return bytes(result.get_response().SerializeToString())
+
+
+def serving_section(plan: Plan, baseline: BaselineProcess, server: Any) -> dict[str, Any]:
+    """Per target and concurrency: direct vs gRPC vs REST vs the protocol floor, the
+    served/direct ratios, CPU per request of each, and the best ratios the floor allows."""
     out: dict[str, Any] = {}
     for target, sizes in plan.per_round.items():
         inputs = TARGETS[target]()
         out[target] = {}
-        for conc, n in sizes.items():
-            samples: dict[str, list[Sample]] = {"direct": [], "grpc": [], "http": []}
-            for _ in range(plan.rounds):
-                samples["direct"].append(baseline.measure(target, conc, n))
-                for protocol in ("grpc", "http"):
-                    samples[protocol].append(
-                        serving.measure(server, protocol, target, inputs, conc, n)
-                    )
-            point = {mode: pooled(s) for mode, s in samples.items()}
-            for protocol in ("grpc", "http"):
-                point[f"{protocol}_vs_direct"] = {
-                    "p50": ratio(point[protocol]["p50_ms"], point["direct"]["p50_ms"]),
-                    "p99": ratio(point[protocol]["p99_ms"], point["direct"]["p99_ms"]),
-                    "throughput": ratio(
-                        point[protocol]["throughput_rps"], point["direct"]["throughput_rps"]
-                    ),
-                }
-            out[target][str(conc)] = point
+        with floor.canned_server(canned_answer(server, target, inputs)) as floor_server:
+            servers = {"direct": baseline, "grpc": server, "http": server, "floor": floor_server}
+            for conc, n in sizes.items():
+                samples, cpu = interleaved(plan, servers, target, conc, n)
+                out[target][str(conc)] = serving_point(samples, cpu)
     return out
+
+
+def interleaved(
+    plan: Plan, servers: dict[str, Any], target: str, conc: int, n: int
+) -> tuple[dict[str, list[Sample]], dict[str, float]]:
+    """``plan.rounds`` rounds of each mode in turn; samples and CPU seconds per mode."""
+    from bench import serving
+
+    inputs = TARGETS[target]()
+    samples: dict[str, list[Sample]] = {mode: [] for mode in servers}
+    cpu = dict.fromkeys(servers, 0.0)
+    for _ in range(plan.rounds):
+        for mode, srv in servers.items():
+            if mode == "direct":
+                call = functools.partial(srv.measure, target, conc, n)
+            else:
+                protocol = "grpc" if mode == "floor" else mode
+                call = functools.partial(serving.measure, srv, protocol, target, inputs, conc, n)
+            sample, seconds = with_cpu([srv.process.pid], call)
+            samples[mode].append(sample)
+            cpu[mode] += seconds
+    return samples, cpu
+
+
+def serving_point(samples: dict[str, list[Sample]], cpu: dict[str, float]) -> dict[str, Any]:
+    """Pooled figures of one target and concurrency, the ratios and the floor's bounds."""
+    point: dict[str, Any] = {mode: pooled(s) for mode, s in samples.items()}
+    point["cpu_ms_per_request"] = {
+        mode: round(1e3 * cpu[mode] / point[mode]["n"], 2) for mode in samples
+    }
+    d = point["direct"]
+    for protocol in ("grpc", "http"):
+        point[f"{protocol}_vs_direct"] = {
+            "p50": ratio(point[protocol]["p50_ms"], d["p50_ms"]),
+            "p99": ratio(point[protocol]["p99_ms"], d["p99_ms"]),
+            "throughput": ratio(point[protocol]["throughput_rps"], d["throughput_rps"]),
+        }
+    direct_cpu, floor_cpu = (point["cpu_ms_per_request"][m] for m in ("direct", "floor"))
+    point["floor_bound"] = {
+        "p50": ratio(d["p50_ms"] + point["floor"]["p50_ms"], d["p50_ms"]),
+        "throughput": ratio(direct_cpu, direct_cpu + floor_cpu),
+    }
+    return point
 
 
 def documents_section(plan: Plan, baseline: BaselineProcess, server: Any) -> dict[str, Any]:

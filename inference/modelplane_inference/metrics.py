@@ -75,6 +75,15 @@ class TritonCounters(Collector):
         with self._lock:
             self._values[(name, model, version)] += value
 
+    def add_all(self, model: str, version: str, values: dict[str, float]) -> None:
+        """Several counters of one model at once, under one lock (once per execution)."""
+        unknown = values.keys() - TRITON_COUNTERS.keys()
+        if unknown:
+            raise KeyError(sorted(unknown))
+        with self._lock:
+            for name, value in values.items():
+                self._values[(name, model, version)] += value
+
     def value(self, name: str, model: str, version: str = "1") -> float:
         with self._lock:
             return self._values.get((name, model, version), 0.0)

@@ -68,6 +68,16 @@ class _Pending:
     future: Future[Tensors] = field(default_factory=Future)
 
 
+@dataclass(frozen=True)
+class _InputSpec:
+    """One model input as ONNX Runtime declares it, read once: asking the session per request
+    builds new NodeArg objects every time (a tenth of a small model's server overhead)."""
+
+    name: str
+    dtype: type[np.generic] | None
+    shape: tuple[int, ...]  # -1 where any size is allowed
+
+
 @dataclass
 class RunnerStats:
     """Executed batch sizes, for tests and benchmarks that must see batching happen."""
@@ -203,6 +213,15 @@ class ModelRunner:
         self.arrivals = Arrivals()
         self.sessions = Sessions(str(config.onnx_path), threads)
         self.session = self.sessions.shared  # names, types and metadata
+        self._inputs = tuple(
+            _InputSpec(
+                meta.name,
+                ORT_DTYPES.get(meta.type),
+                tuple(d if isinstance(d, int) else -1 for d in meta.shape),
+            )
+            for meta in self.session.get_inputs()
+        )
+        self.output_names = [o.name for o in self.session.get_outputs()]
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._held: list[_Pending] = []
         self._lock = threading.Lock()
@@ -222,10 +241,6 @@ class ModelRunner:
             },
         )
 
-    @property
-    def output_names(self) -> list[str]:
-        return [o.name for o in self.session.get_outputs()]
-
     def close(self) -> None:
         for _ in self._workers:
             self._queue.put(None)
@@ -235,27 +250,25 @@ class ModelRunner:
         batched = self.config.batching.max_batch_size > 0
         rows: set[int] = set()
         key: list[Any] = []
-        for meta in self.session.get_inputs():
-            if meta.name not in inputs:
-                raise RunnerInputError(f"model {self.config.name}: missing input {meta.name!r}")
-            array = inputs[meta.name]
-            expected = ORT_DTYPES.get(meta.type)
-            if expected is not None and array.dtype != expected:
+        for spec in self._inputs:
+            if spec.name not in inputs:
+                raise RunnerInputError(f"model {self.config.name}: missing input {spec.name!r}")
+            array = inputs[spec.name]
+            if spec.dtype is not None and array.dtype != spec.dtype:
                 raise RunnerInputError(
-                    f"model {self.config.name}: input {meta.name!r} is {array.dtype}, "
-                    f"expected {np.dtype(expected)}"
+                    f"model {self.config.name}: input {spec.name!r} is {array.dtype}, "
+                    f"expected {np.dtype(spec.dtype)}"
                 )
-            declared = [d if isinstance(d, int) else -1 for d in meta.shape]
-            if len(array.shape) != len(declared) or any(
-                d not in (-1, s) for d, s in zip(declared, array.shape, strict=True)
+            if len(array.shape) != len(spec.shape) or any(
+                d not in (-1, s) for d, s in zip(spec.shape, array.shape, strict=True)
             ):
                 raise RunnerInputError(
-                    f"model {self.config.name}: input {meta.name!r} has shape "
-                    f"{list(array.shape)}, expected {declared} (-1 = any)"
+                    f"model {self.config.name}: input {spec.name!r} has shape "
+                    f"{list(array.shape)}, expected {list(spec.shape)} (-1 = any)"
                 )
             if batched:
                 rows.add(array.shape[0])
-            key.append((meta.name, array.dtype.str, array.shape[1:] if batched else array.shape))
+            key.append((spec.name, array.dtype.str, array.shape[1:] if batched else array.shape))
         if len(rows) > 1:
             raise RunnerInputError(f"model {self.config.name}: inputs disagree on batch size")
         n = rows.pop() if rows else 1
@@ -348,16 +361,20 @@ class ModelRunner:
             return
         name, version = self.config.name, self.config.version
         started = time.perf_counter()
-        for item in batch:
-            TRITON.add(
-                "nv_inference_queue_duration_us", name, version, (started - item.enqueued) * 1e6
-            )
+        queued_us = sum(started - item.enqueued for item in batch) * 1e6
         try:
             outputs = self._run([item.inputs for item in batch])
         except Exception as exc:
             log.exception("model execution failed", extra={"model": name})
+            TRITON.add_all(
+                name,
+                version,
+                {
+                    "nv_inference_queue_duration_us": queued_us,
+                    "nv_inference_request_failure": len(batch),
+                },
+            )
             for item in batch:
-                TRITON.add("nv_inference_request_failure", name, version)
                 item.future.set_exception(exc)
             return
         done = time.perf_counter()
@@ -365,24 +382,32 @@ class ModelRunner:
         self.cost.add(rows, done - started)
         self.stats.batch_sizes.append(rows)
         BATCH_SIZE.labels(model=name).observe(rows)
-        TRITON.add("nv_inference_exec_count", name, version)
-        TRITON.add("nv_inference_count", name, version, rows)
-        TRITON.add("nv_inference_compute_infer_duration_us", name, version, (done - started) * 1e6)
+        TRITON.add_all(
+            name,
+            version,
+            {
+                "nv_inference_queue_duration_us": queued_us,
+                "nv_inference_exec_count": 1,
+                "nv_inference_count": rows,
+                "nv_inference_compute_infer_duration_us": (done - started) * 1e6,
+                "nv_inference_request_success": len(batch),
+                "nv_inference_request_duration_us": sum(done - item.enqueued for item in batch)
+                * 1e6,
+            },
+        )
+        batched = self.config.batching.max_batch_size > 0
         offset = 0
         for item in batch:
-            TRITON.add("nv_inference_request_success", name, version)
-            TRITON.add(
-                "nv_inference_request_duration_us", name, version, (done - item.enqueued) * 1e6
+            part = (
+                {k: v[offset : offset + item.rows] for k, v in outputs.items()}
+                if batched
+                else outputs
             )
-            if self.config.batching.max_batch_size > 0:
-                part = {k: v[offset : offset + item.rows] for k, v in outputs.items()}
-            else:
-                part = outputs
             offset += item.rows
             item.future.set_result(part)
 
     def _run(self, requests: list[Tensors]) -> Tensors:
-        names = [i.name for i in self.session.get_inputs()]
+        names = [spec.name for spec in self._inputs]
         if len(requests) == 1:
             feed = {n: requests[0][n] for n in names}
         else:

@@ -128,6 +128,8 @@ class Stage(InstrumentedModel):
         headers: dict[str, str] | None = None,
         response_headers: dict[str, str] | None = None,
     ) -> protocol.Batch:
+        if len(payload) == 1:  # the usual request: no task and gather for one item
+            return payload.like([await self.run(payload[0])])
         return payload.like(list(await asyncio.gather(*(self.run(item) for item in payload))))
 
     async def postprocess(

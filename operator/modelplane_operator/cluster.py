@@ -8,6 +8,7 @@ and every kind (KServe, Prometheus-operator, core) goes through the same four ca
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import logging
 import os
@@ -100,6 +101,15 @@ def env_proxy(url: str) -> str | None:
     return proxy
 
 
+class Unread(enum.Enum):
+    """``Cluster.apply``'s default: the caller has not read the object, so apply reads it."""
+
+    UNREAD = enum.auto()
+
+
+UNREAD = Unread.UNREAD
+
+
 class Cluster:
     """An API client session; one per operator process, opened in the startup handler."""
 
@@ -156,12 +166,16 @@ class Cluster:
         except APINotFoundError:
             return None
 
-    async def apply(self, obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    async def apply(
+        self, obj: dict[str, Any], existing: dict[str, Any] | Unread | None = UNREAD
+    ) -> tuple[dict[str, Any], str]:
         """Create ``obj`` or patch it; returns (object, "created" | "patched" | "unchanged").
 
         Idempotent: re-running it after a restart finds the child and patches it (or leaves it
         alone when nothing differs), so no duplicate is ever made. Fields dropped from the
         desired object since the last apply are removed (three-way merge, as kubectl apply).
+        ``existing``: the object as the caller just read it (None: absent), saving the GET; a
+        create that meets an object made since is answered 409 and patches it as below.
         """
         meta = obj["metadata"]
         api_version, kind, namespace, name = (
@@ -171,7 +185,8 @@ class Cluster:
             meta["name"],
         )
         desired = with_last_applied(obj)
-        existing = await self.get(api_version, kind, namespace, name)
+        if isinstance(existing, Unread):
+            existing = await self.get(api_version, kind, namespace, name)
         if existing is None:
             try:
                 created = await self.request(

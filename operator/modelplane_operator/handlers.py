@@ -57,6 +57,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     memo.phases = PhaseBook()
     # One lock per CR: its handlers and its children's events reconcile it one at a time.
     memo.locks = KeyedLocks()
+    # Per CR, the versions of its watched children that its stored status mirrors.
+    memo.mirrored = {}
 
 
 @kopf.on.login()
@@ -149,22 +151,51 @@ async def pipeline_deleted(
 )
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_DEPLOYMENT: kopf.PRESENT})
 async def deployment_child_changed(
-    labels: kopf.Labels, namespace: str | None, memo: kopf.Memo, **_: Any
+    event: kopf.RawEvent,
+    resource: kopf.Resource,
+    name: str,
+    meta: kopf.Meta,
+    labels: kopf.Labels,
+    namespace: str | None,
+    memo: kopf.Memo,
+    **_: Any,
 ) -> None:
     """An InferenceService or engine Job changed: mirror it into its ModelDeployment."""
     if namespace is not None:
-        await _reconcile_owner(memo, "ModelDeployment", namespace, labels[LABEL_DEPLOYMENT])
+        owner = labels[LABEL_DEPLOYMENT]
+        child = _child_version(event, resource, name, meta)
+        await _reconcile_owner(memo, "ModelDeployment", namespace, owner, child)
 
 
 @kopf.on.event(
     "serving.kserve.io", "v1alpha1", "inferencegraphs", labels={LABEL_PIPELINE: kopf.PRESENT}
 )
 async def pipeline_child_changed(
-    labels: kopf.Labels, namespace: str | None, memo: kopf.Memo, **_: Any
+    event: kopf.RawEvent,
+    resource: kopf.Resource,
+    name: str,
+    meta: kopf.Meta,
+    labels: kopf.Labels,
+    namespace: str | None,
+    memo: kopf.Memo,
+    **_: Any,
 ) -> None:
     """An InferenceGraph changed: mirror it into its ModelPipeline."""
     if namespace is not None:
-        await _reconcile_owner(memo, "ModelPipeline", namespace, labels[LABEL_PIPELINE])
+        owner = labels[LABEL_PIPELINE]
+        child = _child_version(event, resource, name, meta)
+        await _reconcile_owner(memo, "ModelPipeline", namespace, owner, child)
+
+
+def _child_version(
+    event: kopf.RawEvent, resource: kopf.Resource, name: str, meta: kopf.Meta
+) -> tuple[str, str] | None:
+    """("plural/name", resourceVersion) of the child an event is about; None for a deletion,
+    which always reconciles (the child must be made again)."""
+    version = meta.get("resourceVersion")
+    if event.get("type") == "DELETED" or not version:
+        return None
+    return f"{resource.plural}/{name}", str(version)
 
 
 def _reconciler(
@@ -176,14 +207,26 @@ def _reconciler(
     return lambda: reconcile_pipeline(owner, memo.cluster)
 
 
-async def reconcile_and_write(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None:
+async def reconcile_and_write(
+    memo: kopf.Memo, kind: str, namespace: str, name: str, child: tuple[str, str] | None = None
+) -> None:
     """Reconcile one CR from a fresh read and write its status, one reconcile per CR at a time.
 
     Both the CR's own handlers and its children's events land here. Serialising them per CR,
     each starting from the object as stored now, keeps a slow reconcile from overwriting the
     status that a later one (e.g. after a child failed) has already written.
+
+    ``child``: ("plural/name", resourceVersion) of the child whose event asks for this. When
+    the stored status already mirrors that very version (the event of a child this operator
+    has just created or patched, or a watch re-listing), there is nothing to mirror: no
+    reconcile, no API call.
     """
-    async with memo.locks.hold((kind, namespace, name)):
+    key = (kind, namespace, name)
+    async with memo.locks.hold(key):
+        mirrored: dict[tuple[str, str, str], dict[str, str]] = memo.mirrored
+        if child is not None and mirrored.get(key, {}).get(child[0]) == child[1]:
+            return
+        mirrored.pop(key, None)  # until this reconcile has written its status
         cluster: Cluster = memo.cluster
         owner = await cluster.get(API_VERSION, kind, namespace, name)
         if owner is None:  # deleted; garbage collection takes the children
@@ -195,10 +238,12 @@ async def reconcile_and_write(memo: kopf.Memo, kind: str, namespace: str, name: 
                 await cluster.patch_status(API_VERSION, kind, namespace, name, outcome.status)
             except APINotFoundError:  # deleted while it was being reconciled
                 memo.phases.record(kind, namespace, name, None)
+                return
             except APIError as err:
                 if err.retryable:
                     raise kopf.TemporaryError(f"status: {err}", delay=err.retry_after or 1) from err
                 raise
+        mirrored[key] = outcome.children
 
 
 async def _forget(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None:
@@ -206,14 +251,17 @@ async def _forget(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None
     flight cannot record its phase again afterwards."""
     async with memo.locks.hold((kind, namespace, name)):
         memo.phases.record(kind, namespace, name, None)
+        memo.mirrored.pop((kind, namespace, name), None)
 
 
-async def _reconcile_owner(memo: kopf.Memo, kind: str, namespace: str, name: str) -> None:
+async def _reconcile_owner(
+    memo: kopf.Memo, kind: str, namespace: str, name: str, child: tuple[str, str] | None = None
+) -> None:
     """Reconcile an owner outside its own handler; event handlers are not retried by kopf, so
     this retries transient API errors itself, a bounded number of times."""
     for delay in (*CHILD_RETRIES, None):
         try:
-            await reconcile_and_write(memo, kind, namespace, name)
+            await reconcile_and_write(memo, kind, namespace, name, child)
             return
         except (APIError, kopf.TemporaryError) as err:
             if delay is None or (isinstance(err, APIError) and not err.retryable):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelplane_operator import API_VERSION
-from modelplane_operator.cluster import Cluster
+from modelplane_operator.cluster import PLURALS, Cluster
 from modelplane_operator.config import Config
 from modelplane_operator.render_gpu import check_gpu_request, unpinned_engine_note
 from modelplane_operator.render_inference_service import render_inference_service
@@ -89,20 +89,43 @@ class Outcome:
     status: dict[str, Any]
     events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
     spec_error: SpecError | None = None
+    # The watched children (InferenceService, engine Jobs, InferenceGraph) as this reconcile
+    # saw them, "plural/name" -> resourceVersion: the status above mirrors these versions.
+    children: dict[str, str] = field(default_factory=dict)
 
 
 async def _apply_all(
-    cluster: Cluster, objects: list[dict[str, Any]], events: list[tuple[str, str, str]]
+    cluster: Cluster,
+    objects: list[dict[str, Any]],
+    events: list[tuple[str, str, str]],
+    read: dict[str, dict[str, Any] | None] | None = None,
 ) -> dict[str, dict[str, Any]]:
+    """Apply each object in turn; ``read``: "Kind/name" -> the object as just read (None:
+    absent), for the children this reconcile has already fetched."""
     applied: dict[str, dict[str, Any]] = {}
     for obj in objects:
-        result, action = await cluster.apply(obj)
-        applied[obj["kind"] + "/" + obj["metadata"]["name"]] = result
+        key = obj["kind"] + "/" + obj["metadata"]["name"]
+        if read is not None and key in read:
+            result, action = await cluster.apply(obj, read[key])
+        else:
+            result, action = await cluster.apply(obj)
+        applied[key] = result
         if action != "unchanged":
             events.append(
                 ("Normal", action.capitalize(), f"{action} {obj['kind']} {obj['metadata']['name']}")
             )
     return applied
+
+
+def _versions(applied: dict[str, dict[str, Any]], kinds: set[str]) -> dict[str, str]:
+    """ "plural/name" -> resourceVersion of the applied objects of ``kinds``."""
+    versions = {}
+    for key, obj in applied.items():
+        kind, name = key.split("/", 1)
+        version = (obj.get("metadata") or {}).get("resourceVersion")
+        if kind in kinds and version:
+            versions[f"{PLURALS[kind]}/{name}"] = str(version)
+    return versions
 
 
 def _spec_failure(body: dict[str, Any], err: SpecError, **extra: Any) -> Outcome:
@@ -128,16 +151,18 @@ async def _engine(
     cluster: Cluster,
     config: Config,
     events: list[tuple[str, str, str]],
-) -> Condition:
+) -> tuple[Condition, dict[str, str]]:
     """Apply the engine build Jobs (one per GPU node class) when TensorRT is on; EngineBuilt
-    from the Job of the predictor's class (the first), the others named in its message."""
+    from the Job of the predictor's class (the first), the others named in its message; and
+    the Jobs' versions."""
     if not spec.tensorrt.enabled:
-        return engine_built(False, None)
+        return engine_built(False, None), {}
     jobs = render_engine_build_jobs(body, spec, config)
     applied = await _apply_all(cluster, jobs, events)
     built = [engine_built(True, applied[f"Job/{job['metadata']['name']}"]) for job in jobs]
     note = unpinned_engine_note(spec, config, [c.reason for c in built])
-    return replace(built[0], message=f"{built[0].message}; {note}") if note else built[0]
+    condition = replace(built[0], message=f"{built[0].message}; {note}") if note else built[0]
+    return condition, _versions(applied, {"Job"})
 
 
 async def _monitoring(
@@ -193,7 +218,7 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     except SpecError as err:
         return _spec_failure(body, err)
     events: list[tuple[str, str, str]] = []
-    engine = await _engine(body, spec, cluster, config, events)
+    engine, job_versions = await _engine(body, spec, cluster, config, events)
     current = await cluster.get(
         "serving.kserve.io/v1beta1", "InferenceService", meta["namespace"], meta["name"]
     )
@@ -206,8 +231,11 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
     children.append(render_inference_service(body, spec, config, engine_ready, canary))
     children.append(render_predictor_disruption_budget(body, spec))
     monitoring_children, monitoring = await _monitoring(body, spec, cluster, config)
-    applied = await _apply_all(cluster, [*children, *monitoring_children], events)
-    isvc = applied[f"InferenceService/{meta['name']}"]
+    isvc_key = f"InferenceService/{meta['name']}"
+    applied = await _apply_all(
+        cluster, [*children, *monitoring_children], events, read={isvc_key: current}
+    )
+    isvc = applied[isvc_key]
     conditions, phase = deployment_conditions(
         isvc.get("status"), engine, was_ready=status.get("phase") == Phase.READY
     )
@@ -216,7 +244,8 @@ async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: C
         kind = "Warning" if phase.is_warning else "Normal"
         message = f"phase {status.get('phase', 'None')} -> {phase}: {conditions[0].message}"
         events.append((kind, phase, message))
-    return Outcome(status=new_status, events=events)
+    versions = {**job_versions, **_versions(applied, {"InferenceService"})}
+    return Outcome(status=new_status, events=events, children=versions)
 
 
 async def reconcile_pipeline(body: dict[str, Any], cluster: Cluster) -> Outcome:
@@ -231,9 +260,8 @@ async def reconcile_pipeline(body: dict[str, Any], cluster: Cluster) -> Outcome:
             body, err, stepCount=len(referenced_deployments(body.get("spec") or {}))
         )
     events: list[tuple[str, str, str]] = []
-    graph = (await _apply_all(cluster, [render_inference_graph(body, spec)], events))[
-        f"InferenceGraph/{meta['name']}"
-    ]
+    applied = await _apply_all(cluster, [render_inference_graph(body, spec)], events)
+    graph = applied[f"InferenceGraph/{meta['name']}"]
     graph_status = graph.get("status") or {}
     kserve_ready = next(
         (c for c in graph_status.get("conditions", []) if c.get("type") == "Ready"), None
@@ -258,4 +286,6 @@ async def reconcile_pipeline(body: dict[str, Any], cluster: Cluster) -> Outcome:
         new_status["url"] = graph_status["url"]
     if new_status["phase"] != status.get("phase"):
         events.append(("Normal", new_status["phase"], ready.message))
-    return Outcome(status=new_status, events=events)
+    return Outcome(
+        status=new_status, events=events, children=_versions(applied, {"InferenceGraph"})
+    )

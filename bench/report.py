@@ -191,7 +191,12 @@ def operator(results: Path) -> list[str]:
     emulator = bulk.get("emulator_cpu_settled_s", bulk.get("emulator_cpu_s"))
     settled = bulk.get("settled_s", wall)
     busy = f"{emulator / settled:.0%}" if emulator is not None and settled else "?"
+    bound = ""
+    if emulator is not None and settled and emulator >= 0.9 * settled:
+        bound = " (the emulator bounds the wall time)"
     calls = bulk.get("api_calls_per_cr")
+    served = sum(bulk.get("api_calls", {}).values())
+    per_request = f"; {emulator / served * 1e3:.2f} ms per request served" if served else ""
     rows = [
         ["create -> InferenceService p50 / p99", f"{lat['p50_ms']} / {lat['p99_ms']} ms",
          f"{lat['n']} ModelDeployments, one at a time"],
@@ -203,7 +208,7 @@ def operator(results: Path) -> list[str]:
          f"({settled} s){f'; {calls} API calls per ModelDeployment' if calls else ''}"],
         ["emulator CPU in the same window", f"{emulator if emulator is not None else '?'} s",
          f"kmock + the 16 clients, one process (one core at most): busy {busy} of the "
-         f"{settled} s"],
+         f"{settled} s{bound}{per_request}"],
         ["operator RSS peak / idle", f"{bulk['operator_rss_peak_mib']} MiB",
          f"idle {bulk['operator_rss_idle_mib']} MiB"],
     ]  # fmt: skip

@@ -205,7 +205,8 @@ def operator(results: Path) -> list[str]:
         [f"operator CPU to reconcile {n}", f"{cpu if cpu is not None else '?'} s "
          f"(**{per_cr if per_cr is not None else '?'} ms per ModelDeployment**)",
          f"user+system time of the operator process, first create to its last API request "
-         f"({settled} s){f'; {calls} API calls per ModelDeployment' if calls else ''}"],
+         f"({settled} s{f', busy {cpu / settled:.0%}' if cpu is not None and settled else ''})"
+         f"{f'; {calls} API calls per ModelDeployment' if calls else ''}"],
         ["emulator CPU in the same window", f"{emulator if emulator is not None else '?'} s",
          f"kmock + the 16 clients, one process (one core at most): busy {busy} of the "
          f"{settled} s{bound}{per_request}"],

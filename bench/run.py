@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, interleaved with its baseline, then the table.
 
-    python -m bench.run                     # everything (about 10 minutes on 2 cores)
+    python -m bench.run                     # everything (about 5 minutes on 2 idle cores)
     python -m bench.run --quick             # a smoke run (seconds; figures too small to quote)
     python -m bench.run --only operator     # one section; the table keeps the others' files
 
@@ -51,14 +51,14 @@ FULL = Plan(
     rounds=3,
     concurrency=(1, 4, 16),
     per_round={
-        "car-quality-gate": {1: 30, 4: 60, 16: 120},
-        "pet-breed": {1: 30, 4: 60, 16: 120},
+        "car-quality-gate": {1: 60, 4: 120, 16: 240},
+        "pet-breed": {1: 60, 4: 120, 16: 240},
     },
     split_docs=4,
     rapidocr_per_round=2,
     served_docs={1: 2, 4: 4},
     batching_targets=("car-quality-gate", "pet-breed"),
-    batching_per_round={1: 30, 16: 120},
+    batching_per_round={1: 60, 16: 240},
     operator_latency=100,
     operator_bulk=1000,
 )

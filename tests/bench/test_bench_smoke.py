@@ -55,11 +55,16 @@ def test_serving_points_have_baseline_and_ratios(quick_results: Path) -> None:
     assert set(targets) == {"car-quality-gate"}
     for points in targets.values():
         for point in points.values():
-            for mode in ("direct", "grpc", "http"):
+            for mode in ("direct", "grpc", "http", "floor"):
                 summary_ok(point[mode])
+                ratio_ok(point["cpu_ms_per_request"][mode])
             for protocol in ("grpc", "http"):
                 for value in point[f"{protocol}_vs_direct"].values():
                     ratio_ok(value)
+            # The floor (a canned answer, no server code) bounds what serving can reach: the
+            # p50 bound is above 1 by construction, the throughput bound below 1.
+            assert point["floor_bound"]["p50"] > 1
+            assert 0 < point["floor_bound"]["throughput"] < 1
 
 
 @pytest.mark.timeout(330)

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, percentile, progress, ratio
+from bench.common import ROOT, cpu_seconds, percentile, progress, ratio
 
 sys.path.insert(0, str(ROOT / "tests"))
 import aiohttp.web
@@ -165,12 +165,6 @@ class BenchApiServer(ApiServer, CachedMatch):
             "details": exc.details or {},
         }
         return aiohttp.web.json_response(body, status=exc.status)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/<pid>/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

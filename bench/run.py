@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import floor, report
-from bench.common import RESULTS, ROOT, Sample, pooled, progress, ratio, write_result
+from bench.common import RESULTS, ROOT, Sample, cpu_seconds, pooled, progress, ratio, write_result
 from bench.inputs import TARGETS
 
 SECTIONS = ("serving", "batching", "operator")
@@ -118,9 +118,9 @@ class BaselineProcess:
 def with_cpu(pids: list[int], measure: Callable[[], Sample]) -> tuple[Sample, float]:
     """A measurement and the CPU seconds it cost: the given processes plus this one (where the
     clients run; its other threads sleep meanwhile)."""
-    before = sum(floor.cpu_seconds(pid) for pid in pids) + time.process_time()
+    before = sum(cpu_seconds(pid) for pid in pids) + time.process_time()
     sample = measure()
-    return sample, sum(floor.cpu_seconds(pid) for pid in pids) + time.process_time() - before
+    return sample, sum(cpu_seconds(pid) for pid in pids) + time.process_time() - before
 
 
 def canned_answer(server: Any, target: str, inputs: tuple[bytes, ...]) -> bytes:

@@ -6,9 +6,11 @@ past ``max_batch_size`` or the oldest request's ``max_queue_delay_us``. How long
 - ``adaptive`` (default): whatever is queued joins at once; with nothing queued it dispatches
   at once unless the next request is expected sooner than batching would pay back -- the rows
   already waiting times the mean gap between arrivals is under the execution's fixed cost
-  (the intercept of execution time against rows, fitted on recent executions). That is
+  (the intercept of execution time against work, fitted on recent executions). That is
   BentoML's adaptive batching rule: at concurrency 1 nothing waits, under load batches fill
-  from the queue that builds while the model runs.
+  from the queue that builds while the model runs. Where the fit shows rows costing more in a
+  batch than alone (a negative intercept; on CPU whole pages and wide text lines do), nothing
+  is merged: one execution per request.
 - ``fixed``: Triton's dynamic batcher, the baseline: wait until the batch reaches a preferred
   size with nothing else queued or the oldest request has waited ``max_queue_delay_us``.
 
@@ -156,8 +158,9 @@ def execution_providers() -> list[str]:
 
 
 class CostModel:
-    """Execution seconds ~ fixed + per_row * rows, least squares over recent executions (older
-    ones decay), so the batcher knows what one more execution costs beyond its rows."""
+    """Execution seconds ~ fixed + per_unit * work, least squares over recent executions (older
+    ones decay), so the batcher knows what one more execution costs beyond its work (the runner
+    counts work as rows times elements per row)."""
 
     def __init__(self, decay: float = 0.97) -> None:
         self.decay = decay
@@ -168,16 +171,33 @@ class CostModel:
         self.n, self.sx, self.sy = self.n * d + 1, self.sx * d + rows, self.sy * d + seconds
         self.sxx, self.sxy = self.sxx * d + rows * rows, self.sxy * d + rows * seconds
 
+    def _intercept(self) -> float | None:
+        """The fitted intercept (negative where rows cost more in a batch than alone); None
+        until two batch sizes have been seen."""
+        spread = self.n * self.sxx - self.sx * self.sx
+        if self.n == 0 or spread <= 1e-9 * self.sx * self.sx:  # one size: rounding only
+            return None
+        slope = (self.n * self.sxy - self.sx * self.sy) / spread
+        return (self.sy - slope * self.sx) / self.n
+
     @property
     def fixed_s(self) -> float:
         """The intercept; with one batch size seen so far, a quarter of the mean execution."""
         if self.n == 0:
             return 0.0
-        spread = self.n * self.sxx - self.sx * self.sx
-        if spread <= 1e-9 * self.n * self.n:
+        intercept = self._intercept()
+        if intercept is None:
             return 0.25 * self.sy / self.n
-        slope = (self.n * self.sxy - self.sx * self.sy) / spread
-        return max(0.0, (self.sy - slope * self.sx) / self.n)
+        return max(0.0, intercept)
+
+    @property
+    def batching_pays(self) -> bool:
+        """False once recent executions show a row costing more in a batch than alone (a
+        negative intercept: on CPU, big inputs such as whole pages or wide text lines often
+        do, their working set outgrowing the caches). Unknown counts as paying: batches are
+        tried, and as old executions decay the question is asked again."""
+        intercept = self._intercept()
+        return intercept is None or intercept >= 0
 
 
 @dataclass
@@ -333,6 +353,8 @@ class ModelRunner:
 
     def _wait_for_more(self, rows: int, deadline: float) -> float | None:
         """Seconds to block for the next request (0: take only what is queued), None: go."""
+        if self.batcher == "adaptive" and not self.cost.batching_pays:
+            return None  # one execution per request costs less than merging them
         if not self._queue.empty():
             return 0.0
         remaining = deadline - time.perf_counter()
@@ -379,7 +401,7 @@ class ModelRunner:
             return
         done = time.perf_counter()
         rows = sum(item.rows for item in batch)
-        self.cost.add(rows, done - started)
+        self.cost.add(rows * self._row_size(batch[0]), done - started)
         self.stats.batch_sizes.append(rows)
         BATCH_SIZE.labels(model=name).observe(rows)
         TRITON.add_all(
@@ -405,6 +427,12 @@ class ModelRunner:
             )
             offset += item.rows
             item.future.set_result(part)
+
+    def _row_size(self, item: _Pending) -> int:
+        """Elements per row of the first input: batches of different shapes (text lines of
+        different widths) meet in one cost model as work, not as rows."""
+        array = item.inputs[self._inputs[0].name]
+        return max(1, array.size // max(1, item.rows))
 
     def _run(self, requests: list[Tensors]) -> Tensors:
         names = [spec.name for spec in self._inputs]

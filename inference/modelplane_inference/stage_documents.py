@@ -91,7 +91,10 @@ class TextRecognition(Stage):
 
     def setup(self) -> None:
         self.text_score = param_float(self.params, "textScore", 0.5)
-        self.chunk = int(self.params.get("recBatch", "6"))
+        # Lines go to the model one per request by default: on CPU a line costs 1.4-1.7x more
+        # in a batch of 6 than alone (widths 384-672 px, docs/benchmarks.md), and the runner
+        # (or Triton's dynamic batcher) merges requests of one width where batching pays.
+        self.chunk = int(self.params.get("recBatch", "1"))
         self.tesseract: TesseractRecognizer | None = None
         self.routed = self.recognizer_kind() == "auto"
         if self.recognizer_kind() in ("tesseract", "auto"):
@@ -156,8 +159,8 @@ class TextRecognition(Stage):
     async def _ctc(self, crops: list[np.ndarray]) -> list[script_routing.CtcRead]:
         """Batches of similar width (sorted by aspect ratio), sent concurrently to the runner."""
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
-        # Small chunks of similar width pad less than one wide batch (rapidocr uses 6); the
-        # runner may still merge chunks of one width bucket from concurrent documents.
+        # Chunks of similar width pad less than one wide batch (rapidocr sends 6); the runner
+        # may still merge chunks of one width bucket, from this page or concurrent ones.
         limit = min(self.backend.config.batching.max_batch_size or len(crops), self.chunk)
         chunks = [order[i : i + limit] for i in range(0, len(order), limit)]
         decoded = await asyncio.gather(*(self._ctc_chunk([crops[i] for i in c]) for c in chunks))

@@ -55,8 +55,10 @@ FULL = Plan(
         "pet-breed": {1: 60, 4: 120, 16: 240},
     },
     split_docs=4,
-    rapidocr_per_round=2,
-    served_docs={1: 2, 4: 4},
+    rapidocr_per_round=4,
+    # three documents per client at concurrency 4: with one each, a round's throughput is
+    # four over its slowest document, not the steady state the goal is about
+    served_docs={1: 4, 4: 12},
     batching_targets=("car-quality-gate", "pet-breed"),
     batching_per_round={1: 60, 16: 240},
     operator_latency=100,

@@ -166,10 +166,10 @@ class CostModel:
         self.decay = decay
         self.n = self.sx = self.sy = self.sxx = self.sxy = 0.0
 
-    def add(self, rows: int, seconds: float) -> None:
+    def add(self, work: float, seconds: float) -> None:
         d = self.decay
-        self.n, self.sx, self.sy = self.n * d + 1, self.sx * d + rows, self.sy * d + seconds
-        self.sxx, self.sxy = self.sxx * d + rows * rows, self.sxy * d + rows * seconds
+        self.n, self.sx, self.sy = self.n * d + 1, self.sx * d + work, self.sy * d + seconds
+        self.sxx, self.sxy = self.sxx * d + work * work, self.sxy * d + work * seconds
 
     def _intercept(self) -> float | None:
         """The fitted intercept (negative where rows cost more in a batch than alone); None

@@ -151,31 +151,22 @@ async def pipeline_deleted(
         await _forget(memo, "ModelPipeline", namespace, name)
 
 
+# Which CR owns a watched child, by the child's plural: (owner kind, label naming the owner).
+CHILD_OWNERS = {
+    "inferenceservices": ("ModelDeployment", LABEL_DEPLOYMENT),
+    "jobs": ("ModelDeployment", LABEL_DEPLOYMENT),
+    "inferencegraphs": ("ModelPipeline", LABEL_PIPELINE),
+}
+
+
 @kopf.on.event(
     "serving.kserve.io", "v1beta1", "inferenceservices", labels={LABEL_DEPLOYMENT: kopf.PRESENT}
 )
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_DEPLOYMENT: kopf.PRESENT})
-async def deployment_child_changed(
-    event: kopf.RawEvent,
-    resource: kopf.Resource,
-    name: str,
-    meta: kopf.Meta,
-    labels: kopf.Labels,
-    namespace: str | None,
-    memo: kopf.Memo,
-    **_: Any,
-) -> None:
-    """An InferenceService or engine Job changed: mirror it into its ModelDeployment."""
-    if namespace is not None:
-        owner = labels[LABEL_DEPLOYMENT]
-        child = _child_version(event, resource, name, meta)
-        await _reconcile_owner(memo, "ModelDeployment", namespace, owner, child)
-
-
 @kopf.on.event(
     "serving.kserve.io", "v1alpha1", "inferencegraphs", labels={LABEL_PIPELINE: kopf.PRESENT}
 )
-async def pipeline_child_changed(
+async def child_changed(
     event: kopf.RawEvent,
     resource: kopf.Resource,
     name: str,
@@ -185,11 +176,12 @@ async def pipeline_child_changed(
     memo: kopf.Memo,
     **_: Any,
 ) -> None:
-    """An InferenceGraph changed: mirror it into its ModelPipeline."""
+    """An InferenceService, engine Job or InferenceGraph changed: mirror it into its owner
+    (ModelDeployment or ModelPipeline)."""
     if namespace is not None:
-        owner = labels[LABEL_PIPELINE]
+        kind, label = CHILD_OWNERS[resource.plural]
         child = _child_version(event, resource, name, meta)
-        await _reconcile_owner(memo, "ModelPipeline", namespace, owner, child)
+        await _reconcile_owner(memo, kind, namespace, labels[label], child)
 
 
 def _child_version(

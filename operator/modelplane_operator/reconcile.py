@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelplane_operator import API_VERSION
-from modelplane_operator.cluster import PLURALS, Cluster
+from modelplane_operator.cluster import PLURALS, UNREAD, Cluster
 from modelplane_operator.config import Config
 from modelplane_operator.render_gpu import check_gpu_request, unpinned_engine_note
 from modelplane_operator.render_inference_service import render_inference_service
@@ -105,10 +105,7 @@ async def _apply_all(
     applied: dict[str, dict[str, Any]] = {}
     for obj in objects:
         key = obj["kind"] + "/" + obj["metadata"]["name"]
-        if read is not None and key in read:
-            result, action = await cluster.apply(obj, read[key])
-        else:
-            result, action = await cluster.apply(obj)
+        result, action = await cluster.apply(obj, (read or {}).get(key, UNREAD))
         applied[key] = result
         if action != "unchanged":
             events.append(

@@ -57,6 +57,30 @@ def test_adaptive_waits_only_while_a_request_is_due_sooner_than_it_saves(
         runner.close()
 
 
+def test_no_merging_where_rows_cost_more_in_a_batch(runner: ModelRunner) -> None:
+    """On CPU a page or a wide text line can cost more per row in a batch than alone (a
+    negative intercept); the adaptive batcher then runs one request per execution."""
+    dearer = CostModel()
+    for work, seconds in [(1, 0.040), (6, 0.390), (16, 1.130)] * 3:  # 40, 65, 71 ms a row
+        dearer.add(work, seconds)
+    assert not dearer.batching_pays
+    cheaper = CostModel()
+    for work, seconds in [(1, 0.006), (4, 0.012)] * 3:
+        cheaper.add(work, seconds)
+    assert cheaper.batching_pays
+    one_size = CostModel()
+    one_size.add(3_000_000, 0.4)  # one batch size seen: not known yet, so batches are tried
+    one_size.add(3_000_000, 0.4)
+    assert one_size.batching_pays
+    runner.close()  # the worker stops, so what is queued below stays queued
+    for worker in runner._workers:
+        worker.join(timeout=10)
+    runner._queue.put(None)  # something queued: merged at once while batching pays
+    assert runner._wait_for_more(1, time.perf_counter() + 10.0) == 0.0
+    runner.cost = dearer
+    assert runner._wait_for_more(1, time.perf_counter() + 10.0) is None
+
+
 def test_fixed_waits_for_a_preferred_size_or_the_delay(tiny_repository: Path) -> None:
     config = load_model_config(tiny_repository, "breed").with_batching(
         {"maxBatchSize": 8, "maxQueueDelayMicroseconds": HOUR_US, "preferredBatchSizes": [4]}

@@ -23,13 +23,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from modelplane_inference.manifests import load_manifests
-from modelplane_inference.pipeline import PipelineExecutor
-from modelplane_inference.repository import ModelConfig, load_model_config
-from modelplane_inference.runner import Sessions, Tensors
-from modelplane_inference.stage_documents import page_of
-from modelplane_inference.stage_registry import STAGES
-from modelplane_inference.stages import Stage
+from modelplane_inference.runtime.repository import ModelConfig, load_model_config
+from modelplane_inference.runtime.runner import Sessions, Tensors
+from modelplane_inference.serving.manifests import load_manifests
+from modelplane_inference.serving.pipeline import PipelineExecutor
+from modelplane_inference.stages.base import Stage
+from modelplane_inference.stages.documents import page_of
+from modelplane_inference.stages.registry import STAGES
 
 from bench.common import ROOT, Sample
 from bench.inputs import TARGETS

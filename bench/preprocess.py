@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from modelplane_inference.images import decode_image, to_tensor
-from modelplane_inference.repository import load_model_config
-from modelplane_inference.stage_vision import DRAFT_FACTOR
+from modelplane_inference.runtime.repository import load_model_config
+from modelplane_inference.stages.images import decode_image, to_tensor
+from modelplane_inference.stages.vision import DRAFT_FACTOR
 
 from bench.common import ROOT
 from bench.inputs import car_photos, dog_photos

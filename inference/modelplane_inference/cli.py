@@ -25,8 +25,8 @@ from pathlib import Path
 from modelplane_api import logs
 from modelplane_api.triton import DEFAULT_REPOSITORY
 
-from modelplane_inference import limits
 from modelplane_inference.label import command as label_command
+from modelplane_inference.serving import limits
 
 
 def key_value(text: str) -> tuple[str, str]:
@@ -82,7 +82,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from modelplane_inference.server import ServeOptions, serve
+    from modelplane_inference.serving.server import ServeOptions, serve
 
     serve(
         args.directory,
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _stage_parser(prog: str) -> argparse.ArgumentParser:
     from kserve.model_server import parser as kserve_parser
 
-    from modelplane_inference.stage_registry import STAGES
+    from modelplane_inference.stages.registry import STAGES
 
     parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser])
     parser.add_argument("--stage", required=True, choices=sorted(STAGES))
@@ -204,8 +204,8 @@ def _stage_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _run_stage(args: argparse.Namespace, backend: Callable[[], object]) -> int:
-    from modelplane_inference.kserve_server import ModelplaneServer
-    from modelplane_inference.stage_registry import STAGES
+    from modelplane_inference.serving.kserve_server import ModelplaneServer
+    from modelplane_inference.stages.registry import STAGES
 
     server_limits = limits.from_args(args)
     limits.install_limits(server_limits)
@@ -220,8 +220,8 @@ def _run_stage(args: argparse.Namespace, backend: Callable[[], object]) -> int:
 
 def stage_main(argv: Sequence[str] | None = None) -> int:
     """``modelplane-stage``: the python runtime (KServe ModelServer + ONNX Runtime)."""
-    from modelplane_inference.backends import LocalBackend
-    from modelplane_inference.repository import load_model_config
+    from modelplane_inference.runtime.backends import LocalBackend
+    from modelplane_inference.runtime.repository import load_model_config
 
     parser = _stage_parser("modelplane-stage")
     parser.add_argument("--model-dir", type=Path, required=True, help="the mounted model folder")
@@ -253,7 +253,7 @@ def stage_main(argv: Sequence[str] | None = None) -> int:
 
 def transformer_main(argv: Sequence[str] | None = None) -> int:
     """``modelplane-transformer``: pre/post-processing in front of a Triton predictor."""
-    from modelplane_inference.backends import TritonBackend
+    from modelplane_inference.runtime.backends import TritonBackend
 
     parser = _stage_parser("modelplane-transformer")
     parser.add_argument("--triton-model", required=True, help="the model's name in Triton")

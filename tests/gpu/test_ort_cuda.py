@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from modelplane_inference.repository import load_model_config
-from modelplane_inference.runner import ModelRunner, execution_providers
+from modelplane_inference.runtime.repository import load_model_config
+from modelplane_inference.runtime.runner import ModelRunner, execution_providers
 
 
 @pytest.fixture()

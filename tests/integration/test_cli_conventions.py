@@ -163,7 +163,7 @@ def test_serve_logs_kserve_and_uvicorn_in_the_same_format(tmp_path: Path) -> Non
     records = json_lines(read_until(process, log, "Uvicorn running on"))
     assert_format(records)
     loggers = {r["logger"] for r in records}
-    assert {"modelplane_inference.server", "kserve", "uvicorn.error"} <= loggers, loggers
+    assert {"modelplane_inference.serving.server", "kserve", "uvicorn.error"} <= loggers, loggers
     assert not any("color_message" in r for r in records)
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from modelplane_inference import limits
-from modelplane_inference.images import FORMATS, ImageError, decode_image
+from modelplane_inference.serving import limits
+from modelplane_inference.stages.images import FORMATS, ImageError, decode_image
 from PIL import Image
 
 LIMIT = 1_000_000  # a small pixel limit keeps the fuzzing cheap; the check is the same

@@ -10,8 +10,8 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-from modelplane_inference.repository import load_model_config
-from modelplane_inference.runner import ModelRunner
+from modelplane_inference.runtime.repository import load_model_config
+from modelplane_inference.runtime.runner import ModelRunner
 
 INPUTS = ("breed", "age_years", "weight_kg", "sex", "neutered", "region")
 

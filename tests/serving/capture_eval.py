@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 import rapidocr_onnxruntime
-from modelplane_inference import capture, ocr
+from modelplane_inference.documents import capture, ocr
 from modelplane_models.synth.camera import phone_capture
 from modelplane_models.synth.intake import TYPES, render
 

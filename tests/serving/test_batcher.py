@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from modelplane_inference.repository import load_model_config
-from modelplane_inference.runner import CostModel, ModelRunner, batcher_kind
+from modelplane_inference.runtime.repository import load_model_config
+from modelplane_inference.runtime.runner import CostModel, ModelRunner, batcher_kind
 
 HOUR_US = 3_600_000_000
 

@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from modelplane_inference.capture import flatten, prepare
+from modelplane_inference.documents.capture import flatten, prepare
 from serving.capture_eval import (
     CHOSEN,
     HELD_OUT_SEEDS,

@@ -12,9 +12,9 @@ import itertools
 from typing import Any
 
 import pytest
-from modelplane_inference.parse import parse_document
-from modelplane_inference.parsing.labels import compact, table
-from modelplane_inference.parsing.values import parse_amount, parse_date, parse_number
+from modelplane_inference.documents.parsing.document import parse_document
+from modelplane_inference.documents.parsing.labels import compact, table
+from modelplane_inference.documents.parsing.values import parse_amount, parse_date, parse_number
 from modelplane_models.synth.intake import TYPES, IntakeDocument, render, wordings
 
 LANGUAGES = ("en", "ko", "mixed")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from modelplane_inference import script_routing
-from modelplane_inference.script_routing import CtcRead
+from modelplane_inference.documents import script_routing
+from modelplane_inference.documents.script_routing import CtcRead
 from PIL import Image, ImageDraw, ImageFont
 
 FONT = ImageFont.truetype("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", 28)

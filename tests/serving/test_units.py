@@ -12,11 +12,15 @@ import jsonschema
 import numpy as np
 import pytest
 import yaml
-from modelplane_inference.images import ImageError, decode_image
-from modelplane_inference.manifests import load_manifests
-from modelplane_inference.parse import normalise_amount, normalise_date, parse_document
-from modelplane_inference.repository import load_model_config
-from modelplane_inference.runner import ModelRunner, RunnerInputError
+from modelplane_inference.documents.parsing.document import (
+    normalise_amount,
+    normalise_date,
+    parse_document,
+)
+from modelplane_inference.runtime.repository import load_model_config
+from modelplane_inference.runtime.runner import ModelRunner, RunnerInputError
+from modelplane_inference.serving.manifests import load_manifests
+from modelplane_inference.stages.images import ImageError, decode_image
 from serving.calls import png
 from serving.servers import EXAMPLES, ROOT
 

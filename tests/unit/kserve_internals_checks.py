@@ -1,6 +1,6 @@
 """KServe's private names that modelplane's server relies on are still where the adapter reads
-them (``modelplane_inference.kserve_internals``). A KServe upgrade that moves one fails here,
-naming it, before any server test reports a confusing AttributeError.
+them (``modelplane_inference.serving.kserve_internals``). A KServe upgrade that moves one fails
+here, naming it, before any server test reports a confusing AttributeError.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import kserve
 import pytest
 from kserve.protocol.grpc.server import GRPCServer
 from kserve.protocol.rest.server import RESTServer
-from modelplane_inference import kserve_internals
+from modelplane_inference.serving import kserve_internals
 
 
 def test_installed_kserve_has_every_internal_the_server_uses() -> None:

@@ -14,7 +14,7 @@ from google.protobuf import text_format
 from helpers import ROOT
 from modelplane_api import images, triton
 from modelplane_api.triton import Batching, TensorSpec
-from modelplane_inference.manifests import load_manifests
+from modelplane_inference.serving.manifests import load_manifests
 from modelplane_operator.spec import parse_deployment
 from PIL import Image
 

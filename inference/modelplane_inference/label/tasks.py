@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelplane_inference.repository import RepositoryError, load_model_config, side_file_lines
+from modelplane_inference.runtime.repository import (
+    RepositoryError,
+    load_model_config,
+    side_file_lines,
+)
 
 # Keys for classes, in order; Enter/Space accept, Backspace/u undo, o switches the order.
 CLASS_KEYS = "1234567890abcdefghijklmnpqrstvwxyz"

@@ -31,9 +31,9 @@ from typing import Any
 
 import gjson
 
-from modelplane_inference.manifests import ManifestError
-from modelplane_inference.metrics import STEP_DURATION, STEP_ERRORS
-from modelplane_inference.stages import CLIENT_ERRORS, Item, Stage, public
+from modelplane_inference.serving.manifests import ManifestError
+from modelplane_inference.serving.metrics import STEP_DURATION, STEP_ERRORS
+from modelplane_inference.stages.base import CLIENT_ERRORS, Item, Stage, public
 
 log = logging.getLogger(__name__)
 

@@ -6,19 +6,15 @@ these classes only turn bytes into the models' tensors and outputs into named JS
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image
 
-from modelplane_inference.images import decode_image, to_tensor
-from modelplane_inference.metrics import GATE_REJECTS
-from modelplane_inference.repository import ModelConfig, side_file_lines
-from modelplane_inference.stages import Item, Stage, StageInputError
+from modelplane_inference.runtime.repository import ModelConfig, side_file_lines
+from modelplane_inference.serving.metrics import GATE_REJECTS
+from modelplane_inference.stages.base import Item, Stage, StageInputError, image_of, off_loop
+from modelplane_inference.stages.images import to_tensor
 
 GATE_REASONS = ("blurred", "not-a-car", "partial", "too-damaged")
 # Why the breed model names no breed (its reasons.txt); an older model without the open-set
@@ -29,27 +25,6 @@ NO_QUOTE = {
     "unknown-breed": "no quote: the dog is not of a breed the model knows",
 }
 DRAFT_FACTOR = 2  # JPEG draft decode keeps at least this multiple of the model's input size
-T = TypeVar("T")
-
-
-async def off_loop(fn: Callable[..., T], *args: Any) -> T:
-    """Run CPU-bound pre/post-processing in the server's thread pool: Pillow, OpenCV and numpy
-    release the GIL, so concurrent requests are decoded in parallel and reach the batcher
-    together instead of one by one behind a blocked event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
-
-
-def image_of(item: Item, max_pixels: int, size_hint: tuple[int, int] | None = None) -> Image.Image:
-    """The item's decoded image, decoded once per item and kept under ``_pil``; with a
-    ``size_hint`` (see ``decode_image``) under its own key, so a full-resolution consumer (OCR)
-    never gets a reduced one."""
-    key = "_pil" if size_hint is None else f"_pil_{size_hint[0]}x{size_hint[1]}"
-    if key not in item:
-        if "image" not in item:
-            raise StageInputError("missing input 'image' (encoded JPEG/PNG bytes)")
-        item[key] = decode_image(item["image"], max_pixels, size_hint)
-    image: Image.Image = item[key]
-    return image
 
 
 def image_tensor(item: Item, config: ModelConfig, max_pixels: int) -> np.ndarray:

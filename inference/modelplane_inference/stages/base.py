@@ -17,24 +17,27 @@ A stage's output dict carries its results plus what later steps need; keys start
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import kserve
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
+from PIL import Image
 
-from modelplane_inference import protocol
-from modelplane_inference.backends import Backend
-from modelplane_inference.images import DEFAULT_MAX_PIXELS, ImageError
-from modelplane_inference.metrics import REQUEST_DURATION, REQUEST_ERRORS, REQUESTS
-from modelplane_inference.runner import RunnerInputError
+from modelplane_inference.runtime.backends import Backend
+from modelplane_inference.runtime.runner import RunnerInputError
+from modelplane_inference.serving import protocol
+from modelplane_inference.serving.metrics import REQUEST_DURATION, REQUEST_ERRORS, REQUESTS
+from modelplane_inference.stages.images import DEFAULT_MAX_PIXELS, ImageError, decode_image
 
 log = logging.getLogger(__name__)
 Item = dict[str, Any]
 BackendFactory = Callable[[], Backend]
+T = TypeVar("T")
 
 
 class StageInputError(ValueError):
@@ -165,3 +168,23 @@ def param_float(params: dict[str, str], key: str, default: float) -> float:
         return float(params.get(key, default))
     except ValueError as exc:
         raise ValueError(f"--param {key} must be a number, got {params[key]!r}") from exc
+
+
+async def off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run CPU-bound pre/post-processing in the server's thread pool: Pillow, OpenCV and numpy
+    release the GIL, so concurrent requests are decoded in parallel and reach the batcher
+    together instead of one by one behind a blocked event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
+
+
+def image_of(item: Item, max_pixels: int, size_hint: tuple[int, int] | None = None) -> Image.Image:
+    """The item's decoded image, decoded once per item and kept under ``_pil``; with a
+    ``size_hint`` (see ``decode_image``) under its own key, so a full-resolution consumer (OCR)
+    never gets a reduced one."""
+    key = "_pil" if size_hint is None else f"_pil_{size_hint[0]}x{size_hint[1]}"
+    if key not in item:
+        if "image" not in item:
+            raise StageInputError("missing input 'image' (encoded JPEG/PNG bytes)")
+        item[key] = decode_image(item["image"], max_pixels, size_hint)
+    image: Image.Image = item[key]
+    return image

@@ -13,7 +13,7 @@ import numpy as np
 from modelplane_api import images as contract
 from PIL import Image, UnidentifiedImageError
 
-from modelplane_inference import limits
+from modelplane_inference.serving import limits
 
 DEFAULT_MAX_PIXELS = limits.Limits().max_image_pixels
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")

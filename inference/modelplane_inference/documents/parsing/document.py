@@ -1,8 +1,8 @@
 """Document parsing: recognised lines -> document type, typed fields, confidences, line items.
 
-The parts live in ``modelplane_inference.parsing`` (synonym table as data, fuzzy label matching,
-typed values, layout pairing, document types); this module is the stage's entry point. Each
-field has a confidence (label match x OCR score of the label and value lines, a little lower
+The parts live in ``modelplane_inference.documents.parsing`` (synonym table as data, fuzzy label
+matching, typed values, layout pairing, document types); this module is the stage's entry point.
+Each field has a confidence (label match x OCR score of the label and value lines, a little lower
 for a value found below its label); ``needs_review`` is set when a field of the document's type
 is missing or below ``REVIEW_BELOW``, so a caller can route the document to a person.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from modelplane_inference.parsing.doctypes import document_type, fields_of, item_kind
-from modelplane_inference.parsing.labels import split_label
-from modelplane_inference.parsing.layout import Cell, Found, cells_of, find_fields
-from modelplane_inference.parsing.values import parse_amount, parse_date, parse_number
+from modelplane_inference.documents.parsing.doctypes import document_type, fields_of, item_kind
+from modelplane_inference.documents.parsing.labels import split_label
+from modelplane_inference.documents.parsing.layout import Cell, Found, cells_of, find_fields
+from modelplane_inference.documents.parsing.values import parse_amount, parse_date, parse_number
 
 REVIEW_BELOW = 0.7
 UNLABELLED = 0.5  # confidence of a field inferred from its value alone (under REVIEW_BELOW)

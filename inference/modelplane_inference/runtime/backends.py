@@ -23,8 +23,13 @@ from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceSt
 from kserve.protocol.infer_type import InferInput, InferRequest, RequestedOutput
 from tritonclient.utils import np_to_triton_dtype
 
-from modelplane_inference.repository import Batching, ModelConfig, TensorSpec, load_model_config
-from modelplane_inference.runner import ModelRunner, Tensors
+from modelplane_inference.runtime.repository import (
+    Batching,
+    ModelConfig,
+    TensorSpec,
+    load_model_config,
+)
+from modelplane_inference.runtime.runner import ModelRunner, Tensors
 
 log = logging.getLogger(__name__)
 MAX_REMOTE_BATCH = 32  # recognition chunk size when the predictor's own limit is unknown

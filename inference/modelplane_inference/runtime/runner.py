@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from modelplane_inference.metrics import BATCH_SIZE, TRITON
-from modelplane_inference.repository import ModelConfig
+from modelplane_inference.runtime.repository import ModelConfig
+from modelplane_inference.serving.metrics import BATCH_SIZE, TRITON
 
 log = logging.getLogger(__name__)
 Tensors = dict[str, np.ndarray]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from modelplane_inference.stage_documents import DocumentParse, TextDetection, TextRecognition
-from modelplane_inference.stage_vision import Breed, Premium, QualityGate
-from modelplane_inference.stages import Stage
+from modelplane_inference.stages.base import Stage
+from modelplane_inference.stages.documents import DocumentParse, TextDetection, TextRecognition
+from modelplane_inference.stages.vision import Breed, Premium, QualityGate
 
 STAGES: dict[str, type[Stage]] = {
     cls.stage: cls

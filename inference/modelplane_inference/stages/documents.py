@@ -12,13 +12,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from modelplane_inference import capture, ocr, script_routing
-from modelplane_inference.backends import LocalBackend
-from modelplane_inference.images import to_bgr_array
-from modelplane_inference.parse import parse_document
-from modelplane_inference.stage_vision import image_of, off_loop
-from modelplane_inference.stages import Item, Stage, StageInputError, param_float
-from modelplane_inference.tesseract import TesseractRecognizer
+from modelplane_inference.documents import capture, ocr, script_routing
+from modelplane_inference.documents.parsing.document import parse_document
+from modelplane_inference.documents.tesseract import TesseractRecognizer
+from modelplane_inference.runtime.backends import LocalBackend
+from modelplane_inference.stages.base import (
+    Item,
+    Stage,
+    StageInputError,
+    image_of,
+    off_loop,
+    param_float,
+)
+from modelplane_inference.stages.images import to_bgr_array
 
 REC_HEIGHT = 48  # PP-OCRv4 recognizer input height
 # Recognition batches are padded to multiples of this width (6 time steps). 48 rather than 160:
@@ -38,7 +44,7 @@ class TextDetection(Stage):
     """DBNet text boxes, in reading order, as four corner points each.
 
     ``--param capture=flatten`` (the default) divides out the page's illumination first (phone
-    captures: gradient, shadow, low contrast; ``capture.py``), and recognition in the same
+    captures: gradient, shadow, low contrast; ``documents/capture.py``), and recognition in the same
     pipeline crops from that flattened page; ``capture=none`` detects on the page as sent.
     """
 
@@ -190,7 +196,7 @@ class TextRecognition(Stage):
 
 class DocumentParse(Stage):
     """Lines -> ``{"document_type", "fields", "confidence", "needs_review", "line_items",
-    "lines"}`` (``parse.py``); pure Python, no model."""
+    "lines"}`` (``documents/parsing/document.py``); pure Python, no model."""
 
     stage: ClassVar[str] = "document-parse"
     wire_inputs: ClassVar[tuple[str, ...]] = ("lines",)

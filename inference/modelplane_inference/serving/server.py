@@ -24,16 +24,16 @@ import kserve
 from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from modelplane_inference import protocol
-from modelplane_inference.backends import LocalBackend
-from modelplane_inference.kserve_server import ModelplaneServer
-from modelplane_inference.limits import Limits, install_limits
-from modelplane_inference.manifests import Deployment, Pipeline, load_manifests
-from modelplane_inference.pipeline import PipelineExecutor, StepFailed
-from modelplane_inference.repository import RepositoryError, load_model_config
-from modelplane_inference.runner import RunnerInputError
-from modelplane_inference.stage_registry import STAGES
-from modelplane_inference.stages import InstrumentedModel, Stage, public
+from modelplane_inference.runtime.backends import LocalBackend
+from modelplane_inference.runtime.repository import RepositoryError, load_model_config
+from modelplane_inference.runtime.runner import RunnerInputError
+from modelplane_inference.serving import protocol
+from modelplane_inference.serving.kserve_server import ModelplaneServer
+from modelplane_inference.serving.limits import Limits, install_limits
+from modelplane_inference.serving.manifests import Deployment, Pipeline, load_manifests
+from modelplane_inference.serving.pipeline import PipelineExecutor, StepFailed
+from modelplane_inference.stages.base import InstrumentedModel, Stage, public
+from modelplane_inference.stages.registry import STAGES
 
 log = logging.getLogger(__name__)
 REQUEST_INPUTS = ("image", "features", "lines", "boxes")

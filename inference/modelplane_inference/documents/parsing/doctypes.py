@@ -7,7 +7,7 @@ totals) are evidence too, so a page with a title nobody listed still gets its ty
 
 from __future__ import annotations
 
-from modelplane_inference.parsing.labels import compact, table
+from modelplane_inference.documents.parsing.labels import compact, table
 
 TITLE_TOP, TITLE_ANYWHERE, FIELD_EVIDENCE = 3.0, 1.0, 1.0
 OWN_FIELDS = {"claim_form": ("policy_number",), "estimate": ("parts_total", "labour_total")}

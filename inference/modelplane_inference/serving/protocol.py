@@ -18,8 +18,8 @@ import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferOutput, InferRequest, InferResponse
 
-from modelplane_inference import limits
-from modelplane_inference.binary_data import wants_binary_outputs
+from modelplane_inference.serving import limits
+from modelplane_inference.serving.binary_data import wants_binary_outputs
 
 
 class Batch(list[Any]):

@@ -11,8 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from modelplane_inference.parsing.labels import LabelMatch, field_type, is_item_header, split_label
-from modelplane_inference.parsing.values import parse_value
+from modelplane_inference.documents.parsing.labels import (
+    LabelMatch,
+    field_type,
+    is_item_header,
+    split_label,
+)
+from modelplane_inference.documents.parsing.values import parse_value
 
 CELL_PITCH = 1.1  # left-aligned lines closer than this (x box height) share a cell
 BELOW_PENALTY = 0.95  # a value found below its label is a little less certain

@@ -3,10 +3,10 @@ and REST interop fixes.
 
 - KServe binds every interface; ``modelplane serve`` must listen on 127.0.0.1 only, so the REST
   and gRPC servers are created here with the host set, otherwise as ``ModelServer.start`` does.
-- Limits (``limits.py``): request bodies over ``max_request_bytes`` get 413 before they are read
-  (gRPC: the receive size); more than ``max_concurrency`` requests in flight on one model get 429
-  with Retry-After (gRPC RESOURCE_EXHAUSTED); a request past ``request_timeout_s`` gets 504
-  (DEADLINE_EXCEEDED).
+- Limits (``serving/limits.py``): request bodies over ``max_request_bytes`` get 413 before they
+  are read (gRPC: the receive size); more than ``max_concurrency`` requests in flight on one
+  model get 429 with Retry-After (gRPC RESOURCE_EXHAUSTED); a request past
+  ``request_timeout_s`` gets 504 (DEADLINE_EXCEEDED).
 - Every REST error is the V2 error body ``{"error": "..."}``, FastAPI's own 404/405/422 included.
 - Graceful shutdown on SIGTERM/SIGINT: readiness (server and models, REST and gRPC) turns false
   while requests are still served for ``drain_s``; then both listeners close, in-flight requests
@@ -45,8 +45,8 @@ from kserve.utils.inference_client_factory import InferenceClientFactory
 from starlette.exceptions import HTTPException
 from uvicorn.importer import import_from_string
 
-from modelplane_inference import binary_data, kserve_internals
-from modelplane_inference.limits import Limits
+from modelplane_inference.serving import binary_data, kserve_internals
+from modelplane_inference.serving.limits import Limits
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 1  # a full model frees a slot within a request's time; retry soon, elsewhere

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from modelplane_api import triton
+from modelplane_api.predictor import render_triton_config
+from modelplane_api.predictor import served_format as served_format  # for render_inference_service
 
 from modelplane_operator.config import Config
 from modelplane_operator.naming import child_metadata, dns_name, parse_storage_uri
@@ -26,11 +27,6 @@ from modelplane_operator.spec import DeploymentSpec, SpecError
 MODEL_ROOT = "/mnt/models"  # where KServe puts the storageUri content; Triton's model repository
 ENGINE_ROOT = "/mnt/engines"
 
-TRITON_PLATFORMS = {
-    "onnx": "onnxruntime_onnx",
-    "tensorrt": "tensorrt_plan",
-    "torchscript": "pytorch_libtorch",
-}
 # KServe modelFormat names the ClusterServingRuntimes declare.
 KSERVE_FORMATS = {
     "onnx": "onnx",
@@ -46,26 +42,6 @@ RESTRICTED_CONTAINER = {
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": {"type": "RuntimeDefault"},
 }
-
-
-def served_format(spec: DeploymentSpec, engine_ready: bool) -> str:
-    """The format the predictor serves now: a built TensorRT plan replaces the ONNX model."""
-    return "tensorrt" if spec.tensorrt.enabled and engine_ready else spec.model.format
-
-
-def render_triton_config(spec: DeploymentSpec, engine_ready: bool = False) -> str:
-    """config.pbtxt for the model: platform, version, batching and instances.
-
-    Written from Triton's ``ModelConfig`` message (modelplane_api.triton), never formatted by
-    hand. Inputs and outputs are left to Triton's auto-complete, which reads them from the ONNX
-    model or the TensorRT plan, so the tensor names have one source: the exported model.
-    """
-    config = triton.new_config(
-        name=spec.model.name, platform=TRITON_PLATFORMS[served_format(spec, engine_ready)]
-    )
-    config.version_policy.specific.versions.append(int(spec.model.version))
-    spec.batching.to_config(config, "KIND_GPU" if spec.resources.gpu > 0 else "KIND_CPU")
-    return triton.format_config(config)
 
 
 def triton_config_map_name(owner: dict[str, Any]) -> str:

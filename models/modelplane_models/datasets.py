@@ -70,8 +70,7 @@ def from_folder(root: Path, folders: Mapping[str, str], size: tuple[int, int]) -
         if not files:
             raise FileNotFoundError(f"no images for class {cls!r} in {folder}")
         for path in files:
-            with Image.open(path) as image:
-                images.append(imaging.to_uint8(image, size))
+            images.append(imaging.to_uint8(imaging.open_file(path), size))
             labels.append(index)
     log.event(_log, "folder.loaded", root=str(root), images=len(labels))
     return ImageSet(np.stack(images), np.array(labels, np.int64), classes)

@@ -1,0 +1,105 @@
+"""Copy the real vision photos into ``models/data/`` from snapshots of their public repositories.
+
+Run once by a maintainer (``python models/data/ingest_vision.py --mirror DIR``), never at build
+time: ``make models`` reads only what this wrote and committed. Photos are downscaled (long side
+256 px, JPEG quality 85, EXIF dropped after orientation is applied) so the sets fit the
+repository; every held-out file's sha256 goes into ``models/data/HELDOUT.sha256`` (the test
+``tests/models/test_heldout_guard.py`` checks that training never opens one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import subprocess
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+DATA = Path(__file__).resolve().parent
+LONG_SIDE = 256
+QUALITY = 85
+VDS = "VadimsRomanovskis+vehicle-damage-severity-assessment"
+VDS_ROOT = "data/vehicle-damage-severity-assessment-dataset"
+# VDS split -> our pile. The test split is CarDD (research-only terms): not copied.
+VDS_PILES = {"train": "train", "val": "heldout"}
+OTHER_SOURCES = {
+    # repository -> (folder inside it, files to skip)
+    "MarinaNasser+The-Oxford-IIIT-Pet": ("tests/images", ()),
+    "GT15725128838+The-Oxford-IIIT-Pet-Dataset-": ("test_img", ()),
+    "google+cameratrapai": (
+        "test_data",
+        # a vehicle is not "not a car"; the others are modified copies of african_elephants.jpg
+        ("vehicle.jpg", "african_elephants_bw.jpg", "african_elephants_cmyk.jpg",
+         "african_elephants_truncated_file.jpg", "african_elephants_with_exif_orientation.jpg"),
+    ),
+}
+
+
+def git(repo: Path, *args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True).stdout
+
+
+def downscale(blob: bytes) -> bytes:
+    """Upright RGB, long side at most LONG_SIDE, JPEG q85 without metadata."""
+    image = ImageOps.exif_transpose(Image.open(io.BytesIO(blob))).convert("RGB")
+    image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def write(path: Path, blob: bytes, heldout: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(blob)
+    if "/heldout/" in path.as_posix():
+        rel = path.relative_to(DATA).as_posix()
+        heldout.append(f"{hashlib.sha256(blob).hexdigest()}  {rel}")
+
+
+def ingest_vds(mirror: Path, heldout: list[str]) -> None:
+    repo = mirror / VDS / "repo"
+    for name in git(repo, "ls-tree", "-r", "--name-only", "HEAD", VDS_ROOT).decode().split():
+        parts = name.split("/")
+        if len(parts) != 5 or parts[2] not in VDS_PILES or not name.endswith(".jpg"):
+            continue
+        pile, label, file = VDS_PILES[parts[2]], parts[3], parts[4]
+        blob = downscale(git(repo, "show", f"HEAD:{name}"))
+        write(DATA / "vehicle-damage" / pile / label / file, blob, heldout)
+
+
+def ingest_others(mirror: Path, heldout: list[str]) -> None:
+    """Real photos of things that are not cars; every other file (sorted) is held out."""
+    for source, (folder, skip) in OTHER_SOURCES.items():
+        repo = mirror / source / "repo"
+        names = sorted(git(repo, "ls-tree", "-r", "--name-only", "HEAD", folder).decode().split())
+        photos = [n for n in names if n.lower().endswith((".jpg", ".jpeg"))]
+        photos = [n for n in photos if n.rsplit("/", 1)[-1] not in skip]
+        for index, name in enumerate(photos):
+            pile = "heldout" if index % 2 else "train"
+            prefix = source.split("+", 1)[0].lower()
+            file = f"{prefix}-{Path(name).stem.lower()}.jpg"
+            blob = downscale(git(repo, "show", f"HEAD:{name}"))
+            write(DATA / "not-a-car" / pile / file, blob, heldout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
+    args = parser.parse_args()
+    heldout: list[str] = []
+    ingest_vds(args.mirror, heldout)
+    ingest_others(args.mirror, heldout)
+    listing = DATA / "HELDOUT.sha256"
+    keep = [
+        line
+        for line in listing.read_text().splitlines()
+        if not line.split("  ", 1)[-1].startswith(("vehicle-damage/", "not-a-car/"))
+    ]
+    listing.write_text("\n".join([*keep, *sorted(heldout, key=lambda l: l[66:])]) + "\n")
+    print(f"held out {len(heldout)} files")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,9 +15,9 @@ import numpy as np
 import tritonclient.grpc as grpcclient
 import tritonclient.http as httpclient
 
+from modelplane_inference.errors import PredictError
 
-class PredictError(RuntimeError):
-    """The server answered with an error (its message is kept)."""
+__all__ = ["Client", "PredictError"]
 
 
 class Client:

@@ -20,16 +20,13 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from modelplane_inference.errors import StoreError
 from modelplane_inference.label.tasks import Task
 
 JOURNAL = ".modelplane-label.jsonl"
 # What a browser shows; anything else Pillow opens is listed as skipped with its format.
 SHOWN_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif",
                  "WEBP": "image/webp", "BMP": "image/bmp"}  # fmt: skip
-
-
-class StoreError(ValueError):
-    """A decision that cannot be applied (unknown image or class); the page shows the text."""
 
 
 @dataclass(frozen=True)

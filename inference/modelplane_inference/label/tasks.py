@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelplane_inference.errors import TaskError
 from modelplane_inference.runtime.repository import (
     RepositoryError,
     load_model_config,
@@ -24,10 +25,6 @@ from modelplane_inference.runtime.repository import (
 # Keys for classes, in order; Enter/Space accept, Backspace/u undo, o switches the order.
 CLASS_KEYS = "1234567890abcdefghijklmnpqrstvwxyz"
 ACCEPT = "accept"
-
-
-class TaskError(ValueError):
-    """The task cannot be set up (unknown model, no labels in the repository)."""
 
 
 @dataclass(frozen=True)

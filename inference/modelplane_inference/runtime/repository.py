@@ -17,6 +17,8 @@ from typing import Any
 from modelplane_api import triton
 from modelplane_api.triton import Batching, TensorSpec
 
+from modelplane_inference.errors import RepositoryError
+
 __all__ = [
     "Batching",
     "ModelConfig",
@@ -25,10 +27,6 @@ __all__ = [
     "load_model_config",
     "side_file_lines",
 ]
-
-
-class RepositoryError(RuntimeError):
-    """The model repository lacks a model, a version or a readable config."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from modelplane_inference.errors import RunnerInputError
 from modelplane_inference.runtime.repository import ModelConfig
 from modelplane_inference.serving.metrics import BATCH_SIZE, TRITON
 
@@ -55,10 +56,6 @@ ORT_DTYPES: dict[str, type[np.generic]] = {
 PROVIDERS_ENV = "MODELPLANE_ORT_PROVIDERS"
 BATCHER_ENV = "MODELPLANE_BATCHER"
 BATCHERS = ("adaptive", "fixed")
-
-
-class RunnerInputError(ValueError):
-    """A request's tensors do not fit the model (name, datatype, shape, batch size)."""
 
 
 @dataclass

@@ -22,6 +22,8 @@ from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.grpc.server import GRPCServer
 from kserve.protocol.rest import server as rest_server
 
+from modelplane_inference.errors import KServeInternalsMoved
+
 TESTED_WITH = "0.21.0"  # the KServe release these names were read from
 # The base of the uvicorn server KServe creates (it refreshes its own config on start).
 UvicornServer: type[uvicorn.Server] = getattr(rest_server, "_RefreshingServer", uvicorn.Server)
@@ -34,10 +36,6 @@ ATTRIBUTES: dict[type[Any], tuple[str, ...]] = {
     kserve.ModelServer: ("_rest_server", "_grpc_server", "servers"),
     uvicorn.Server: ("should_exit", "force_exit"),
 }
-
-
-class KServeInternalsMoved(RuntimeError):
-    """The installed KServe lacks a private name modelplane's server relies on."""
 
 
 def register_models(server: kserve.ModelServer, models: list[kserve.Model]) -> None:

@@ -33,7 +33,7 @@ import kserve
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from grpc import StatusCode, aio
-from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
+from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady, ServerNotReady
 from kserve.model_server import args as kserve_args
 from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc
@@ -45,30 +45,12 @@ from kserve.utils.inference_client_factory import InferenceClientFactory
 from starlette.exceptions import HTTPException
 from uvicorn.importer import import_from_string
 
+from modelplane_inference.errors import ModelplaneError, Overloaded, RequestTimeout, answer
 from modelplane_inference.serving import binary_data, kserve_internals
 from modelplane_inference.serving.limits import Limits
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 1  # a full model frees a slot within a request's time; retry soon, elsewhere
-
-
-class Overloaded(Exception):
-    """A model already has ``max_concurrency`` requests in flight: back off and retry."""
-
-    def __init__(self, model: str, limit: int) -> None:
-        self.reason = (
-            f"model {model} has {limit} requests in flight (--max-concurrency); "
-            f"retry after {RETRY_AFTER_S} s"
-        )
-        super().__init__(self.reason)
-
-
-class RequestTimeout(Exception):
-    """A request ran past ``request_timeout_s`` and was abandoned."""
-
-    def __init__(self, model: str, seconds: float) -> None:
-        self.reason = f"model {model}: request exceeded {seconds:g} s (--request-timeout-s)"
-        super().__init__(self.reason)
 
 
 class GuardedDataPlane(DataPlane):  # type: ignore[misc]
@@ -80,16 +62,24 @@ class GuardedDataPlane(DataPlane):  # type: ignore[misc]
         self.limits = limits
         self.draining = False
         self._in_flight: dict[str, int] = {}
+        # --predictors triton: its failure() says why the predictor stopped (None while it runs)
+        self.predictor: Any = None
+
+    def predictor_failure(self) -> str | None:
+        return None if self.predictor is None else self.predictor.failure()  # type: ignore[no-any-return]
 
     async def ready(self) -> bool:
-        return False if self.draining else bool(await super().ready())
+        if self.draining or self.predictor_failure() is not None:
+            return False
+        return bool(await super().ready())
 
     async def model_ready(
         self, model_name: str, disable_predictor_health_check: bool = False
     ) -> bool:
         # KServe passes True for the check an infer request makes; only health probes turn false
         # while draining, so requests that still arrive during the drain are served.
-        if self.draining and not disable_predictor_health_check:
+        down = self.draining or self.predictor_failure() is not None
+        if down and not disable_predictor_health_check:
             await super().model_ready(model_name, True)  # still 404 for an unknown model
             return False
         return bool(await super().model_ready(model_name, disable_predictor_health_check))
@@ -103,18 +93,28 @@ class GuardedDataPlane(DataPlane):  # type: ignore[misc]
     async def infer(
         self, model_name: str, request: Any, headers: dict[str, str] | None = None
     ) -> Any:
+        failure = self.predictor_failure()
+        if failure is not None:
+            raise ServerNotReady(failure)  # 503 / UNAVAILABLE, with Triton's exit and last log
         with self._slot(model_name):
             try:
                 async with asyncio.timeout(self.limits.request_timeout_s):
                     return await super().infer(model_name, request, headers)
             except TimeoutError as exc:
-                raise RequestTimeout(model_name, self.limits.request_timeout_s) from exc
+                seconds = self.limits.request_timeout_s
+                raise RequestTimeout(
+                    f"model {model_name}: request exceeded {seconds:g} s (--request-timeout-s)"
+                ) from exc
 
     @contextlib.contextmanager
     def _slot(self, model_name: str) -> Iterator[None]:
         count = self._in_flight.get(model_name, 0)
         if count >= self.limits.max_concurrency:
-            raise Overloaded(model_name, self.limits.max_concurrency)
+            raise Overloaded(
+                f"model {model_name} has {self.limits.max_concurrency} requests in flight "
+                f"(--max-concurrency); retry after {RETRY_AFTER_S} s",
+                RETRY_AFTER_S,
+            )
         self._in_flight[model_name] = count + 1
         try:
             yield
@@ -126,7 +126,7 @@ class _ClientErrorsWithoutTraceback(logging.Filter):
     """KServe logs every 4xx at ERROR with a traceback (~20 lines): a client sending bad
     requests could flood the logs. A client's mistake becomes one WARNING line, message only."""
 
-    CLIENT_ERRORS = (InvalidInput, ModelNotFound, ModelNotReady, Overloaded, RequestTimeout)
+    CLIENT_ERRORS = (InvalidInput, ModelNotFound, ModelNotReady)
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -141,12 +141,15 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
     """KServe's ModelServer on one host (127.0.0.1 locally, every interface in a pod), with the
     limits and shutdown above; the servers are created as ``ModelServer.start`` creates them."""
 
-    def __init__(self, host: str, limits: Limits | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, host: str, limits: Limits | None = None, predictor: Any = None, **kwargs: Any
+    ) -> None:
         self.limits = limits or Limits()
         super().__init__(grace_period=int(self.limits.grace_s), **kwargs)
         logging.getLogger("kserve").addFilter(_ClientErrorsWithoutTraceback())
         self.host = host
         self.dataplane = GuardedDataPlane(self.registered_models, self.limits)
+        self.dataplane.predictor = predictor  # TritonPredictors (serving/triton_predictors.py)
         self._stopping: asyncio.Task[None] | None = None
 
     def start(self, models: list[kserve.Model]) -> None:
@@ -162,6 +165,7 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
         )
         self.rest.config.host = self.host
         self.rest.max_request_bytes = self.limits.max_request_bytes
+        self.rest.predictor = self.dataplane.predictor
         self.servers.append(self.rest.start())
         self.grpc: _HostGRPCServer | None = None
         if self.enable_grpc:
@@ -288,14 +292,22 @@ async def _inference_error_handler(_: Any, exc: InferenceError) -> JSONResponse:
     return JSONResponse(status_code=500, content={"error": str(exc)})
 
 
-async def _overloaded_handler(_: Any, exc: Overloaded) -> JSONResponse:
+def _log_error(error: ModelplaneError, where: str) -> None:
+    """A 5xx with its traceback; anything else (the client's fault, back-pressure, a deadline)
+    as one WARNING line, so a client sending bad requests cannot flood the logs."""
+    if error.status >= 500 and error.status != 504:
+        log.error("request failed: %s", error, exc_info=error, extra={"where": where})
+    else:
+        log.warning("client error: %s: %s", type(error).__name__, error, extra={"where": where})
+
+
+async def _modelplane_error_handler(_: Any, exc: ModelplaneError) -> JSONResponse:
+    """Every error of the tower (errors.py), answered by its one mapping."""
+    _log_error(exc, "rest")
+    reply = answer(exc)
     return JSONResponse(
-        status_code=429, content={"error": exc.reason}, headers={"Retry-After": str(RETRY_AFTER_S)}
+        status_code=reply.http_status, content={"error": reply.reason}, headers=reply.headers()
     )
-
-
-async def _timeout_handler(_: Any, exc: RequestTimeout) -> JSONResponse:
-    return JSONResponse(status_code=504, content={"error": exc.reason})
 
 
 async def _http_error_handler(_: Any, exc: HTTPException) -> JSONResponse:
@@ -328,6 +340,7 @@ class _Server(kserve_internals.UvicornServer):  # type: ignore[misc,valid-type]
 @kserve_internals.without_timing_log
 class _RESTServer(RESTServer):  # type: ignore[misc]
     max_request_bytes = Limits().max_request_bytes
+    predictor: Any = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -338,23 +351,28 @@ class _RESTServer(RESTServer):  # type: ignore[misc]
         app = import_from_string("kserve.model_server:app")
         app.add_middleware(_JsonContentType)
         app.add_middleware(_Limits, max_request_bytes=self.max_request_bytes)
+        if self.predictor is not None:  # /metrics: this process's series, then Triton's
+            from modelplane_inference.serving.triton_predictors import PredictorMetrics
+
+            app.add_middleware(PredictorMetrics, predictors=self.predictor)
         app.add_exception_handler(InferenceError, _inference_error_handler)
-        app.add_exception_handler(Overloaded, _overloaded_handler)
-        app.add_exception_handler(RequestTimeout, _timeout_handler)
+        app.add_exception_handler(ModelplaneError, _modelplane_error_handler)
         app.add_exception_handler(HTTPException, _http_error_handler)
         app.add_exception_handler(RequestValidationError, _validation_handler)
 
 
 class _StatusInterceptor(ExceptionToStatusInterceptor):  # type: ignore[misc]
-    """KServe's exception -> gRPC status mapping, plus the limits' answers."""
+    """KServe's exception -> gRPC status mapping for KServe's errors; the tower's own by
+    errors.answer, with the retry hint as ``retry-after`` trailing metadata."""
 
     async def handle_exception(
         self, ex: Exception, request_or_iterator: Any, context: Any, method_name: str
     ) -> None:
-        if isinstance(ex, Overloaded):
-            await context.abort(StatusCode.RESOURCE_EXHAUSTED, ex.reason)
-        elif isinstance(ex, RequestTimeout):
-            await context.abort(StatusCode.DEADLINE_EXCEEDED, ex.reason)
+        if isinstance(ex, ModelplaneError):
+            _log_error(ex, method_name)
+            reply = answer(ex)
+            metadata = tuple((key.lower(), value) for key, value in reply.headers().items())
+            await context.abort(StatusCode[reply.grpc_code], reply.reason, metadata)
         else:
             await super().handle_exception(ex, request_or_iterator, context, method_name)
 

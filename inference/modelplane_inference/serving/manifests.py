@@ -17,9 +17,7 @@ import yaml
 from modelplane_api.crds import GROUP_VERSION, apply_defaults, spec_schema
 from modelplane_api.spec import DeploymentSpec, SpecError, parse_deployment
 
-
-class ManifestError(ValueError):
-    """A manifest that cannot be served; the message names the object and the problem."""
+from modelplane_inference.errors import ManifestError
 
 
 @dataclass(frozen=True)

@@ -31,20 +31,12 @@ from typing import Any
 
 import gjson
 
-from modelplane_inference.serving.manifests import ManifestError
+from modelplane_inference.errors import ManifestError, ModelplaneError, StepFailed
 from modelplane_inference.serving.metrics import STEP_DURATION, STEP_ERRORS
 from modelplane_inference.stages.base import CLIENT_ERRORS, Item, Stage, public
 
+__all__ = ["PipelineExecutor", "StepFailed", "condition_matches", "step_name"]
 log = logging.getLogger(__name__)
-
-
-class StepFailed(Exception):
-    """A step (or a whole node) failed; ``status`` is the HTTP status the router would return."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def condition_matches(document: Any, condition: str) -> bool:
@@ -153,20 +145,22 @@ class PipelineExecutor:
             if "node" in step:
                 return await self._node(step["node"], request)
             return await self.stages[step["deployment"]].run(dict(request))
-        except (StepFailed, *CLIENT_ERRORS, Exception) as exc:
+        except Exception as exc:
             STEP_ERRORS.labels(pipeline=self.name, step=name).inc()
             status = (
-                exc.status
+                exc.router_status
                 if isinstance(exc, StepFailed)
+                else exc.status
+                if isinstance(exc, ModelplaneError)
                 else 400
                 if isinstance(exc, CLIENT_ERRORS)
                 else 500
             )
-            message = exc.message if isinstance(exc, StepFailed) else f"step {name}: {exc}"
+            message = exc.reason if isinstance(exc, StepFailed) else f"step {name}: {exc}"
             if status >= 500:
                 log.exception("pipeline step failed", extra={"pipeline": self.name, "step": name})
             if step.get("dependency", "Hard") == "Hard":
-                raise StepFailed(status, message) from exc
+                raise StepFailed(status, message, exc) from exc
             return {"error": message}
         finally:
             STEP_DURATION.labels(pipeline=self.name, step=name).observe(

@@ -21,17 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import kserve
-from kserve.errors import InferenceError, InvalidInput
+from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
+from modelplane_inference.errors import RepositoryError
 from modelplane_inference.runtime.backends import LocalBackend
-from modelplane_inference.runtime.repository import RepositoryError, load_model_config
-from modelplane_inference.runtime.runner import RunnerInputError
+from modelplane_inference.runtime.repository import load_model_config
 from modelplane_inference.serving import protocol
 from modelplane_inference.serving.kserve_server import ModelplaneServer
 from modelplane_inference.serving.limits import Limits, install_limits
 from modelplane_inference.serving.manifests import Deployment, Pipeline, load_manifests
-from modelplane_inference.serving.pipeline import PipelineExecutor, StepFailed
+from modelplane_inference.serving.pipeline import PipelineExecutor
 from modelplane_inference.stages.base import InstrumentedModel, Stage, public
 from modelplane_inference.stages.registry import STAGES
 
@@ -72,12 +72,8 @@ class PipelineModel(InstrumentedModel):
         headers: dict[str, str] | None = None,
         response_headers: dict[str, str] | None = None,
     ) -> protocol.Batch:
-        try:
-            results = await asyncio.gather(*(self.executor.run(item) for item in payload))
-        except StepFailed as exc:
-            if 400 <= exc.status < 500:
-                raise InvalidInput(exc.message) from exc
-            raise InferenceError(exc.message) from exc
+        # A StepFailed is answered by errors.answer (the failed stage's status where it has one).
+        results = await asyncio.gather(*(self.executor.run(item) for item in payload))
         return payload.like([public(r) for r in results])
 
     async def postprocess(
@@ -126,10 +122,7 @@ class RawModel(InstrumentedModel):
                 tensors[tensor.name] = tensor.as_numpy()
             except (ValueError, TypeError):
                 raise protocol.undecodable(tensor) from None  # the cause quotes the data
-        try:
-            out = await self.backend.infer(tensors)
-        except RunnerInputError as exc:
-            raise InvalidInput(str(exc)) from exc
+        out = await self.backend.infer(tensors)  # a RunnerInputError is answered 400
         return protocol.tensor_response(self.name, out, payload)
 
 

@@ -28,11 +28,11 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 from PIL import Image
 
+from modelplane_inference.errors import ClientError, StageInputError
 from modelplane_inference.runtime.backends import Backend
-from modelplane_inference.runtime.runner import RunnerInputError
 from modelplane_inference.serving import protocol
 from modelplane_inference.serving.metrics import REQUEST_DURATION, REQUEST_ERRORS, REQUESTS
-from modelplane_inference.stages.images import DEFAULT_MAX_PIXELS, ImageError, decode_image
+from modelplane_inference.stages.images import DEFAULT_MAX_PIXELS, decode_image
 
 log = logging.getLogger(__name__)
 Item = dict[str, Any]
@@ -40,11 +40,8 @@ BackendFactory = Callable[[], Backend]
 T = TypeVar("T")
 
 
-class StageInputError(ValueError):
-    """An item lacks something the stage needs or holds a bad value; the client's fault."""
-
-
-CLIENT_ERRORS = (InvalidInput, ImageError, RunnerInputError, StageInputError)
+# The request's own fault: KServe's protocol errors and the tower's 4xx family (errors.py).
+CLIENT_ERRORS = (InvalidInput, ClientError)
 
 
 def public(item: Item) -> Item:
@@ -155,7 +152,7 @@ async def instrumented(name: str, call: Any) -> Any:
     except CLIENT_ERRORS as exc:
         REQUEST_ERRORS.labels(model=name, reason="invalid_input").inc()
         log.info("rejected request", extra={"model": name, "error": str(exc)})
-        raise InvalidInput(str(exc)) from exc
+        raise  # answered by errors.answer (serving/kserve_server.py), KServe's own by KServe
     except Exception:
         REQUEST_ERRORS.labels(model=name, reason="internal").inc()
         raise

@@ -13,6 +13,7 @@ import numpy as np
 from modelplane_api import images as contract
 from PIL import Image, UnidentifiedImageError
 
+from modelplane_inference.errors import ImageError
 from modelplane_inference.serving import limits
 
 DEFAULT_MAX_PIXELS = limits.Limits().max_image_pixels
@@ -24,10 +25,6 @@ DECODER_ERRORS: tuple[type[Exception], ...] = (
     SyntaxError,
     ValueError,
 )
-
-
-class ImageError(ValueError):
-    """The bytes are not a usable image; the message names the problem for the client."""
 
 
 def decode_image(

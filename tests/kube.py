@@ -246,6 +246,10 @@ def declare_resources(emulator: kmock.KubernetesEmulator, monitoring: bool = Tru
     resources["v1/namespaces"] = kmock.ResourceInfo(
         kind="Namespace", verbs={"list", "watch", "get"}, namespaced=False
     )
+    # GPU node classes (gpu-feature-discovery's labels): the operator lists and watches Nodes.
+    resources["v1/nodes"] = kmock.ResourceInfo(
+        kind="Node", verbs={"list", "watch", "get", "create", "patch"}, namespaced=False
+    )
     for key, (kind, has_status) in NAMESPACED.items():
         resources[key] = kmock.ResourceInfo(
             kind=kind,

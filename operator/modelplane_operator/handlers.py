@@ -18,6 +18,7 @@ from modelplane_operator import API_VERSION, GROUP, VERSION
 from modelplane_operator.cluster import Cluster
 from modelplane_operator.config import Config
 from modelplane_operator.errors import APIError, APINotFoundError
+from modelplane_operator.gpu_nodes import node_gpu_class, ordered_classes, unpinned_tensorrt
 from modelplane_operator.metrics import RECONCILE_SECONDS, RECONCILES, PhaseBook
 from modelplane_operator.naming import LABEL_DEPLOYMENT, LABEL_PIPELINE
 from modelplane_operator.reconcile import (
@@ -33,7 +34,7 @@ CHILD_RETRIES = (0.5, 1, 2, 4, 8)  # backoff for reconciles triggered by a child
 
 
 @kopf.on.startup()
-async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -> None:
     """Tune kopf once and open the API session the reconcilers share."""
     # Keep kopf's bookkeeping in our own annotation namespace instead of status.kopf.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
@@ -64,6 +65,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     memo.locks = KeyedLocks()
     # Per CR, the versions of its watched children that its stored status mirrors.
     memo.mirrored = {}
+    # The Node index (live; filled before any handler runs) and the GPU classes last acted on.
+    memo.gpu_nodes = kwargs["gpu_nodes"]
+    memo.gpu_classes = []
 
 
 @kopf.on.login()
@@ -151,6 +155,44 @@ async def pipeline_deleted(
         await _forget(memo, "ModelPipeline", namespace, name)
 
 
+@kopf.index("", "v1", "nodes")
+def gpu_nodes(labels: kopf.Labels, meta: kopf.Meta, **_: Any) -> dict[str, str] | None:
+    """Each GPU node's class -> its creation time (the order classes joined in); a node that
+    gpu-feature-discovery has not labelled is left out."""
+    product = node_gpu_class(labels)
+    return {product: str(meta.get("creationTimestamp") or "")} if product else None
+
+
+@kopf.index(GROUP, VERSION, "modeldeployments")
+def unpinned_plans(
+    namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+) -> dict[None, tuple[str | None, str]] | None:
+    """The ModelDeployments that build one plan per discovered GPU class."""
+    return {None: (namespace, name)} if unpinned_tensorrt(dict(spec)) else None
+
+
+def node_classes(index: kopf.Index[str, str]) -> list[str]:
+    """The cluster's GPU classes from the Node index, in the order they joined."""
+    return ordered_classes((product, created) for product in index for created in index[product])
+
+
+@kopf.on.event("", "v1", "nodes")
+async def node_changed(memo: kopf.Memo, **kwargs: Any) -> None:
+    """A Node joined, left or was relabelled: when that changes the cluster's GPU classes,
+    re-reconcile every ModelDeployment that builds a plan per class (a new class gets its plan
+    without a restart). The first Node events after start-up reconcile them once more."""
+    classes, known = node_classes(kwargs["gpu_nodes"]), memo.gpu_classes
+    memo.gpu_classes = classes
+    if classes == known or memo.config.gpu_product_list:
+        return
+    log.info("GPU node classes changed: %s -> %s", known, classes)
+    index: kopf.Index[None, tuple[str | None, str]] = kwargs["unpinned_plans"]
+    owners = {(ns, name) for ns, name in index.get(None, []) if ns is not None}
+    await asyncio.gather(
+        *(_reconcile_owner(memo, "ModelDeployment", ns, name) for ns, name in owners)
+    )
+
+
 # Which CR owns a watched child, by the child's plural: (owner kind, label naming the owner).
 CHILD_OWNERS = {
     "inferenceservices": ("ModelDeployment", LABEL_DEPLOYMENT),
@@ -200,7 +242,8 @@ def _reconciler(
 ) -> Callable[[], Awaitable[Outcome]]:
     """The reconcile of one owner, bound now (not at call time) to this owner."""
     if kind == "ModelDeployment":
-        return lambda: reconcile_deployment(owner, memo.cluster, memo.config)
+        classes = node_classes(memo.gpu_nodes)
+        return lambda: reconcile_deployment(owner, memo.cluster, memo.config, classes)
     return lambda: reconcile_pipeline(owner, memo.cluster)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from modelplane_operator import API_VERSION
 from modelplane_operator.cluster import PLURALS, UNREAD, Cluster
 from modelplane_operator.config import Config
+from modelplane_operator.gpu_nodes import with_node_classes
 from modelplane_operator.render_gpu import check_gpu_request, unpinned_engine_note
 from modelplane_operator.render_inference_service import render_inference_service
 from modelplane_operator.render_monitoring import (
@@ -205,13 +206,19 @@ def _deployment_status(
     return new_status
 
 
-async def reconcile_deployment(body: dict[str, Any], cluster: Cluster, config: Config) -> Outcome:
-    """Bring a ModelDeployment's children in line with its spec; return its new status."""
+async def reconcile_deployment(
+    body: dict[str, Any], cluster: Cluster, config: Config, gpu_classes: list[str] | None = None
+) -> Outcome:
+    """Bring a ModelDeployment's children in line with its spec; return its new status.
+
+    ``gpu_classes``: the GPU node classes the cluster's Nodes carry (``gpu_nodes``), used for
+    an unpinned TensorRT plan when the chart's gpu.products lists none."""
     meta, status = body["metadata"], body.get("status") or {}
     try:
         spec = parse_deployment(body.get("spec") or {})
         check_model_image(spec, config)
         check_gpu_request(spec, config)
+        config = with_node_classes(spec, config, gpu_classes or [])
     except SpecError as err:
         return _spec_failure(body, err)
     events: list[tuple[str, str, str]] = []

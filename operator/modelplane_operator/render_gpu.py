@@ -17,8 +17,9 @@ node selector, and the node class (the product label value) a TensorRT plan is b
 
 A plan is valid only on the GPU model it was built on, so there is no catch-all node class:
 a TensorRT deployment either pins ``spec.tensorrt.gpuProduct`` or gets one plan per product
-the cluster lists (``Config.gpu_products``, chart ``gpu.products``), and its predictor runs on
-the first listed class (``serving_product``).
+the cluster lists (``Config.gpu_products``: chart ``gpu.products``, else the classes the
+Nodes carry, ``gpu_nodes``), and its predictor runs on the first listed class
+(``serving_product``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ class GPURequest:
 
 
 def check_gpu_request(spec: DeploymentSpec, config: Config) -> None:
-    """Reject what this cluster's GPU configuration cannot schedule (Ready=False, admission)."""
+    """Reject what this cluster's GPU configuration cannot schedule (Ready=False, admission).
+
+    An unpinned TensorRT spec is not refused here: the classes it is built for may come from
+    the cluster's Nodes (``gpu_nodes.with_node_classes``, at reconcile)."""
     res = spec.resources
     if res.mig_profile and config.mig_strategy == "none":
         raise SpecError(
@@ -61,13 +65,6 @@ def check_gpu_request(spec: DeploymentSpec, config: Config) -> None:
             "MIGResourceNotExposed",
             f"{res.gpu_resource_name} exists only with MIG strategy mixed; this cluster runs"
             f" {config.mig_strategy}: set migProfile instead of gpuResourceName",
-        )
-    if spec.tensorrt.enabled and not engine_products(spec, config):
-        raise SpecError(
-            "GPUProductUnknown",
-            "a TensorRT plan runs only on the GPU model it was built on: set"
-            " spec.tensorrt.gpuProduct (the nodes' nvidia.com/gpu.product), or list the cluster's"
-            " GPU products in the chart value gpu.products to build one plan per node class",
         )
 
 
@@ -158,7 +155,8 @@ def unpinned_engine_note(spec: DeploymentSpec, config: Config, states: list[str]
     classes = [gpu_request(spec, config, p).node_class or p for p in engine_products(spec, config)]
     built = ", ".join(f"{c}: {state}" for c, state in zip(classes, states, strict=True))
     return (
-        f"GPU product not pinned: one plan per GPU node class (chart gpu.products; {built});"
+        f"GPU product not pinned: one plan per GPU node class (chart gpu.products, else the"
+        f" nodes' {GPU_PRODUCT_LABEL}; {built});"
         f" the predictor runs on {classes[0]}, the first listed; set spec.tensorrt.gpuProduct"
         " to choose"
     )

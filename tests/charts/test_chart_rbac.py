@@ -164,7 +164,10 @@ def test_namespaced_rbac_covers_the_operator(scenarios: dict[str, Docs], needs: 
     cluster_grants = next(iter(granted(docs, ("ClusterRole",)).values()))
     roles = granted(docs, ("Role",))
     assert sorted(roles) == ["Role/claims/modelplane", "Role/documents/modelplane"]
-    cluster_needs = {n for n in needs if n[1] in {"customresourcedefinitions", "namespaces"}}
+    cluster_needs = {
+        n for n in needs if n[1] in {"customresourcedefinitions", "namespaces", "nodes"}
+    }
+    assert ("", "nodes", "watch") in cluster_needs  # GPU classes: the Node watch is cluster-wide
     assert cluster_needs <= cluster_grants
     assert not {g for g in cluster_grants if g[0] in {"serving.kserve.io", "batch", GROUP}}
     for grants in roles.values():
@@ -193,6 +196,7 @@ def test_nothing_granted_that_the_operator_does_not_use(
         ("", "events", "patch"),
         ("serving.kserve.io", "inferencegraphs", "get"),
         ("serving.kserve.io", "inferenceservices", "get"),
+        ("", "nodes", "get"),  # Nodes are read only: get/list/watch, as issue 23 grants
     }
     assert grants - needs - justified == set()
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from helpers import make_deployment
 from modelplane_operator.config import Config
+from modelplane_operator.gpu_nodes import with_node_classes
 from modelplane_operator.render_gpu import check_gpu_request, unpinned_engine_note
 from modelplane_operator.render_inference_service import render_inference_service
 from modelplane_operator.render_serving import engine_cache_key, render_engine_build_jobs
@@ -68,10 +69,14 @@ def test_one_plan_per_node_class(
 
 def test_unpinned_without_known_products_is_a_spec_error() -> None:
     spec = parse_deployment(make_deployment(tensorrt={"enabled": True})["spec"])
-    for check in (check_gpu_request, engine_cache_key):
-        with pytest.raises(SpecError) as err:
-            check(spec, Config())
-        assert err.value.reason == "GPUProductUnknown"
+    check_gpu_request(spec, Config())  # admitted: the classes may come from the Nodes
+    with pytest.raises(SpecError) as err:
+        with_node_classes(spec, Config(), [])
+    assert err.value.reason == "NoGPUNodes"
+    assert "nvidia.com/gpu.product" in err.value.message
+    with pytest.raises(SpecError) as err:
+        engine_cache_key(spec, Config())
+    assert err.value.reason == "GPUProductUnknown"
     assert render_engine_build_jobs(make_deployment(), spec, Config()) == []
 
 

@@ -168,7 +168,7 @@ this list covers every kind the operator's code touches.
 
 {{/*
 modelplane.clusterRules: RBAC rules that are cluster-scoped whatever the watch scope: kopf
-discovers CRDs and namespaces.
+discovers CRDs and namespaces; the operator reads the Nodes' GPU classes.
 */}}
 {{- define "modelplane.clusterRules" -}}
 # kopf scans CRDs to find the resources it serves.
@@ -179,6 +179,11 @@ discovers CRDs and namespaces.
 - apiGroups: [""]
   resources: ["namespaces"]
   verbs: ["list", "watch"]
+# GPU node classes: gpu-feature-discovery's nvidia.com/gpu.product label on each Node (read
+# only), so an unpinned TensorRT plan is built per class without gpu.products.
+- apiGroups: [""]
+  resources: ["nodes"]
+  verbs: ["get", "list", "watch"]
 {{- end }}
 
 {{/*

@@ -9,6 +9,7 @@ Manager never looks for one to download).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -86,14 +87,35 @@ def folder_of(cls: str) -> str:
     return "accept" if cls == "accept" else f"reject/{cls}"
 
 
+# The address `modelplane label` prints, its per-run token in the query.
+PRINTED_URL = re.compile(r"(http://127\.0\.0\.1:\d+/)review\?token=([A-Za-z0-9_-]+)")
+
+
 @dataclass
 class LabelPage:
-    url: str
+    base: str  # http://127.0.0.1:PORT/
+    token: str
     process: subprocess.Popen[bytes]
     log: Path
 
+    def at(self, path: str = "") -> str:
+        """The page's address for ``path`` with the run's token, as a person opens it."""
+        return f"{self.base}{path}?token={self.token}"
+
     def state(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + "api/state", timeout=10) as response:
+        with urllib.request.urlopen(self.at("api/state"), timeout=10) as response:
+            payload: dict[str, Any] = json.loads(response.read())
+        return payload
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A JSON POST as the page sends it (token, ``Content-Type``, same ``Origin``)."""
+        request = urllib.request.Request(
+            self.at(path),
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json", "Origin": self.base.rstrip("/")},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
             payload: dict[str, Any] = json.loads(response.read())
         return payload
 
@@ -118,20 +140,8 @@ def label_page(
     args += ["--url", model_url, "--repository", str(repository), "--port", str(port)]
     handle = log.open("wb")
     process = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
-    page = LabelPage(f"http://127.0.0.1:{port}/", process, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"modelplane label exited:\n{log.read_text()}")
-            try:
-                page.state()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield page
+        yield _printed_page(process, log)
     finally:
         process.terminate()
         try:
@@ -140,6 +150,25 @@ def label_page(
             process.kill()
             process.wait(timeout=10)
         handle.close()
+
+
+def _printed_page(process: subprocess.Popen[bytes], log: Path) -> LabelPage:
+    """The page once ``modelplane label`` has printed its URL and answers on it."""
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"modelplane label exited:\n{log.read_text()}")
+        found = PRINTED_URL.search(log.read_text(errors="replace"))
+        if found:
+            page = LabelPage(found[1], found[2], process, log)
+            try:
+                page.state()
+                return page
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no label page answered:\n{log.read_text()}")
+        time.sleep(0.2)
 
 
 @contextmanager

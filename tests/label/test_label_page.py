@@ -43,7 +43,7 @@ def test_label_a_dozen_with_keys_undo_and_reload(
             {"file": "notes.txt", "reason": "not an image (no known image format)"}
         ]
         with chromium() as driver:
-            driver.get(page.url)
+            driver.get(page.at())
             person = Person(driver, truth)
             keys = person.keys_of()
             assert sorted(keys) == sorted(classes)
@@ -84,7 +84,7 @@ def test_unreachable_model_labels_by_hand(tmp_path: Path, repository: Path) -> N
     with label_page(photos, repository, nowhere, tmp_path / "label.log") as page:
         assert page.wait_model()["model"]["state"] == "down"
         with chromium() as driver:
-            driver.get(page.url)
+            driver.get(page.at())
             person = Person(driver, truth)
             name, suggested = person.on_screen()
             assert suggested is None

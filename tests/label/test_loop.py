@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +33,7 @@ def _label(photos: Path, truth: dict[str, str], repository: Path, server: Server
     with label_page(photos, repository, server.grpc, photos.parent / "label.log") as page:
         items = page.wait_model()["items"]
         choices = [{"image": i["image"], "label": truth[i["image"]]} for i in items]
-        body = json.dumps({"choices": choices}).encode()
-        request = urllib.request.Request(page.url + "api/decide", body, method="POST")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert len(json.loads(response.read())["decided"]) == len(truth)
+        assert len(page.post("api/decide", {"choices": choices})["decided"]) == len(truth)
     return sum(1 for i in items if i["label"] != truth[i["image"]])
 
 

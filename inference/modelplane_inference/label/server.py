@@ -3,9 +3,13 @@
 A standard-library HTTP server (one page, a few JSON routes; nothing to install, nothing fetched
 from outside, no torch) and one background thread that asks the served model about every
 unlabelled image through :class:`~modelplane_inference.client.Client` — the client that talks to
-``modelplane serve`` and to a cluster alike. The page orders, prefetches and sends decisions; the
-:class:`~modelplane_inference.label.store.LabelStore` writes each one before it answers. When the
-model cannot be reached the page says so and the images are labelled by hand.
+``modelplane serve`` and to a cluster alike, and makes its review thumbnail meanwhile. Two pages:
+``/`` shows one photo at a time; ``/review`` shows pages of ~24 thumbnails grouped by suggested
+class, where the person fixes the wrong ones and confirms the page with one key. The pages order,
+prefetch and send decisions; the :class:`~modelplane_inference.label.store.LabelStore` writes each
+one before it answers. When the model cannot be reached the page says so and the images are
+labelled by hand. Every request passes :class:`~modelplane_inference.label.guard.Guard` first
+(token, Host, JSON bodies, Origin).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import logging
 import threading
 import urllib.parse
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -22,12 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from modelplane_inference.client import Client, PredictError
+from modelplane_inference.label import pictures
+from modelplane_inference.label.guard import Guard
 from modelplane_inference.label.store import LabelStore, StoreError
 from modelplane_inference.label.tasks import Suggestion, Task
 
 log = logging.getLogger("modelplane_inference.label")
 MAX_BODY = 1 << 20
 FAILURES_BEFORE_DOWN = 3  # consecutive unreachable answers before the page says "no model"
+PAGES = {"/": "index.html", "/index.html": "index.html", "/review": "review.html"}
+SHARED_SCRIPT = "<!-- common.js -->"  # where each page gets the script both pages share
 
 
 @dataclass(frozen=True)
@@ -40,13 +48,16 @@ class LabelOptions:
     protocol: str = "grpc"
     host: str = "127.0.0.1"
     port: int = 8090
+    token: str | None = None  # None: a fresh one per run
 
 
 class Prelabeller:
     """Asks the model about each unlabelled image once, in file order, in a thread."""
 
-    def __init__(self, store: LabelStore, options: LabelOptions) -> None:
-        self.store, self.options = store, options
+    def __init__(
+        self, store: LabelStore, options: LabelOptions, thumbnails: pictures.Thumbnails
+    ) -> None:
+        self.store, self.options, self.thumbnails = store, options, thumbnails
         self.suggestions: dict[str, Suggestion] = {}
         self.state = "starting"  # starting | labelling | done | down
         self.message = ""
@@ -83,7 +94,16 @@ class Prelabeller:
         except (PredictError, KeyError, TypeError, ValueError) as exc:
             self.suggestions[image] = Suggestion(None, 0.0, "", f"model error: {exc}"[:300])
             return False
+        finally:
+            self._thumbnail(image)
         return True
+
+    def _thumbnail(self, image: str) -> None:
+        """Made now, so a review page's thumbnails are ready before it is shown."""
+        try:
+            self.thumbnails.get(image)
+        except (OSError, ValueError, SyntaxError) as exc:  # shown as a broken tile on the page
+            log.warning("thumbnail", extra={"image": image, "error": str(exc)})
 
     def _down(self, reason: str) -> None:
         self.state, self.message = "down", f"{reason}. Label by hand: the class keys still work."
@@ -96,7 +116,10 @@ class LabelApp:
     def __init__(self, options: LabelOptions) -> None:
         self.options = options
         self.store = LabelStore(options.directory, options.task)
-        self.prelabeller = Prelabeller(self.store, options)
+        self.thumbnails = pictures.Thumbnails(options.directory)
+        self.prelabeller = Prelabeller(self.store, options, self.thumbnails)
+        self.guard = Guard.for_address(options.host, options.port, options.token)
+        self.shown: set[str] = set()  # images whose picture has been sent to a page
 
     def state(self) -> dict[str, Any]:
         task, pre = self.options.task, self.prelabeller
@@ -128,6 +151,10 @@ class LabelApp:
             if not isinstance(choice, dict) or not {"image", "label"} <= choice.keys():
                 raise StoreError("each choice needs an image and a label")
             pairs.append((str(choice["image"]), str(choice["label"])))
+        unseen = [image for image, _ in pairs if image not in self.shown]
+        if body.get("reviewed") is True and unseen:
+            # A review page confirms what it showed; a photo never sent cannot have been seen.
+            raise StoreError(f"{len(unseen)} photos were never shown: {unseen[:5]}")
         decided = self.store.decide(pairs)
         return {"decided": [asdict(d) for d in decided], "counts": dict(self.store.counts)}
 
@@ -137,8 +164,9 @@ class LabelApp:
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Routes: ``/`` (the page), ``/api/state``, ``/image/<name>``, POST ``/api/decide`` and
-    ``/api/undo``. Errors are JSON ``{"error": ...}`` with a 4xx status."""
+    """Routes: ``/`` and ``/review`` (the pages), ``/api/state``, ``/image/<name>``,
+    ``/thumb/<name>``, POST ``/api/decide`` and ``/api/undo``. Errors are JSON ``{"error": ...}``
+    with a 4xx status; a request the guard refuses is answered before any route runs."""
 
     app: LabelApp
     server_version = "modelplane-label"
@@ -147,18 +175,22 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("request", extra={"line": format % args})
 
     def do_GET(self) -> None:
+        if self._refused("GET"):
+            return
         path = urllib.parse.urlsplit(self.path).path
-        if path in ("/", "/index.html"):
-            page = resources.files("modelplane_inference.label").joinpath("static/index.html")
-            self._send(HTTPStatus.OK, page.read_bytes(), "text/html; charset=utf-8")
+        if path in PAGES:
+            self._send(HTTPStatus.OK, _page(PAGES[path]), "text/html; charset=utf-8")
         elif path == "/api/state":
             self._json(HTTPStatus.OK, self.app.state())
-        elif path.startswith("/image/"):
-            self._image(urllib.parse.unquote(path.removeprefix("/image/")))
+        elif path.startswith(("/image/", "/thumb/")):
+            kind, _, name = path[1:].partition("/")
+            self._picture(urllib.parse.unquote(name), thumbnail=kind == "thumb")
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {path}"})
 
     def do_POST(self) -> None:
+        if self._refused("POST"):
+            return
         path = urllib.parse.urlsplit(self.path).path
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -176,17 +208,34 @@ class Handler(BaseHTTPRequestHandler):
         except (StoreError, ValueError) as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
 
-    def _image(self, name: str) -> None:
-        content_type = self.app.store.pending.get(name)
-        if content_type is None or "/" in name:
+    def _refused(self, method: str) -> bool:
+        refusal = self.app.guard.check(method, self.path, self.headers)
+        if refusal is None:
+            return False
+        log.warning(
+            "refused",
+            extra={"method": method, "path": urllib.parse.urlsplit(self.path).path,
+                   "status": int(refusal.status), "reason": refusal.message},
+        )  # fmt: skip
+        self.close_connection = True  # the body (if any) is not read
+        self._json(refusal.status, {"error": refusal.message})
+        return True
+
+    def _picture(self, name: str, thumbnail: bool) -> None:
+        """The photo through the image contract (upright), as a JPEG; remembered as shown."""
+        if name not in self.app.store.pending or "/" in name:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"{name!r} is not an unlabelled image"})
             return
         try:
-            data = (self.app.store.root / name).read_bytes()
-        except OSError as exc:
-            self._json(HTTPStatus.NOT_FOUND, {"error": str(exc)})
+            if thumbnail:
+                data = self.app.thumbnails.get(name)
+            else:
+                data = pictures.render(self.app.store.root / name, pictures.VIEW_PX)
+        except (OSError, ValueError, SyntaxError) as exc:
+            self._json(HTTPStatus.NOT_FOUND, {"error": f"{name}: {exc}"})
             return
-        self._send(HTTPStatus.OK, data, content_type)
+        self.app.shown.add(name)
+        self._send(HTTPStatus.OK, data, "image/jpeg")
 
     def _json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
         self._send(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json")
@@ -200,12 +249,23 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def _page(name: str) -> bytes:
+    """A page with the shared script (token, JSON calls) written into it: one file each, no
+    other request needed before the page can talk to the server."""
+    static = resources.files("modelplane_inference.label").joinpath("static")
+    script = static.joinpath("common.js").read_text(encoding="utf-8")
+    html = static.joinpath(name).read_text(encoding="utf-8")
+    return html.replace(SHARED_SCRIPT, f"<script>\n{script}</script>").encode()
+
+
 def make_server(options: LabelOptions) -> tuple[ThreadingHTTPServer, LabelApp]:
     """The page's server (not yet serving) and its app; the pre-labeller is started."""
-    app = LabelApp(options)
-    handler = type("BoundHandler", (Handler,), {"app": app})
+    handler = type("BoundHandler", (Handler,), {})
     server = ThreadingHTTPServer((options.host, options.port), handler)
     server.daemon_threads = True
+    # The guard checks Host against the port actually bound (--port 0 picks a free one).
+    app = LabelApp(replace(options, port=int(server.server_address[1])))
+    handler.app = app
     threading.Thread(target=app.prelabeller.run, name="prelabel", daemon=True).start()
     return server, app
 
@@ -213,15 +273,17 @@ def make_server(options: LabelOptions) -> tuple[ThreadingHTTPServer, LabelApp]:
 def run(options: LabelOptions) -> None:
     """Serve the page until Ctrl+C."""
     server, app = make_server(options)
-    host, port = server.server_address[:2]
+    review = app.guard.url(options.host, "/review")
     log.info(
         "label page",
         extra={
-            "url": f"http://{host!s}:{port}/",
+            "url": review,
+            "one_at_a_time": app.guard.url(options.host, "/"),
             "images": len(app.store.pending),
             "skipped": len(app.store.skipped),
         },
     )
+    print(f"Open the label page (its token is in the URL): {review}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

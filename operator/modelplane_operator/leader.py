@@ -66,6 +66,8 @@ class LeaderElection:
     # (holder, renewTime) last seen and when (monotonic, our clock): expiry is judged by us.
     _observed: tuple[str, str] | None = None
     _observed_at: float = 0.0
+    # When the last successful write of ours was sent (monotonic): the renew deadline's start.
+    _renewed_at: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.renew_deadline_s < self.duration_s:
@@ -144,19 +146,35 @@ class LeaderElection:
 
     async def acquire(self, cluster: Cluster) -> None:
         """Wait on standby until this replica holds the Lease."""
-        while not await self.try_acquire_or_renew(cluster):
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            if await self.try_acquire_or_renew(cluster):
+                break
             await asyncio.sleep(self.retry_s)
+        self._renewed_at = started
         self._set_role("active")
         log.info("acquired Lease %s as %s: this replica is active", self.lease, self.identity)
 
     async def hold(self, cluster: Cluster) -> None:
-        """Renew every ``retry_s``; return once renewing failed for ``renew_deadline_s``."""
+        """Renew every ``retry_s``; return once renewing failed for ``renew_deadline_s``.
+
+        The deadline counts from when the last successful write was *sent* (others start the
+        Lease's duration only once they see it, later), and an attempt the API server does not
+        answer is abandoned at the deadline: a hung request must not keep this replica active
+        past the moment a standby may take over.
+        """
         loop = asyncio.get_running_loop()
-        renewed = loop.time()
-        while loop.time() - renewed < self.renew_deadline_s:
-            await asyncio.sleep(self.retry_s)
-            if await self.try_acquire_or_renew(cluster):
-                renewed = loop.time()
+        while (left := self._renewed_at + self.renew_deadline_s - loop.time()) > 0:
+            await asyncio.sleep(min(self.retry_s, left))
+            started = loop.time()
+            try:
+                async with asyncio.timeout_at(self._renewed_at + self.renew_deadline_s):
+                    renewed = await self.try_acquire_or_renew(cluster)
+            except TimeoutError:
+                renewed = False
+            if renewed:
+                self._renewed_at = started
         self._set_role("lost")
         log.error("lost Lease %s: not renewed for %ss", self.lease, self.renew_deadline_s)
 

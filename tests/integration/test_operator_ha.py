@@ -2,9 +2,8 @@
 ``coordination.k8s.io`` Lease in kmock's emulator. Exactly one reconciles; SIGKILL of it hands
 over to the other, which then reconciles what is created next.
 
-The emulator is kmock's, plus the one API-server guarantee leader election rests on and kmock
-does not model: a write carrying ``metadata.resourceVersion`` is refused with 409 Conflict when
-the stored object has moved on (optimistic concurrency, as the real API server does).
+The emulator is kmock's plus the API server's 409 on a stale ``resourceVersion``
+(``leases.LeasingApiServer``); the Lease protocol itself is unit-tested in test_leader.py.
 """
 
 from __future__ import annotations
@@ -15,51 +14,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp.web
 import kmock
 import pytest
 from helpers import NAMESPACE, make_deployment
-from kube import ISVC, MD, VERBS, ApiServer, create, eventually, stored, stored_of
+from kube import ISVC, MD, create, eventually, stored, stored_of
+from leases import LeasingApiServer, lease_of, serve_leases
 from processes import OperatorProcess, chart_container, start_from_container
-from typing_extensions import override
 
 RELEASE_NAMESPACE = "modelplane-system"
-LEASE = "coordination.k8s.io/v1/leases"
 # Two cold Python processes importing kopf on a loaded 2-core machine: a bound, not a figure.
 STARTUP_S = 120
 CHILDREN = ("inferenceservices", "configmaps", "servicemonitors", "prometheusrules")
 
 # Whole operator processes on a shared 2-core machine: more than the suite default.
 pytestmark = pytest.mark.timeout(360)
-
-
-class LeasingApiServer(ApiServer):
-    """ApiServer plus resourceVersion preconditions on writes (409 Conflict when stale)."""
-
-    _write_lock = asyncio.Lock()
-
-    @override
-    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
-        data = request.data
-        wanted = (
-            (data.get("metadata") or {}).get("resourceVersion") if isinstance(data, dict) else None
-        )
-        if request.action != kmock.action.UPDATE or not wanted or request.resource is None:
-            return await super()._handle(request)
-        async with self._write_lock:  # check and write as one step, as etcd's compare-and-swap
-            try:
-                current = self.objects[request.resource, request.namespace, request.name]
-                version = (
-                    None if current.deleted else current.raw["metadata"].get("resourceVersion")
-                )
-            except KeyError:
-                version = None
-            if version is not None and version != wanted:
-                return aiohttp.web.json_response(
-                    {"kind": "Status", "status": "Failure", "reason": "Conflict", "code": 409},
-                    status=409,
-                )
-            return await super()._handle(request)
 
 
 @pytest.fixture()
@@ -70,8 +38,7 @@ def kmock_options() -> dict[str, Any]:
 @pytest.fixture()
 def leases(cluster: kmock.KubernetesEmulator) -> kmock.KubernetesEmulator:
     """The emulator serving Leases too (what the chart's leader-election Role grants)."""
-    cluster.resources[LEASE] = kmock.ResourceInfo(kind="Lease", verbs=VERBS, namespaced=True)
-    return cluster
+    return serve_leases(cluster)
 
 
 @pytest.fixture()
@@ -118,9 +85,24 @@ async def one_active(pods: list[OperatorProcess]) -> tuple[OperatorProcess, Oper
 
 
 def lease_holder(cluster: kmock.KubernetesEmulator) -> str:
-    lease = stored(cluster, LEASE, "modelplane", RELEASE_NAMESPACE) or {}
-    holder: str = (lease.get("spec") or {}).get("holderIdentity", "")
+    holder: str = lease_of(cluster, "modelplane", RELEASE_NAMESPACE).get("holderIdentity", "")
     return holder
+
+
+def standby_polls(cluster: kmock.KubernetesEmulator, since: int) -> int:
+    """Lease reads by the standby after request ``since`` (kmock's recorded requests).
+
+    Both replicas read the Lease every retry period, and only the holder then writes it, so
+    reads minus writes are the standby's, give or take the holder's one read whose write may
+    not have landed yet (counted off).
+    """
+    reads = writes = 0
+    for request in cluster:
+        resource = request.resource
+        if request.id > since and resource is not None and resource.plural == "leases":
+            reads += request.method.value == "GET"
+            writes += request.method.value == "PATCH"
+    return max(0, reads - writes - 1)
 
 
 def creates(cluster: kmock.KubernetesEmulator, plural: str, name: str) -> int:
@@ -155,7 +137,12 @@ async def test_one_active_replica_and_failover_after_sigkill(
         await create(cluster, make_deployment(name))
     for name in names:
         await reconciled(cluster, name, timeout=60)
-    await asyncio.sleep(3)  # a second reconciler, if any, would have created its copies by now
+    # A second reconciler would have seen the same watch events; once the standby has read the
+    # Lease twice since, its loop ran a whole retry period after them, copies made or not.
+    reconciled_at = max(request.id for request in cluster)
+    await eventually(
+        lambda: standby_polls(cluster, reconciled_at) >= 2, timeout=30, what="standby polling"
+    )
     for name in names:
         for plural in CHILDREN:
             assert creates(cluster, plural, name) == 1, (plural, name)

@@ -17,7 +17,7 @@ SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | c
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
 .PHONY: lock install system-deps test unit integration soak lint typecheck run operator e2e clean \
-	charts chart chart-sync images models bundle bundle-key airgap-e2e
+	charts chart chart-sync chart-tools chart-readme images models bundle bundle-key airgap-e2e
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,12 +42,28 @@ $(SYSDEPS_STAMP): | $(PY)
 ## system-deps: install the Debian packages the tests need (apt-get; sudo when not root)
 system-deps: $(SYSDEPS_STAMP)
 
+# Bitnami's chart README generator (npm), pinned, in a local folder: `make chart-readme` writes
+# the parameters table of charts/modelplane/README.md from the `## @param` comments in
+# values.yaml; tests/charts/test_chart_readme.py fails when the two drift apart.
+README_GENERATOR_VERSION ?= 2.7.2
+README_GENERATOR := .tools/node_modules/.bin/readme-generator
+$(README_GENERATOR):
+	npm install --silent --no-audit --no-fund --prefix .tools \
+		@bitnami/readme-generator-for-helm@$(README_GENERATOR_VERSION)
+
+## chart-tools: install the chart README generator into .tools (node and npm must be present)
+chart-tools: $(README_GENERATOR)
+
+## chart-readme: regenerate the parameters table of charts/modelplane/README.md from values.yaml
+chart-readme: $(README_GENERATOR)
+	$(README_GENERATOR) --values charts/modelplane/values.yaml --readme charts/modelplane/README.md
+
 ## models: build the Triton-layout model repository (cached: only missing or stale models train)
 models: install
 	$(PY) -m modelplane_models --log-format plain build --output models/repository
 
 ## test: every tier that runs without a cluster (unit, operator integration, schema)
-test: install system-deps models
+test: install system-deps models chart-tools
 	$(PY) -m pytest tests
 
 unit: install
@@ -93,7 +109,7 @@ e2e: install
 	$(PY) -m pytest tests/e2e --with-e2e -m e2e -s
 
 ## charts: the chart tier (real Helm engine, promtool, a loopback Prometheus; no cluster)
-charts: install system-deps
+charts: install system-deps chart-tools
 	$(PY) -m pytest tests/charts
 
 ## chart-sync: copy manifests/crds and manifests/examples into the chart (a test checks they match)
@@ -157,4 +173,4 @@ images:
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

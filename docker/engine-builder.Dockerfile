@@ -12,7 +12,7 @@ ARG PIP_INDEX_URL=""
 ARG TENSORRT_VERSION=10.8.0.43
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=${PIP_INDEX_URL}
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 # The contract package (CRDs, specs, config.pbtxt, image contract) and the packaging tower are
 # part of the one wheel, like the three towers.
 COPY api/ api/
@@ -27,6 +27,9 @@ RUN python -m venv /opt/venv \
 
 FROM ${REGISTRY}/${PYTHON_IMAGE}
 COPY --from=build /opt/venv /opt/venv
+# The project's licence (Apache-2.0) travels with the image, where scanners look for it.
+COPY --from=build /src/LICENSE /licenses/LICENSE
+LABEL org.opencontainers.image.licenses="Apache-2.0"
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp
 USER 10001:10001
 ENTRYPOINT ["modelplane-build-engine"]

@@ -14,7 +14,7 @@ RUN apt-get update \
 ARG PIP_INDEX_URL=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=${PIP_INDEX_URL}
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 # The contract package (CRDs, specs, config.pbtxt, image contract) and the packaging tower are
 # part of the one wheel, like the three towers.
 COPY api/ api/
@@ -39,6 +39,9 @@ RUN apt-get update \
       libtesseract5 tesseract-ocr-kor \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
+# The project's licence (Apache-2.0) travels with the image, where scanners look for it.
+COPY --from=build /src/LICENSE /licenses/LICENSE
+LABEL org.opencontainers.image.licenses="Apache-2.0"
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp
 USER 10001:10001
 EXPOSE 8080

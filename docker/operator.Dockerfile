@@ -11,7 +11,7 @@ FROM ${REGISTRY}/${PYTHON_IMAGE} AS build
 ARG PIP_INDEX_URL=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_INDEX_URL=${PIP_INDEX_URL}
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 # The contract package (CRDs, specs, config.pbtxt, image contract) and the packaging tower are
 # part of the one wheel, like the three towers.
 COPY api/ api/
@@ -31,6 +31,9 @@ RUN python -m venv /opt/venv \
 
 FROM ${REGISTRY}/${PYTHON_IMAGE}
 COPY --from=build /opt/venv /opt/venv
+# The project's licence (Apache-2.0) travels with the image, where scanners look for it.
+COPY --from=build /src/LICENSE /licenses/LICENSE
+LABEL org.opencontainers.image.licenses="Apache-2.0"
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 # The chart runs it with a read-only root filesystem and an emptyDir on /tmp.
 USER 10001:10001

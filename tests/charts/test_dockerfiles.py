@@ -174,3 +174,18 @@ def test_inference_image_commands_are_declared_console_scripts(
         if d["metadata"]["name"] == "modelplane-python"
     ]
     assert runtime["spec"]["containers"][0]["command"] == ["modelplane-stage"]
+
+
+def test_images_carry_the_licence(dockerfile: tuple[str, dict[str, str], list[Stage]]) -> None:
+    """Apache-2.0 (pyproject's licence) ships in every image at /licenses/LICENSE, copied from
+    the build stage, which receives it from the build context."""
+    name, _, stages = dockerfile
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == {"text": "Apache-2.0"}
+    final = stages[-1]
+    assert ("COPY", "--from=build /src/LICENSE /licenses/LICENSE") in final.instructions, name
+    assert ("LABEL", 'org.opencontainers.image.licenses="Apache-2.0"') in final.instructions
+    build_copies = " ".join(rest for kw, rest in stages[0].instructions if kw == "COPY")
+    assert "LICENSE" in build_copies.split(), name
+    ignore = (DOCKER / f"{name}.dockerignore").read_text().splitlines()
+    assert "!LICENSE" in ignore, f"{name}.dockerignore keeps LICENSE out of the context"

@@ -41,6 +41,7 @@ WORD_GAP = 0.25  # an ink gap this wide (x crop height) between two letters is a
 LETTER_GAPS = 2.0  # ... and this many times the line's median gap between emissions
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]")
 _LATIN = re.compile(r"[A-Za-z0-9]")
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
 
 def ink_columns(crop: np.ndarray, height: int) -> np.ndarray:
@@ -79,6 +80,15 @@ def script_of(ctc_text: str, ctc_score: float, unread: float) -> str:
     if _CJK.search(ctc_text) or ctc_score < MIN_CTC_SCORE or unread > MAX_UNREAD:
         return "mixed"
     return "latin"
+
+
+def script_of_text(text: str) -> str:
+    """``latin``, ``hangul`` or ``mixed`` of text whose characters are known (a PDF's text
+    layer): what a routed OCR line would say of it."""
+    hangul = bool(_HANGUL.search(text))
+    if not hangul:
+        return "latin"
+    return "mixed" if _LATIN.search(text) else "hangul"
 
 
 def recogniser_for(script: str) -> str:

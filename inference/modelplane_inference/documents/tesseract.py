@@ -14,6 +14,7 @@ import queue
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
 import tesserocr
 from PIL import Image
@@ -32,6 +33,19 @@ def tessdata_path() -> str:
         if candidate and Path(candidate).is_dir():
             return candidate
     raise RuntimeError("no tessdata folder found: install tesseract-ocr and tesseract-ocr-kor")
+
+
+def dark_on_light(crop: np.ndarray) -> np.ndarray:
+    """The crop with dark ink on a light ground, inverted if it was the other way round.
+
+    Tesseract's LSTM models are trained on dark print on paper; on white-on-green road-sign
+    Hangul (after the capture step's flattening) it read 서울 as "Nz", inverted as 서을. The
+    ground is the larger of Otsu's two classes: when it is the darker one, the crop is inverted.
+    """
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    light_ground = (grey > threshold).mean() >= 0.5
+    return np.ascontiguousarray(crop if light_ground else 255 - crop)
 
 
 class TesseractRecognizer:
@@ -55,7 +69,7 @@ class TesseractRecognizer:
         """(text, confidence in [0, 1]) of one line crop."""
         api = self._apis.get()
         try:
-            api.SetImage(Image.fromarray(np.ascontiguousarray(crop[:, :, ::-1])))
+            api.SetImage(Image.fromarray(dark_on_light(crop)[:, :, ::-1]))
             text = api.GetUTF8Text().strip()
             confidence = max(api.MeanTextConf(), 0) / 100.0
         finally:

@@ -3,6 +3,10 @@
 In a pipeline the decoded page (``_bgr``) travels in-process from detection to recognition, so
 the image is decoded once. Called alone over the wire, each stage takes what it needs as inputs:
 detection ``image``; recognition ``image`` (+ optional ``boxes`` JSON); parse ``lines`` JSON.
+
+A PDF (``image`` bytes starting ``%PDF-``) becomes ``pages``: detection reads each page's text
+layer or renders it (``documents/pdf.py``), recognition passes text-layer lines through and
+reads rendered pages, parsing answers per page (``{"page_count", "pages": [...]}``).
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from modelplane_inference.documents import capture, ocr, script_routing
+from modelplane_inference.documents import capture, ocr, orientation, pdf, script_routing
 from modelplane_inference.documents.parsing.document import parse_document
 from modelplane_inference.documents.tesseract import TesseractRecognizer
 from modelplane_inference.runtime.backends import LocalBackend
+from modelplane_inference.serving import limits
 from modelplane_inference.stages.base import (
     Item,
     Stage,
@@ -30,6 +35,8 @@ REC_HEIGHT = 48  # PP-OCRv4 recognizer input height
 # Recognition batches are padded to multiples of this width (6 time steps). 48 rather than 160:
 # a profile of in-process documents showed ~11% of recognition's CPU on padding (same text).
 WIDTH_BUCKET = 48
+# What a PDF page's answer says of the page, carried from detection to parsing.
+PAGE_KEYS = ("page", "source", "width", "height", "scale", "orientation")
 
 
 def page_of(item: Item, max_pixels: int) -> np.ndarray:
@@ -46,6 +53,10 @@ class TextDetection(Stage):
     ``--param capture=flatten`` (the default) divides out the page's illumination first (phone
     captures: gradient, shadow, low contrast; ``documents/capture.py``), and recognition in the same
     pipeline crops from that flattened page; ``capture=none`` detects on the page as sent.
+    ``--param orient=auto`` (the default) turns pages sent sideways or upside down
+    (``documents/orientation.py``; ``orientation`` says by how many degrees clockwise, and the
+    boxes are on the turned page); ``orient=none`` reads the page as sent. A PDF is read page by
+    page (``maxPages``, default 10; scans rendered at ``pdfDpi``, default 200).
     """
 
     stage: ClassVar[str] = "text-detection"
@@ -56,22 +67,72 @@ class TextDetection(Stage):
         self.norm = ocr.Normalization.from_extra(self.backend.config.extra)
         self.capture = self.params.get("capture", "flatten").lower()
         capture.prepare(np.zeros((8, 8, 3), np.uint8), self.capture)  # a bad value fails here
+        orient = self.params.get("orient", "auto").lower()
+        if orient not in ("auto", "none"):
+            raise ValueError(f"--param orient must be auto or none, got {orient!r}")
+        self.direction = orientation.DirectionClassifier() if orient == "auto" else None
+        self.max_pages = int(self.params.get("maxPages", "10"))
+        self.pdf_dpi = param_float(self.params, "pdfDpi", 200.0)
 
     async def run(self, item: Item) -> Item:
+        if pdf.is_pdf(item.get("image")):
+            return await self._pdf(item["image"])
         page = await off_loop(page_of, item, self.max_pixels)
+        return await self._page(page)
+
+    async def _page(self, page: np.ndarray) -> Item:
         page = await off_loop(capture.prepare, page, self.capture)
+        found, page, turned = await self._oriented(page)
+        return {
+            "boxes": [box.astype(int).tolist() for box, _ in found],
+            "scores": [round(score, 4) for _, score in found],
+            "orientation": turned,
+            "_bgr": page,
+        }
+
+    async def _detect(self, page: np.ndarray) -> list[tuple[np.ndarray, float]]:
         config = self.backend.config
         tensor = await off_loop(ocr.detection_input, page, self.settings, self.norm)
         out = await self.backend.infer({config.inputs[0].name: tensor})
         prob = out[config.outputs[0].name] if config.outputs else next(iter(out.values()))
-        found = await off_loop(
+        return await off_loop(
             ocr.detection_boxes, np.asarray(prob), page.shape[0], page.shape[1], self.settings
         )
-        return {
-            "boxes": [box.astype(int).tolist() for box, _ in found],
-            "scores": [round(score, 4) for _, score in found],
-            "_bgr": page,
-        }
+
+    async def _oriented(
+        self, page: np.ndarray
+    ) -> tuple[list[tuple[np.ndarray, float]], np.ndarray, int]:
+        """Boxes, the page they are on, and the clockwise turn that made it upright: sideways
+        pages are turned and detected again, then the direction classifier votes on 180."""
+        found = await self._detect(page)
+        if self.direction is None:
+            return found, page, 0
+        turned = 0
+        if orientation.is_sideways([box for box, _ in found]):
+            page, turned = orientation.turn(page, 270), 270
+            found = await self._detect(page)
+        crops = await off_loop(orientation.longest_crops, page, [box for box, _ in found])
+        share = await off_loop(self.direction.upside_down_share, crops)
+        if share > orientation.MIN_UPSIDE_DOWN_SHARE:
+            page, turned = orientation.turn(page, 180), (turned + 180) % 360
+            found = await self._detect(page)
+        return found, page, turned
+
+    async def _pdf(self, data: bytes) -> Item:
+        """``pages``: text-layer pages with their lines, rendered pages detected like photos."""
+        # The pixel ceiling of ``decode_image``: a deployment may lower the process's, not raise it.
+        ceiling = min(self.max_pixels, limits.active().max_image_pixels)
+        pages = await off_loop(pdf.read_pdf, data, self.max_pages, ceiling, self.pdf_dpi)
+
+        async def one(page: pdf.PdfPage) -> Item:
+            head = {"page": page.number, "source": page.source, "scale": round(page.scale, 6)}
+            if page.image is None:
+                return {**head, "width": page.width, "height": page.height, "lines": page.lines}
+            found = await self._page(page.image)
+            height, width = found["_bgr"].shape[:2]
+            return {**head, "width": width, "height": height, **found}
+
+        return {"pages": list(await asyncio.gather(*(one(page) for page in pages)))}
 
 
 class TextRecognition(Stage):
@@ -126,16 +187,35 @@ class TextRecognition(Stage):
         super().stop()
 
     async def run(self, item: Item) -> Item:
+        if "pages" in item:
+            pages = pages_of(item)
+            return {"pages": list(await asyncio.gather(*(self._pdf_page(item, p) for p in pages)))}
         page = await off_loop(page_of, item, self.max_pixels)
-        boxes = self._boxes(item, page)
+        return {"lines": await self._lines(page, self._boxes(item, page)), "_bgr": page}
+
+    async def _lines(self, page: np.ndarray, boxes: list[np.ndarray]) -> list[dict[str, Any]]:
         crops = await off_loop(lambda: [ocr.crop_box(page, box) for box in boxes])
         reads = await self._read(crops)
-        lines = [
+        return [
             {"text": text, "box": box.astype(int).tolist(), "score": round(score, 4), **how}
             for box, (text, score, how) in zip(boxes, reads, strict=True)
             if text.strip() and score >= self.text_score
         ]
-        return {"lines": lines, "_bgr": page}
+
+    async def _pdf_page(self, item: Item, page: Item) -> Item:
+        """A PDF page: text-layer lines pass through (``recognizer: pdf-text``); a rendered page
+        is read from its pixels (rendered again from the PDF when called over the wire)."""
+        head = {key: page[key] for key in PAGE_KEYS if key in page}
+        if page.get("source") == "text-layer":
+            return {**head, "lines": page.get("lines", [])}
+        bgr = page.get("_bgr")
+        if bgr is None:
+            data, number = item.get("image"), page.get("page")
+            if not pdf.is_pdf(data) or not isinstance(number, int):
+                raise StageInputError("a rendered PDF page needs the PDF as 'image' and its 'page'")
+            bgr = await off_loop(pdf.render_page, data, number, float(page.get("scale", 1.0)))
+            bgr = orientation.turn(bgr, int(page.get("orientation", 0)))
+        return {**head, "lines": await self._lines(bgr, self._boxes(page, bgr))}
 
     async def _read(self, crops: list[np.ndarray]) -> list[tuple[str, float, dict[str, str]]]:
         """(text, score, {"recognizer", ["script"]}) per crop."""
@@ -203,9 +283,31 @@ class DocumentParse(Stage):
     needs_model: ClassVar[bool] = False
 
     async def run(self, item: Item) -> Item:
-        lines: Any = item.get("lines")
-        if not isinstance(lines, list) or not all(
-            isinstance(line, dict) and isinstance(line.get("text"), str) for line in lines
-        ):
-            raise StageInputError('input \'lines\' must be a list of {"text", "box", "score"}')
-        return parse_document(lines)
+        if "pages" in item:
+            pages = pages_of(item)
+            return {
+                "page_count": len(pages),
+                "pages": [
+                    {**{k: p[k] for k in PAGE_KEYS if k in p}, **parse_document(lines_of(p))}
+                    for p in pages
+                ],
+            }
+        return parse_document(lines_of(item))
+
+
+def lines_of(item: Item) -> list[dict[str, Any]]:
+    """The item's OCR lines, checked: the parser's input contract."""
+    lines: Any = item.get("lines")
+    if not isinstance(lines, list) or not all(
+        isinstance(line, dict) and isinstance(line.get("text"), str) for line in lines
+    ):
+        raise StageInputError('input \'lines\' must be a list of {"text", "box", "score"}')
+    return lines
+
+
+def pages_of(item: Item) -> list[Item]:
+    """The item's PDF pages (what detection answers for a PDF), checked."""
+    pages: Any = item.get("pages")
+    if not isinstance(pages, list) or not all(isinstance(page, dict) for page in pages):
+        raise StageInputError("input 'pages' must be a list of page objects")
+    return pages

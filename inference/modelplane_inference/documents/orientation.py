@@ -1,0 +1,99 @@
+"""Pages photographed sideways or upside down, with no EXIF to say so, turned before reading.
+
+A phone held sideways over a receipt, or a page fed upside down into a scanner, reaches the
+server with no orientation tag (scanners write none; messengers strip EXIF). DBNet still finds
+the text lines, but the recognizer reads them as garbage. Two signals turn the page:
+
+- **Sideways**: text lines are wide. When most of the detected boxes' ink (weighted by each
+  box's long side) is in boxes at least ``TALL`` times taller than wide, the lines run up or
+  down the page: it is turned 90 degrees counter-clockwise and detected again.
+- **Upside down**: PP-OCR's 0/180 text-direction classifier (``ch_ppocr_mobile_v2.0_cls``,
+  shipped in the ``rapidocr-onnxruntime`` wheel with the detector and recognizer, and run with
+  rapidocr's own ``TextClassifier`` as the other OCR steps run rapidocr's post-processing) reads
+  the ``VOTES`` longest line crops. When lines holding more than half of their width say 180
+  with at least rapidocr's ``cls_thresh`` confidence, the page is turned 180 degrees.
+
+The classifier is a 0.6 MB CPU model: it runs in the detection stage's process (transformer or
+local stage), not on the predictor, so no second model hop is added to a page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+from rapidocr_onnxruntime.ch_ppocr_cls import TextClassifier
+
+from modelplane_inference.documents import ocr
+
+TALL = 1.5  # the ratio at which ``ocr.crop_box`` also treats a crop as vertical text
+VOTES = 12  # longest lines read by the direction classifier (enough for a page; bounds cost)
+MIN_SIDEWAYS_SHARE = 0.5
+MIN_UPSIDE_DOWN_SHARE = 0.5
+
+
+def _wheel_dir() -> Path:
+    import rapidocr_onnxruntime
+
+    return Path(rapidocr_onnxruntime.__file__).resolve().parent
+
+
+class DirectionClassifier:
+    """rapidocr's 0/180 classifier on the wheel's model, one ORT thread (it is tiny)."""
+
+    def __init__(self) -> None:
+        wheel = _wheel_dir()
+        config = yaml.safe_load((wheel / "config.yaml").read_text())["Cls"]
+        config = {**config, "model_path": str(wheel / config["model_path"])}
+        config["intra_op_num_threads"] = config["inter_op_num_threads"] = 1
+        self.threshold = float(config["cls_thresh"])
+        # ORT sessions run concurrently; rapidocr's wrapper copies the crops it is given.
+        self._classifier = TextClassifier(config)
+
+    def upside_down_share(self, crops: list[np.ndarray]) -> float:
+        """Share of the crops' total width read as 180 degrees with confidence."""
+        if not crops:
+            return 0.0
+        _, results, _ = self._classifier(crops)
+        widths = np.array([crop.shape[1] for crop in crops], np.float64)
+        flipped = np.array(
+            [label == "180" and score >= self.threshold for label, score in results], bool
+        )
+        return float(widths[flipped].sum() / widths.sum())
+
+
+def sideways_share(boxes: list[np.ndarray]) -> float:
+    """Share of the boxes' long sides in boxes that are ``TALL`` times taller than wide."""
+    if not boxes:
+        return 0.0
+    widths = np.array([np.linalg.norm(b[0] - b[1]) for b in boxes])
+    heights = np.array([np.linalg.norm(b[0] - b[3]) for b in boxes])
+    long_sides = np.maximum(widths, heights)
+    tall = heights >= TALL * np.maximum(widths, 1.0)
+    return float(long_sides[tall].sum() / max(long_sides.sum(), 1e-9))
+
+
+def is_sideways(boxes: list[np.ndarray]) -> bool:
+    return sideways_share(boxes) > MIN_SIDEWAYS_SHARE
+
+
+def longest_crops(
+    page: np.ndarray, boxes: list[np.ndarray], count: int = VOTES
+) -> list[np.ndarray]:
+    """Crops of the ``count`` widest boxes: long lines carry the surest direction."""
+    widest = sorted(boxes, key=lambda b: -float(np.linalg.norm(b[0] - b[1])))[:count]
+    return [ocr.crop_box(page, box) for box in widest]
+
+
+def turn(page: np.ndarray, degrees: int) -> np.ndarray:
+    """``page`` turned clockwise by 90, 180 or 270 degrees (0: as is)."""
+    codes = {
+        90: cv2.ROTATE_90_CLOCKWISE,
+        180: cv2.ROTATE_180,
+        270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+    }
+    return (
+        page if degrees % 360 == 0 else np.ascontiguousarray(cv2.rotate(page, codes[degrees % 360]))
+    )

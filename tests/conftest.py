@@ -24,5 +24,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture()
 def validate() -> Callable[[dict[str, Any]], None]:
-    """Schema validation of one rendered object (skips when ../shared/crds is absent)."""
+    """Schema validation of one rendered object (upstream CRDs vendored in tests/schemas)."""
     return validate_manifest

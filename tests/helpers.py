@@ -1,8 +1,9 @@
 """Helpers shared by every tier: example manifests, CR factories and schema validators.
 
 Schema validation is the API server's job in a real cluster; here the upstream KServe and
-Prometheus-operator CRDs in ../shared/crds play that part, and kubernetes-validate checks core
-kinds. Unknown fields are errors (a real server would silently prune them, hiding typos).
+Prometheus-operator CRDs vendored in tests/schemas/upstream-crds (pinned, PROVENANCE.md) play
+that part, and kubernetes-validate checks core kinds. Unknown fields are errors (a real server
+would silently prune them, hiding typos).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from typing import Any
 
 import jsonschema
 import kubernetes_validate
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_CRDS = ROOT.parent / "shared" / "crds"
+UPSTREAM_CRDS = ROOT / "tests" / "schemas" / "upstream-crds"
 EXAMPLES = ROOT / "manifests" / "examples"
 OWN_CRDS = ROOT / "manifests" / "crds"
 K8S_VERSION = "1.30"
@@ -107,9 +107,7 @@ def validate_manifest(obj: dict[str, Any]) -> None:
     key = (obj["apiVersion"], obj["kind"])
     group = obj["apiVersion"].split("/")[0]
     if group in {"serving.kserve.io", "monitoring.coreos.com"}:
-        if not SHARED_CRDS.is_dir():
-            pytest.skip(f"upstream CRDs not found at {SHARED_CRDS}: cannot validate {obj['kind']}")
-        validators = _validators(SHARED_CRDS)
+        validators = _validators(UPSTREAM_CRDS)
     elif group == "modelplane.io":
         validators = _validators(OWN_CRDS)
     else:

@@ -98,7 +98,7 @@ CERT_MANAGER = "cert-manager.io/v1"
 
 def check_cert_manager(obj: dict[str, Any]) -> None:
     """Structural check of the cert-manager objects the chart renders (Issuer, Certificate):
-    ../shared/crds has no cert-manager CRDs, so the fields cert-manager needs are asserted here
+    tests/schemas/upstream-crds has no cert-manager CRDs, so the fields it needs are asserted here
     (cert-manager.io/v1: an Issuer names exactly one kind, a Certificate a Secret, DNS names
     and an issuer reference)."""
     where = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"

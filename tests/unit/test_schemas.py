@@ -1,7 +1,8 @@
 """Tier 3: everything the operator renders passes the real upstream schemas.
 
-KServe and Prometheus-operator kinds are checked against the CRDs in ../shared/crds, core kinds
-with kubernetes-validate, and the examples against modelplane's own CRDs.
+KServe and Prometheus-operator kinds are checked against their upstream CRDs (vendored, pinned:
+tests/schemas/upstream-crds/PROVENANCE.md), core kinds with kubernetes-validate, and the
+examples against modelplane's own CRDs.
 """
 
 from __future__ import annotations

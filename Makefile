@@ -6,15 +6,24 @@ PIP    := $(PY) -m pip
 # Extras the tests need; grows as components land.
 comma  := ,
 TEST_EXTRAS ?= operator,inference,models,dev
+# The local Triton (`modelplane serve --predictors triton`, tests/triton, `make bench`): only the
+# real tritonserver binary of PyPI's nvidia-pytriton wheel (Triton 2.51, CPU, python backend).
+# Installed without its dependencies: their numpy<2 pin is for pytriton's own Python API, which
+# modelplane never imports (the python stub exchanges tensors by DLPack, so numpy 2 works), and
+# resolving it with the extras would downgrade numpy and OpenCV for everything. It is not an
+# extra for that reason, and stays out of the inference image and the air-gap bundle: a cluster
+# runs NVIDIA's Triton image (docs/operations.md, "A real Triton on one machine").
+TRITON_LOCAL ?= nvidia-pytriton==0.7.0
 # Debian packages the tests and `make run` need (installed once by `make system-deps`):
 # Prometheus/promtool (alert rules, scraping), Tesseract with Hangul (Korean OCR), fonts for the
 # synthetic documents the OCR tests render, Chromium + chromedriver (the labelling page's browser
-# test). Helpers append here; one list, one install step.
-DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core fonts-nanum \
+# test), libpython3.11 (the local tritonserver's python stub embeds it). Helpers append here; one
+# list, one install step.
+DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core fonts-nanum libpython3.11 \
 	chromium chromium-driver \
 	docker-registry skopeo umoci minisign shellcheck
 SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | cut -c1-8)
-STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))-$(subst =,,$(TRITON_LOCAL))
 
 .PHONY: lock install system-deps test unit integration soak lint typecheck run operator e2e clean \
 	charts chart chart-sync chart-tools chart-readme images models bundle bundle-key airgap-e2e
@@ -25,6 +34,7 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[$(TEST_EXTRAS)]"
+	$(PIP) install --quiet --no-deps "$(TRITON_LOCAL)"
 	touch $@
 
 ## install: create .venv and install modelplane with the extras the tests need

@@ -78,6 +78,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="do not expose repository models under their Triton names",
     )
+    p.add_argument(
+        "--predictors",
+        choices=["local", "triton"],
+        default="local",
+        help="where runtime-triton models run: ONNX Runtime in this process (local), or one real "
+        "tritonserver that the stages call over gRPC, as transformers call Triton in a cluster "
+        "(triton; needs nvidia-pytriton, see docs/operations.md)",
+    )
     limits.add_arguments(p)
 
 
@@ -95,6 +103,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             raw_models=not args.no_raw_models,
             strict=args.strict,
             limits=limits.from_args(args),
+            predictors=args.predictors,
         ),
     )
     return 0
@@ -246,7 +255,8 @@ def stage_main(argv: Sequence[str] | None = None) -> int:
             )
             if v is not None
         }
-        return LocalBackend(config.with_batching(overrides), args.ort_threads)
+        batching = config.batching.updated(overrides)  # the operator renders every key
+        return LocalBackend(config.with_batching(batching), args.ort_threads)
 
     return _run_stage(args, backend)
 

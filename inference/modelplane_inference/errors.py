@@ -14,6 +14,7 @@ Families:
 - :class:`Overloaded` (429 / ``RESOURCE_EXHAUSTED`` with ``Retry-After``): back-pressure; the
   caller should retry after ``retry_after_s``.
 - :class:`RequestTimeout` (504 / ``DEADLINE_EXCEEDED``).
+- :class:`PredictorUnavailable` (503 / ``UNAVAILABLE``): the Triton predictor has stopped.
 - :class:`StepFailed`: a pipeline step's failure, carrying the answer of what failed, so a 429 of
   a stage reaches the client of the pipeline as a 429.
 - load-time errors (:class:`ManifestError`, :class:`RepositoryError`,
@@ -133,6 +134,13 @@ class Overloaded(ModelplaneError):
     def __init__(self, reason: str, retry_after_s: float = 1.0) -> None:
         super().__init__(reason)
         self.retry_after_s = retry_after_s
+
+
+class PredictorUnavailable(ModelplaneError):
+    """The predictor (a Triton this server calls over gRPC) is gone: 503 / ``UNAVAILABLE``; the
+    reason says why (the local tritonserver's exit status and last log lines)."""
+
+    http_status: ClassVar[int] = 503
 
 
 class RequestTimeout(ModelplaneError):

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import grpc
 import numpy as np
+from kserve.errors import InferenceError
 from kserve.inference_client import InferenceGRPCClient
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb2
 from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceStub
 from kserve.protocol.infer_type import InferInput, InferRequest, RequestedOutput
 from tritonclient.utils import np_to_triton_dtype
 
+from modelplane_inference.errors import PredictorUnavailable, RunnerInputError
 from modelplane_inference.runtime.repository import (
     Batching,
     ModelConfig,
@@ -67,6 +70,11 @@ class TritonBackend:
     layout comes from the predictor's model metadata (Triton and KServe both serve it), read
     once at load with retries while the predictor starts; side files (labels, the CTC character
     list) come from ``labels_file`` or from ``model_dir`` when the repository is mounted.
+    ``modelplane serve --predictors triton`` passes the ``config`` it loaded Triton with, and a
+    ``failure`` callable that says why its tritonserver stopped.
+
+    Triton's answers map as its status does: ``INVALID_ARGUMENT`` is the request's fault (400),
+    ``UNAVAILABLE`` means the predictor is gone (503, with ``failure``'s reason), the rest 500.
     """
 
     def __init__(
@@ -76,10 +84,15 @@ class TritonBackend:
         model_dir: Path | None = None,
         labels_file: Path | None = None,
         wait_s: float = 300.0,
+        config: ModelConfig | None = None,
+        failure: Callable[[], str | None] | None = None,
     ) -> None:
         self.host, self.model = host, model
         self._client: InferenceGRPCClient | None = None
-        if model_dir is not None and (model_dir / "config.pbtxt").is_file():
+        self._failure = failure
+        if config is not None:
+            self.config = config
+        elif model_dir is not None and (model_dir / "config.pbtxt").is_file():
             self.config = load_model_config(model_dir.parent, model_dir.name)
         else:
             self.config = self._from_metadata(wait_s)
@@ -131,8 +144,22 @@ class TritonBackend:
             infer_inputs=tensors,
             request_outputs=[RequestedOutput(o.name) for o in self.config.outputs] or None,
         )
-        response = await self._client.infer(request)
+        try:
+            response = await self._client.infer(request)
+        except grpc.RpcError as exc:
+            raise self._error(exc) from exc
         return {o.name: np.asarray(o.as_numpy()) for o in response.outputs}
+
+    def _error(self, exc: grpc.RpcError) -> Exception:
+        """The predictor's gRPC status as the error this server answers with."""
+        code = exc.code() if hasattr(exc, "code") else None
+        detail = exc.details() if hasattr(exc, "details") else str(exc)
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            return RunnerInputError(f"predictor {self.model}: {detail}")
+        if code == grpc.StatusCode.UNAVAILABLE:
+            reason = (self._failure() if self._failure else None) or detail
+            return PredictorUnavailable(f"predictor {self.host} unavailable: {reason}")
+        return InferenceError(f"predictor {self.model} ({code}): {detail}")
 
     def close(self) -> None:
         log.info("closing predictor client", extra={"host": self.host})

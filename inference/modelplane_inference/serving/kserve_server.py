@@ -33,7 +33,7 @@ import kserve
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from grpc import StatusCode, aio
-from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady, ServerNotReady
+from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
 from kserve.model_server import args as kserve_args
 from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc
@@ -45,7 +45,13 @@ from kserve.utils.inference_client_factory import InferenceClientFactory
 from starlette.exceptions import HTTPException
 from uvicorn.importer import import_from_string
 
-from modelplane_inference.errors import ModelplaneError, Overloaded, RequestTimeout, answer
+from modelplane_inference.errors import (
+    ModelplaneError,
+    Overloaded,
+    PredictorUnavailable,
+    RequestTimeout,
+    answer,
+)
 from modelplane_inference.serving import binary_data, kserve_internals
 from modelplane_inference.serving.limits import Limits
 
@@ -95,7 +101,7 @@ class GuardedDataPlane(DataPlane):  # type: ignore[misc]
     ) -> Any:
         failure = self.predictor_failure()
         if failure is not None:
-            raise ServerNotReady(failure)  # 503 / UNAVAILABLE, with Triton's exit and last log
+            raise PredictorUnavailable(failure)  # 503 / UNAVAILABLE: Triton's exit and last log
         with self._slot(model_name):
             try:
                 async with asyncio.timeout(self.limits.request_timeout_s):

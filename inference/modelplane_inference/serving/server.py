@@ -25,7 +25,7 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from modelplane_inference.errors import RepositoryError
-from modelplane_inference.runtime.backends import LocalBackend
+from modelplane_inference.runtime.backends import Backend, LocalBackend
 from modelplane_inference.runtime.repository import load_model_config
 from modelplane_inference.serving import protocol
 from modelplane_inference.serving.kserve_server import ModelplaneServer
@@ -88,7 +88,7 @@ class PipelineModel(InstrumentedModel):
 class RawModel(InstrumentedModel):
     """A repository model served as Triton would: named tensors in, named tensors out."""
 
-    def __init__(self, name: str, backend: LocalBackend) -> None:
+    def __init__(self, name: str, backend: Backend) -> None:
         super().__init__(name)
         self.backend = backend
         self.ready = True
@@ -136,6 +136,9 @@ class ServeOptions:
     raw_models: bool = True
     strict: bool = False
     limits: Limits = field(default_factory=Limits)
+    # "triton": runtime-triton models run in one real tritonserver (serving/triton_predictors)
+    predictors: str = "local"
+    triton: Any = field(default=None, repr=False)  # the started TritonPredictors, if any
 
 
 def build_models(
@@ -144,7 +147,7 @@ def build_models(
     """Load every stage (skipping, with a log line, those whose model is missing unless
     ``strict``), then the raw repository models and the pipelines over the loaded stages."""
     stages: dict[str, Stage] = {}
-    backends: dict[tuple[Path, str, str], LocalBackend] = {}
+    backends: dict[tuple[Path, str, str], Backend] = {}
     for dep in deployments:
         try:
             stages[dep.name] = _load_stage(dep, options, backends)
@@ -169,21 +172,24 @@ def build_models(
 
 
 def _load_stage(
-    dep: Deployment, options: ServeOptions, backends: dict[tuple[Path, str, str], LocalBackend]
+    dep: Deployment, options: ServeOptions, backends: dict[tuple[Path, str, str], Backend]
 ) -> Stage:
     if dep.stage not in STAGES:
         raise ValueError(f"stage {dep.stage!r} has no local implementation")
     repository = dep.repository(options.repository)
 
-    def backend() -> LocalBackend:
+    def backend() -> Backend:
         # Deployments of one model share its runner, as they would share a Triton model.
         key = (repository.resolve(), dep.model, dep.version)
         if key not in backends:
             config = load_model_config(repository, dep.model, dep.version)
-            backends[key] = LocalBackend(config.with_batching(dep.batching), options.ort_threads)
+            remote = options.triton.backend(dep, config) if options.triton else None
+            backends[key] = remote or LocalBackend(
+                config.with_batching(dep.batching), options.ort_threads
+            )
         return backends[key]
 
-    stage = STAGES[dep.stage](dep.name, dep.parameters, backend)
+    stage = STAGES[dep.stage](dep.name, dep.spec.stage_params, backend)
     stage.load()
     log.info(
         "stage ready",
@@ -201,6 +207,19 @@ def serve(folder: Path, options: ServeOptions) -> None:
     """Load the manifests in ``folder`` and serve until SIGTERM/SIGINT (then drain and exit)."""
     install_limits(options.limits)
     deployments, pipelines = load_manifests(folder)
+    if options.predictors == "triton":
+        from modelplane_inference.serving.triton_predictors import TritonPredictors
+
+        options.triton = TritonPredictors(deployments, options.repository)
+        options.triton.start()
+    try:
+        _serve(deployments, pipelines, options)
+    finally:
+        if options.triton is not None:
+            options.triton.stop()
+
+
+def _serve(deployments: list[Deployment], pipelines: list[Pipeline], options: ServeOptions) -> None:
     models = build_models(deployments, pipelines, options)
     log.info(
         "serving",
@@ -209,11 +228,13 @@ def serve(folder: Path, options: ServeOptions) -> None:
             "http": options.http_port,
             "grpc": options.grpc_port,
             "host": options.host,
+            "predictors": options.predictors,
         },
     )
     server = ModelplaneServer(
         options.host,
         options.limits,
+        predictor=options.triton,
         http_port=options.http_port,
         grpc_port=options.grpc_port,
         enable_latency_logging=False,

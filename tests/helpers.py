@@ -1,21 +1,30 @@
-"""Helpers shared by every tier: example manifests, CR factories and schema validators.
+"""Helpers shared by every tier: example manifests, CR factories, schema validators, and the
+installed tools the tiers need.
 
 Schema validation is the API server's job in a real cluster; here the upstream KServe and
 Prometheus-operator CRDs vendored in tests/schemas/upstream-crds (pinned, PROVENANCE.md) play
 that part, and kubernetes-validate checks core kinds. Unknown fields are errors (a real server
 would silently prune them, hiding typos).
+
+The Helm engine (``helm_python``) and Prometheus' tools are installed by ``make install`` and
+``make system-deps``, which ``make test`` runs first: a missing one is a broken set-up, so the
+tests that need it fail with the step to run, never skip.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import importlib
+import shutil
 import uuid
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jsonschema
 import kubernetes_validate
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +33,26 @@ EXAMPLES = ROOT / "manifests" / "examples"
 OWN_CRDS = ROOT / "manifests" / "crds"
 K8S_VERSION = "1.30"
 NAMESPACE = "claims"
+# Where each tool comes from: the step that installs it is named in the failure.
+HELM_STEP = "helm-python-sdk is not installed: run `make install` (the dev extra)"
+SYSTEM_STEP = "{tool} is not installed: run `make system-deps` (Debian package {package})"
+
+
+def helm_python() -> ModuleType:
+    """The in-process Helm engine, or a failure naming ``make install``."""
+    try:
+        return importlib.import_module("helm_python")
+    except ImportError:
+        pytest.fail(HELM_STEP, pytrace=False)
+
+
+def system_tool(tool: str, package: str = "prometheus") -> str:
+    """The path of a Debian-installed command (promtool, prometheus, ...), or a failure naming
+    ``make system-deps``."""
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(SYSTEM_STEP.format(tool=tool, package=package), pytrace=False)
+    return path
 
 
 def load_examples() -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers import ROOT
+from helpers import ROOT, helm_python
 
 CHART = ROOT / "charts" / "modelplane"
 COMPONENT = "app.kubernetes.io/component"
@@ -42,10 +42,9 @@ def chart_container(
 ) -> dict[str, Any]:
     """The container of the chart's ``kind`` (a Deployment, a hook Job) for ``component``,
     rendered by the real Helm."""
-    import helm_python
     import yaml
 
-    chart = helm_python.Chart.load(CHART)
+    chart = helm_python().Chart.load(CHART)
     try:
         rendered = chart.render(
             values=values, name="modelplane", namespace=namespace, is_upgrade=True

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from airkit import DOCKER_V2, IMAGES, Keys, Registry, run, write_bundle
-from helpers import ROOT
+from helpers import ROOT, helm_python
 
 MODELS = "modelplane/models"
 PREFIX = "mirror"  # the site's registry path prefix
@@ -348,7 +348,7 @@ def test_models_image_is_a_modelcar_on_the_inference_image(
 def _render_carried(carried: Path, overrides: dict[str, Any]) -> list[dict[str, Any]]:
     """The packaged chart rendered by the real Helm engine with the bundle's values files in
     install.sh's order, then ``overrides`` (what install.sh sets on the command line)."""
-    helm = pytest.importorskip("helm_python")
+    helm = helm_python()
     from charts.chartkit import parse_manifests
 
     values: dict[str, Any] = {}

@@ -7,7 +7,6 @@ every test module looks at the same manifests from another angle.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from chartkit import CHART, NAMESPACE, RELEASE, SCENARIOS, Docs, parse_manifests, scenario_values
+from helpers import helm_python, system_tool
 
 Render = Callable[..., Docs]
 
@@ -26,10 +26,7 @@ Render = Callable[..., Docs]
 @pytest.fixture(scope="session")
 def chart() -> Iterator[Any]:
     """The chart loaded by Helm once; Helm charts are immutable, so sharing it is safe."""
-    helm = pytest.importorskip(
-        "helm_python", reason="helm-python-sdk is not installed (make install)"
-    )
-    loaded = helm.Chart.load(CHART)
+    loaded = helm_python().Chart.load(CHART)
     yield loaded
     loaded.close()
 
@@ -64,23 +61,13 @@ def scenarios(render: Render) -> dict[str, Docs]:
 @pytest.fixture(scope="session")
 def promtool() -> str:
     """promtool from the Debian `prometheus` package (make system-deps)."""
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.skip(
-            "promtool not found: install the Debian package `prometheus` (make system-deps)"
-        )
-    return path
+    return system_tool("promtool")
 
 
 @pytest.fixture(scope="session")
 def prometheus_bin() -> str:
     """The Prometheus server from the same Debian package."""
-    path = shutil.which("prometheus")
-    if path is None:
-        pytest.skip(
-            "prometheus not found: install the Debian package `prometheus` (make system-deps)"
-        )
-    return path
+    return system_tool("prometheus")
 
 
 @pytest.fixture(scope="session")

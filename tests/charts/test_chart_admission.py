@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import helm_python as helm
 import pytest
 from chartkit import (
     CERT_MANAGER,
@@ -25,9 +24,11 @@ from chartkit import (
     find,
     scenario_values,
 )
-from helpers import validate_manifest
+from helpers import helm_python, validate_manifest
 from modelplane_operator import GROUP, VERSION
 from modelplane_operator.admission import DEPLOYMENT_WEBHOOK, PIPELINE_WEBHOOK
+
+helm = helm_python()  # fails, naming `make install`, where it is not installed
 
 CERT_MANAGER_SCENARIO = "06-admission"
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUfake\n-----END CERTIFICATE-----\n"

@@ -15,13 +15,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import helm_python as helm
 import pytest
 from chartkit import Docs, find, operator_config
-from helpers import as_stored, load_examples, validate_manifest
+from helpers import as_stored, helm_python, load_examples, validate_manifest
 from modelplane_operator.render_inference_service import render_inference_service
 from modelplane_operator.render_serving import render_engine_build_job
 from modelplane_operator.spec import SpecError, check_model_image, parse_deployment
+
+helm = helm_python()  # fails, naming `make install`, where it is not installed
 
 # What ci/02-airgapped-values.yaml sets: the models image under its global.imageRegistry.
 MIRROR = "registry.claims.local:5000/mirror"

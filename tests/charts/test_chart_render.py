@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import helm_python as helm
 import pytest
 import yaml
 from chartkit import (
@@ -30,7 +29,9 @@ from chartkit import (
     pod_specs,
     scenario_values,
 )
-from helpers import EXAMPLES, OWN_CRDS, ROOT, validate_manifest
+from helpers import EXAMPLES, OWN_CRDS, ROOT, helm_python, validate_manifest
+
+helm = helm_python()  # fails, naming `make install`, where it is not installed
 
 PUBLIC_REGISTRIES = (
     "docker.io",

@@ -12,10 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import helm_python as helm
 import pytest
 import yaml
 from chartkit import CHART, NAMESPACE, RELEASE, find, parse_manifests
+from helpers import helm_python
+
+helm = helm_python()  # fails, naming `make install`, where it is not installed
 
 PREVIOUS = Path(__file__).parent / "data" / "modelplane-0.1.0.tgz"
 

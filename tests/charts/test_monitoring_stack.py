@@ -16,15 +16,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import helm_python
 import pytest
 import yaml
 from chartkit import CHART, NAMESPACE, RELEASE, Docs, operator_config, parse_manifests
 from helpers import as_stored, load_examples
+from helpers import helm_python as require_helm
 from modelplane_operator.naming import LABEL_DEPLOYMENT
 from modelplane_operator.render_monitoring import render_prometheus_rule, render_service_monitor
 from modelplane_operator.spec import parse_deployment
 from promkit import eventually, free_port, rules, stop, wait_http
+
+helm_python = require_helm()  # fails, naming `make install`, where it is not installed
 
 MONITORING_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
 STACK_RELEASE = "prom-stack"

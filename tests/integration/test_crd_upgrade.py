@@ -15,7 +15,7 @@ import aiohttp
 import kmock
 import pytest
 import yaml
-from helpers import NAMESPACE, ROOT, make_deployment
+from helpers import NAMESPACE, ROOT, helm_python, make_deployment
 from kube import VERBS, create, stored
 from processes import chart_container
 
@@ -37,9 +37,7 @@ def previous_crd(name: str) -> dict[str, Any]:
 
 def hook_files(folder: Path) -> Path:
     """The hook ConfigMap's files, as the Job mounts them at /crds."""
-    import helm_python
-
-    with helm_python.Chart.load(ROOT / "charts" / "modelplane") as chart:
+    with helm_python().Chart.load(ROOT / "charts" / "modelplane") as chart:
         rendered = chart.render(values={}, name="modelplane", namespace="ops", is_upgrade=True)
     for doc in yaml.safe_load_all(rendered["modelplane/templates/crd-upgrade.yaml"]):
         if doc and doc["kind"] == "ConfigMap":

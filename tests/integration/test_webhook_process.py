@@ -12,7 +12,7 @@ import aiohttp
 import kmock
 import pytest
 from helpers import make_deployment
-from kube import admission_review, create, stored_of
+from kube import admission_review, create, eventually, stored_of
 from modelplane_operator.admission import DEPLOYMENT_WEBHOOK
 from processes import chart_container, free_port, start_from_container
 
@@ -40,6 +40,18 @@ async def admit(port: int, obj: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(0.5)
 
 
+def watches(cluster: kmock.KubernetesEmulator, plural: str) -> list[int]:
+    """Ids of the LIST and WATCH requests on ``plural`` (kmock's recorded requests): what any
+    reconciler must send before it can act on an object of that kind."""
+    return [
+        request.id
+        for request in cluster
+        if request.resource is not None
+        and request.resource.plural == plural
+        and request.action in {kmock.action.LIST, kmock.action.WATCH}
+    ]
+
+
 async def test_webhook_only_pod_validates_and_reconciles_nothing(
     cluster: kmock.KubernetesEmulator, kubeconfig: Path, tmp_path: Path
 ) -> None:
@@ -61,8 +73,12 @@ async def test_webhook_only_pod_validates_and_reconciles_nothing(
         denied = await admit(port, mig)
         assert denied["allowed"] is False
         assert denied["status"]["message"].startswith("MIGNotEnabled:"), denied
+        # kopf opens its watches once discovery is done, the CRD watch beside any resource's:
+        # from then on a reconciler in this pod would be listing and watching ModelDeployments.
+        await eventually(lambda: watches(cluster, "customresourcedefinitions"), timeout=60)
         await create(cluster, make_deployment("gate"))
-        await asyncio.sleep(3)  # an operator would have created the children by now
+        assert (await admit(port, make_deployment("later")))["allowed"] is True  # loop still up
+        assert watches(cluster, "modeldeployments") == []  # never even looked
         assert stored_of(cluster, "inferenceservices") == []
         assert (await asyncio.to_thread(pod.health))["role"] == "active"
     finally:

@@ -10,7 +10,6 @@ dominant colour channel; the tiny premium model is a documented linear rule.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from helpers import system_tool
 from serving.calls import blank_frame, bytes_input, call, call_error, textured_frame
 from serving.repository import BREEDS, expected_premium
 from serving.servers import Server, serve, stop
@@ -330,10 +330,10 @@ def test_metrics_parse_with_promtool(semantics_server: Server) -> None:
     """Prometheus' own parser reads the exposition; its only lint is Triton's ``_us`` names,
     which are kept on purpose so the cluster's queries work unchanged. promtool comes from
     `make system-deps` (Debian prometheus): a missing one fails here, it is not skipped."""
-    assert shutil.which("promtool"), "promtool is not installed: make system-deps"
+    promtool = system_tool("promtool")
     call(semantics_server, "grpc", "gate-then-breed", image=blank_frame())
     done = subprocess.run(
-        ["promtool", "check", "metrics"],
+        [promtool, "check", "metrics"],
         input=semantics_server.metrics(),
         capture_output=True,
         text=True,

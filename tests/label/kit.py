@@ -239,3 +239,78 @@ class Person:
                 or d.execute_script("return queue.length") == 0
             )
         )
+
+
+class Reviewer:
+    """Someone at the review page who knows the truth: on each page clicks the photos whose
+    suggestion is wrong, one class at a time, presses that class's key, then Enter; counts every
+    click and key, and every photo a page showed."""
+
+    def __init__(self, driver: WebDriver, truth: dict[str, str]) -> None:
+        self.driver, self.truth = driver, truth
+        self.keys = 0
+        self.seen: list[str] = []
+        self.body = driver.find_element(By.TAG_NAME, "body")
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script("return state !== null"))
+        self.class_keys: dict[str, str] = driver.execute_script(
+            "return Object.fromEntries(state.classes.map((c) => [c.name, c.key]))"
+        )
+
+    def on_screen(self, timeout_s: float = 30.0) -> tuple[str | None, list[str]]:
+        """(suggested class, photos) of the page once its thumbnails are all painted; ([], None)
+        when nothing is left."""
+
+        def shown(driver: WebDriver) -> Any:
+            return driver.execute_script(
+                "const done = $('done').style.display === 'block';"
+                "if (page === null) return done ? [null, []] : false;"
+                "const tiles = [...$('grid').children];"
+                "const names = tiles.map((t) => t.dataset.image);"
+                "if (names.join() !== page.names.join()) return false;"
+                "const ready = tiles.every((t) => t.querySelector('img').complete);"
+                "return ready ? [page.label, names] : false;"
+            )
+
+        label, names = WebDriverWait(self.driver, timeout_s).until(shown)
+        return label, [str(n) for n in names]
+
+    def press(self, *keys: str) -> None:
+        self.body.send_keys(*keys)
+        self.keys += 1
+
+    def click(self, name: str) -> None:
+        tile = self.driver.find_element(By.CSS_SELECTOR, f'.tile[data-image="{name}"]')
+        tile.click()
+        self.keys += 1
+
+    def review(self, think_s: float = 0.0) -> list[str]:
+        """Fix and confirm the page on screen; returns its photos."""
+        suggested, names = self.on_screen()
+        self.seen += names
+        time.sleep(think_s)
+        wrong: dict[str, list[str]] = {}
+        for name in names:
+            if self.truth[name] != suggested:
+                wrong.setdefault(self.truth[name], []).append(name)
+        for cls, photos in wrong.items():
+            for name in photos:
+                self.click(name)
+            self.press(self.class_keys[cls])
+        self.press(Keys.ENTER)
+        WebDriverWait(self.driver, 30).until(
+            lambda d: (
+                d.execute_script("return page === null || page.names.join()") != ",".join(names)
+            )
+        )
+        return names
+
+    def review_all(self, think_s: float = 0.0) -> None:
+        while self.on_screen()[1]:
+            self.review(think_s)
+        self.settled()
+
+    def settled(self) -> None:
+        """Every confirmed page is on disk (the page shows the next before the server answers)."""
+        WebDriverWait(self.driver, 30).until(
+            lambda d: d.execute_script("return inflight.size === 0")
+        )

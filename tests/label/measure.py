@@ -1,16 +1,21 @@
-"""Key presses per 100 photos and page time per photo: ``python tests/label/measure.py``.
+"""Key presses, wrong labels left and page speed of the label page: ``python tests/label/measure.py
+--photos DIR``.
 
-Generator photos of known truth (the car-claims gate's classes, and the dog breeds) are labelled
-in headless Chromium by a simulated person who knows the truth, three ways:
+DIR holds photos of known class in the folders the page writes (``accept/``, ``reject/<reason>/``
+for car-claims; ``<breed>/`` for breed), e.g. real held-out photos. ``--n`` of them (default 100,
+drawn evenly across the classes, seeded) are copied flat into a fresh folder and labelled in
+headless Chromium, with the model served from ``models/repository``, by a simulated person who
+knows the truth, two ways:
 
-* ``scratch``: the page with no model (endpoint unreachable): one class key per photo;
-* ``prelabelled``: least confident first, Enter where the served model is right, else the class key;
-* ``prelabelled+rest``: the same until ten suggestions in a row were right, then Shift+Enter
-  accepts the remaining suggestions at least as confident (unseen: their errors are counted).
+* ``one-at-a-time`` (``/``): Enter where the suggestion is right, else the true class's key;
+* ``review`` (``/review``): on each page of thumbnails, click the wrong photos of one true class,
+  press that class's key (per class), then Enter for the page.
 
-Page time is the page's own measure (``window.labelTimings``): key press to the next photo
-decoded and painted, the person taking 0.3 s per photo. Writes ``bench/results/label.json``
-and, with ``--screenshot``, a PNG.
+Counted: every key and click, the labels left wrong on disk, the photos shown. Page time is the
+page's own measure (key press to the next photo, or the next page's thumbnails, decoded and
+painted), the person pausing ``--think`` seconds per photo, ``--page-think`` per review page. Writes
+``bench/results/label.json`` (with the served model's build.json identity) and, with
+``--screenshot``, a PNG of the first review page.
 """
 
 from __future__ import annotations
@@ -18,35 +23,37 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
 import yaml  # noqa: E402
-from label.kit import Person, chromium, free_port, label_page, photos  # noqa: E402
-from modelplane_models.synth import cars, dogs  # noqa: E402
+from label.kit import Person, Reviewer, chromium, label_page  # noqa: E402
+from modelplane_models.imaging import image_files  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from serving.servers import EXAMPLES, REAL_REPOSITORY, ROOT, Server, serve, stop  # noqa: E402
 
 # The repository the served models and the classes come from (as for modelplane-models).
 REPOSITORY = Path(os.environ.get("MODELPLANE_MODEL_REPOSITORY") or REAL_REPOSITORY)
-RUN_OF_RIGHT = 10  # suggestions in a row a person sees right before trusting the rest
-THINK_S = 0.3  # a fast person's look at a photo before the key: the page prefetches meanwhile
 
 TASKS: dict[str, dict[str, Any]] = {
     "car-claims": {
         "manifest": "car-claims.yaml",
         "deployments": ("car-quality-gate", "car-claims"),
         "ready": "car-claims",
-        "generators": cars.GENERATORS,
+        "repository_model": "quality-gate",
         "classes": lambda repo: ["accept", *_lines(repo / "quality-gate" / "labels.txt")],
         "folder": lambda cls: "accept" if cls == "accept" else f"reject/{cls}",
     },
@@ -54,10 +61,8 @@ TASKS: dict[str, dict[str, Any]] = {
         "manifest": "pet-premium.yaml",
         "deployments": ("pet-breed",),  # the premium step needs features a photo lacks
         "ready": "pet-breed",
-        "generators": dogs.generators(),
-        "classes": lambda repo: [
-            b for b in _lines(repo / "breed" / "labels.txt") if b in dogs.generators()
-        ],
+        "repository_model": "breed",
+        "classes": lambda repo: _lines(repo / "breed" / "labels.txt"),
         "folder": lambda cls: cls,
     },
 }
@@ -65,6 +70,39 @@ TASKS: dict[str, dict[str, Any]] = {
 
 def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split()
+
+
+def sample(source: Path, task: dict[str, Any], n: int, seed: int) -> dict[Path, str]:
+    """Up to ``n`` photos of ``source``'s class folders, as evenly across the classes as they
+    allow; photo path -> class."""
+    rng = np.random.default_rng(seed)
+    pools: dict[str, list[Path]] = {}
+    for cls in task["classes"](REPOSITORY):
+        folder = source / task["folder"](cls)
+        files = image_files(folder) if folder.is_dir() else []
+        if files:
+            pools[cls] = [files[i] for i in rng.permutation(len(files))]
+    if not pools:
+        raise SystemExit(f"{source} has none of the class folders of {task['classes'](REPOSITORY)}")
+    chosen: dict[Path, str] = {}
+    while len(chosen) < n and any(pools.values()):
+        for cls, pool in pools.items():
+            if pool and len(chosen) < n:
+                chosen[pool.pop()] = cls
+    return chosen
+
+
+def copy_flat(chosen: dict[Path, str], folder: Path, seed: int) -> dict[str, str]:
+    """The photos shuffled into ``folder`` as ``p000.jpg``...; file name -> true class."""
+    folder.mkdir(parents=True)
+    order = list(chosen)
+    np.random.default_rng(seed).shuffle(order)  # type: ignore[arg-type]
+    truth = {}
+    for index, path in enumerate(order):
+        name = f"p{index:03d}{path.suffix.lower()}"
+        shutil.copyfile(path, folder / name)
+        truth[name] = chosen[path]
+    return truth
 
 
 @contextmanager
@@ -81,56 +119,65 @@ def served(task: dict[str, Any], work: Path) -> Iterator[Server]:
         stop(server)
 
 
-def session(
-    model: str, task: dict[str, Any], url: str, work: Path, mode: str, shot: Path | None
-) -> dict[str, Any]:
-    """One labelling session of 100 photos; returns keys, corrections, errors and timings."""
-    classes = task["classes"](REPOSITORY)
-    per_class = max(1, round(100 / len(classes)))
-    folder = work / mode
-    truth = photos(folder, task["generators"], classes, per_class, seed=2026)
-    (folder / "notes.txt").write_text("sent along with the photos")  # listed as skipped
-    with label_page(folder, REPOSITORY, url, work / f"{mode}.log", model) as page:
-        page.wait_model()
-        with chromium() as driver:
-            driver.get(page.url)
-            person = Person(driver, truth)
-            keys = person.keys_of()
-            right_in_a_row = corrections = 0
-            while driver.execute_script("return queue.length"):
-                if mode == "prelabelled+rest" and right_in_a_row >= RUN_OF_RIGHT:
-                    person.press(Keys.SHIFT, Keys.ENTER)
-                    break
-                name, suggested = person.on_screen()
-                time.sleep(THINK_S)
-                right = suggested == truth[name]
-                right_in_a_row = right_in_a_row + 1 if right else 0
-                corrections += 0 if right or suggested is None else 1
-                person.press(Keys.ENTER if right and mode != "scratch" else keys[truth[name]])
-                person.wait_gone(name)
-                if shot is not None and person.keys == 7:
-                    driver.save_screenshot(str(shot))
-            _wait_empty(driver)
-            timings: list[float] = driver.execute_script("return window.labelTimings")
-    wrong = sum(
-        1 for name, cls in truth.items() if not (folder / task["folder"](cls) / name).is_file()
-    )
+def one_at_a_time(driver: Any, truth: dict[str, str], think_s: float) -> dict[str, Any]:
+    person = Person(driver, truth)
+    keys, shown = person.keys_of(), []
+    while driver.execute_script("return queue.length"):
+        name, suggested = person.on_screen()
+        shown.append(name)
+        time.sleep(think_s)
+        person.press(Keys.ENTER if suggested == truth[name] else keys[truth[name]])
+        person.wait_gone(name)
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return inflight.size === 0"))
+    timings: list[float] = driver.execute_script("return window.labelTimings")
+    return {"keys": person.keys, "shown": len(set(shown)), "page_ms": _summary(timings)}
+
+
+def review(driver: Any, truth: dict[str, str], think_s: float, shot: Path | None) -> dict[str, Any]:
+    person = Reviewer(driver, truth)
+    pages = 0
+    while person.on_screen()[1]:
+        if shot is not None and pages == 0:
+            driver.save_screenshot(str(shot))
+        person.review(think_s)
+        pages += 1
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return inflight.size === 0"))
+    timings: list[float] = driver.execute_script("return window.pageTimings")
     return {
-        "images": len(truth),
         "keys": person.keys,
-        "keys_per_100": round(100 * person.keys / len(truth), 1),
-        "corrections": corrections,
-        "labels_wrong": wrong,
+        "pages": pages,
+        "shown": len(set(person.seen)),
         "page_ms": _summary(timings),
     }
 
 
-def _wait_empty(driver: Any) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, 30).until(
-        lambda d: d.execute_script("return queue.length === 0 && inflight.size === 0")
+def session(
+    model: str, chosen: dict[Path, str], url: str, work: Path, mode: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One labelling session of the chosen photos; returns keys, errors, shown and timings."""
+    task = TASKS[model]
+    folder = work / mode
+    truth = copy_flat(chosen, folder, args.seed)
+    with label_page(folder, REPOSITORY, url, work / f"{mode}.log", model) as page:
+        state = page.wait_model()
+        suggested = {i["image"]: i.get("label") for i in state["items"]}
+        with chromium() as driver:
+            if mode == "review":
+                driver.get(page.at("review"))
+                result = review(driver, truth, args.page_think, args.screenshot)
+            else:
+                driver.get(page.at())
+                result = one_at_a_time(driver, truth, args.think)
+    left_wrong = sum(
+        1 for name, cls in truth.items() if not (folder / task["folder"](cls) / name).is_file()
     )
+    return {
+        "images": len(truth),
+        **result,
+        "keys_per_100": round(100 * result["keys"] / len(truth), 1),
+        "suggestions_wrong": sum(1 for n, c in truth.items() if suggested.get(n) != c),
+        "labels_wrong": left_wrong,
+    }
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -145,32 +192,42 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure(model: str, shot: Path | None, log: Callable[[str], None]) -> dict[str, Any]:
-    task = TASKS[model]
-    results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix=f"label-{model}-") as tmp:
-        work = Path(tmp)
-        nowhere = f"127.0.0.1:{free_port()}"
-        results["scratch"] = session(model, task, nowhere, work, "scratch", None)
-        log(f"{model} scratch: {results['scratch']}")
-        with served(task, work) as server:
-            for mode in ("prelabelled", "prelabelled+rest"):
-                take = shot if mode == "prelabelled" else None
-                results[mode] = session(model, task, server.grpc, work, mode, take)
-                log(f"{model} {mode}: {results[mode]}")
-    return results
+def model_identity(task: dict[str, Any]) -> dict[str, Any]:
+    """Which build of the served model was measured (its build.json, without the metrics)."""
+    path = REPOSITORY / task["repository_model"] / "build.json"
+    build = json.loads(path.read_text(encoding="utf-8"))
+    keep = ("model", "fingerprint", "data", "built_at", "backbone")
+    return {"build_json": str(path), **{k: build[k] for k in keep if k in build}}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--models", action="append", choices=sorted(TASKS), default=[])
-    parser.add_argument("--screenshot", type=Path, default=None, help="PNG of the car-claims page")
+    parser.add_argument("--photos", type=Path, required=True, help="class folders of photos")
+    parser.add_argument("--model", choices=sorted(TASKS), default="car-claims")
+    parser.add_argument("--n", type=int, default=100, help="photos per session")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--think", type=float, default=0.3, help="seconds per photo looked at")
+    parser.add_argument("--page-think", type=float, default=2.0, help="seconds per review page")
+    parser.add_argument("--modes", nargs="+", default=["review", "one-at-a-time"])
+    parser.add_argument("--screenshot", type=Path, default=None, help="PNG of a review page")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "label.json")
     args = parser.parse_args()
-    results = {}
-    for model in args.models or sorted(TASKS):
-        shot = args.screenshot if model == "car-claims" else None
-        results[model] = measure(model, shot, lambda line: print(line, file=sys.stderr))
+    task = TASKS[args.model]
+    chosen = sample(args.photos, task, args.n, args.seed)
+    classes: dict[str, int] = {}
+    for cls in chosen.values():
+        classes[cls] = classes.get(cls, 0) + 1
+    results: dict[str, Any] = {
+        "model": model_identity(task),
+        "photos": {"source": str(args.photos), "n": len(chosen), "per_class": classes},
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix=f"label-{args.model}-") as tmp,
+        served(task, Path(tmp)) as server,
+    ):
+        for mode in args.modes:
+            results[mode] = session(args.model, chosen, server.grpc, Path(tmp), mode, args)
+            print(f"{args.model} {mode}: {results[mode]}", file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

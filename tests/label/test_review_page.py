@@ -1,0 +1,80 @@
+"""The review page in a real browser: pages of thumbnails grouped by the served gate's suggestion,
+the wrong ones clicked and fixed with a class key, Enter confirming each page.
+
+Every photo must be shown and end in the folder of its true class; a page can be undone; a
+photo the page never showed cannot be confirmed as reviewed; a real phone photo stored sideways
+(EXIF Orientation 6) is shown upright, as the model sees it.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from label.kit import Reviewer, chromium, folder_of, gate_classes, gate_photos, label_page
+from phone import JPEG_TOLERANCE, PHOTO, mean_difference, upright
+from PIL import Image
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+from serving.servers import Server
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _top_level(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
+
+
+def test_review_pages_fix_the_wrong_and_confirm_the_rest(
+    tmp_path: Path, repository: Path, gate_server: Server
+) -> None:
+    photos = tmp_path / "photos"
+    classes = gate_classes(repository)
+    truth = gate_photos(photos, classes, per_class=6, seed=33)
+    shutil.copy(PHOTO, photos / "phone.jpg")  # a printed page: not a car
+    truth["phone.jpg"] = "not-a-car"
+
+    with label_page(photos, repository, gate_server.grpc, tmp_path / "label.log") as page:
+        state = page.wait_model()
+        assert state["model"]["state"] == "done", state["model"]
+        suggested = {i["image"]: i["label"] for i in state["items"]}
+        # Nothing accepted unseen: a review decision for a photo no page has shown is refused.
+        unseen = {"image": "phone.jpg", "label": "not-a-car"}
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            page.post("api/decide", {"choices": [unseen], "reviewed": True})
+        assert refused.value.code == 400 and "never shown" in refused.value.read().decode()
+        assert "phone.jpg" in _top_level(photos)
+        # The thumbnail is the photo upright (the decoder's EXIF turn), not as stored.
+        with urllib.request.urlopen(page.at("thumb/phone.jpg"), timeout=10) as response:
+            thumbnail = Image.open(io.BytesIO(response.read()))
+            assert thumbnail.size == (144, 192) and not thumbnail.getexif()
+            expected = Image.fromarray(upright()).resize(thumbnail.size, Image.Resampling.BOX)
+            assert mean_difference(np.asarray(thumbnail), np.asarray(expected)) < 2 * JPEG_TOLERANCE
+
+        with chromium() as driver:
+            driver.get(page.at("review"))
+            person = Reviewer(driver, truth)
+            label, first = person.on_screen()
+            assert first and all(suggested[n] == label for n in first)
+            assert len(first) <= 24
+            person.review()
+            person.settled()
+            assert not _top_level(photos) & set(first)
+            person.press(Keys.BACKSPACE)  # undo the page: its photos are back on disk and shown
+            WebDriverWait(driver, 30).until(lambda _: person.on_screen()[1] == first)
+            assert _top_level(photos) >= set(first)
+            person.seen.clear()
+            person.review_all()
+
+    assert sorted(person.seen) == sorted(truth)  # every photo was on a page, once
+    assert _top_level(photos) == set()
+    for name, cls in truth.items():
+        assert (photos / folder_of(cls) / name).is_file(), f"{name} ({cls})"
+    wrong = sum(1 for n in truth if suggested[n] != truth[n])
+    pages = len({(suggested[n], n) for n in truth}) // 24 + len(set(suggested.values()))
+    assert person.keys <= pages + 1 + 2 * wrong  # +1: the first page's Enter before the undo

@@ -152,8 +152,12 @@ def _die_with_parent() -> None:
 class TritonServer:
     """One ``tritonserver`` child process on loopback ports: start, health, failure, stop."""
 
-    def __init__(self, repository: Path, workdir: Path, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, repository: Path, workdir: Path, host: str = "127.0.0.1", *flags: str
+    ) -> None:
+        """``flags`` are added to the command line (``--model-control-mode=explicit``, ...)."""
         self.repository, self.workdir, self.host = repository, workdir, host
+        self.flags = flags
         self.http_port, self.grpc_port, self.metrics_port = (free_port(host) for _ in range(3))
         self.log_file = workdir / "tritonserver.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -186,6 +190,7 @@ class TritonServer:
             "--allow-gpu-metrics=false",
             "--exit-timeout-secs=30",
             "--log-info=true",
+            *self.flags,
         ]
 
     def _backends(self, dist: Path) -> Path:

@@ -2,7 +2,8 @@
 --photos DIR``.
 
 DIR holds photos of known class in the folders the page writes (``accept/``, ``reject/<reason>/``
-for car-claims; ``<breed>/`` for breed), e.g. real held-out photos. ``--n`` of them (default 100,
+for car-claims; ``<breed>/`` for breed); ``--gate-heldout`` writes such a folder from the gate's
+real held-out photos under ``models/data`` (:func:`gate_heldout`). ``--n`` of them (default 100,
 drawn evenly across the classes, seeded) are copied flat into a fresh folder and labelled in
 headless Chromium, with the model served from ``models/repository``, by a simulated person who
 knows the truth, two ways:
@@ -90,6 +91,20 @@ def sample(source: Path, task: dict[str, Any], n: int, seed: int) -> dict[Path, 
             if pool and len(chosen) < n:
                 chosen[pool.pop()] = cls
     return chosen
+
+
+def gate_heldout(folder: Path) -> Path:
+    """The gate's real held-out photos (``models/data``; ``blurred`` and ``partial`` derived by
+    the model card's rules) written in the page's folder layout: what ``--gate-heldout`` reads."""
+    from modelplane_models import real_photos
+
+    for photo in real_photos.gate_photos("heldout"):
+        cls = photo.label
+        target = folder / ("accept" if cls == "accept" else f"reject/{cls}")
+        target.mkdir(parents=True, exist_ok=True)
+        name = f"{photo.path.stem}-{photo.derive or 'plain'}.jpg"
+        photo.image(evaluating=True).convert("RGB").save(target / name, quality=90)
+    return folder
 
 
 def copy_flat(chosen: dict[Path, str], folder: Path, seed: int) -> dict[str, str]:
@@ -202,7 +217,11 @@ def model_identity(task: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--photos", type=Path, required=True, help="class folders of photos")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--photos", type=Path, help="class folders of photos")
+    source.add_argument(
+        "--gate-heldout", action="store_true", help="the gate's real held-out photos (models/data)"
+    )
     parser.add_argument("--model", choices=sorted(TASKS), default="car-claims")
     parser.add_argument("--n", type=int, default=100, help="photos per session")
     parser.add_argument("--seed", type=int, default=2026)
@@ -213,25 +232,31 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "label.json")
     args = parser.parse_args()
     task = TASKS[args.model]
-    chosen = sample(args.photos, task, args.n, args.seed)
-    classes: dict[str, int] = {}
-    for cls in chosen.values():
-        classes[cls] = classes.get(cls, 0) + 1
-    results: dict[str, Any] = {
-        "model": model_identity(task),
-        "photos": {"source": str(args.photos), "n": len(chosen), "per_class": classes},
-    }
-    with (
-        tempfile.TemporaryDirectory(prefix=f"label-{args.model}-") as tmp,
-        served(task, Path(tmp)) as server,
-    ):
-        for mode in args.modes:
-            results[mode] = session(args.model, chosen, server.grpc, Path(tmp), mode, args)
-            print(f"{args.model} {mode}: {results[mode]}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix=f"label-{args.model}-") as tmp:
+        photos = gate_heldout(Path(tmp) / "heldout") if args.gate_heldout else args.photos
+        results = measure(args, task, photos, Path(tmp))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     return 0
+
+
+def measure(args: argparse.Namespace, task: dict[str, Any], photos: Path, work: Path) -> Any:
+    """Every ``--modes`` session on the same sample of ``photos``, the model served once."""
+    chosen = sample(photos, task, args.n, args.seed)
+    classes: dict[str, int] = {}
+    for cls in chosen.values():
+        classes[cls] = classes.get(cls, 0) + 1
+    source = "models/data held-out (gate)" if args.gate_heldout else str(photos)
+    results: dict[str, Any] = {
+        "model": model_identity(task),
+        "photos": {"source": source, "n": len(chosen), "per_class": classes},
+    }
+    with served(task, work) as server:
+        for mode in args.modes:
+            results[mode] = session(args.model, chosen, server.grpc, work, mode, args)
+            print(f"{args.model} {mode}: {results[mode]}", file=sys.stderr)
+    return results
 
 
 if __name__ == "__main__":

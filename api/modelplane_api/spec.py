@@ -1,9 +1,17 @@
 """Typed, defaulted views of a ModelDeployment spec, shared by the operator and the local server.
 
 :func:`parse_deployment` turns a (possibly undefaulted) spec dict into frozen dataclasses with the
-CRD's defaults (:mod:`modelplane_api.crds`). It rejects only what no consumer can work with (a
-missing required field) with :class:`SpecError`; the checks that depend on where the spec runs
-(a ``file://`` model in a cluster, an allowed image registry) stay with the operator.
+CRD's defaults (:mod:`modelplane_api.crds`). It rejects what no consumer can work with (a missing
+required field, a storage URI that does not parse, parameters the stage does not take
+(:mod:`modelplane_api.parameters`), batching or shapes that contradict themselves) with
+:class:`SpecError`, the same for the operator and the local server; the checks that depend on
+where the spec runs (a ``file://`` model in a cluster, an allowed image registry, GPUs) stay with
+the operator.
+
+``spec.batching`` has one meaning: a field the manifest leaves out takes the CRD's default. The
+operator renders the whole ``config.pbtxt`` into a ConfigMap mounted over the model's own, so in a
+cluster the model's file never decides; ``modelplane serve`` runs the same defaulted
+:class:`Batching` (``DeploymentSpec.batching``), not the model's ``config.pbtxt`` batching.
 """
 
 from __future__ import annotations
@@ -12,7 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelplane_api.crds import apply_defaults, spec_schema
+from modelplane_api.errors import SpecError
+from modelplane_api.parameters import StageParameters, parse_parameters
+from modelplane_api.storage import StorageUri, parse_storage_uri
 from modelplane_api.triton import Batching
+
+__all__ = ["SpecError", "StorageUri"]  # with the dataclasses below: the contract's names
 
 # Stages whose model needs modelplane pre/post-processing around the Triton predictor: the
 # default of ``spec.transformer.enabled``.
@@ -21,21 +34,17 @@ STAGES_WITH_TRANSFORMER = frozenset(
 )
 
 
-class SpecError(ValueError):
-    """A spec the schema accepts but that cannot work; ``reason`` is a CamelCase reason."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
 @dataclass(frozen=True)
 class ModelRef:
     name: str
     version: str
     format: str
     storage_uri: str
+
+    @property
+    def storage(self) -> StorageUri:
+        """The parsed URI (it parsed when the spec was read, see ``parse_deployment``)."""
+        return parse_storage_uri(self.storage_uri)
 
 
 @dataclass(frozen=True)
@@ -97,11 +106,10 @@ class DeploymentSpec:
     canary_percent: int
     transformer: bool
     monitoring: Monitoring
-    # Stage settings for the transformer / python runtime (``--param KEY=VALUE``).
+    # ``spec.parameters`` as written (strings: the transformer's ``--param KEY=VALUE`` flags)
+    # and as the stage receives them, typed and checked (modelplane_api.parameters).
     parameters: dict[str, str] = field(default_factory=dict)
-    # ``spec.batching`` as the manifest wrote it (defaulted within): what ``modelplane serve``
-    # lays over a model's own config.pbtxt; ``batching`` is the full, defaulted setting.
-    batching_given: dict[str, Any] = field(default_factory=dict)
+    stage_params: StageParameters = field(default_factory=StageParameters)
 
 
 def _section(spec: dict[str, Any], name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -122,8 +130,13 @@ def parse_deployment(spec: dict[str, Any]) -> DeploymentSpec:
     scaling = _section(top, "scaling", schema)
     if "name" not in model or "storageUri" not in model:
         raise SpecError("InvalidSpec", "spec.model.name and spec.model.storageUri are required")
+    try:
+        parse_storage_uri(model["storageUri"])
+    except ValueError as exc:
+        raise SpecError("InvalidStorageUri", f"spec.model.storageUri: {exc}") from None
     mig = res.get("migProfile")
-    return DeploymentSpec(
+    parameters = {str(k): str(v) for k, v in (top.get("parameters") or {}).items()}
+    parsed = DeploymentSpec(
         stage=top["stage"],
         runtime=top["runtime"],
         model=ModelRef(model["name"], str(model["version"]), model["format"], model["storageUri"]),
@@ -160,6 +173,32 @@ def parse_deployment(spec: dict[str, Any]) -> DeploymentSpec:
             "enabled", top["stage"] in STAGES_WITH_TRANSFORMER
         ),
         monitoring=Monitoring(mon["enabled"], mon["latencyP99Ms"], mon["errorBudgetPercent"]),
-        parameters={str(k): str(v) for k, v in (top.get("parameters") or {}).items()},
-        batching_given=dict(top.get("batching") or {}),
+        parameters=parameters,
+        stage_params=parse_parameters(top["stage"], parameters),
     )
+    check_consistency(parsed)
+    return parsed
+
+
+def check_consistency(spec: DeploymentSpec) -> None:
+    """Parts of one spec that contradict each other, wherever it runs."""
+    scaling, batching = spec.scaling, spec.batching
+    if scaling.min_replicas > scaling.max_replicas:
+        raise SpecError(
+            "InvalidScaling",
+            f"minReplicas {scaling.min_replicas} > maxReplicas {scaling.max_replicas}",
+        )
+    too_big = [b for b in batching.preferred_batch_sizes if b > batching.max_batch_size]
+    if too_big:
+        raise SpecError(
+            "InvalidBatching",
+            f"preferredBatchSizes {too_big} exceed maxBatchSize {batching.max_batch_size}",
+        )
+    for shape in spec.tensorrt.shapes:
+        dims = {len(shape.min), len(shape.opt), len(shape.max)}
+        ordered = all(a <= b <= c for a, b, c in zip(shape.min, shape.opt, shape.max, strict=False))
+        if len(dims) != 1 or not ordered:
+            raise SpecError(
+                "InvalidTensorRTShapes",
+                f"input {shape.input}: min <= opt <= max must hold with equal ranks",
+            )

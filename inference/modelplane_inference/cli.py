@@ -37,6 +37,14 @@ def key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
+def int_list(text: str) -> list[int]:
+    """argparse ``type=`` of a comma list of integers (empty: none)."""
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas: {exc}") from exc
+
+
 def json_object(text: str) -> dict[str, object]:
     """argparse ``type=`` of a flag that takes a JSON object."""
     try:
@@ -237,6 +245,10 @@ def stage_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-batch-size", type=int, default=None, help="dynamic batching")
     parser.add_argument("--max-queue-delay-us", type=int, default=None, help="dynamic batching")
     parser.add_argument(
+        "--preferred-batch-sizes", type=int_list, default=None, help="dynamic batching: 8,16"
+    )
+    parser.add_argument("--instance-count", type=int, default=None, help="model instances")
+    parser.add_argument(
         "--ort-threads",
         type=int,
         default=0,
@@ -252,6 +264,8 @@ def stage_main(argv: Sequence[str] | None = None) -> int:
             for k, v in (
                 ("maxBatchSize", args.max_batch_size),
                 ("maxQueueDelayMicroseconds", args.max_queue_delay_us),
+                ("preferredBatchSizes", args.preferred_batch_sizes),
+                ("instanceCount", args.instance_count),
             )
             if v is not None
         }

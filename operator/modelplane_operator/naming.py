@@ -1,9 +1,9 @@
-"""Names, labels, owner references and storage URIs: the one place each of these is built."""
+"""Names, labels and owner references: the one place each of these is built (storage URIs:
+``modelplane_api.storage``)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from modelplane_operator import API_VERSION
@@ -13,36 +13,6 @@ LABEL_DEPLOYMENT = "modelplane.io/deployment"
 LABEL_PIPELINE = "modelplane.io/pipeline"
 LABEL_STAGE = "modelplane.io/stage"
 LABEL_COMPONENT = "app.kubernetes.io/component"
-
-
-@dataclass(frozen=True)
-class StorageUri:
-    scheme: str
-    authority: str  # PVC name, bucket, registry host or "" for file://
-    path: str  # without leading slash
-
-    def join(self, *parts: str) -> str:
-        """A URI below this one (``pvc://engines/a`` joined with ``b`` -> ``pvc://engines/a/b``)."""
-        path = "/".join(p.strip("/") for p in (self.path, *parts) if p.strip("/"))
-        return (
-            f"{self.scheme}://{self.authority}/{path}"
-            if path
-            else f"{self.scheme}://{self.authority}"
-        )
-
-
-_URI = re.compile(r"^(?P<scheme>[a-z0-9+]+)://(?P<authority>[^/]*)/?(?P<path>.*)$")
-
-
-def parse_storage_uri(uri: str) -> StorageUri:
-    """Split a KServe storage URI; ``file:///abs/path`` keeps the absolute path."""
-    match = _URI.match(uri)
-    if not match:
-        raise ValueError(f"not a storage URI: {uri!r}")
-    scheme, authority, path = match["scheme"], match["authority"], match["path"]
-    if scheme == "file":
-        return StorageUri(scheme, "", "/" + path if not authority else f"{authority}/{path}")
-    return StorageUri(scheme, authority, path.strip("/"))
 
 
 def dns_name(*parts: str, limit: int = 63) -> str:

@@ -26,6 +26,7 @@ from modelplane_operator.render_monitoring import (
 )
 from modelplane_operator.render_pipeline import (
     check_steps_exist,
+    expressed_condition,
     parse_pipeline,
     referenced_deployments,
     render_inference_graph,
@@ -279,11 +280,15 @@ async def reconcile_pipeline(body: dict[str, Any], cluster: Cluster) -> Outcome:
             (kserve_ready or {}).get("reason") or "InferenceGraphNotReady",
             (kserve_ready or {}).get("message") or "waiting for the InferenceGraph to become Ready",
         )
+    expressed = expressed_condition(spec)
+    said = [c for c in status.get("conditions", []) if c.get("type") == "SpecExpressed"]
+    if not expressed.status and not (said and said[0].get("message") == expressed.message):
+        events.append(("Warning", expressed.reason, expressed.message))  # once per change
     new_status = {
         "phase": Phase.READY if ready.status else Phase.PENDING,
-        "conditions": merge_conditions(status.get("conditions", []), [ready]),
+        "conditions": merge_conditions(status.get("conditions", []), [ready, expressed]),
         "observedGeneration": meta.get("generation", 1),
-        "stepCount": len(referenced_deployments(spec)),
+        "stepCount": len(spec.deployments()),
         "inferenceGraph": meta["name"],
     }
     if graph_status.get("url"):

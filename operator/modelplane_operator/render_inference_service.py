@@ -97,6 +97,9 @@ def _predictor_model(
             f"--model-dir={MODEL_ROOT}/{spec.model.name}",
             f"--max-batch-size={spec.batching.max_batch_size}",
             f"--max-queue-delay-us={spec.batching.max_queue_delay_us}",
+            # Every batching key: the model's own config.pbtxt never decides (modelplane_api.spec)
+            "--preferred-batch-sizes=" + ",".join(map(str, spec.batching.preferred_batch_sizes)),
+            f"--instance-count={spec.batching.instance_count}",
             *stage_parameter_args(spec),
         ]
     return model, volumes

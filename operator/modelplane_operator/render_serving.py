@@ -12,9 +12,10 @@ from typing import Any
 
 from modelplane_api.predictor import render_triton_config
 from modelplane_api.predictor import served_format as served_format  # for render_inference_service
+from modelplane_api.storage import parse_storage_uri
 
 from modelplane_operator.config import Config
-from modelplane_operator.naming import child_metadata, dns_name, parse_storage_uri
+from modelplane_operator.naming import child_metadata, dns_name
 from modelplane_operator.render_gpu import (
     container_resources,
     engine_products,

@@ -1,9 +1,10 @@
 """The operator's checks of a ModelDeployment spec: what the schema cannot reject.
 
 The typed, defaulted spec itself is the shared contract (:mod:`modelplane_api.spec`, also used by
-``modelplane serve``); here ``parse_deployment`` adds the checks that matter in a cluster. Anything
-the schema would allow but that cannot work raises ``SpecError`` with a machine-readable reason,
-which the operator reports as ``Ready=False`` instead of crashing.
+``modelplane serve``), with the checks that hold everywhere (parameters, batching, scaling,
+shapes, the storage URI); here ``parse_deployment`` adds the checks that matter in a cluster.
+Anything the schema would allow but that cannot work raises ``SpecError`` with a machine-readable
+reason, which the operator reports as ``Ready=False`` instead of crashing.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from modelplane_api.spec import (
 from modelplane_api.triton import Batching
 
 from modelplane_operator.config import Config
-from modelplane_operator.naming import parse_storage_uri
 
 __all__ = [
     "PYTHON_ONLY_STAGES",
@@ -97,36 +97,12 @@ def check_deployment(spec: DeploymentSpec, explicit_gpu_resource: str | None = N
             f"migProfile {res.mig_profile} selects {res.gpu_resource_name},"
             f" but gpuResourceName is {explicit_gpu_resource}",
         )
-    _check_scaling_and_batching(spec)
-    if parse_storage_uri(model.storage_uri).scheme == "file":
+    if model.storage.scheme == "file":
         raise SpecError(
             "LocalStorageInCluster",
             f"{model.storage_uri} is a local path, only `modelplane serve` can read it;"
             " use pvc://, s3:// or oci:// in a cluster",
         )
-
-
-def _check_scaling_and_batching(spec: DeploymentSpec) -> None:
-    scaling, batching = spec.scaling, spec.batching
-    if scaling.min_replicas > scaling.max_replicas:
-        raise SpecError(
-            "InvalidScaling",
-            f"minReplicas {scaling.min_replicas} > maxReplicas {scaling.max_replicas}",
-        )
-    too_big = [b for b in batching.preferred_batch_sizes if b > batching.max_batch_size]
-    if too_big:
-        raise SpecError(
-            "InvalidBatching",
-            f"preferredBatchSizes {too_big} exceed maxBatchSize {batching.max_batch_size}",
-        )
-    for shape in spec.tensorrt.shapes:
-        dims = {len(shape.min), len(shape.opt), len(shape.max)}
-        ordered = all(a <= b <= c for a, b, c in zip(shape.min, shape.opt, shape.max, strict=False))
-        if len(dims) != 1 or not ordered:
-            raise SpecError(
-                "InvalidTensorRTShapes",
-                f"input {shape.input}: min <= opt <= max must hold with equal ranks",
-            )
 
 
 def check_model_image(spec: DeploymentSpec, config: Config) -> None:

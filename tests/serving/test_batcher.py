@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from modelplane_api.triton import Batching
 from modelplane_inference.runtime.repository import load_model_config
 from modelplane_inference.runtime.runner import CostModel, ModelRunner, batcher_kind
 
@@ -32,7 +33,7 @@ def test_cost_model_finds_the_fixed_cost() -> None:
 @pytest.fixture
 def runner(tiny_repository: Path) -> ModelRunner:
     config = load_model_config(tiny_repository, "breed").with_batching(
-        {"maxBatchSize": 8, "maxQueueDelayMicroseconds": HOUR_US, "preferredBatchSizes": [4]}
+        Batching(max_batch_size=8, max_queue_delay_us=HOUR_US, preferred_batch_sizes=(4,))
     )
     return ModelRunner(config, batcher="adaptive")
 
@@ -83,7 +84,7 @@ def test_no_merging_where_rows_cost_more_in_a_batch(runner: ModelRunner) -> None
 
 def test_fixed_waits_for_a_preferred_size_or_the_delay(tiny_repository: Path) -> None:
     config = load_model_config(tiny_repository, "breed").with_batching(
-        {"maxBatchSize": 8, "maxQueueDelayMicroseconds": HOUR_US, "preferredBatchSizes": [4]}
+        Batching(max_batch_size=8, max_queue_delay_us=HOUR_US, preferred_batch_sizes=(4,))
     )
     runner = ModelRunner(config, batcher="fixed")
     try:

@@ -12,6 +12,8 @@ import jsonschema
 import numpy as np
 import pytest
 import yaml
+from modelplane_api.spec import parse_deployment
+from modelplane_api.triton import Batching
 from modelplane_inference.documents.parsing.document import (
     normalise_amount,
     normalise_date,
@@ -93,14 +95,22 @@ def test_config_pbtxt_and_manifest_batching(tiny_repository: Path) -> None:
     assert config.batching.preferred_batch_sizes == (8, 16)
     assert config.inputs[0].name == "image" and config.inputs[0].dims == (3, 128, 128)
     assert config.labels == ("blurred", "not-a-car", "partial")
-    merged = config.with_batching({"maxBatchSize": 4, "maxQueueDelayMicroseconds": 7})
-    assert (merged.batching.max_batch_size, merged.batching.max_queue_delay_us) == (4, 7)
-    assert merged.batching.preferred_batch_sizes == (8, 16)  # not in the manifest: kept
+    spec = parse_deployment(
+        {
+            "stage": "quality-gate",
+            "model": {"name": "quality-gate", "storageUri": "pvc://models/repository"},
+            "batching": {"maxBatchSize": 4, "maxQueueDelayMicroseconds": 7},
+        }
+    )
+    merged = config.with_batching(spec.batching)
+    # What the manifest leaves out is the CRD's default, not config.pbtxt's (8, 16): the
+    # cluster's rendered config.pbtxt replaces the model's, and the laptop does the same.
+    assert merged.batching == Batching(4, 7, (), 1)
 
 
 def test_runner_batches_concurrent_requests(tiny_repository: Path) -> None:
     config = load_model_config(tiny_repository, "breed").with_batching(
-        {"maxBatchSize": 8, "maxQueueDelayMicroseconds": 500_000, "preferredBatchSizes": []}
+        Batching(max_batch_size=8, max_queue_delay_us=500_000)
     )
     runner = ModelRunner(config, batcher="fixed")  # Triton's rule: wait for the batch to fill
     images = [np.full((1, 3, 64, 64), 0.1 * i, dtype=np.float32) for i in range(6)]
@@ -160,4 +170,4 @@ def test_examples_are_valid_and_defaulted() -> None:
         "documents-korean",
         "pet-premium",
     }
-    assert all(p.spec["root"] == "root" for p in pipelines)
+    assert all(p.spec.root == "root" for p in pipelines)

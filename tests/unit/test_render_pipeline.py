@@ -9,7 +9,6 @@ from helpers import as_stored
 from modelplane_operator.render_pipeline import (
     check_steps_exist,
     parse_pipeline,
-    referenced_deployments,
     render_inference_graph,
 )
 from modelplane_operator.spec import SpecError
@@ -140,7 +139,7 @@ def test_missing_step_lists_what_is_missing() -> None:
             ]
         )["spec"]
     )
-    assert referenced_deployments(spec) == ["a", "b"]
+    assert spec.deployments() == ["a", "b"]
     check_steps_exist(spec, {"a", "b"})
     with pytest.raises(SpecError) as info:
         check_steps_exist(spec, {"a"})

@@ -327,15 +327,21 @@ def test_engine_cache_key_changes_with_precision_gpu_and_builder() -> None:
 
 
 @pytest.mark.parametrize(
-    ("runtime", "fmt", "stage"),
-    [("triton", "onnx", "text-recognition"), ("python", "python", "document-parse")],
+    ("runtime", "fmt", "stage", "parameters"),
+    [
+        ("triton", "onnx", "text-recognition", {"recognizer": "tesseract", "language": "kor+eng"}),
+        ("python", "python", "document-parse", {"maxPixels": "1000000"}),
+    ],
 )
-def test_stage_parameters_reach_the_stage_process(runtime: str, fmt: str, stage: str) -> None:
+def test_stage_parameters_reach_the_stage_process(
+    runtime: str, fmt: str, stage: str, parameters: dict[str, str]
+) -> None:
+    """The strings as written, in key order (each was checked against the stage's typed set)."""
     isvc = render(
         stage=stage,
         runtime=runtime,
         model={"name": "m", "format": fmt, "storageUri": "pvc://models/repo"},
-        parameters={"recognizer": "tesseract", "language": "kor+eng"},
+        parameters=parameters,
     )
     component = (
         isvc["spec"]["transformer"]["containers"][0]
@@ -344,8 +350,7 @@ def test_stage_parameters_reach_the_stage_process(runtime: str, fmt: str, stage:
     )
     args = component["args"]
     assert [a for a in args if a.startswith("--param=")] == [
-        "--param=language=kor+eng",
-        "--param=recognizer=tesseract",
+        f"--param={key}={value}" for key, value in sorted(parameters.items())
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from modelplane_api.parameters import TextDetectionParameters
 from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
 from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode
 
@@ -57,7 +58,8 @@ class Normalization:
 
 @dataclass(frozen=True)
 class DetectionSettings:
-    """DB detection knobs, rapidocr's defaults; each can be set with ``--param``."""
+    """DB detection knobs, rapidocr's defaults; each can be set with ``spec.parameters``
+    (``TextDetectionParameters``)."""
 
     limit_side_len: int = 736
     max_side_len: int = 2000
@@ -68,21 +70,25 @@ class DetectionSettings:
 
     @classmethod
     def from_params(
-        cls, params: dict[str, str], extra: dict[str, Any] | None = None
+        cls, params: TextDetectionParameters, extra: dict[str, Any] | None = None
     ) -> DetectionSettings:
-        """``--param`` values win over the model folder's ``modelplane.json``, then defaults."""
+        """The deployment's typed parameters win over the model folder's ``modelplane.json``,
+        then rapidocr's defaults."""
         extra, base = extra or {}, cls()
 
-        def pick(param: str, key: str, default: Any) -> str:
-            return str(params.get(param, extra.get(key, default)))
+        def pick(given: Any, key: str, default: Any) -> Any:
+            return given if given is not None else type(default)(extra.get(key, default))
 
+        dilation = params.use_dilation
         return cls(
-            limit_side_len=int(pick("limitSideLen", "limit_side_len", base.limit_side_len)),
-            max_side_len=int(pick("maxSideLen", "max_side_len", base.max_side_len)),
-            thresh=float(pick("thresh", "thresh", base.thresh)),
-            box_thresh=float(pick("boxThresh", "box_thresh", base.box_thresh)),
-            unclip_ratio=float(pick("unclipRatio", "unclip_ratio", base.unclip_ratio)),
-            use_dilation=pick("useDilation", "use_dilation", True).lower() == "true",
+            limit_side_len=pick(params.limit_side_len, "limit_side_len", base.limit_side_len),
+            max_side_len=pick(params.max_side_len, "max_side_len", base.max_side_len),
+            thresh=pick(params.thresh, "thresh", base.thresh),
+            box_thresh=pick(params.box_thresh, "box_thresh", base.box_thresh),
+            unclip_ratio=pick(params.unclip_ratio, "unclip_ratio", base.unclip_ratio),
+            use_dilation=dilation
+            if dilation is not None
+            else str(extra.get("use_dilation", True)).lower() == "true",
         )
 
 

@@ -52,9 +52,11 @@ class ModelConfig:
                 return spec
         raise RepositoryError(f"model {self.name} has no input {name!r}")
 
-    def with_batching(self, overrides: dict[str, Any]) -> ModelConfig:
-        """The manifest's ``spec.batching`` wins over config.pbtxt, key by key."""
-        return replace(self, batching=self.batching.updated(overrides))
+    def with_batching(self, batching: Batching) -> ModelConfig:
+        """This model run with a deployment's batching: the defaulted ``spec.batching`` replaces
+        config.pbtxt's, as the operator's rendered config.pbtxt does in a cluster (one meaning of
+        an absent field: the CRD's default, see ``modelplane_api.spec``)."""
+        return replace(self, batching=batching)
 
 
 def _pick_version(folder: Path, cfg: Any, wanted: str | None) -> str:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import yaml
-from modelplane_api.crds import GROUP_VERSION, apply_defaults, spec_schema
+from modelplane_api.crds import GROUP_VERSION
+from modelplane_api.pipeline import PipelineSpec, parse_pipeline
 from modelplane_api.spec import DeploymentSpec, SpecError, parse_deployment
+from modelplane_api.triton import Batching
 
 from modelplane_inference.errors import ManifestError
 
@@ -53,26 +54,24 @@ class Deployment:
         return self.spec.parameters
 
     @property
-    def batching(self) -> dict[str, Any]:
-        """``spec.batching`` as written: laid over the model's config.pbtxt key by key."""
-        return self.spec.batching_given
+    def batching(self) -> Batching:
+        """``spec.batching`` with the CRD's defaults: what the model runs with, as in a cluster."""
+        return self.spec.batching
 
     def repository(self, default: Path) -> Path:
-        """``file://`` points at a repository on this machine; any other scheme (pvc, s3, oci)
-        is a cluster location that the local server maps to ``default``."""
-        parsed = urlparse(self.storage_uri)
-        if parsed.scheme != "file":
-            return default
-        path = Path(parsed.netloc + parsed.path) if parsed.netloc else Path(parsed.path)
-        if not path.is_absolute() and self.source is not None:
-            path = self.source.parent / path
-        return path
+        """``file://`` points at a repository on this machine (relative to the manifest's
+        folder); any other scheme (pvc, s3, oci) is a cluster location that the local server
+        maps to ``default``."""
+        folder = self.source.parent if self.source is not None else None
+        return self.spec.model.storage.local_path(folder) or default
 
 
 @dataclass(frozen=True)
 class Pipeline:
+    """A ModelPipeline as the local server runs it: the contract's typed, checked graph."""
+
     name: str
-    spec: dict[str, Any]
+    spec: PipelineSpec
 
 
 def load_manifests(folder: Path) -> tuple[list[Deployment], list[Pipeline]]:
@@ -88,8 +87,7 @@ def load_manifests(folder: Path) -> tuple[list[Deployment], list[Pipeline]]:
             if doc.get("kind") == "ModelDeployment":
                 deployments.append(_deployment(name, doc.get("spec") or {}, path))
             elif doc.get("kind") == "ModelPipeline":
-                spec = apply_defaults(doc.get("spec") or {}, spec_schema("modelpipelines"))
-                pipelines.append(Pipeline(name=name, spec=spec))
+                pipelines.append(_pipeline(name, doc.get("spec") or {}, path))
     _check_unique([d.name for d in deployments] + [p.name for p in pipelines])
     return deployments, pipelines
 
@@ -98,7 +96,14 @@ def _deployment(name: str, raw: dict[str, Any], source: Path) -> Deployment:
     try:
         return Deployment(name=name, spec=parse_deployment(raw), source=source)
     except SpecError as exc:
-        raise ManifestError(f"ModelDeployment {name} in {source}: {exc}") from exc
+        raise ManifestError(f"ModelDeployment {name} in {source}: {exc.reason}: {exc}") from exc
+
+
+def _pipeline(name: str, raw: dict[str, Any], source: Path) -> Pipeline:
+    try:
+        return Pipeline(name=name, spec=parse_pipeline(raw))
+    except SpecError as exc:
+        raise ManifestError(f"ModelPipeline {name} in {source}: {exc.reason}: {exc}") from exc
 
 
 def _check_unique(names: list[str]) -> None:

@@ -18,6 +18,12 @@ the same in both places: ``predictions.#(estimable==true)`` (the gate accepted t
 ``instances.#.features.#(region=="jeju")``. gjson-py implements a subset of GJSON (a query tests
 one key: reach nested fields with ``#.`` as above); a plain path only tests that a field exists.
 Per-step latency and errors are exported (InferenceGraph's router exports none).
+
+The graph is the contract's typed :class:`~modelplane_api.pipeline.PipelineSpec`, checked when the
+manifest is read exactly as the operator checks it (cycles, weights, conditions). A step's
+``timeoutSeconds`` bounds each attempt (past it: 504, DEADLINE_EXCEEDED) and ``retries`` gives a
+failure that is not the client's (5xx, 429, a timeout) further attempts; in a cluster the router
+has one timeout for all steps and no retry, which the operator says in the pipeline's status.
 """
 
 from __future__ import annotations
@@ -26,16 +32,23 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import gjson
+from modelplane_api.pipeline import Node, PipelineSpec, Step
 
-from modelplane_inference.errors import ManifestError, ModelplaneError, StepFailed
+from modelplane_inference.errors import (
+    ManifestError,
+    ModelplaneError,
+    Overloaded,
+    RequestTimeout,
+    StepFailed,
+)
 from modelplane_inference.serving.metrics import STEP_DURATION, STEP_ERRORS
 from modelplane_inference.stages.base import CLIENT_ERRORS, Item, Stage, public
 
-__all__ = ["PipelineExecutor", "StepFailed", "condition_matches", "step_name"]
+__all__ = ["PipelineExecutor", "StepFailed", "condition_matches"]
 log = logging.getLogger(__name__)
 
 
@@ -50,116 +63,118 @@ def condition_matches(document: Any, condition: str) -> bool:
     return True
 
 
-def step_name(step: Mapping[str, Any], index: int) -> str:
-    return str(step.get("name") or step.get("deployment") or step.get("node") or index)
+def _router_status(exc: Exception) -> int:
+    """The HTTP status KServe's router would answer for a failed step."""
+    if isinstance(exc, StepFailed):
+        return exc.router_status
+    if isinstance(exc, ModelplaneError):
+        return exc.status
+    return 400 if isinstance(exc, CLIENT_ERRORS) else 500
+
+
+def _retryable(exc: Exception) -> bool:
+    """Worth another attempt: anything but the client's own fault (back-pressure is retried)."""
+    return isinstance(exc, Overloaded) or not 400 <= _router_status(exc) < 500
 
 
 class PipelineExecutor:
     """Runs one ModelPipeline over in-process stages (deployment name -> :class:`Stage`)."""
 
-    def __init__(self, name: str, spec: dict[str, Any], stages: Mapping[str, Stage]) -> None:
+    def __init__(self, name: str, spec: PipelineSpec, stages: Mapping[str, Stage]) -> None:
         self.name = name
-        self.nodes = {node["name"]: node for node in spec["nodes"]}
-        self.root = spec.get("root", "root")
+        self.spec = spec
+        self.nodes = {node.name: node for node in spec.nodes}
         self.stages = stages
         self._random = random.Random()
-        self._check()
-
-    def _check(self) -> None:
-        if self.root not in self.nodes:
-            raise ManifestError(f"pipeline {self.name}: root node {self.root!r} not found")
-        for node in self.nodes.values():
-            for index, step in enumerate(node["steps"]):
-                where = f"pipeline {self.name} node {node['name']} step {index}"
-                if "deployment" in step and step["deployment"] not in self.stages:
-                    raise ManifestError(
-                        f"{where}: ModelDeployment {step['deployment']!r} "
-                        "is not among the served deployments"
-                    )
-                if "node" in step and step["node"] not in self.nodes:
-                    raise ManifestError(f"{where}: node {step['node']!r} does not exist")
-                if node["routerType"] == "Sequence" and index == 0 and step.get("condition"):
-                    raise ManifestError(
-                        f"{where}: the first step of a Sequence has no previous "
-                        "response to test its condition on"
-                    )
+        missing = [d for d in spec.deployments() if d not in stages]
+        if missing:  # the local form of the operator's MissingStep
+            raise ManifestError(
+                f"pipeline {name}: ModelDeployment(s) {', '.join(missing)}"
+                " are not among the served deployments"
+            )
 
     async def run(self, request: Item) -> Item:
-        return await self._node(self.root, request)
+        return await self._node(self.spec.root, request)
 
     async def _node(self, name: str, request: Item) -> Item:
-        node = self.nodes[name]
-        router = node["routerType"]
-        steps: list[dict[str, Any]] = node["steps"]
-        if router == "Sequence":
-            return await self._sequence(steps, request)
-        if router == "Ensemble":
-            return await self._ensemble(steps, request)
-        if router == "Switch":
+        node: Node = self.nodes[name]
+        if node.router == "Sequence":
+            return await self._sequence(node.steps, request)
+        if node.router == "Ensemble":
+            return await self._ensemble(node.steps, request)
+        if node.router == "Switch":
             view = {"instances": [public(request)]}
-            for index, step in enumerate(steps):
-                if condition_matches(view, step.get("condition", "")):
-                    return await self._step(step, index, request)
+            for step in node.steps:
+                if condition_matches(view, step.condition or ""):
+                    return await self._step(step, request)
             raise StepFailed(404, "None of the routes matched with the switch condition")
-        if router == "Splitter":
+        if node.router == "Splitter":
             point, end = self._random.randrange(100), 0
-            for index, step in enumerate(steps):
-                end += int(step.get("weight", 0))
+            for step in node.steps:
+                end += step.weight or 0
                 if point < end:
-                    return await self._step(step, index, request)
-            raise StepFailed(500, f"node {name}: no Splitter route picked (weights < 100)")
-        raise StepFailed(500, f"node {name}: invalid router type {router}")
+                    return await self._step(step, request)
+        raise StepFailed(500, f"node {name}: invalid router type {node.router}")
 
-    async def _sequence(self, steps: list[dict[str, Any]], request: Item) -> Item:
+    async def _sequence(self, steps: tuple[Step, ...], request: Item) -> Item:
         response: Item = {}
         for index, step in enumerate(steps):
-            given = response if step.get("data") == "$response" and index > 0 else request
-            condition = step.get("condition")
+            given = response if step.data == "$response" and index > 0 else request
+            condition = step.condition
             if condition and not condition_matches({"predictions": [public(response)]}, condition):
                 log.info(
                     "sequence stopped by condition",
-                    extra={
-                        "pipeline": self.name,
-                        "step": step_name(step, index),
-                        "condition": condition,
-                    },
+                    extra={"pipeline": self.name, "step": step.name, "condition": condition},
                 )
                 return response
-            response = await self._step(step, index, given)
+            response = await self._step(step, given)
         return response
 
-    async def _ensemble(self, steps: list[dict[str, Any]], request: Item) -> Item:
-        results = await asyncio.gather(
-            *(self._step(step, i, request) for i, step in enumerate(steps))
-        )
-        return {
-            step_name(step, i): public(result)
-            for i, (step, result) in enumerate(zip(steps, results, strict=True))
-        }
+    async def _ensemble(self, steps: tuple[Step, ...], request: Item) -> Item:
+        results = await asyncio.gather(*(self._step(step, request) for step in steps))
+        return {step.name: public(result) for step, result in zip(steps, results, strict=True)}
 
-    async def _step(self, step: dict[str, Any], index: int, request: Item) -> Item:
-        """One step, timed; failures follow the step's Hard/Soft dependency."""
-        name = step_name(step, index)
+    async def _attempt(self, step: Step, request: Item) -> Item:
+        """One call of the step's target, held to the step's own timeout."""
+        call: Awaitable[Item] = (
+            self._node(step.node, request)
+            if step.node is not None
+            else self.stages[str(step.deployment)].run(dict(request))
+        )
+        if step.timeout_s is None:
+            return await call
+        try:
+            async with asyncio.timeout(step.timeout_s):
+                return await call
+        except TimeoutError as exc:
+            raise RequestTimeout(
+                f"step {step.name}: exceeded its timeoutSeconds ({step.timeout_s} s)"
+            ) from exc
+
+    async def _step(self, step: Step, request: Item) -> Item:
+        """One step, timed and retried; failures follow the step's Hard/Soft dependency."""
+        name = step.name
         started = time.perf_counter()
         try:
-            if "node" in step:
-                return await self._node(step["node"], request)
-            return await self.stages[step["deployment"]].run(dict(request))
+            for attempt in range(step.retries + 1):
+                try:
+                    return await self._attempt(step, request)
+                except Exception as exc:
+                    if attempt == step.retries or not _retryable(exc):
+                        raise
+                    STEP_ERRORS.labels(pipeline=self.name, step=name).inc()
+                    log.warning(
+                        "pipeline step retried",
+                        extra={"pipeline": self.name, "step": name, "error": str(exc)},
+                    )
+            raise AssertionError("unreachable: the last attempt returns or raises")
         except Exception as exc:
             STEP_ERRORS.labels(pipeline=self.name, step=name).inc()
-            status = (
-                exc.router_status
-                if isinstance(exc, StepFailed)
-                else exc.status
-                if isinstance(exc, ModelplaneError)
-                else 400
-                if isinstance(exc, CLIENT_ERRORS)
-                else 500
-            )
+            status = _router_status(exc)
             message = exc.reason if isinstance(exc, StepFailed) else f"step {name}: {exc}"
-            if status >= 500:
+            if status >= 500 and status != 504:
                 log.exception("pipeline step failed", extra={"pipeline": self.name, "step": name})
-            if step.get("dependency", "Hard") == "Hard":
+            if step.dependency == "Hard":
                 raise StepFailed(status, message, exc) from exc
             return {"error": message}
         finally:

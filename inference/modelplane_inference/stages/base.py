@@ -20,12 +20,13 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import kserve
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
+from modelplane_api.parameters import StageParameters, parse_parameters
 from PIL import Image
 
 from modelplane_inference.errors import ClientError, StageInputError
@@ -69,13 +70,22 @@ class Stage(InstrumentedModel):
     needs_model: ClassVar[bool] = True
 
     def __init__(
-        self, name: str, params: dict[str, str] | None = None, backend: BackendFactory | None = None
+        self,
+        name: str,
+        params: StageParameters | Mapping[str, str] | None = None,
+        backend: BackendFactory | None = None,
     ) -> None:
+        """``params``: the typed set (``DeploymentSpec.stage_params``), or ``--param`` strings,
+        which the contract converts and checks (``SpecError`` for a value the stage cannot take)."""
         super().__init__(name)
-        self.params = dict(params or {})
+        self.stage_params = (
+            params
+            if isinstance(params, StageParameters)
+            else parse_parameters(self.stage, params or {})
+        )
         self._backend_factory = backend
         self._backend: Backend | None = None
-        self.max_pixels = int(self.params.get("maxPixels", DEFAULT_MAX_PIXELS))
+        self.max_pixels = self.stage_params.max_pixels or DEFAULT_MAX_PIXELS
 
     @property
     def backend(self) -> Backend:
@@ -158,13 +168,6 @@ async def instrumented(name: str, call: Any) -> Any:
         raise
     finally:
         REQUEST_DURATION.labels(model=name).observe(time.perf_counter() - started)
-
-
-def param_float(params: dict[str, str], key: str, default: float) -> float:
-    try:
-        return float(params.get(key, default))
-    except ValueError as exc:
-        raise ValueError(f"--param {key} must be a number, got {params[key]!r}") from exc
 
 
 async def off_loop(fn: Callable[..., T], *args: Any) -> T:

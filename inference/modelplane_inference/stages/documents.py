@@ -15,6 +15,7 @@ import asyncio
 from typing import Any, ClassVar
 
 import numpy as np
+from modelplane_api.parameters import TextDetectionParameters, TextRecognitionParameters
 
 from modelplane_inference.documents import capture, ocr, orientation, pdf, script_routing
 from modelplane_inference.documents.parsing.document import parse_document
@@ -27,7 +28,6 @@ from modelplane_inference.stages.base import (
     StageInputError,
     image_of,
     off_loop,
-    param_float,
 )
 from modelplane_inference.stages.images import to_bgr_array
 
@@ -60,19 +60,16 @@ class TextDetection(Stage):
     """
 
     stage: ClassVar[str] = "text-detection"
+    stage_params: TextDetectionParameters  # typed and checked by the contract
 
     def setup(self) -> None:
-        extra = self.backend.config.extra
-        self.settings = ocr.DetectionSettings.from_params(self.params, extra)
-        self.norm = ocr.Normalization.from_extra(self.backend.config.extra)
-        self.capture = self.params.get("capture", "flatten").lower()
-        capture.prepare(np.zeros((8, 8, 3), np.uint8), self.capture)  # a bad value fails here
-        orient = self.params.get("orient", "auto").lower()
-        if orient not in ("auto", "none"):
-            raise ValueError(f"--param orient must be auto or none, got {orient!r}")
-        self.direction = orientation.DirectionClassifier() if orient == "auto" else None
-        self.max_pages = int(self.params.get("maxPages", "10"))
-        self.pdf_dpi = param_float(self.params, "pdfDpi", 200.0)
+        params, extra = self.stage_params, self.backend.config.extra
+        self.settings = ocr.DetectionSettings.from_params(params, extra)
+        self.norm = ocr.Normalization.from_extra(extra)
+        self.capture = params.capture
+        self.direction = orientation.DirectionClassifier() if params.orient == "auto" else None
+        self.max_pages = params.max_pages
+        self.pdf_dpi = params.pdf_dpi
 
     async def run(self, item: Item) -> Item:
         if pdf.is_pdf(item.get("image")):
@@ -145,29 +142,26 @@ class TextRecognition(Stage):
     """
 
     stage: ClassVar[str] = "text-recognition"
+    stage_params: TextRecognitionParameters  # typed and checked by the contract
     wire_inputs: ClassVar[tuple[str, ...]] = ("image", "boxes")
 
     def uses_model(self) -> bool:
         return self.recognizer_kind() in ("ctc", "auto")
 
     def recognizer_kind(self) -> str:
-        kind = self.params.get("recognizer", "ctc").lower()
-        if kind not in ("ctc", "tesseract", "auto"):
-            raise ValueError(f"--param recognizer must be ctc, tesseract or auto, got {kind!r}")
-        return kind
+        return self.stage_params.recognizer
 
     def setup(self) -> None:
-        self.text_score = param_float(self.params, "textScore", 0.5)
+        params = self.stage_params
+        self.text_score = params.text_score
         # Lines go to the model one per request by default: on CPU a line costs 1.4-1.7x more
         # in a batch of 6 than alone (widths 384-672 px, docs/benchmarks.md), and the runner
         # (or Triton's dynamic batcher) merges requests of one width where batching pays.
-        self.chunk = int(self.params.get("recBatch", "1"))
+        self.chunk = params.rec_batch
         self.tesseract: TesseractRecognizer | None = None
         self.routed = self.recognizer_kind() == "auto"
         if self.recognizer_kind() in ("tesseract", "auto"):
-            self.tesseract = TesseractRecognizer(
-                self.params.get("language", "kor+eng"), workers=int(self.params.get("workers", "2"))
-            )
+            self.tesseract = TesseractRecognizer(params.language, workers=params.workers)
         if self.recognizer_kind() == "tesseract":
             return
         self.norm = ocr.Normalization.from_extra(self.backend.config.extra)

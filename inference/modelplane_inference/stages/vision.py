@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from modelplane_api.parameters import PremiumParameters
 
 from modelplane_inference.runtime.repository import ModelConfig, side_file_lines
 from modelplane_inference.serving.metrics import GATE_REJECTS
@@ -121,6 +122,7 @@ class Premium(Stage):
 
     stage: ClassVar[str] = "premium"
     wire_inputs: ClassVar[tuple[str, ...]] = ("features",)
+    stage_params: PremiumParameters
 
     def setup(self) -> None:
         """Names for the index inputs: the model folder's regions.txt (or modelplane.json), and
@@ -130,8 +132,9 @@ class Premium(Stage):
             config.extra.get("regions", [])
         )
         default = config.path.parent / "breed" / "labels.txt"  # the repository's breed model
-        path = Path(self.params.get("breedLabels", str(default)))
-        if "breedLabels" not in self.params and config.extra.get("breeds"):
+        given = self.stage_params.breed_labels
+        path = Path(given) if given is not None else default
+        if given is None and config.extra.get("breeds"):
             self.breeds = [str(b) for b in config.extra["breeds"]]
         else:
             self.breeds = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []

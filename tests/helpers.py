@@ -114,21 +114,75 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
-def _crd_schemas(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    schemas = {}
-    for path in folder.rglob("*.yaml"):
-        crd = yaml.safe_load(path.read_text())
-        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
-        for version in crd["spec"]["versions"]:
-            schemas[(f"{group}/{version['name']}", kind)] = _strict(
-                version["schema"]["openAPIV3Schema"]
-            )
-    return schemas
+def crd_validators(crd: dict[str, Any]) -> dict[tuple[str, str], jsonschema.Draft7Validator]:
+    """(apiVersion, kind) -> strict validator, for each version the CRD serves."""
+    group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+    return {
+        (f"{group}/{version['name']}", kind): jsonschema.Draft7Validator(
+            _strict(version["schema"]["openAPIV3Schema"])
+        )
+        for version in crd["spec"]["versions"]
+        if version.get("served", True)
+    }
 
 
 @functools.cache
 def _validators(folder: Path) -> dict[tuple[str, str], jsonschema.Draft7Validator]:
-    return {key: jsonschema.Draft7Validator(schema) for key, schema in _crd_schemas(folder).items()}
+    validators = {}
+    for path in folder.rglob("*.yaml"):
+        validators.update(crd_validators(yaml.safe_load(path.read_text())))
+    return validators
+
+
+def with_defaults(schema: dict[str, Any], value: Any) -> Any:
+    """``value`` with the schema's defaults filled in, as the API server stores a custom
+    resource: a default applies where its field is absent and its parent object is present,
+    and the defaults inside a defaulted object apply too."""
+    if isinstance(value, dict) and schema.get("type") == "object":
+        out = dict(value)
+        properties = schema.get("properties") or {}
+        for key, sub in properties.items():
+            if key not in out and "default" in sub:
+                out[key] = copy.deepcopy(sub["default"])
+            if key in out:
+                out[key] = with_defaults(sub, out[key])
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in set(out) - set(properties):
+                out[key] = with_defaults(extra, out[key])
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [with_defaults(schema["items"], item) for item in value]
+    return value
+
+
+def stored_under(crd: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` as the API server holding ``crd`` stores it (defaults of its version applied)."""
+    version = obj["apiVersion"].split("/")[-1]
+    (schema,) = [
+        v["schema"]["openAPIV3Schema"] for v in crd["spec"]["versions"] if v["name"] == version
+    ]
+    stored: dict[str, Any] = with_defaults(schema, obj)
+    return stored
+
+
+def upgrade_problems(new_crd: dict[str, Any], stored: list[dict[str, Any]]) -> list[str]:
+    """Why objects stored under an earlier CRD would break under ``new_crd``: their version no
+    longer served, or a schema error (a field now required, a narrower type or enum, a field
+    dropped -- the API server would prune it, losing what the user wrote)."""
+    validators = crd_validators(new_crd)
+    kind = new_crd["spec"]["names"]["kind"]
+    problems = []
+    for obj in (o for o in stored if o["kind"] == kind):
+        where = f"{kind}/{obj['metadata']['name']}"
+        validator = validators.get((obj["apiVersion"], kind))
+        if validator is None:
+            problems.append(f"{where}: {obj['apiVersion']} is no longer served")
+            continue
+        for error in validator.iter_errors(obj):
+            path = ".".join(str(p) for p in error.absolute_path) or "(root)"
+            problems.append(f"{where}: {path}: {error.message}")
+    return problems
 
 
 def validate_manifest(obj: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """The chart's CRD upgrade hook, run as its Job runs it, against the emulator: a cluster that
 holds the previous chart's CRD (and a CR created under it) ends up with the new CRD, and the
-old CR is still listed (``kubectl get md``)."""
+old CR is still listed (``kubectl get md``) and valid under the installed schema. Schema
+compatibility across versions, for every object clusters hold, is tests/unit/test_crd_compat.py."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import aiohttp
 import kmock
 import pytest
 import yaml
-from helpers import NAMESPACE, ROOT, helm_python, make_deployment
-from kube import VERBS, create, stored
+from helpers import NAMESPACE, ROOT, helm_python, make_deployment, upgrade_problems
+from kube import VERBS, create, stored, stored_of
 from processes import chart_container
 
 CRDS = "apiextensions.k8s.io/v1/customresourcedefinitions"
@@ -88,8 +89,11 @@ async def test_upgrade_hook_applies_the_new_crds(
     out = await run_hook(kubeconfig, crds)
     assert f"CRD {MD_CRD} updated" in out
     assert "CRD modelpipelines.modelplane.io created" in out
-    assert (stored(cluster, CRDS, MD_CRD, None) or {})["spec"] == new["spec"]
+    installed = stored(cluster, CRDS, MD_CRD, None) or {}
+    assert installed["spec"] == new["spec"]
     assert await list_deployments(cluster) == ["gate"]
+    # kmock serves the old CR whatever the CRD says; the schema the hook installed must too.
+    assert upgrade_problems(installed, stored_of(cluster, "modeldeployments")) == []
 
     again = await run_hook(kubeconfig, crds)  # re-running an upgrade changes nothing
     assert f"CRD {MD_CRD} unchanged" in again

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from modelplane_inference.documents.parsing.amounts import read_amounts
 from modelplane_inference.documents.parsing.doctypes import document_type, fields_of, item_kind
 from modelplane_inference.documents.parsing.labels import split_label
 from modelplane_inference.documents.parsing.layout import Cell, Found, cells_of, find_fields
@@ -26,9 +27,12 @@ def normalise_date(text: str) -> str | None:
     return parse_date(text)
 
 
-def normalise_amount(text: str) -> int | None:
-    """The amount in free text ("합계 12 300" -> 12300): letters are ignored."""
-    return parse_amount(re.sub(r"[^\d,.\s]", " ", text))
+def normalise_amount(text: str) -> int | float | None:
+    """The largest amount in free text ("합계 12 300" -> 12300); ``None`` if any is ambiguous."""
+    amounts = read_amounts(text)
+    if not amounts or any(a.value is None for a in amounts):
+        return None
+    return max(amounts, key=lambda a: a.value or 0).json()
 
 
 def visual_rows(cells: list[Cell]) -> list[list[Cell]]:

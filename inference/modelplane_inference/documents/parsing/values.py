@@ -3,14 +3,20 @@
 Each parser returns the normalised value or ``None`` when the text is not a value of that type,
 so a label next to the wrong cell yields nothing rather than a wrong field.
 
-Dates: ``2024.03.05``, ``2024-03-05``, ``2024/03/05``, ``20240305`` and ``2024년 3월 5일`` are
-year-month-day. A date with the year LAST (``05/03/2024``, ``05.03.2024``) is read
-**day/month/year** (the Korean and European form), unless the first number cannot be a month
-day pair that way and can the other way round (``03/25/2024`` has no month 25: month/day). A
-date must exist (no 2021-02-30) and lie in 1900-2099.
+Dates (the first valid one in the text wins):
 
-Amounts: digits with ``,`` (or ``.``) thousands separators, optionally ``원``, ``₩``, ``KRW``
-or ``W`` around them; the integer number of won.
+- year first, four digits: ``2024.03.05``, ``2024-03-05``, ``2024/03/05``, ``2024년 3월 5일``
+  (also ``24년 3월 5일``: 년 marks the year) are year-month-day;
+- a month name: ``16 MAY 2018``, ``25/FEB/2017``, ``05-JAN-17``, ``May 16, 2018``;
+- year last (``05/03/2024``, ``18-11-18``) is read **day/month/year** (the Korean, European and
+  Malaysian form), unless no such day exists and month/day does (``03/25/2024``); a two-digit
+  year is 2000-2069 or 1970-1999 (``24/03/25``, which a Korean card slip may mean as
+  yy/mm/dd, reads 24 March 2025: a year printed first needs four digits or ``년``);
+- ``20240305`` (eight digits) is year-month-day.
+
+A date must exist (no 2021-02-30) and lie in 1900-2099.
+
+Amounts: ``parsing/amounts.py`` (decimal marks, thousands separators, currencies).
 """
 
 from __future__ import annotations
@@ -18,31 +24,63 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-YEAR_FIRST = re.compile(r"((?:19|20)\d{2})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})")
-YEAR_LAST = re.compile(r"(?<!\d)(\d{1,2})\s*[-./]\s*(\d{1,2})\s*[-./]\s*((?:19|20)\d{2})(?!\d)")
+from modelplane_inference.documents.parsing.amounts import parse_amount_text
+
+YEAR_FIRST = re.compile(
+    r"(?<!\d)((?:19|20)\d{2}|\d{2}(?=\s*년))\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})(?!\d)"
+)
+YEAR_LAST = re.compile(
+    r"(?<![\d.])(\d{1,2})\s*([-./])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})(?![\d.,:]?\d)"
+)
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+DAY_MONTH_NAME = re.compile(
+    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s*[-./ ]?\s*{_MONTH}"
+    r"\s*[-./, ]?\s*(\d{4}|\d{2})(?!\d)",
+    re.IGNORECASE,
+)
+MONTH_NAME_DAY = re.compile(rf"{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
-AMOUNT = re.compile(r"(?<![\d-])\d{1,3}(?:[,.]\d{3})+(?![\d.,]?\d)|(?<![\d-])\d+(?![\d-])")
-CURRENCY = re.compile(r"(KRW|₩|원|W)", re.IGNORECASE)
 NUMBER_TOKEN = re.compile(r"(?<![A-Z0-9])(?:[A-Z0-9]{1,6}(?:-[A-Z0-9]{2,12})+|[A-Z]{0,3}\d{5,14})")
 
 
+def _year(text: str) -> int:
+    """A printed year; two digits are 2000-2069 or 1970-1999."""
+    year = int(text)
+    if len(text) > 2:
+        return year
+    return year + (2000 if year < 70 else 1900)
+
+
 def _date(year: int, month: int, day: int) -> str | None:
+    if not 1900 <= year <= 2099:
+        return None
     try:
         return dt.date(year, month, day).isoformat()
     except ValueError:
         return None
 
 
+def _named(match: re.Match[str], day: int, month: int, year: int) -> str | None:
+    name, number, printed = match[month], match[day], match[year]
+    return _date(_year(printed), MONTHS.index(name[:3].lower()) + 1, int(number))
+
+
 def parse_date(text: str) -> str | None:
     """ISO date (YYYY-MM-DD) of the first valid date in ``text`` (rules in the module doc)."""
     text = text.replace("\u00a0", " ")
     for match in YEAR_FIRST.finditer(text):
-        if found := _date(int(match[1]), int(match[2]), int(match[3])):
+        if found := _date(_year(match[1]), int(match[2]), int(match[3])):
+            return found
+    for match in DAY_MONTH_NAME.finditer(text):
+        if found := _named(match, 1, 2, 3):
+            return found
+    for match in MONTH_NAME_DAY.finditer(text):
+        if found := _named(match, 2, 1, 3):
             return found
     for match in YEAR_LAST.finditer(text):
-        first, second, year = int(match[1]), int(match[2]), int(match[3])
-        found = _date(year, second, first) or _date(year, first, second)
-        if found:
+        first, second, year = int(match[1]), int(match[3]), _year(match[4])
+        if found := _date(year, second, first) or _date(year, first, second):
             return found
     for match in COMPACT_DATE.finditer(text):
         if found := _date(int(match[1]), int(match[2]), int(match[3])):
@@ -50,14 +88,10 @@ def parse_date(text: str) -> str | None:
     return None
 
 
-def parse_amount(text: str) -> int | None:
-    """Won as an int: the largest separated number, or the only plain number, in ``text``."""
-    cleaned = CURRENCY.sub(" ", text)
-    cleaned = re.sub(r"(?<=\d)\s+(?=\d{3}(?!\d))", "", cleaned)  # "12 300" -> "12300"
-    found = [int(re.sub(r"[,.]", "", m[0])) for m in AMOUNT.finditer(cleaned)]
-    if not found or any(c.isalpha() for c in cleaned.replace(" ", "")):
-        return None
-    return max(found)
+def parse_amount(text: str) -> int | float | None:
+    """The amount of a value cell (``parsing/amounts.py``); ``None`` when absent or ambiguous."""
+    found = parse_amount_text(text)
+    return found.json() if found is not None else None
 
 
 def parse_number(text: str) -> str | None:

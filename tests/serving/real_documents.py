@@ -1,0 +1,165 @@
+"""Real documents (``models/data/documents``): loading the two piles and scoring what was read.
+
+Two sources, each split into ``develop`` (inspect and tune freely) and ``heldout`` (never tuned
+on; every file is listed in ``models/data/HELDOUT.sha256``): ICDAR-2019 SROIE scanned receipts
+with labelled date, total and company, and phone photos of printed pages with transcripts
+(see each source's PROVENANCE.md). ``bench/documents_quality.py`` scores the served endpoint and
+plain ``RapidOCR()`` with these functions; ``test_documents_heldout.py`` asserts floors.
+
+Scores:
+- word recall: truth words (upper case, edge punctuation stripped) found in the page's text
+  read, each occurrence used once; spaces do not count (PP-OCR often drops the space between
+  words: "JALAN SAGU18"), order and line breaks do not matter;
+- CER: edit distance / truth characters over the page in reading order (rows top to bottom,
+  left to right), spaces ignored, accents folded on both sides (the PP-OCR character list has
+  few accented letters, and both engines share it);
+- fields: the date exactly (ISO), the total as a number equal to the label's (a null is a miss;
+  a wrong non-null total is counted on its own), the institution as the labelled company
+  (compared compacted, difflib ratio >= 0.9), the document type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from difflib import SequenceMatcher
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from modelplane_inference.documents.parsing.document import visual_rows
+from modelplane_inference.documents.parsing.labels import compact
+from modelplane_inference.documents.parsing.layout import Cell
+from serving.capture_eval import edit_distance
+from serving.servers import ROOT
+
+DATA = ROOT / "models" / "data"
+DOCUMENTS = DATA / "documents"
+HELDOUT_LIST = DATA / "HELDOUT.sha256"
+PILES = ("develop", "heldout")
+SOURCES = ("sroie", "photos")
+INSTITUTION_MATCH = 0.9
+_EDGE = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+@dataclass(frozen=True)
+class RealDocument:
+    """One real page: its image file and its label (transcript, fields, type)."""
+
+    name: str
+    source: str
+    pile: str
+    image: Path
+
+    @property
+    def label(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.image.with_suffix(".json").read_text("utf-8"))
+        return data
+
+
+@cache
+def heldout_files() -> frozenset[Path]:
+    """Every held-out file, from the shared sha256 list (paths relative to models/data)."""
+    lines = HELDOUT_LIST.read_text("utf-8").splitlines()
+    return frozenset((DATA / line.split(maxsplit=1)[1].strip()).resolve() for line in lines if line)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def documents(pile: str, sources: tuple[str, ...] = SOURCES) -> list[RealDocument]:
+    """The documents of one pile, by name. The develop pile never yields a listed file."""
+    if pile not in PILES:
+        raise ValueError(f"pile must be one of {PILES}, got {pile!r}")
+    out = [
+        RealDocument(path.stem, source, pile, path)
+        for source in sources
+        for path in sorted((DOCUMENTS / source / pile).glob("*.jpg"))
+    ]
+    if pile == "develop":
+        leaked = [d.image for d in out if d.image.resolve() in heldout_files()]
+        if leaked:
+            raise RuntimeError(f"held-out files in the develop pile: {leaked}")
+    return out
+
+
+def fold(text: str) -> str:
+    """Accents off, typographic quotes plain: both engines and the truth compared alike."""
+    text = unicodedata.normalize("NFKD", text.replace("\u2019", "'").replace("\u2018", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def words(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        for token in fold(line).upper().split():
+            token = _EDGE.sub("", token)
+            if token:
+                out.append(token)
+    return out
+
+
+def word_recall(truth: list[str], read: list[str]) -> tuple[int, int]:
+    """(truth words found, truth words): longest words first, each found text used once."""
+    page = "\n".join(fold(line).upper().replace(" ", "") for line in read)
+    want = sorted(words(truth), key=len, reverse=True)
+    found = 0
+    for word in want:
+        if word in page:
+            page = page.replace(word, "\n", 1)
+            found += 1
+    return found, len(want)
+
+
+def reading_order(lines: list[dict[str, Any]]) -> list[str]:
+    """Texts of recognised lines (``text`` + ``box``) row by row, left to right."""
+    cells = []
+    for line in lines:
+        xs = [float(p[0]) for p in line["box"]]
+        ys = [float(p[1]) for p in line["box"]]
+        cells.append(Cell(line["text"], min(xs), min(ys), max(xs), max(ys), 1.0))
+    return [cell.text for row in visual_rows(cells) for cell in row]
+
+
+def cer(truth: list[str], read: list[str]) -> tuple[int, int]:
+    """(edit distance, truth characters) of the page, spaces ignored, accents folded."""
+    want = fold("".join(truth)).replace(" ", "")
+    got = fold("".join(read)).replace(" ", "")
+    return edit_distance(want, got), len(want)
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def field_scores(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, bool]:
+    """Per labelled field: right or not; ``total_wrong``: a non-null total that is wrong."""
+    want, got = label.get("fields", {}), answer.get("fields", {})
+    out: dict[str, bool] = {}
+    if "date" in want:
+        out["date"] = got.get("date") == want["date"]
+    if "total_amount" in want:
+        value = as_decimal(got.get("total_amount"))
+        out["total"] = value is not None and value == Decimal(want["total_amount"])
+        out["total_wrong"] = value is not None and not out["total"]
+    if "institution" in want:
+        found = compact(str(got.get("institution") or ""))
+        ratio = SequenceMatcher(None, found, compact(want["institution"])).ratio()
+        out["institution"] = bool(found) and ratio >= INSTITUTION_MATCH
+    if label.get("document_type") not in (None, "page"):
+        out["type"] = answer.get("document_type") == label["document_type"]
+    return out
+
+
+def rate(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None

@@ -1,0 +1,69 @@
+"""The held-out real documents stay held out: listed with their hashes, never in the develop
+pile, and never opened by what the parser rules and the capture threshold were tuned with
+(the develop transcripts, ``test_real_values.py``; the light measure on develop photos)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from modelplane_inference.documents.capture import light_evenness
+from serving.real_documents import DATA, DOCUMENTS, HELDOUT_LIST, documents, heldout_files, sha256
+
+_OPENED: list[Path] | None = None
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, Path)):
+        _OPENED.append(Path(args[0]).resolve())
+
+
+sys.addaudithook(_audit)  # audit hooks cannot be removed: it records only inside ``opened``
+
+
+@pytest.fixture
+def opened() -> Iterator[list[Path]]:
+    """Every file this process opens while the fixture is active."""
+    global _OPENED
+    _OPENED = []
+    try:
+        yield _OPENED
+    finally:
+        _OPENED = None
+
+
+def test_every_held_out_document_is_listed_with_its_hash() -> None:
+    listed = {
+        (DATA / path.strip()).resolve(): digest
+        for digest, path in (
+            line.split(maxsplit=1) for line in HELDOUT_LIST.read_text().split("\n") if line
+        )
+    }
+    held = [p for p in DOCUMENTS.glob("*/heldout/*") if p.is_file()]
+    assert len(held) >= 80  # 40 receipts + 4 photos, image and label each
+    for path in held:
+        assert listed.get(path.resolve()) == sha256(path), path
+
+
+def test_no_held_out_file_is_in_the_develop_pile() -> None:
+    held = {sha256(p) for p in heldout_files() if p.is_file()}
+    develop = [p for p in DOCUMENTS.glob("*/develop/*") if p.is_file()]
+    assert develop and not held & {sha256(p) for p in develop}
+
+
+def test_tuning_opens_no_held_out_file(opened: list[Path]) -> None:
+    """What the rules and the capture threshold were chosen on reads the develop pile only."""
+    docs = documents("develop")
+    transcripts = [doc.label["lines"] for doc in docs]
+    photos = [d.image.read_bytes() for d in docs if d.source == "photos"]  # open() is audited
+    light = [
+        light_evenness(cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR)) for b in photos
+    ]
+    assert len(transcripts) == 43 and len(light) == 3
+    assert any(p.is_relative_to(DOCUMENTS) for p in opened)  # the hook does see the reads
+    assert not set(opened) & heldout_files()

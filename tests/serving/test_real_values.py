@@ -1,0 +1,75 @@
+"""Amount and date rules (``parsing/amounts.py``, ``parsing/values.py``) on text printed on real
+receipts: every line below is checked to be in the transcript of a develop-pile SROIE receipt
+(``models/data/documents/sroie/develop``), so a rule is held by paper nobody here made.
+
+Korean won and Korean dates have no real document in the data yet: their rules are held by the
+intake forms' wording in test_units.py / test_intake_parse.py.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+from modelplane_inference.documents.parsing.amounts import currency_of, parse_amount_text
+from modelplane_inference.documents.parsing.document import normalise_amount
+from modelplane_inference.documents.parsing.values import parse_amount, parse_date
+from serving.real_documents import documents
+
+
+@cache
+def printed(name: str) -> frozenset[str]:
+    """The transcript lines of one develop receipt."""
+    (doc,) = [d for d in documents("develop", ("sroie",)) if d.name == name]
+    return frozenset(doc.label["lines"])
+
+
+def real(name: str, line: str) -> str:
+    assert line in printed(name), f"{line!r} is not printed on {name}"
+    return line
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "amount", "currency"),
+    [
+        # A decimal point is a decimal point: not dropped, not a thousands separator.
+        ("sroie-428", "TOTAL AMOUNT: $8.20", 8.2, "$"),
+        ("sroie-428", "$5.50", 5.5, "$"),
+        ("sroie-070", "RM62.50 Z", 62.5, "MYR"),
+        ("sroie-540", "NETT TOTAL: RM8.50", 8.5, "MYR"),
+    ],
+)
+def test_amounts_keep_their_cents(name: str, line: str, amount: float, currency: str) -> None:
+    assert normalise_amount(real(name, line)) == amount
+    assert currency_of(line) == currency
+
+
+def test_a_rate_is_not_an_amount() -> None:
+    assert normalise_amount(real("sroie-090", "S = 6%")) is None
+    assert parse_amount(real("sroie-043", "(@ 6%)")) is None
+
+
+def test_an_ambiguous_number_is_null_not_a_guess() -> None:
+    """``122.124``: 122124 or 122.124? Neither is printed as money: null, never a number."""
+    line = real("sroie-003", "NO 122.124 JALAN DEDAP 13")
+    assert normalise_amount(line) is None
+    assert parse_amount_text("122.124") is not None  # read, but with no value:
+    assert parse_amount_text("122.124").value is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "date"),
+    [
+        ("sroie-070", "05-02-18", "2018-02-05"),  # D-M-YY
+        ("sroie-377", "06-04-16 11:53 SH01 ZJ08", "2016-04-06"),
+        ("sroie-168", "DATE:11/03/18 21:30", "2018-03-11"),  # D/M/YY
+        ("sroie-014", "DATE: 22/12/2017", "2017-12-22"),  # D/M/YYYY
+        ("sroie-428", "16 MAY 2018 18:30", "2018-05-16"),  # month name
+        ("sroie-241", "25/FEB/2017 07:43:54", "2017-02-25"),
+        ("sroie-452", "05-JAN-2017 03:17:50 PM", "2017-01-05"),
+        ("sroie-288", "2018-04-06", "2018-04-06"),  # Y-M-D
+        ("sroie-148", "GUEST RELATIONS CENTER : 1300-13-1300", None),  # a phone number
+    ],
+)
+def test_dates_as_printed(name: str, line: str, date: str | None) -> None:
+    assert parse_date(real(name, line)) == date

@@ -37,6 +37,7 @@ NAMESPACED = {
     "v1/services": ("Service", True),
     "v1/events": ("Event", False),
     "policy/v1/poddisruptionbudgets": ("PodDisruptionBudget", True),
+    "v1/pods": ("Pod", True),  # KServe's transformer pods: the operator reads their OOM kills
 }
 MONITORING = {
     "monitoring.coreos.com/v1/servicemonitors": "ServiceMonitor",

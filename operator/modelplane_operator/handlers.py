@@ -23,11 +23,13 @@ from modelplane_operator.metrics import RECONCILE_SECONDS, RECONCILES, PhaseBook
 from modelplane_operator.naming import LABEL_DEPLOYMENT, LABEL_PIPELINE
 from modelplane_operator.reconcile import (
     KeyedLocks,
+    Observed,
     Outcome,
     reconcile_deployment,
     reconcile_pipeline,
 )
 from modelplane_operator.render_pipeline import referenced_deployments
+from modelplane_operator.transformer_pods import COMPONENT_LABEL, ISVC_LABEL, oom_kill
 
 log = logging.getLogger(__name__)
 CHILD_RETRIES = (0.5, 1, 2, 4, 8)  # backoff for reconciles triggered by a child's event
@@ -67,7 +69,10 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: 
     memo.mirrored = {}
     # The Node index (live; filled before any handler runs) and the GPU classes last acted on.
     memo.gpu_nodes = kwargs["gpu_nodes"]
+    # The OOM kills of transformer pods, by (namespace, InferenceService = ModelDeployment name).
+    memo.transformer_kills = kwargs["transformer_kills"]
     memo.gpu_classes = []
+    memo.pod_kills = {}  # (namespace, pod) -> the OOM kill its owner last reconciled for
 
 
 @kopf.on.login()
@@ -193,6 +198,43 @@ async def node_changed(memo: kopf.Memo, **kwargs: Any) -> None:
     )
 
 
+TRANSFORMER_PODS = {COMPONENT_LABEL: "transformer", ISVC_LABEL: kopf.PRESENT}
+
+
+@kopf.index("", "v1", "pods", labels=TRANSFORMER_PODS)
+def transformer_kills(
+    namespace: str | None, name: str, labels: kopf.Labels, status: kopf.Status, **_: Any
+) -> dict[tuple[str | None, str], dict[str, Any]] | None:
+    """(namespace, InferenceService) -> the pod's latest OOM kill; pods never killed: none."""
+    kill = oom_kill(name, status)
+    return {(namespace, labels[ISVC_LABEL]): kill} if kill else None
+
+
+@kopf.on.event("", "v1", "pods", labels=TRANSFORMER_PODS)
+async def transformer_pod_changed(
+    event: kopf.RawEvent,
+    namespace: str | None,
+    name: str,
+    labels: kopf.Labels,
+    status: kopf.Status,
+    memo: kopf.Memo,
+    **_: Any,
+) -> None:
+    """A transformer pod changed: its owner reconciles when the pod's OOM kill is new (or the
+    pod is gone), not on every readiness flip of every pod."""
+    if namespace is None:
+        return
+    key, kill = (namespace, name), oom_kill(name, status)
+    if event.get("type") == "DELETED":
+        if memo.pod_kills.pop(key, None) is None:
+            return  # a pod never killed leaves nothing to clear
+    elif memo.pod_kills.get(key) == kill:
+        return
+    else:
+        memo.pod_kills[key] = kill
+    await _reconcile_owner(memo, "ModelDeployment", namespace, labels[ISVC_LABEL])
+
+
 # Which CR owns a watched child, by the child's plural: (owner kind, label naming the owner).
 CHILD_OWNERS = {
     "inferenceservices": ("ModelDeployment", LABEL_DEPLOYMENT),
@@ -242,8 +284,11 @@ def _reconciler(
 ) -> Callable[[], Awaitable[Outcome]]:
     """The reconcile of one owner, bound now (not at call time) to this owner."""
     if kind == "ModelDeployment":
-        classes = node_classes(memo.gpu_nodes)
-        return lambda: reconcile_deployment(owner, memo.cluster, memo.config, classes)
+        namespace, name = owner["metadata"]["namespace"], owner["metadata"]["name"]
+        observed = Observed(
+            node_classes(memo.gpu_nodes), list(memo.transformer_kills.get((namespace, name), []))
+        )
+        return lambda: reconcile_deployment(owner, memo.cluster, memo.config, observed)
     return lambda: reconcile_pipeline(owner, memo.cluster)
 
 

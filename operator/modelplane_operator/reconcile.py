@@ -49,6 +49,7 @@ from modelplane_operator.status import (
     rollout_fields,
     spec_error_conditions,
 )
+from modelplane_operator.transformer_pods import transformer_condition
 
 log = logging.getLogger(__name__)
 MONITORING = "monitoring.coreos.com/v1"
@@ -207,19 +208,44 @@ def _deployment_status(
     return new_status
 
 
-async def reconcile_deployment(
-    body: dict[str, Any], cluster: Cluster, config: Config, gpu_classes: list[str] | None = None
-) -> Outcome:
-    """Bring a ModelDeployment's children in line with its spec; return its new status.
+@dataclass(frozen=True)
+class Observed:
+    """What the operator's watches saw of the cluster beyond the CR's own children: the GPU
+    node classes the Nodes carry (``gpu_nodes``), used for an unpinned TensorRT plan when the
+    chart's gpu.products lists none, and the OOM kills of the CR's transformer pods
+    (``transformer_pods.oom_kill``)."""
 
-    ``gpu_classes``: the GPU node classes the cluster's Nodes carry (``gpu_nodes``), used for
-    an unpinned TensorRT plan when the chart's gpu.products lists none."""
+    gpu_classes: list[str] = field(default_factory=list)
+    transformer_kills: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _transformer_status(
+    isvc: dict[str, Any], observed: Observed, status: dict[str, Any]
+) -> tuple[list[Condition], list[tuple[str, str, str]]]:
+    """The Transformer condition when the InferenceService has a transformer, and a Warning
+    event when it turns to OOMKilled."""
+    transformer = (isvc.get("spec") or {}).get("transformer")
+    if not transformer:
+        return [], []
+    limits = transformer["containers"][0].get("resources", {}).get("limits", {})
+    cond = transformer_condition(observed.transformer_kills, str(limits.get("memory", "none")))
+    before = next((c for c in status.get("conditions", []) if c["type"] == cond.type), {})
+    if cond.status is False and before.get("reason") != cond.reason:
+        return [cond], [("Warning", cond.reason, cond.message)]
+    return [cond], []
+
+
+async def reconcile_deployment(
+    body: dict[str, Any], cluster: Cluster, config: Config, observed: Observed | None = None
+) -> Outcome:
+    """Bring a ModelDeployment's children in line with its spec; return its new status."""
     meta, status = body["metadata"], body.get("status") or {}
+    observed = observed or Observed()
     try:
         spec = parse_deployment(body.get("spec") or {})
         check_model_image(spec, config)
         check_gpu_request(spec, config)
-        config = with_node_classes(spec, config, gpu_classes or [])
+        config = with_node_classes(spec, config, observed.gpu_classes)
     except SpecError as err:
         return _spec_failure(body, err)
     events: list[tuple[str, str, str]] = []
@@ -244,7 +270,11 @@ async def reconcile_deployment(
     conditions, phase = deployment_conditions(
         isvc.get("status"), engine, was_ready=status.get("phase") == Phase.READY
     )
-    new_status = _deployment_status(body, isvc, [*conditions, monitoring], phase, version_fields)
+    transformer, transformer_events = _transformer_status(isvc, observed, status)
+    events += transformer_events
+    new_status = _deployment_status(
+        body, isvc, [*conditions, monitoring, *transformer], phase, version_fields
+    )
     if phase != status.get("phase"):
         kind = "Warning" if phase.is_warning else "Normal"
         message = f"phase {status.get('phase', 'None')} -> {phase}: {conditions[0].message}"

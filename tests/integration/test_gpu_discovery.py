@@ -70,7 +70,7 @@ async def test_examples_apply_with_the_chart_defaults(cluster: kmock.KubernetesE
             lambda: ready_reason(cluster, "doc-text-detection") == "EngineNotBuilt",
             what="doc-text-detection building its plan",
         )
-    assert len(deployments) == 7
+    assert len(deployments) >= 7  # issue 23: 7 of 7 (6 before discovery); more examples since
     assert {i["metadata"]["name"] for i in stored_of(cluster, "inferenceservices")} == set(
         deployments
     )

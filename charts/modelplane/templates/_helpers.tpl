@@ -160,6 +160,11 @@ this list covers every kind the operator's code touches.
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "create", "patch"]
+# KServe's transformer pods, read only: a container OOM-killed becomes the CR's Transformer
+# condition (KServe does not report it in the InferenceService).
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch"]
 # Events for people (kopf posts them through the core v1 API; repeated ones are patched).
 - apiGroups: [""]
   resources: ["events"]

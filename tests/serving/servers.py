@@ -8,6 +8,7 @@ register the same ``inference.*`` protobuf symbols, so the two cannot share one 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,6 +54,19 @@ class Server:
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` in a /metrics text whose labels include ``labels``."""
+    total = 0.0
+    for line in text.splitlines():
+        match = re.match(r"^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$", line)
+        if not match or match[1] != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match[2] or ""))
+        if all(found.get(k) == v for k, v in labels.items()):
+            total += float(match[3])
+    return total
 
 
 def start_process(

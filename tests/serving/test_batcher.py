@@ -1,22 +1,39 @@
-"""The adaptive batcher: dispatch at once when waiting cannot pay off, wait while it can.
+"""The batchers: merging is checked where it is deterministic, decisions where it is not.
 
-Decisions are checked on the runner's own cost model and arrival estimate (set here to known
-values), and end to end: with a queue delay far longer than the test's timeout, a lone request
-is still answered (Triton's fixed delay would hold it for the whole delay).
+The adaptive batcher's decisions are checked on the runner's own cost model and arrival
+estimate (set here to known values), and end to end: with a queue delay far longer than the
+test's timeout, a lone request is still answered (Triton's fixed delay would hold it for the
+whole delay). How many rows it merges under load depends on arrival timing, so that batching
+merges at all is checked with Triton's fixed batcher, where it is exact: with a preferred size
+of 4 and a delay longer than any test, 12 concurrent single-row requests run as 3 executions of
+4 rows, in the runner and through ``modelplane serve``. A regression that stops merging (or
+serialises requests before the runner) cannot pass either.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from modelplane_api.triton import Batching
 from modelplane_inference.runtime.repository import load_model_config
 from modelplane_inference.runtime.runner import CostModel, ModelRunner, batcher_kind
+from serving.calls import call, textured_frame
+from serving.servers import Server, metric, serve, stop
 
 HOUR_US = 3_600_000_000
+PREFERRED = 4
+REQUESTS = 3 * PREFERRED
+# Fixed batching to exactly PREFERRED rows; the delay outlasts any test, so a request is
+# answered only once it has been merged into a full batch.
+FULL_BATCHES = Batching(
+    max_batch_size=PREFERRED, max_queue_delay_us=HOUR_US, preferred_batch_sizes=(PREFERRED,)
+)
 
 
 def test_cost_model_finds_the_fixed_cost() -> None:
@@ -113,3 +130,76 @@ def test_batcher_choice_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELPLANE_BATCHER", "greedy")
     with pytest.raises(ValueError, match="MODELPLANE_BATCHER"):
         batcher_kind()
+
+
+def test_fixed_batcher_merges_concurrent_requests_into_full_batches(tiny_repository: Path) -> None:
+    config = load_model_config(tiny_repository, "breed").with_batching(FULL_BATCHES)
+    runner = ModelRunner(config, batcher="fixed")
+    colours = np.eye(3, dtype=np.float32)[np.arange(REQUESTS) % 3]  # dominant channel per row
+    images = [np.broadcast_to(c[None, :, None, None], (1, 3, 64, 64)).copy() for c in colours]
+    try:
+        futures = [runner.submit({"image": image}) for image in images]
+        answers = [future.result(timeout=60) for future in futures]
+    finally:
+        runner.close()
+    assert runner.stats.batch_sizes == [PREFERRED] * (REQUESTS // PREFERRED)
+    # each request gets its own row back out of the merged execution
+    assert [int(a["probabilities"].argmax()) for a in answers] == [i % 3 for i in range(REQUESTS)]
+
+
+@pytest.fixture(scope="module")
+def fixed_server(
+    tiny_repository: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """``modelplane serve`` with Triton's fixed batcher and the gate batched to full batches."""
+    folder = tmp_path_factory.mktemp("fixed")
+    gate = {
+        "apiVersion": "modelplane.io/v1alpha1",
+        "kind": "ModelDeployment",
+        "metadata": {"name": "gate"},
+        "spec": {
+            "stage": "quality-gate",
+            "model": {"name": "quality-gate", "storageUri": f"file://{tiny_repository}"},
+            "batching": {
+                "maxBatchSize": PREFERRED,
+                "maxQueueDelayMicroseconds": HOUR_US,
+                "preferredBatchSizes": [PREFERRED],
+            },
+        },
+    }
+    (folder / "gate.yaml").write_text(yaml.safe_dump(gate))
+    server = serve(
+        folder,
+        tiny_repository,
+        folder / "server.log",
+        ["gate"],
+        env={"MODELPLANE_BATCHER": "fixed"},
+    )
+    yield server
+    stop(server)
+
+
+def test_concurrent_requests_share_executions_through_the_server(fixed_server: Server) -> None:
+    """Twelve concurrent gRPC requests: exactly three executions of four rows (Triton's
+    counters). Two requests sharing one execution, or none, fails."""
+    text = fixed_server.metrics()
+    runs0 = metric(text, "nv_inference_exec_count", model="quality-gate")
+    rows0 = metric(text, "modelplane_batch_size_sum", model="quality-gate")
+    frames = [textured_frame(seed=i) for i in range(REQUESTS)]
+    results: list[dict[str, object]] = [{} for _ in frames]
+    start = threading.Barrier(REQUESTS)
+
+    def send(index: int) -> None:
+        start.wait()
+        results[index] = call(fixed_server, "grpc", "gate", image=frames[index])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(REQUESTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(r.get("estimable") is True for r in results), (results, fixed_server.tail())
+    text = fixed_server.metrics()
+    runs = metric(text, "nv_inference_exec_count", model="quality-gate") - runs0
+    rows = metric(text, "modelplane_batch_size_sum", model="quality-gate") - rows0
+    assert (runs, rows) == (REQUESTS // PREFERRED, REQUESTS), fixed_server.tail()

@@ -83,6 +83,11 @@ def gate_classes(repository: Path) -> list[str]:
     return ["accept", *text.split()]
 
 
+def top_level(folder: Path) -> set[str]:
+    """The files still waiting at the top of a labelled folder (not the journal)."""
+    return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
+
+
 def folder_of(cls: str) -> str:
     return "accept" if cls == "accept" else f"reject/{cls}"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from label.kit import LabelPage, folder_of, gate_classes, gate_photos, label_page
+from label.kit import LabelPage, folder_of, gate_classes, gate_photos, label_page, top_level
 from modelplane_inference.label.guard import Guard
 from serving.servers import free_port
 
@@ -38,10 +38,6 @@ def _send(
         return response.status, json.loads(payload)
     finally:
         connection.close()
-
-
-def _top_level(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
 
 
 def test_every_refusal_leaves_the_photos_where_they_are(tmp_path: Path, repository: Path) -> None:
@@ -72,13 +68,13 @@ def test_every_refusal_leaves_the_photos_where_they_are(tmp_path: Path, reposito
         for method, target, headers, body, status in refused:
             answer = _send(page, method, target, headers, body)
             assert answer[0] == status and "error" in answer[1], (target, headers, answer)
-            assert _top_level(photos) == set(truth), (target, headers)
+            assert top_level(photos) == set(truth), (target, headers)
         # The token also works as the header the page sends; then the page's own POST moves one.
         authorised = {"Host": host, "Authorization": f"token {page.token}"}
         assert _send(page, "GET", "/api/state", authorised)[0] == 200
         status, payload = _send(page, "POST", f"/api/decide{token}", own, decide)
         assert status == 200 and payload["decided"][0]["image"] == name, payload
-    assert name not in _top_level(photos)
+    assert name not in top_level(photos)
     assert (photos / folder_of(truth[name]) / name).is_file()
 
 

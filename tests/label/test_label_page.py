@@ -11,16 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from label.kit import Person, chromium, folder_of, gate_classes, gate_photos, label_page
+from label.kit import Person, chromium, folder_of, gate_classes, gate_photos, label_page, top_level
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from serving.servers import Server, free_port
 
 pytestmark = pytest.mark.timeout(240)
-
-
-def _top_level(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
 
 
 def test_label_a_dozen_with_keys_undo_and_reload(
@@ -58,7 +54,7 @@ def test_label_a_dozen_with_keys_undo_and_reload(
 
             person.press(Keys.BACKSPACE)  # undo the sixth: it is back on screen and on disk
             person.wait_shown(labelled[-1])
-            assert labelled[-1] in _top_level(photos)
+            assert labelled[-1] in top_level(photos)
             labelled.pop()
 
             driver.refresh()  # a reload mid-way continues with what is left
@@ -69,7 +65,7 @@ def test_label_a_dozen_with_keys_undo_and_reload(
 
     assert len(set(labelled)) == 12
     assert counts == f"12 of {len(truth)} labelled"
-    assert _top_level(photos) == {"notes.txt"} | (set(truth) - set(labelled))
+    assert top_level(photos) == {"notes.txt"} | (set(truth) - set(labelled))
     for name in labelled:
         folder = photos / folder_of(truth[name])
         moved = folder / (name if name != first else name.replace(".jpg", "-1.jpg"))
@@ -94,4 +90,4 @@ def test_unreachable_model_labels_by_hand(tmp_path: Path, repository: Path) -> N
             assert person.on_screen()[0] == name
             person.label_one(person.keys_of())
     assert (photos / folder_of(truth[name]) / name).is_file()
-    assert name not in _top_level(photos)
+    assert name not in top_level(photos)

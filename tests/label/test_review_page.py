@@ -16,7 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from label.kit import Reviewer, chromium, folder_of, gate_classes, gate_photos, label_page
+from label.kit import (
+    Reviewer,
+    chromium,
+    folder_of,
+    gate_classes,
+    gate_photos,
+    label_page,
+    top_level,
+)
 from phone import JPEG_TOLERANCE, PHOTO, mean_difference, upright
 from PIL import Image
 from selenium.webdriver.common.keys import Keys
@@ -24,10 +32,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 from serving.servers import Server
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def _top_level(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
 
 
 def test_review_pages_fix_the_wrong_and_confirm_the_rest(
@@ -48,7 +52,7 @@ def test_review_pages_fix_the_wrong_and_confirm_the_rest(
         with pytest.raises(urllib.error.HTTPError) as refused:
             page.post("api/decide", {"choices": [unseen], "reviewed": True})
         assert refused.value.code == 400 and "never shown" in refused.value.read().decode()
-        assert "phone.jpg" in _top_level(photos)
+        assert "phone.jpg" in top_level(photos)
         # The thumbnail is the photo upright (the decoder's EXIF turn), not as stored.
         with urllib.request.urlopen(page.at("thumb/phone.jpg"), timeout=10) as response:
             thumbnail = Image.open(io.BytesIO(response.read()))
@@ -64,15 +68,15 @@ def test_review_pages_fix_the_wrong_and_confirm_the_rest(
             assert len(first) <= 24
             person.review()
             person.settled()
-            assert not _top_level(photos) & set(first)
+            assert not top_level(photos) & set(first)
             person.press(Keys.BACKSPACE)  # undo the page: its photos are back on disk and shown
             WebDriverWait(driver, 30).until(lambda _: person.on_screen()[1] == first)
-            assert _top_level(photos) >= set(first)
+            assert top_level(photos) >= set(first)
             person.seen.clear()
             person.review_all()
 
     assert sorted(person.seen) == sorted(truth)  # every photo was on a page, once
-    assert _top_level(photos) == set()
+    assert top_level(photos) == set()
     for name, cls in truth.items():
         assert (photos / folder_of(cls) / name).is_file(), f"{name} ({cls})"
     wrong = sum(1 for n in truth if suggested[n] != truth[n])

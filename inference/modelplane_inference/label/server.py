@@ -35,7 +35,11 @@ log = logging.getLogger("modelplane_inference.label")
 MAX_BODY = 1 << 20
 FAILURES_BEFORE_DOWN = 3  # consecutive unreachable answers before the page says "no model"
 PAGES = {"/": "index.html", "/index.html": "index.html", "/review": "review.html"}
-SHARED_SCRIPT = "<!-- common.js -->"  # where each page gets the script both pages share
+# Where each page gets what both pages share: marker -> (element, file in static/).
+SHARED = {
+    "<!-- common.css -->": ("style", "common.css"),
+    "<!-- common.js -->": ("script", "common.js"),
+}
 
 
 @dataclass(frozen=True)
@@ -250,12 +254,14 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def _page(name: str) -> bytes:
-    """A page with the shared script (token, JSON calls) written into it: one file each, no
-    other request needed before the page can talk to the server."""
+    """A page with the style and script both pages share (token, JSON calls) written into it:
+    one file each, no other request needed before the page can talk to the server."""
     static = resources.files("modelplane_inference.label").joinpath("static")
-    script = static.joinpath("common.js").read_text(encoding="utf-8")
     html = static.joinpath(name).read_text(encoding="utf-8")
-    return html.replace(SHARED_SCRIPT, f"<script>\n{script}</script>").encode()
+    for marker, (tag, file) in SHARED.items():
+        text = static.joinpath(file).read_text(encoding="utf-8")
+        html = html.replace(marker, f"<{tag}>\n{text}</{tag}>")
+    return html.encode()
 
 
 def make_server(options: LabelOptions) -> tuple[ThreadingHTTPServer, LabelApp]:

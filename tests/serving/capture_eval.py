@@ -25,11 +25,12 @@ import rapidocr_onnxruntime
 from modelplane_inference.documents import capture, ocr
 from modelplane_models.synth.camera import phone_capture
 from modelplane_models.synth.intake import TYPES, render
+from serving.servers import ROOT
 
 WHEEL = Path(rapidocr_onnxruntime.__file__).parent / "models"
 TUNE_SEEDS, HELD_OUT_SEEDS = (500, 501, 502), (600, 601, 602)
-SWEEP = {"capture": ("none", "flatten"), "thresh": (0.3,), "box_thresh": (0.5, 0.3)}
-CHOSEN = {"capture": "flatten", "thresh": 0.3, "box_thresh": 0.5}  # set from the sweep
+SWEEP = {"capture": ("none", "flatten", "auto"), "thresh": (0.3,), "box_thresh": (0.5, 0.3)}
+CHOSEN = {"capture": "auto", "thresh": 0.3, "box_thresh": 0.5}  # the sweep, then real photos
 
 
 @dataclass
@@ -119,6 +120,24 @@ def plain_rapidocr() -> Any:
 def read_plain(engine: Any, bgr: np.ndarray) -> list[tuple[np.ndarray, str]]:
     result, _ = engine(bgr)
     return [(np.float32(box), str(text)) for box, text, _ in result or []]
+
+
+def real_photo(name: str) -> np.ndarray:
+    """A develop-pile phone photo of a printed page (models/data/documents/photos/develop)."""
+    path = ROOT / "models" / "data" / "documents" / "photos" / "develop" / f"{name}.jpg"
+    return cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+
+
+def real_photo_cer(name: str, capture_mode: str) -> float:
+    """CER of our reading of a real photo against its transcript, page in reading order."""
+    from serving.real_documents import RealDocument, cer, reading_order
+
+    path = ROOT / "models" / "data" / "documents" / "photos" / "develop" / f"{name}.jpg"
+    doc = RealDocument(name, "photos", "develop", path)
+    read = Ours().read(real_photo(name), {**CHOSEN, "capture": capture_mode})
+    lines = [{"text": text, "box": box.tolist()} for box, text in read]
+    errors, chars = cer(doc.label["lines"], reading_order(lines))
+    return errors / chars
 
 
 def total_cer(results: list[tuple[int, int]]) -> float:

@@ -27,9 +27,10 @@ from label.kit import (
 )
 from phone import JPEG_TOLERANCE, PHOTO, mean_difference, upright
 from PIL import Image
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
-from serving.servers import Server
+from serving.servers import Server, free_port
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -82,3 +83,37 @@ def test_review_pages_fix_the_wrong_and_confirm_the_rest(
     wrong = sum(1 for n in truth if suggested[n] != truth[n])
     pages = len({(suggested[n], n) for n in truth}) // 24 + len(set(suggested.values()))
     assert person.keys <= pages + 1 + 2 * wrong  # +1: the first page's Enter before the undo
+
+
+def test_review_with_no_model_needs_a_class_for_every_photo(
+    tmp_path: Path, repository: Path
+) -> None:
+    """With the endpoint unreachable every photo lands on a "no suggestion" page: Enter is
+    refused until each has a class; ``*`` and one key give the whole page one, clicks fix the
+    others."""
+    photos = tmp_path / "photos"
+    truth = gate_photos(photos, gate_classes(repository), per_class=1, seed=9)
+    nowhere = f"127.0.0.1:{free_port()}"
+    with label_page(photos, repository, nowhere, tmp_path / "label.log") as page:
+        assert page.wait_model()["model"]["state"] == "down"
+        with chromium() as driver:
+            driver.get(page.at("review"))
+            person = Reviewer(driver, truth)
+            label, names = person.on_screen()
+            assert label is None and sorted(names) == sorted(truth)
+            person.press(Keys.ENTER)
+            banner = driver.find_element(By.ID, "banner").text
+            assert f"{len(truth)} photos have no class yet" in banner
+            assert top_level(photos) == set(truth)
+            most = max(set(truth.values()), key=list(truth.values()).count)
+            person.press("*")
+            person.press(person.class_keys[most])
+            for cls in sorted(set(truth.values()) - {most}):
+                for name in (n for n in names if truth[n] == cls):
+                    person.click(name)
+                person.press(person.class_keys[cls])
+            person.press(Keys.ENTER)
+            person.settled()
+            assert person.on_screen()[1] == []
+    for name, cls in truth.items():
+        assert (photos / folder_of(cls) / name).is_file(), f"{name} ({cls})"

@@ -15,44 +15,23 @@ In one run of ``modelplane serve`` with the examples' ``documents`` and ``docume
 from __future__ import annotations
 
 import io
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
 from PIL import Image
 
 from bench.common import ROOT, progress, write_result
-from bench.serving import EXAMPLES, REPOSITORY
+from bench.serving import running_examples
 
 sys.path.insert(0, str(ROOT / "tests"))
 from serving.calls import call
 from serving.korean_text import Routing, hangul_tokens, images
 from serving.real_documents import documents, word_recall
-from serving.servers import serve, stop
 
 PDFS = ROOT / "models" / "data" / "pdf"
 MEASURABLE_TOKENS = 100  # below this many printed Hangul words the 0.95 goal is not measurable
 LATIN_RECEIPTS = 8
-
-
-@contextmanager
-def documents_server() -> Iterator[Any]:
-    """``modelplane serve`` of the example manifests' two document pipelines, as shipped."""
-    folder = Path(tempfile.mkdtemp(prefix="modelplane-korean-"))
-    for name in ("documents.yaml", "documents-korean.yaml"):
-        shutil.copy(EXAMPLES / name, folder / name)
-    progress("starting modelplane serve (documents, documents-korean)")
-    server = serve(folder, REPOSITORY, folder / "serve.log", ["documents", "documents-korean"])
-    try:
-        yield server
-    finally:
-        stop(server)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def korean(server: Any, pile: str, routing: Routing) -> dict[str, Any]:
@@ -61,9 +40,9 @@ def korean(server: Any, pile: str, routing: Routing) -> dict[str, Any]:
         data = image.image.read_bytes()
         served = call(server, "grpc", "documents", image=data)["lines"]
         alone = call(server, "grpc", "documents-korean", image=data)["lines"]
-        routing.add_korean_image(image.lines, served)
-        hit, n = hangul_tokens(image.lines, served)
-        alone_hit, _ = hangul_tokens(image.lines, alone)
+        routing.add_korean_image(image.label["lines"], served)
+        hit, n = hangul_tokens(image.label["lines"], served)
+        alone_hit, _ = hangul_tokens(image.label["lines"], alone)
         served_hits, alone_hits, total = served_hits + hit, alone_hits + alone_hit, total + n
         progress(f"{pile}/{image.name}: served {hit}/{n}, tesseract alone {alone_hit}/{n}")
     return {
@@ -111,9 +90,10 @@ def orientation_pages() -> list[tuple[str, Image.Image, list[str]]]:
     text = page.get_textpage().get_text_range().splitlines()
     rendered = page.render(scale=100 / 72).to_pil().convert("RGB")
     sign = next(i for i in images("develop") if i.name == "easyocr-road-sign")
+    printed = [line["text"] for line in sign.label["lines"]]
     return [
         ("text-layer.pdf p1 @100dpi", rendered, text),
-        ("road sign", Image.open(sign.image).convert("RGB"), [x["text"] for x in sign.lines]),
+        ("road sign", Image.open(sign.image).convert("RGB"), printed),
     ]
 
 
@@ -133,7 +113,8 @@ def orientation(server: Any) -> list[dict[str, Any]]:
 
 def main() -> None:
     routing = Routing()
-    with documents_server() as server:
+    files, ready = ("documents.yaml", "documents-korean.yaml"), ["documents", "documents-korean"]
+    with running_examples(files, ready) as server:
         piles = {pile: korean(server, pile, routing) for pile in ("develop", "heldout")}
         latin = latin_pages(server, routing)
         turned = orientation(server)

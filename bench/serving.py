@@ -77,16 +77,46 @@ def batching_off(folder: Path) -> Path:
     return target
 
 
+def model_of(target: str) -> str:
+    """The repository model a target ModelDeployment of the examples serves."""
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc and doc["kind"] == "ModelDeployment" and doc["metadata"]["name"] == target:
+                return str(doc["spec"]["model"]["name"])
+    raise KeyError(target)
+
+
 @contextmanager
-def running(examples: Path = EXAMPLES, label: str = "serve") -> Iterator[Server]:
-    """``modelplane serve`` on free ports for the duration; its log kept in a temp folder."""
+def running(
+    examples: Path = EXAMPLES, label: str = "serve", flags: tuple[str, ...] = ()
+) -> Iterator[Server]:
+    """``modelplane serve`` (with ``flags``) on free ports for the duration; its log kept in a
+    temp folder while it runs."""
     folder = Path(tempfile.mkdtemp(prefix="modelplane-bench-"))
     progress(f"starting modelplane serve ({label})")
-    server = serve(examples, REPOSITORY, folder / f"{label}.log", READY)
+    server = serve(examples, REPOSITORY, folder / "serve.log", READY, *flags)
     try:
         yield server
     finally:
         stop(server)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def running_examples(files: tuple[str, ...], ready: list[str]) -> Iterator[Server]:
+    """``modelplane serve`` of some of the example manifests, as shipped (a bench of one
+    pipeline does not need the others' models built, nor their load on the machine)."""
+    folder = Path(tempfile.mkdtemp(prefix="modelplane-bench-"))
+    try:
+        for name in files:
+            shutil.copy(EXAMPLES / name, folder / name)
+        progress(f"starting modelplane serve ({', '.join(ready)})")
+        server = serve(folder, REPOSITORY, folder / "serve.log", ready)
+        try:
+            yield server
+        finally:
+            stop(server)
+    finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -11,35 +11,22 @@ multisets (``real_documents.word_recall``).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from serving.real_documents import DATA, heldout_files, word_recall
+from serving.real_documents import DATA, RealDocument, heldout_files, word_recall
 
 KOREAN = DATA / "korean-text"
 MIN_OVERLAP = 0.5
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
-@dataclass(frozen=True)
-class KoreanImage:
-    name: str
-    pile: str
-    image: Path
-
-    @property
-    def lines(self) -> list[dict[str, Any]]:
-        data: dict[str, Any] = json.loads(self.image.with_suffix(".json").read_text("utf-8"))
-        return list(data["lines"])
-
-
-def images(pile: str) -> list[KoreanImage]:
-    """The images of one pile; the develop pile never yields a held-out file."""
+def images(pile: str) -> list[RealDocument]:
+    """The images of one pile (``label["lines"]``: the printed lines); the develop pile never
+    yields a held-out file."""
     found = [
-        KoreanImage(path.stem, pile, path)
+        RealDocument(path.stem, "korean-text", pile, path)
         for path in sorted((KOREAN / pile).iterdir())
         if path.suffix in (".jpg", ".png")
     ]

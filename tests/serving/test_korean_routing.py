@@ -44,7 +44,7 @@ def test_every_printed_hangul_line_reaches_tesseract(
 ) -> None:
     routing = Routing()
     for image, served in korean_answers[pile]:
-        routing.add_korean_image(image.lines, served)
+        routing.add_korean_image(image.label["lines"], served)
     assert routing.unmatched == 0
     assert routing.hangul_missed == 0 and routing.hangul_routed > 0
     assert routing.latin_routed == 0, vars(routing)  # Seoul, Pyeongyang, 56Km, 205Km stay CTC
@@ -53,7 +53,7 @@ def test_every_printed_hangul_line_reaches_tesseract(
 def test_road_sign_seoul_is_read_as_hangul(korean_answers: dict[str, Any]) -> None:
     """The issue's sign: CTC reads 서울 as Latin gibberish or nothing; Tesseract answers Hangul."""
     (image, served) = next(a for a in korean_answers["develop"] if a[0].name == "easyocr-road-sign")
-    seoul = next(line for line in image.lines if line["text"] == "서울")
+    seoul = next(line for line in image.label["lines"] if line["text"] == "서울")
     routing = Routing()
     routing.add_korean_image([seoul], served)
     assert routing.hangul_routed == 1
@@ -65,7 +65,7 @@ def test_road_sign_seoul_is_read_as_hangul(korean_answers: dict[str, Any]) -> No
 def test_hangul_words_read(korean_answers: dict[str, Any], pile: str) -> None:
     found = total = 0
     for image, served in korean_answers[pile]:
-        hit, n = hangul_tokens(image.lines, served)
+        hit, n = hangul_tokens(image.label["lines"], served)
         found, total = found + hit, total + n
     assert total > 0 and found / total >= MIN_TOKENS[pile], (found, total)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,9 @@ def test_every_refusal_leaves_the_photos_where_they_are(tmp_path: Path, reposito
         # The token also works as the header the page sends; then the page's own POST moves one.
         authorised = {"Host": host, "Authorization": f"token {page.token}"}
         assert _send(page, "GET", "/api/state", authorised)[0] == 200
+        with urllib.request.urlopen(page.at("review"), timeout=10) as response:
+            assert response.headers["Referrer-Policy"] == "no-referrer"  # the URL has the token
+            assert response.headers["X-Frame-Options"] == "DENY"
         status, payload = _send(page, "POST", f"/api/decide{token}", own, decide)
         assert status == 200 and payload["decided"][0]["image"] == name, payload
     assert name not in top_level(photos)

@@ -35,6 +35,14 @@ log = logging.getLogger("modelplane_inference.label")
 MAX_BODY = 1 << 20
 FAILURES_BEFORE_DOWN = 3  # consecutive unreachable answers before the page says "no model"
 PAGES = {"/": "index.html", "/index.html": "index.html", "/review": "review.html"}
+# The token is in the page's URL: never sent on as a Referer; no other site may frame the page
+# (clickjacking) or run what it serves as another type.
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+}
 # Where each page gets what both pages share: marker -> (element, file in static/).
 SHARED = {
     "<!-- common.css -->": ("style", "common.css"),
@@ -176,7 +184,8 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "modelplane-label"
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("request", extra={"line": format % args})
+        line = (format % args).replace(self.app.guard.token, "[token]")  # logs are shared
+        log.debug("request", extra={"line": line})
 
     def do_GET(self) -> None:
         if self._refused("GET"):
@@ -249,6 +258,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 

@@ -19,6 +19,7 @@ COPY pyproject.toml README.md LICENSE ./
 # part of the one wheel, like the three towers.
 COPY api/ api/
 COPY bundle/ bundle/
+COPY cli/ cli/
 COPY operator/ operator/
 COPY inference/ inference/
 COPY models/ models/

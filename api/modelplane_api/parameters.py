@@ -161,19 +161,19 @@ class StageParameters:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class QualityGateParameters(StageParameters):
-    stage: ClassVar[str] = "quality-gate"
+def common_only(stage: str, name: str) -> type[StageParameters]:
+    """The set of a stage that takes only what every stage takes."""
+    made = dataclasses.make_dataclass(
+        name, [], bases=(StageParameters,), frozen=True, namespace={"stage": stage}
+    )
+    made.__doc__ = f"Parameters of {stage}: those every stage takes."
+    return made
 
 
-@dataclass(frozen=True)
-class DamageSeverityParameters(StageParameters):
-    stage: ClassVar[str] = "damage-severity"
-
-
-@dataclass(frozen=True)
-class BreedParameters(StageParameters):
-    stage: ClassVar[str] = "breed"
+QualityGateParameters = common_only("quality-gate", "QualityGateParameters")
+DamageSeverityParameters = common_only("damage-severity", "DamageSeverityParameters")
+BreedParameters = common_only("breed", "BreedParameters")
+DocumentParseParameters = common_only("document-parse", "DocumentParseParameters")
 
 
 @dataclass(frozen=True)
@@ -264,11 +264,6 @@ class TextRecognitionParameters(StageParameters):
         "pays; on CPU one line per request is faster).",
         minimum=1,
     )
-
-
-@dataclass(frozen=True)
-class DocumentParseParameters(StageParameters):
-    stage: ClassVar[str] = "document-parse"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """``modelplane-bundle`` (also ``modelplane bundle``): write an air-gapped install bundle.
 
-The flags are defined once here; ``modelplane bundle`` in the inference CLI adds the same
-parser. Exit status 2 for a usage error, 1 when the bundle cannot be written (one line saying
-why), 0 with a summary on stdout.
+The flags are defined once here; ``modelplane bundle`` (the umbrella ``modelplane_cli``) adds the
+same parser through :func:`add_parser`. Exit status 2 for a usage error, 1 when the bundle cannot
+be written (one line saying why), 0 with a summary on stdout.
 """
 
 from __future__ import annotations
@@ -50,6 +50,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the registries images are pulled from speak plain HTTP or have self-signed"
         " certificates",
     )
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``modelplane bundle``: the flags of ``modelplane-bundle``."""
+    p = sub.add_parser(
+        "bundle",
+        help="write an air-gapped install bundle: images and models by digest, chart, SBOM,"
+        " signed checksums, install.sh (same as modelplane-bundle)",
+    )
+    logs.add_arguments(p, defaults=False)
+    add_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,9 +1,8 @@
-"""Console scripts: ``modelplane`` (serve, predict, ...), ``modelplane-stage`` and
-``modelplane-transformer``.
+"""The data plane's commands: ``modelplane serve`` and ``modelplane predict`` (their parsers
+and runners, which the umbrella ``modelplane`` command in ``modelplane_cli`` loads when chosen),
+and the console scripts ``modelplane-stage`` and ``modelplane-transformer``.
 
-``modelplane`` keeps one sub-command per module-level ``_cmd_*`` function registered in
-``COMMANDS``, so later commands (``modelplane bundle``) are one function and one line. The two
-stage scripts take exactly the arguments the operator renders into the InferenceService
+The two stage scripts take exactly the arguments the operator renders into the InferenceService
 (``operator/modelplane_operator/render_inference_service.py``); KServe's own server flags
 (``--http_port``, ``--grpc_port``, ``--predictor_host``, ...) come from KServe's parser and keep
 its spelling.
@@ -23,9 +22,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from modelplane_api import logs
+from modelplane_api.errors import SpecError
 from modelplane_api.triton import DEFAULT_REPOSITORY
 
-from modelplane_inference.label import command as label_command
 from modelplane_inference.serving import limits
 
 
@@ -56,7 +55,7 @@ def json_object(text: str) -> dict[str, object]:
     return value
 
 
-def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="serve every ModelDeployment and ModelPipeline in DIR")
     logs.add_arguments(p, defaults=False)
     p.add_argument("directory", type=Path, help="folder of manifests (or one manifest file)")
@@ -97,7 +96,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     limits.add_arguments(p)
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
+def run_serve(args: argparse.Namespace) -> int:
     from modelplane_inference.serving.server import ServeOptions, serve
 
     serve(
@@ -117,7 +116,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_predict_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("predict", help="send image files to a pipeline or stage, print JSON")
     logs.add_arguments(p, defaults=False)
     p.add_argument("model", help="pipeline or deployment name (documents, car-claims, ...)")
@@ -132,7 +131,7 @@ def _predict_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
+def run_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from modelplane_inference.client import Client, PredictError
@@ -153,49 +152,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(json.dumps(payload, ensure_ascii=False, indent=None if many else 2))
     client.close()
     return 1 if failures else 0
-
-
-def _bundle_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``modelplane bundle``: the flags of ``modelplane-bundle`` (the packaging package)."""
-    from modelplane_bundle.cli import add_arguments
-
-    p = sub.add_parser(
-        "bundle",
-        help="write an air-gapped install bundle: images and models by digest, chart, SBOM,"
-        " signed checksums, install.sh (same as modelplane-bundle)",
-    )
-    logs.add_arguments(p, defaults=False)
-    add_arguments(p)
-
-
-def _cmd_bundle(args: argparse.Namespace) -> int:
-    from modelplane_bundle.cli import run
-
-    return run(args)
-
-
-COMMANDS: dict[str, tuple[Callable[..., None], Callable[[argparse.Namespace], int]]] = {
-    "serve": (_serve_parser, _cmd_serve),
-    "predict": (_predict_parser, _cmd_predict),
-    "bundle": (_bundle_parser, _cmd_bundle),
-    "label": (label_command.add_parser, label_command.run),
-}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``modelplane``: the local data plane's command line."""
-    parser = argparse.ArgumentParser(
-        prog="modelplane",
-        description="modelplane's data plane on this machine: serve the manifests of a folder "
-        "(every stage and pipeline, Open Inference Protocol v2) and call them.",
-    )
-    logs.add_arguments(parser)
-    sub = parser.add_subparsers(dest="command", required=True)
-    for add_parser, _ in COMMANDS.values():
-        add_parser(sub)
-    args = parser.parse_args(argv)
-    logs.setup_from_args(args)
-    return COMMANDS[args.command][1](args)
 
 
 def _stage_parser(prog: str) -> argparse.ArgumentParser:
@@ -226,7 +182,11 @@ def _run_stage(args: argparse.Namespace, backend: Callable[[], object]) -> int:
 
     server_limits = limits.from_args(args)
     limits.install_limits(server_limits)
-    stage = STAGES[args.stage](args.model_name, dict(args.param), backend)  # type: ignore[arg-type]
+    try:  # the contract converts and checks the --param strings (modelplane_api.parameters)
+        stage = STAGES[args.stage](args.model_name, dict(args.param), backend)  # type: ignore[arg-type]
+    except SpecError as exc:
+        print(f"error: --param: {exc.reason}: {exc}", file=sys.stderr)
+        return 2
     stage.load()
     # Every interface: in a pod, KServe's activator/queue-proxy reaches the container by its IP.
     ModelplaneServer(
@@ -301,7 +261,3 @@ def transformer_main(argv: Sequence[str] | None = None) -> int:
         )
 
     return _run_stage(args, backend)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,9 @@
 """The towers never import each other; the contract package imports none of them.
 
 ``operator/``, ``inference/`` and ``models/`` share only ``modelplane_api`` (docs/architecture.md).
+``bundle/`` (packaging) and ``cli/`` (the ``modelplane`` umbrella command) import no tower, and
+no tower imports them: the umbrella names its sub-commands' modules as strings and loads only the
+chosen one.
 Each image carries only its own extra: the operator's has no torch, kserve, numpy or Pillow, so the
 contract package needs none of torch/kopf/kserve, and only its image module may use numpy/Pillow.
 Imports are read with ``ast`` from the source files, so a late import inside a function counts too.
@@ -21,8 +24,11 @@ PACKAGES = {
     "modelplane_operator": ROOT / "operator" / "modelplane_operator",
     "modelplane_inference": ROOT / "inference" / "modelplane_inference",
     "modelplane_models": ROOT / "models" / "modelplane_models",
+    "modelplane_bundle": ROOT / "bundle" / "modelplane_bundle",
+    "modelplane_cli": ROOT / "cli" / "modelplane_cli",
 }
 TOWERS = ("modelplane_operator", "modelplane_inference", "modelplane_models")
+OUTSIDE = ("modelplane_bundle", "modelplane_cli")  # packaging and the umbrella command
 HEAVY = {"torch", "kopf", "kserve", "onnxruntime", "tensorrt"}
 
 
@@ -59,6 +65,37 @@ def test_no_arrow_between_towers(tower: str) -> None:
         f: roots(m) & others for f, m in package_imports(tower).items() if roots(m) & others
     }
     assert not offending, f"{tower} imports another tower: {offending}"
+
+
+@pytest.mark.parametrize("package", OUTSIDE)
+def test_bundle_and_umbrella_import_no_tower_and_no_tower_imports_them(package: str) -> None:
+    offending = {f: roots(m) & set(TOWERS) for f, m in package_imports(package).items()}
+    assert not any(offending.values()), f"{package} imports a tower: {offending}"
+    for tower in TOWERS:
+        users = [f for f, m in package_imports(tower).items() if package in roots(m)]
+        assert not users, f"{tower} imports {package}: {users}"
+
+
+def test_every_umbrella_sub_command_resolves() -> None:
+    """Each name the umbrella holds as a string is a real parser and runner."""
+    from modelplane_cli import COMMANDS
+
+    for name, command in COMMANDS.items():
+        add_parser, run = command.load()
+        assert callable(add_parser) and callable(run), name
+
+
+def test_umbrella_loads_only_the_chosen_tower() -> None:
+    """``modelplane bundle`` in a real interpreter: no serving stack, no inference tower."""
+    code = (
+        "import sys\n"
+        "from modelplane_cli import main\n"
+        "try:\n    main(['bundle', '--help'])\nexcept SystemExit:\n    pass\n"
+        "loaded = ('kserve', 'modelplane_inference', 'modelplane_operator', 'torch')\n"
+        "print(sorted(m for m in loaded if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
 
 
 @pytest.mark.parametrize("tower", TOWERS)

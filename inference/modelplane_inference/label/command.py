@@ -1,5 +1,5 @@
-"""``modelplane label DIR --model ...``: the sub-command, registered in ``modelplane``'s
-``COMMANDS`` (``modelplane_inference.cli``); kept here so the label page's flags live with it."""
+"""``modelplane label DIR --model ...``: the sub-command, loaded by the umbrella ``modelplane``
+(``modelplane_cli.COMMANDS``) when chosen; kept here so the label page's flags live with it."""
 
 from __future__ import annotations
 

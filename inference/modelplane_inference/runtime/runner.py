@@ -1,20 +1,11 @@
 """Local model runner: one ONNX Runtime session per model, behind dynamic batching.
 
-Requests queue; a worker takes the oldest and gathers more of the same per-row shape, never
-past ``max_batch_size`` or the oldest request's ``max_queue_delay_us``. How long it waits:
-
-- ``adaptive`` (default): whatever is queued joins at once; with nothing queued it dispatches
-  at once unless the next request is expected sooner than batching would pay back -- the rows
-  already waiting times the mean gap between arrivals is under the execution's fixed cost
-  (the intercept of execution time against work, fitted on recent executions). That is
-  BentoML's adaptive batching rule: at concurrency 1 nothing waits, under load batches fill
-  from the queue that builds while the model runs. Where the fit shows rows costing more in a
-  batch than alone (a negative intercept; on CPU whole pages and wide text lines do), nothing
-  is merged: one execution per request.
-- ``fixed``: Triton's dynamic batcher, the baseline: wait until the batch reaches a preferred
-  size with nothing else queued or the oldest request has waited ``max_queue_delay_us``.
-
-``$MODELPLANE_BATCHER`` picks one (``adaptive`` or ``fixed``). One worker thread per model instance
+Requests are validated in the caller's thread and queue; a worker takes the oldest and gathers
+more of the same per-row shape, never past ``max_batch_size`` or the oldest request's
+``max_queue_delay_us``. How long it waits is the batching policy's call, an object
+(``runtime/batching.py``: ``AdaptiveBatching``, the default, or Triton's ``FixedBatching``,
+picked by ``$MODELPLANE_BATCHER``); the runner records what policies read (execution costs,
+arrival gaps). One worker thread per model instance
 (``instance_group count``). ONNX Runtime releases the GIL, so workers run truly in parallel with
 the event loop. Triton's counters (queue and compute microseconds, executions) are kept under
 Triton's names so local numbers read like cluster numbers.
@@ -36,6 +27,15 @@ import numpy as np
 import onnxruntime as ort
 
 from modelplane_inference.errors import RunnerInputError
+from modelplane_inference.runtime.batching import (
+    BATCHER_ENV,
+    BATCHERS,
+    Arrivals,
+    BatchState,
+    CostModel,
+    batcher_kind,
+    batching_policy,
+)
 from modelplane_inference.runtime.repository import ModelConfig
 from modelplane_inference.serving.metrics import BATCH_SIZE, TRITON
 
@@ -54,8 +54,7 @@ ORT_DTYPES: dict[str, type[np.generic]] = {
 
 
 PROVIDERS_ENV = "MODELPLANE_ORT_PROVIDERS"
-BATCHER_ENV = "MODELPLANE_BATCHER"
-BATCHERS = ("adaptive", "fixed")
+__all__ = ["BATCHERS", "BATCHER_ENV", "CostModel", "ModelRunner", "RunnerStats", "batcher_kind"]
 
 
 @dataclass
@@ -154,78 +153,15 @@ def execution_providers() -> list[str]:
     return [*(p for p in chosen if p != "CPUExecutionProvider"), "CPUExecutionProvider"]
 
 
-class CostModel:
-    """Execution seconds ~ fixed + per_unit * work, least squares over recent executions (older
-    ones decay), so the batcher knows what one more execution costs beyond its work (the runner
-    counts work as rows times elements per row)."""
-
-    def __init__(self, decay: float = 0.97) -> None:
-        self.decay = decay
-        self.n = self.sx = self.sy = self.sxx = self.sxy = 0.0
-
-    def add(self, work: float, seconds: float) -> None:
-        d = self.decay
-        self.n, self.sx, self.sy = self.n * d + 1, self.sx * d + work, self.sy * d + seconds
-        self.sxx, self.sxy = self.sxx * d + work * work, self.sxy * d + work * seconds
-
-    def _intercept(self) -> float | None:
-        """The fitted intercept (negative where rows cost more in a batch than alone); None
-        until two batch sizes have been seen."""
-        spread = self.n * self.sxx - self.sx * self.sx
-        if self.n == 0 or spread <= 1e-9 * self.sx * self.sx:  # one size: rounding only
-            return None
-        slope = (self.n * self.sxy - self.sx * self.sy) / spread
-        return (self.sy - slope * self.sx) / self.n
-
-    @property
-    def fixed_s(self) -> float:
-        """The intercept; with one batch size seen so far, a quarter of the mean execution."""
-        if self.n == 0:
-            return 0.0
-        intercept = self._intercept()
-        if intercept is None:
-            return 0.25 * self.sy / self.n
-        return max(0.0, intercept)
-
-    @property
-    def batching_pays(self) -> bool:
-        """False once recent executions show a row costing more in a batch than alone (a
-        negative intercept: on CPU, big inputs such as whole pages or wide text lines often
-        do, their working set outgrowing the caches). Unknown counts as paying: batches are
-        tried, and as old executions decay the question is asked again."""
-        intercept = self._intercept()
-        return intercept is None or intercept >= 0
-
-
-@dataclass
-class Arrivals:
-    """Mean gap between requests (exponentially weighted), as the submitting threads see it."""
-
-    gap_s: float | None = None
-    last: float | None = None
-
-    def add(self, now: float) -> None:
-        if self.last is not None:
-            gap = now - self.last
-            self.gap_s = gap if self.gap_s is None else 0.8 * self.gap_s + 0.2 * gap
-        self.last = now
-
-
-def batcher_kind(kind: str | None = None) -> str:
-    """``kind`` if given, else ``$MODELPLANE_BATCHER``, else adaptive; anything else raises."""
-    kind = (kind or os.environ.get(BATCHER_ENV, "")).strip().lower() or "adaptive"
-    if kind not in BATCHERS:
-        raise ValueError(f"${BATCHER_ENV} must be one of {BATCHERS}, got {kind!r}")
-    return kind
-
-
 class ModelRunner:
     """Runs one model of the repository with dynamic batching; ``infer`` is awaitable."""
 
     def __init__(self, config: ModelConfig, threads: int = 0, batcher: str | None = None) -> None:
         self.config = config
         self.stats = RunnerStats()
-        self.batcher = batcher_kind(batcher)
+        self.policy = batching_policy(batcher)
+        self.batcher = self.policy.name
+        # Observations every policy may read: the cost of executions, the gaps between requests.
         self.cost = CostModel()
         self.arrivals = Arrivals()
         self.sessions = Sessions(str(config.onnx_path), threads)
@@ -349,20 +285,10 @@ class ModelRunner:
         return batch
 
     def _wait_for_more(self, rows: int, deadline: float) -> float | None:
-        """Seconds to block for the next request (0: take only what is queued), None: go."""
-        if self.batcher == "adaptive" and not self.cost.batching_pays:
-            return None  # one execution per request costs less than merging them
-        if not self._queue.empty():
-            return 0.0
-        remaining = deadline - time.perf_counter()
-        if self.batcher == "fixed":
-            if rows in self.config.batching.preferred_batch_sizes or remaining <= 0:
-                return None
-            return remaining
-        gap = self.arrivals.gap_s
-        if remaining <= 0 or gap is None or rows * gap >= self.cost.fixed_s:
-            return None
-        return min(remaining, 2 * gap)
+        """Seconds to block for the next request (0: take only what is queued), None: go;
+        the batching policy decides (runtime/batching.py)."""
+        state = BatchState(rows, deadline, not self._queue.empty(), self.cost, self.arrivals)
+        return self.policy.wait_for_more(state, self.config.batching)
 
     def _work(self) -> None:
         while True:

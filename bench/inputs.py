@@ -57,6 +57,19 @@ def documents(count: int = 4) -> tuple[bytes, ...]:
     return tuple(render_document(100 + i, "en", kinds[i % 2]).png for i in range(count))
 
 
+@cache
+def receipts(count: int = 4) -> tuple[bytes, ...]:
+    """Real scanned receipts (ICDAR-2019 SROIE, the develop half of models/data/documents/sroie;
+    provenance there), as the scanner sent them (JPEG): the documents issue's real pages."""
+    folder = ROOT / "models" / "data" / "documents" / "sroie" / "develop"
+    files = sorted(folder.glob("*.jpg"))[:count]
+    if len(files) < count:
+        raise FileNotFoundError(f"{folder} holds {len(files)} receipts, {count} needed")
+    return tuple(path.read_bytes() for path in files)
+
+
+# pages a document benchmark can be run on: the generator's, or real scanned receipts
+PAGES = {"documents": documents, "receipts": receipts}
 # bench target (a ModelDeployment or ModelPipeline of manifests/examples) -> its inputs
 TARGETS = {
     "car-quality-gate": car_photos,

@@ -244,12 +244,15 @@ def _machine(data: dict[str, Any]) -> str:
 
 
 def tables(results: Path) -> str:
+    from bench import triton  # its module reads this one's table helper
+
     parts = [
         ("Goals of issue 13 (ratios from one run, interleaved rounds)", goals),
         ("Serving overhead: `modelplane serve` vs ONNX Runtime in-process", serving),
         ("Document pipeline", documents),
         ("Preprocessing before/after: full vs draft JPEG decode (1280x960 photos)", preprocess),
         ("Dynamic batching: adaptive vs Triton's fixed queue delay vs off (gRPC)", batching),
+        ("Through a real Triton: `modelplane serve --predictors triton` (issue 23)", triton.report),
         ("Operator against kmock", operator),
         ("GPU: TensorRT fp16 vs ONNX Runtime CUDA", gpu),
     ]

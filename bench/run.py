@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from bench import floor, report
 from bench.common import RESULTS, ROOT, Sample, cpu_seconds, pooled, progress, ratio, write_result
 from bench.inputs import TARGETS
 
-SECTIONS = ("serving", "batching", "operator")
+SECTIONS = ("serving", "batching", "triton", "operator")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Plan:
     operator_latency: int
     operator_bulk: int
     preprocess_repeats: int = 5
+    # real receipts through `serve --predictors triton` and local serve: conc. -> pages a round
+    receipt_docs: dict[int, int] = field(default_factory=lambda: {1: 4, 4: 12})
 
 
 FULL = Plan(
@@ -76,6 +78,7 @@ QUICK = Plan(
     operator_latency=3,
     operator_bulk=10,
     preprocess_repeats=1,
+    receipt_docs={1: 1},
 )
 
 
@@ -165,9 +168,11 @@ def interleaved(
             if mode == "direct":
                 call = functools.partial(srv.measure, target, conc, n)
             else:
-                protocol = "grpc" if mode == "floor" else mode
+                protocol = "http" if mode == "http" else "grpc"
                 call = functools.partial(serving.measure, srv, protocol, target, inputs, conc, n)
-            sample, seconds = with_cpu([srv.process.pid], call)
+            # a server with child processes (Triton and its stubs) names them all
+            pids = srv.pids() if hasattr(srv, "pids") else [srv.process.pid]
+            sample, seconds = with_cpu(pids, call)
             samples[mode].append(sample)
             cpu[mode] += seconds
     return samples, cpu
@@ -276,7 +281,7 @@ def machine() -> dict[str, Any]:
 
 def run(plan: Plan, sections: tuple[str, ...], results: Path) -> None:
     meta = {"machine": machine(), "plan": "quick" if plan is QUICK else "full"}
-    if "serving" in sections or "batching" in sections:
+    if {"serving", "batching", "triton"} & set(sections):
         from bench import serving
 
         baseline = BaselineProcess()
@@ -294,6 +299,10 @@ def run(plan: Plan, sections: tuple[str, ...], results: Path) -> None:
                     write_result(
                         "batching", {**meta, "targets": batching_section(plan, server)}, results
                     )
+                if "triton" in sections:
+                    from bench import triton
+
+                    write_result("triton", {**meta, **triton.run(plan, baseline, server)}, results)
         finally:
             baseline.close()
     if "operator" in sections:

@@ -90,9 +90,11 @@ def test_review_with_no_model_needs_a_class_for_every_photo(
 ) -> None:
     """With the endpoint unreachable every photo lands on a "no suggestion" page: Enter is
     refused until each has a class; ``*`` and one key give the whole page one, clicks fix the
-    others."""
+    others. A photo that cannot be decoded is shown as such and left in the folder."""
     photos = tmp_path / "photos"
     truth = gate_photos(photos, gate_classes(repository), per_class=1, seed=9)
+    whole = (photos / sorted(truth)[0]).read_bytes()
+    (photos / "truncated.jpg").write_bytes(whole[: len(whole) // 3])  # a header, half the pixels
     nowhere = f"127.0.0.1:{free_port()}"
     with label_page(photos, repository, nowhere, tmp_path / "label.log") as page:
         assert page.wait_model()["model"]["state"] == "down"
@@ -100,20 +102,24 @@ def test_review_with_no_model_needs_a_class_for_every_photo(
             driver.get(page.at("review"))
             person = Reviewer(driver, truth)
             label, names = person.on_screen()
-            assert label is None and sorted(names) == sorted(truth)
+            assert label is None and sorted(names) == sorted([*truth, "truncated.jpg"])
             person.press(Keys.ENTER)
             banner = driver.find_element(By.ID, "banner").text
-            assert f"{len(truth)} photos have no class yet" in banner
-            assert top_level(photos) == set(truth)
+            assert f"{len(truth)} photos have no class yet" in banner  # not the broken one
+            assert top_level(photos) == {*truth, "truncated.jpg"}
+            broken = driver.find_element(By.CSS_SELECTOR, '.tile[data-image="truncated.jpg"]')
+            assert "cannot be shown" in broken.text
             most = max(set(truth.values()), key=list(truth.values()).count)
             person.press("*")
             person.press(person.class_keys[most])
             for cls in sorted(set(truth.values()) - {most}):
-                for name in (n for n in names if truth[n] == cls):
+                for name in (n for n in names if truth.get(n) == cls):
                     person.click(name)
                 person.press(person.class_keys[cls])
             person.press(Keys.ENTER)
             person.settled()
             assert person.on_screen()[1] == []
+            assert "truncated.jpg" in driver.find_element(By.ID, "title").text
+    assert top_level(photos) == {"truncated.jpg"}  # left where it was, nothing else
     for name, cls in truth.items():
         assert (photos / folder_of(cls) / name).is_file(), f"{name} ({cls})"

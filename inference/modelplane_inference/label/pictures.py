@@ -14,10 +14,19 @@ import threading
 from pathlib import Path
 
 from modelplane_api import images
+from PIL import Image
 
 THUMB_PX = 192  # longest side of a review thumbnail (a 6 x 4 grid of them fits a laptop screen)
 VIEW_PX = 1600  # longest side of the one-at-a-time view
 QUALITY = 85
+# What a photo the page cannot show raises (corrupt, truncated, a decompression bomb): its tile
+# says so and the rest of the page works.
+PICTURE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    Image.DecompressionBombError,
+)
 
 
 def render(path: Path, longest: int) -> bytes:
@@ -38,7 +47,7 @@ class Thumbnails:
         self._lock = threading.Lock()
 
     def get(self, name: str) -> bytes:
-        """The thumbnail of ``root/name`` (OSError and Pillow's errors pass through)."""
+        """The thumbnail of ``root/name`` (:data:`PICTURE_ERRORS` pass through)."""
         with self._lock:
             cached = self._made.get(name)
         if cached is not None:

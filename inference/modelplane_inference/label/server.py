@@ -114,7 +114,7 @@ class Prelabeller:
         """Made now, so a review page's thumbnails are ready before it is shown."""
         try:
             self.thumbnails.get(image)
-        except (OSError, ValueError, SyntaxError) as exc:  # shown as a broken tile on the page
+        except pictures.PICTURE_ERRORS as exc:  # shown as a broken tile on the page
             log.warning("thumbnail", extra={"image": image, "error": str(exc)})
 
     def _down(self, reason: str) -> None:
@@ -244,7 +244,7 @@ class Handler(BaseHTTPRequestHandler):
                 data = self.app.thumbnails.get(name)
             else:
                 data = pictures.render(self.app.store.root / name, pictures.VIEW_PX)
-        except (OSError, ValueError, SyntaxError) as exc:
+        except pictures.PICTURE_ERRORS as exc:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"{name}: {exc}"})
             return
         self.app.shown.add(name)

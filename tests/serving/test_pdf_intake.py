@@ -39,14 +39,25 @@ def text_layer_lines(path: Path) -> list[list[str]]:
     return pages
 
 
+def saved(document: pdfium.PdfDocument) -> bytes:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def huge_page() -> bytes:
+    """One blank 200 x 200 inch page: 100 MP at the 50 dpi floor, over the 40 MP limit."""
+    document = pdfium.PdfDocument.new()
+    document.new_page(200 * 72, 200 * 72)
+    return saved(document)
+
+
 def many_pages(count: int) -> bytes:
     """The text-layer PDF's first page ``count`` times (a real page, a made-long file)."""
     source = pdfium.PdfDocument(str(TEXT_LAYER))
     target = pdfium.PdfDocument.new()
     target.import_pages(source, [0] * count)
-    buffer = io.BytesIO()
-    target.save(buffer)
-    return buffer.getvalue()
+    return saved(target)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -80,6 +91,7 @@ REFUSALS: dict[str, tuple[bytes, str, str, str]] = {
     "truncated": (TEXT_LAYER.read_bytes()[:4000], "422", "INVALID_ARGUMENT", "PDF broken"),
     "not-a-pdf-body": (b"%PDF-1.7\n" + bytes(range(256)) * 8, "422", "INVALID_ARGUMENT", "broken"),
     "too-many-pages": (many_pages(MAX_PAGES + 1), "413", "RESOURCE_EXHAUSTED", "the limit is 10"),
+    "page-too-large": (huge_page(), "413", "RESOURCE_EXHAUSTED", "PDF page 1 too large"),
 }
 
 

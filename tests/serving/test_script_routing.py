@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from modelplane_inference.documents import script_routing
 from modelplane_inference.documents.script_routing import CtcRead
+from modelplane_inference.documents.tesseract import dark_on_light
 from PIL import Image, ImageDraw, ImageFont
+from serving.servers import ROOT
 
 FONT = ImageFont.truetype("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", 28)
 
@@ -38,6 +40,7 @@ def drawn(text: str) -> tuple[np.ndarray, list[tuple[float, str]]]:
         (": 2019.05.11", 0.99, 0.43, "mixed"),  # the label's Hangul was silently dropped
         ("24,500 是", 0.89, 0.0, "mixed"),  # 원 read as a look-alike
         ("Total: 1,000", 0.5, 0.0, "mixed"),  # unsure: Tesseract reads it
+        ("\uff08GST Reg.No \uff1a000416321536)", 0.917, 0.0, "latin"),  # full-width (): SROIE
     ],
 )
 def test_script_of(text: str, score: float, unread: float, script: str) -> None:
@@ -73,3 +76,14 @@ def test_respace_adds_word_spaces_but_not_inside_numbers() -> None:
     crop, chars = drawn("EMMA WILSON 11,100")
     read = CtcRead("EMMAWILSON11,100", 0.99, 0.0, tuple(chars))
     assert script_routing.respace(crop, read) == "EMMA WILSON11,100"
+
+
+def test_light_ink_on_a_dark_ground_is_inverted_for_tesseract() -> None:
+    """The real road sign's 서울 (white on green) reaches Tesseract dark on light; a crop that
+    already is dark on light (drawn text) is passed unchanged."""
+    sign = Image.open(ROOT / "models/data/korean-text/develop/easyocr-road-sign.png")
+    crop = np.asarray(sign.convert("RGB").crop((133, 82, 289, 179)))[:, :, ::-1]
+    turned = dark_on_light(crop)
+    assert turned.mean() > 128 > crop.mean()
+    drawn_crop, _ = drawn("진료일자: 2019.05.11")
+    assert np.array_equal(dark_on_light(drawn_crop), drawn_crop)

@@ -29,7 +29,8 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 from modelplane_api.parameters import StageParameters, parse_parameters
 from PIL import Image
 
-from modelplane_inference.errors import ClientError, StageInputError
+from modelplane_inference.errors import ClientError
+from modelplane_inference.errors import StageInputError as StageInputError  # stages import it here
 from modelplane_inference.runtime.backends import Backend
 from modelplane_inference.serving import protocol
 from modelplane_inference.serving.metrics import REQUEST_DURATION, REQUEST_ERRORS, REQUESTS

@@ -17,6 +17,7 @@ import copy
 import functools
 import importlib
 import shutil
+import tarfile
 import uuid
 from pathlib import Path
 from types import ModuleType
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM_CRDS = ROOT / "tests" / "schemas" / "upstream-crds"
 EXAMPLES = ROOT / "manifests" / "examples"
 OWN_CRDS = ROOT / "manifests" / "crds"
+PREVIOUS_CHART = ROOT / "tests" / "charts" / "data" / "modelplane-0.1.0.tgz"
 K8S_VERSION = "1.30"
 NAMESPACE = "claims"
 # Where each tool comes from: the step that installs it is named in the failure.
@@ -112,6 +114,16 @@ def _strict(schema: Any) -> Any:
     if isinstance(schema, list):
         return [_strict(v) for v in schema]
     return schema
+
+
+def previous_chart_crd(plural: str) -> dict[str, Any]:
+    """modelplane's CRD for ``plural`` (e.g. "modeldeployments") as the packaged 0.1.0 chart
+    shipped it: what clusters upgrading from 0.1.0 hold."""
+    with tarfile.open(PREVIOUS_CHART) as archive:
+        member = archive.extractfile(f"modelplane/crds/modelplane.io_{plural}.yaml")
+        assert member is not None
+        crd: dict[str, Any] = yaml.safe_load(member.read())
+        return crd
 
 
 def crd_validators(crd: dict[str, Any]) -> dict[tuple[str, str], jsonschema.Draft7Validator]:

@@ -15,11 +15,9 @@ from typing import Any
 import pytest
 import yaml
 from chartkit import CHART, NAMESPACE, RELEASE, find, parse_manifests
-from helpers import helm_python
+from helpers import PREVIOUS_CHART, helm_python, previous_chart_crd
 
 helm = helm_python()  # fails, naming `make install`, where it is not installed
-
-PREVIOUS = Path(__file__).parent / "data" / "modelplane-0.1.0.tgz"
 
 
 def render_upgrade(chart_path: Path) -> list[dict[str, Any]]:
@@ -47,7 +45,7 @@ def hook_crds(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def test_previous_version_renders_no_crd_on_upgrade() -> None:
     """The bug: an upgrade with the previous chart carries no CRD at all."""
-    docs = render_upgrade(PREVIOUS)
+    docs = render_upgrade(PREVIOUS_CHART)
     assert not find(docs, "CustomResourceDefinition")
     assert not [d for d in docs if "openAPIV3Schema" in yaml.safe_dump(d)]
 
@@ -91,12 +89,7 @@ def test_the_hook_may_write_only_modelplanes_crds(upgrade: list[dict[str, Any]])
 def test_the_crd_changed_since_the_previous_version(upgrade: list[dict[str, Any]]) -> None:
     """What the upgrade brings: the previous chart's ModelDeployment CRD differs from the one
     the hook applies (a field added since), so skipping it would leave the schema behind."""
-    import tarfile
-
-    with tarfile.open(PREVIOUS) as archive:
-        member = archive.extractfile("modelplane/crds/modelplane.io_modeldeployments.yaml")
-        assert member is not None
-        old = yaml.safe_load(member.read())
+    old = previous_chart_crd("modeldeployments")
     new = hook_crds(upgrade)["modeldeployments.modelplane.io"]
     assert old["spec"]["versions"][0]["name"] == new["spec"]["versions"][0]["name"] == "v1alpha1"
     assert old["spec"] != new["spec"]

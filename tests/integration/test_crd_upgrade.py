@@ -8,32 +8,28 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import kmock
 import pytest
 import yaml
-from helpers import NAMESPACE, ROOT, helm_python, make_deployment, upgrade_problems
+from helpers import (
+    NAMESPACE,
+    ROOT,
+    helm_python,
+    make_deployment,
+    previous_chart_crd,
+    upgrade_problems,
+)
 from kube import VERBS, create, stored, stored_of
 from processes import chart_container
 
 CRDS = "apiextensions.k8s.io/v1/customresourcedefinitions"
-PREVIOUS = ROOT / "tests" / "charts" / "data" / "modelplane-0.1.0.tgz"
 MD_CRD = "modeldeployments.modelplane.io"
 
 # Whole operator processes on a shared 2-core machine: more than the suite default.
 pytestmark = pytest.mark.timeout(300)
-
-
-def previous_crd(name: str) -> dict[str, Any]:
-    with tarfile.open(PREVIOUS) as archive:
-        member = archive.extractfile(f"modelplane/crds/modelplane.io_{name.split('.')[0]}.yaml")
-        assert member is not None
-        crd: dict[str, Any] = yaml.safe_load(member.read())
-        return crd
 
 
 def hook_files(folder: Path) -> Path:
@@ -79,7 +75,7 @@ async def test_upgrade_hook_applies_the_new_crds(
     cluster.resources[CRDS] = kmock.ResourceInfo(
         kind="CustomResourceDefinition", verbs=VERBS, namespaced=False
     )
-    old = previous_crd(MD_CRD)
+    old = previous_chart_crd("modeldeployments")
     cluster.objects[CRDS, None, MD_CRD] = old
     await create(cluster, make_deployment("gate"))  # made under the previous version
     crds = hook_files(tmp_path)

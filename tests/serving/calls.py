@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,26 @@ def call(
     raw = infer_raw(server, protocol, model, inputs).as_numpy("result").reshape(-1)[0]
     parsed: dict[str, Any] = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
     return parsed
+
+
+def call_at_once(
+    server: Server, model: str, images: list[bytes], timeout_s: float = 120
+) -> list[dict[str, Any]]:
+    """One gRPC call per image, all released together from their own threads (a barrier), so
+    they reach the server concurrently; the parsed results in order."""
+    results: list[dict[str, Any]] = [{} for _ in images]
+    start = threading.Barrier(len(images))
+
+    def send(index: int) -> None:
+        start.wait()
+        results[index] = call(server, "grpc", model, image=images[index])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(images))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout_s)
+    return results
 
 
 def call_error(server: Server, protocol: str, model: str, inputs: list[Any]) -> tuple[str, str]:

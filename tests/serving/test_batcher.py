@@ -5,14 +5,13 @@ estimate (set here to known values), and end to end: with a queue delay far long
 test's timeout, a lone request is still answered (Triton's fixed delay would hold it for the
 whole delay). How many rows it merges under load depends on arrival timing, so that batching
 merges at all is checked with Triton's fixed batcher, where it is exact: with a preferred size
-of 4 and a delay longer than any test, 12 concurrent single-row requests run as 3 executions of
-4 rows, in the runner and through ``modelplane serve``. A regression that stops merging (or
-serialises requests before the runner) cannot pass either.
+of 4 and a delay far longer than the requests take to arrive, 12 concurrent single-row requests
+run as 3 executions of 4 rows, in the runner and through ``modelplane serve``. A regression
+that stops merging (or merges only pairs) cannot pass either.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import yaml
 from modelplane_api.triton import Batching
 from modelplane_inference.runtime.repository import load_model_config
 from modelplane_inference.runtime.runner import CostModel, ModelRunner, batcher_kind
-from serving.calls import call, textured_frame
+from serving.calls import call_at_once, textured_frame
 from serving.servers import Server, metric, serve, stop
 
 HOUR_US = 3_600_000_000
@@ -162,7 +161,9 @@ def fixed_server(
             "model": {"name": "quality-gate", "storageUri": f"file://{tiny_repository}"},
             "batching": {
                 "maxBatchSize": PREFERRED,
-                "maxQueueDelayMicroseconds": HOUR_US,
+                # Far longer than 12 calls take to arrive, short enough that a batcher that
+                # stopped merging answers (one row per execution) and the count fails cleanly.
+                "maxQueueDelayMicroseconds": 20_000_000,
                 "preferredBatchSizes": [PREFERRED],
             },
         },
@@ -185,19 +186,7 @@ def test_concurrent_requests_share_executions_through_the_server(fixed_server: S
     text = fixed_server.metrics()
     runs0 = metric(text, "nv_inference_exec_count", model="quality-gate")
     rows0 = metric(text, "modelplane_batch_size_sum", model="quality-gate")
-    frames = [textured_frame(seed=i) for i in range(REQUESTS)]
-    results: list[dict[str, object]] = [{} for _ in frames]
-    start = threading.Barrier(REQUESTS)
-
-    def send(index: int) -> None:
-        start.wait()
-        results[index] = call(fixed_server, "grpc", "gate", image=frames[index])
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(REQUESTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = call_at_once(fixed_server, "gate", [textured_frame(seed=i) for i in range(REQUESTS)])
     assert all(r.get("estimable") is True for r in results), (results, fixed_server.tail())
     text = fixed_server.metrics()
     runs = metric(text, "nv_inference_exec_count", model="quality-gate") - runs0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,14 @@ import numpy as np
 import pytest
 import yaml
 from helpers import system_tool
-from serving.calls import blank_frame, bytes_input, call, call_error, textured_frame
+from serving.calls import (
+    blank_frame,
+    bytes_input,
+    call,
+    call_at_once,
+    call_error,
+    textured_frame,
+)
 from serving.repository import BREEDS, expected_premium
 from serving.servers import Server, metric, serve, stop
 
@@ -271,18 +277,7 @@ def test_dynamic_batching_batches_concurrent_requests(semantics_server: Server) 
     rows0 = metric(text, "modelplane_batch_size_sum", model="quality-gate")
     batches0 = metric(text, "modelplane_batch_size_count", model="quality-gate")
     frames = [textured_frame(seed=i) for i in range(CONCURRENCY)]
-    results: list[dict[str, object]] = [{} for _ in frames]
-    start = threading.Barrier(CONCURRENCY)
-
-    def send(index: int) -> None:
-        start.wait()
-        results[index] = call(semantics_server, "grpc", "gate", image=frames[index])
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(CONCURRENCY)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = call_at_once(semantics_server, "gate", frames, timeout_s=60)
     assert all(r.get("estimable") is True for r in results), results
     text = semantics_server.metrics()
     runs = metric(text, "nv_inference_exec_count", model="quality-gate") - runs0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import tarfile
 from collections.abc import Callable
 from typing import Any
 
@@ -24,23 +23,19 @@ from helpers import (
     OWN_CRDS,
     ROOT,
     load_examples,
+    previous_chart_crd,
     stored_under,
     upgrade_problems,
 )
 
 STORED = [d for d in yaml.safe_load_all((ROOT / "tests/schemas/stored-crs.yaml").read_text()) if d]
-PREVIOUS_CHART = ROOT / "tests" / "charts" / "data" / "modelplane-0.1.0.tgz"
 PLURALS = {"ModelDeployment": "modeldeployments", "ModelPipeline": "modelpipelines"}
 
 
 @functools.cache
 def previous_crd(kind: str) -> dict[str, Any]:
     """The CRD the 0.1.0 chart installed for ``kind`` (read-only: cached)."""
-    with tarfile.open(PREVIOUS_CHART) as archive:
-        member = archive.extractfile(f"modelplane/crds/modelplane.io_{PLURALS[kind]}.yaml")
-        assert member is not None
-        crd: dict[str, Any] = yaml.safe_load(member.read())
-        return crd
+    return previous_chart_crd(PLURALS[kind])
 
 
 def current_crd(kind: str) -> dict[str, Any]:

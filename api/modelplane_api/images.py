@@ -66,7 +66,7 @@ def decode(
     image.load()
     if orientation != 1:
         # Turns the pixels first, then rewrites the EXIF block, which may be malformed.
-        with contextlib.suppress(EXIF_ERRORS):
+        with contextlib.suppress(*EXIF_ERRORS):
             ImageOps.exif_transpose(image, in_place=True)
     return to_rgb(image)
 

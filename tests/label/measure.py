@@ -111,7 +111,7 @@ def copy_flat(chosen: dict[Path, str], folder: Path, seed: int) -> dict[str, str
     """The photos shuffled into ``folder`` as ``p000.jpg``...; file name -> true class."""
     folder.mkdir(parents=True)
     order = list(chosen)
-    np.random.default_rng(seed).shuffle(order)  # type: ignore[arg-type]
+    np.random.default_rng(seed).shuffle(order)
     truth = {}
     for index, path in enumerate(order):
         name = f"p{index:03d}{path.suffix.lower()}"

@@ -35,8 +35,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    from modelplane_inference.errors import TaskError
     from modelplane_inference.label.server import LabelOptions, run
-    from modelplane_inference.label.tasks import TaskError, make_task
+    from modelplane_inference.label.tasks import make_task
 
     if not args.directory.is_dir():
         print(f"modelplane label: {args.directory} is not a folder", file=sys.stderr)

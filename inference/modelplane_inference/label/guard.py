@@ -25,13 +25,19 @@ import hmac
 import ipaddress
 import secrets
 import urllib.parse
-from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Protocol
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 WILDCARDS = ("", "0.0.0.0", "::")
 JSON = "application/json"
+
+
+class Headers(Protocol):
+    """Request headers looked up by name, case-insensitively (``http.server``'s message)."""
+
+    def get(self, name: str, /) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class Guard:
         shown = "127.0.0.1" if host in WILDCARDS else _bracket(host)
         return f"http://{shown}:{self.port}{path}?token={self.token}"
 
-    def check(self, method: str, target: str, headers: Mapping[str, str]) -> Refusal | None:
+    def check(self, method: str, target: str, headers: Headers) -> Refusal | None:
         """None when the request may proceed, else the refusal to answer with."""
         host = (headers.get("Host") or "").strip().lower()
         if not self._host_ok(host):

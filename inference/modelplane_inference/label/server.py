@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from modelplane_inference.client import Client, PredictError
+from modelplane_inference.errors import StoreError
 from modelplane_inference.label import pictures
 from modelplane_inference.label.guard import Guard
-from modelplane_inference.label.store import LabelStore, StoreError
+from modelplane_inference.label.store import LabelStore
 from modelplane_inference.label.tasks import Suggestion, Task
 
 log = logging.getLogger("modelplane_inference.label")
@@ -277,7 +278,7 @@ def _page(name: str) -> bytes:
 
 def make_server(options: LabelOptions) -> tuple[ThreadingHTTPServer, LabelApp]:
     """The page's server (not yet serving) and its app; the pre-labeller is started."""
-    handler = type("BoundHandler", (Handler,), {})
+    handler: type[Handler] = type("BoundHandler", (Handler,), {})
     server = ThreadingHTTPServer((options.host, options.port), handler)
     server.daemon_threads = True
     # The guard checks Host against the port actually bound (--port 0 picks a free one).

@@ -22,6 +22,7 @@ from typing import Any
 from modelplane_api.crds import apply_defaults, spec_schema
 from modelplane_api.errors import SpecError
 from modelplane_api.parameters import StageParameters, parse_parameters
+from modelplane_api.resources import ComputeResources, parse_resources
 from modelplane_api.storage import StorageUri, parse_storage_uri
 from modelplane_api.triton import Batching
 
@@ -85,6 +86,9 @@ class Scaling:
     # spec.scaling.topologySpread as given (defaulted items), None when unset: the operator
     # then spreads over nodes whenever maxReplicas > 1.
     topology_spread: tuple[dict[str, Any], ...] | None = None
+    # spec.scaling.maxInFlight: the stage's in-flight cap (429 past it); None = the stage
+    # kind's default.
+    max_in_flight: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class DeploymentSpec:
     # ``spec.parameters`` as written (strings: the transformer's ``--param KEY=VALUE`` flags)
     # and as the stage receives them, typed and checked (modelplane_api.parameters).
     parameters: dict[str, str] = field(default_factory=dict)
+    # spec.transformer.resources as written (checked), None = the stage kind's default.
+    transformer_resources: ComputeResources | None = None
     stage_params: StageParameters = field(default_factory=StageParameters)
 
 
@@ -167,6 +173,7 @@ def parse_deployment(spec: dict[str, Any]) -> DeploymentSpec:
             scaling["metric"],
             scaling["target"],
             None if "topologySpread" not in scaling else tuple(scaling["topologySpread"]),
+            scaling.get("maxInFlight"),
         ),
         canary_percent=_section(top, "canary", schema)["trafficPercent"],
         transformer=_section(top, "transformer", schema).get(
@@ -174,6 +181,9 @@ def parse_deployment(spec: dict[str, Any]) -> DeploymentSpec:
         ),
         monitoring=Monitoring(mon["enabled"], mon["latencyP99Ms"], mon["errorBudgetPercent"]),
         parameters=parameters,
+        transformer_resources=parse_resources(
+            _section(top, "transformer", schema).get("resources"), "spec.transformer.resources"
+        ),
         stage_params=parse_parameters(top["stage"], parameters),
     )
     check_consistency(parsed)

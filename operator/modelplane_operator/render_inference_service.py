@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelplane_api.resources import in_flight_cap, transformer_resources
+
 from modelplane_operator.config import Config
 from modelplane_operator.naming import child_metadata
 from modelplane_operator.render_gpu import container_resources, gpu_scheduling
@@ -117,15 +119,16 @@ def _transformer(owner: dict[str, Any], spec: DeploymentSpec, config: Config) ->
             f"--triton-model={spec.model.name}",
             "--predictor_protocol=grpc-v2",
             f"--model-dir={MODEL_ROOT}/{spec.model.name}",
+            # Back-pressure: past this many requests in flight, 429 instead of memory growth.
+            f"--max-concurrency={in_flight_cap(spec.stage, spec.scaling.max_in_flight)}",
             *stage_parameter_args(spec),
         ],
         # KServe's storage initializer fills MODEL_ROOT for any container carrying STORAGE_URI:
         # the transformer needs the model folder's side files (labels, modelplane.json).
         "env": [{"name": "STORAGE_URI", "value": spec.model.storage_uri}],
-        "resources": {
-            "requests": {"cpu": "500m", "memory": "512Mi"},
-            "limits": {"cpu": "2", "memory": "1Gi"},
-        },
+        # Per stage kind from measurement (modelplane_api.resources.STAGE_SIZING), with
+        # spec.transformer.resources laid over it key by key.
+        "resources": transformer_resources(spec.stage, spec.transformer_resources),
         "securityContext": RESTRICTED_CONTAINER,
     }
     out: dict[str, Any] = {

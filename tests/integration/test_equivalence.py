@@ -23,6 +23,7 @@ the local stage's). Each disagreement issue 22 found has a case: a cycle, weight
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -265,7 +266,7 @@ def stage_args(isvc: dict[str, Any]) -> list[str]:
 
 
 async def test_accepted_manifests_mean_the_same_on_both_sides(
-    cluster: kmock.KubernetesEmulator, tmp_path: Path
+    cluster: kmock.KubernetesEmulator, tmp_path: Path, validate: Callable[[dict[str, Any]], None]
 ) -> None:
     """Examples and edge cases: admitted and loaded; each stage gets the same typed
     parameters and its model runs with the same batching; pipelines carry the same steps."""
@@ -309,6 +310,7 @@ async def test_accepted_manifests_mean_the_same_on_both_sides(
 
     graph = stored(cluster, "serving.kserve.io/v1alpha1/inferencegraphs", "p-retried")
     assert graph is not None and graph["spec"]["routerTimeouts"] == {"serviceClient": 30}
+    validate(graph)  # KServe's own InferenceGraph schema takes the router timeout
     expressed = condition(stored(cluster, MP, "p-retried")["status"], "SpecExpressed")
     assert expressed["status"] == "False" and "retries" in expressed["message"]
     executor = served["p-retried"]

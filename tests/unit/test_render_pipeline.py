@@ -8,6 +8,7 @@ import pytest
 from helpers import as_stored
 from modelplane_operator.render_pipeline import (
     check_steps_exist,
+    expressed_condition,
     parse_pipeline,
     render_inference_graph,
 )
@@ -144,3 +145,32 @@ def test_missing_step_lists_what_is_missing() -> None:
     with pytest.raises(SpecError) as info:
         check_steps_exist(spec, {"a"})
     assert info.value.reason == "MissingStep" and "b" in info.value.message
+
+
+def test_step_timeouts_become_the_routers_one_timeout_and_the_gap_is_said() -> None:
+    """KServe's router has one client timeout for every step: the largest step timeout is
+    rendered, and SpecExpressed names the steps that get it instead of their own."""
+    body = pipeline(
+        [
+            {
+                "name": "root",
+                "steps": [
+                    {"name": "gate", "deployment": "car-gate", "timeoutSeconds": 5},
+                    {"name": "ocr", "deployment": "doc-ocr", "timeoutSeconds": 20},
+                ],
+            }
+        ]
+    )
+    spec = parse_pipeline(body["spec"])
+    graph = render_inference_graph(body, spec)
+    assert graph["spec"]["routerTimeouts"] == {"serviceClient": 20}
+    said = expressed_condition(spec)
+    assert (said.status, said.reason) == (False, "NotExpressibleInInferenceGraph")
+    assert "root/gate" in said.message and "root/ocr" not in said.message
+
+
+def test_a_spec_the_graph_carries_whole_is_said_expressed() -> None:
+    body = pipeline([{"name": "root", "steps": [{"deployment": "a", "timeoutSeconds": 9}]}])
+    spec = parse_pipeline(body["spec"])
+    assert expressed_condition(spec).status is True
+    assert render_inference_graph(body, spec)["spec"]["routerTimeouts"] == {"serviceClient": 9}

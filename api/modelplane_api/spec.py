@@ -31,7 +31,7 @@ __all__ = ["SpecError", "StorageUri"]  # with the dataclasses below: the contrac
 # Stages whose model needs modelplane pre/post-processing around the Triton predictor: the
 # default of ``spec.transformer.enabled``.
 STAGES_WITH_TRANSFORMER = frozenset(
-    {"quality-gate", "text-detection", "text-recognition", "breed", "premium"}
+    {"quality-gate", "damage-severity", "text-detection", "text-recognition", "breed", "premium"}
 )
 
 

@@ -1,6 +1,8 @@
 """``modelplane-models`` / ``python -m modelplane_models``: build or retrain the model repository.
 
-``build`` produces every missing or stale model (``make models``); ``train MODEL --data DIR``
+``build`` produces every missing or stale model (``make models``) and writes every model's card
+(``report.html``, :mod:`modelplane_models.cards`; ``report`` writes the cards alone);
+``train MODEL --data DIR``
 retrains an image model on a user's photo folder and publishes it as the model's next version
 (:mod:`modelplane_models.versions`), unless it is worse than the version before.
 
@@ -22,7 +24,7 @@ from pathlib import Path
 import torch
 from modelplane_api import logs, triton
 
-from . import log, registry, repository, versions
+from . import cards, log, registry, repository, versions
 
 # The contract's repository folder, unless MODELPLANE_MODEL_REPOSITORY names another.
 DEFAULT_REPOSITORY = Path(os.environ.get("MODELPLANE_MODEL_REPOSITORY", triton.DEFAULT_REPOSITORY))
@@ -49,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild even if current (also replaces models trained on --data)",
     )
+    report = commands.add_parser("report", help="write every model's card (report.html)")
+    logs.add_arguments(report, defaults=False)
+    report.add_argument("--output", type=Path, default=DEFAULT_REPOSITORY, help="model repository")
     train = commands.add_parser("train", help="retrain an image model on a photo folder")
     logs.add_arguments(train, defaults=False)
     train.add_argument("model", choices=registry.TRAINABLE_FROM_FOLDER)
@@ -92,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.only:
                 builders = tuple(b for b in builders if b.name in args.only)
             result: object = repository.build(args.output, builders, force=args.force)
+            cards.write_all(args.output)
+        elif args.command == "report":
+            result = {"cards": [str(p) for p in cards.write_all(args.output)]}
         else:
             result = _train(args)
     except (OSError, ValueError, versions.VersionError) as exc:

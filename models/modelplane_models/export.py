@@ -85,6 +85,18 @@ def run_onnx(path: Path, feeds: Mapping[str, NDArray[np.generic]]) -> dict[str, 
     return dict(zip(names, session.run(names, dict(feeds)), strict=True))
 
 
+def run_batched(
+    path: Path, name: str, images: NDArray[np.uint8], batch: int = 32
+) -> dict[str, NDArray[Any]]:
+    """:func:`run_onnx` over uint8 images in batches, scaled to [0, 1] batch by batch (a
+    held-out set at 224 px in float32 would not fit in memory at once)."""
+    parts = [
+        run_onnx(path, {name: images[i : i + batch].astype(np.float32) / np.float32(255.0)})
+        for i in range(0, len(images), batch)
+    ]
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
 def run_torch(
     module: torch.nn.Module, spec: ModelSpec, feeds: Mapping[str, NDArray[np.generic]]
 ) -> dict[str, NDArray[Any]]:

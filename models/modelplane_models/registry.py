@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from . import breed, ocr, premium, quality_gate_train
+from . import breed, ocr, premium, quality_gate_train, severity
 from .repository import Builder
 
 BUILDERS: tuple[Builder, ...] = (
     *ocr.BUILDERS,
     quality_gate_train.BUILDER,
+    severity.BUILDER,
     breed.BUILDER,
     premium.BUILDER,
 )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from modelplane_models import breed, premium, quality_gate, quality_gate_train
+from modelplane_models import breed, premium, quality_gate, real_photos, severity
 from modelplane_models.export import run_onnx
 from modelplane_models.synth import policies
 from numpy.typing import NDArray
@@ -27,16 +27,33 @@ def _torch(module: torch.nn.Module, *inputs: NDArray[np.generic]) -> tuple[NDArr
     return tuple(o.numpy() for o in (out if isinstance(out, tuple) else (out,)))
 
 
+def _train_photos(count: int) -> NDArray[np.float32]:
+    """Real train-pile photos with their derivatives (blurred, partial) at 224 px, in [0, 1]."""
+    photos = real_photos.gate_photos("train")[:count]
+    return real_photos.pixels(photos, quality_gate.INPUT_SIZE, False).astype(np.float32) / 255
+
+
+def test_damage_severity_parity(model_repository: Path) -> None:
+    folder = model_repository / "damage-severity"
+    graph = severity.SeverityGraph(severity.SeverityHead())
+    graph.load_state_dict(torch.load(folder / "checkpoint.pt", weights_only=True))
+    images = _train_photos(5)
+    (want,) = _torch(graph.eval(), images)
+    got = run_onnx(folder / "1" / "model.onnx", {"image": images})["probabilities"]
+    assert got.shape == want.shape == (5, 3)
+    np.testing.assert_allclose(got, want, atol=ATOL, err_msg="probabilities")
+
+
 def test_quality_gate_parity(model_repository: Path) -> None:
     folder = model_repository / "quality-gate"
     graph = quality_gate.load_graph(folder / "checkpoint.pt")
-    images = quality_gate_train.holdout(seed=4242, per_class=3).images.astype(np.float32) / 255
+    images = _train_photos(5)
     expected = _torch(graph, images)
     actual = run_onnx(folder / "1" / "model.onnx", {"image": images})
     names = ("embedding", "distance", "sharpness", "reasons", "estimable")
     for name, want in zip(names, expected, strict=True):
         got = actual[name]
-        assert got.shape == want.shape == (3 * len(quality_gate.CLASSES), *want.shape[1:])
+        assert got.shape == want.shape == (5, *want.shape[1:])
         if want.dtype == np.bool_:
             assert np.array_equal(got, want), name
         else:  # sharpness is in 8-bit units (hundreds): relative tolerance

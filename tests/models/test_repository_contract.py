@@ -18,7 +18,14 @@ from tritonclient.grpc import model_config_pb2 as mc
 
 pytestmark = pytest.mark.timeout(900)
 
-MODELS = ("text-detection", "text-recognition", "quality-gate", "breed", "premium")
+MODELS = (
+    "text-detection",
+    "text-recognition",
+    "quality-gate",
+    "damage-severity",
+    "breed",
+    "premium",
+)
 TRITON_TO_ONNX = {
     mc.TYPE_FP32: onnx.TensorProto.FLOAT,
     mc.TYPE_FP16: onnx.TensorProto.FLOAT16,
@@ -117,7 +124,7 @@ def test_recognizer_dictionary_covers_every_ctc_class(model_repository: Path) ->
     assert meta["input"]["channel_order"] == "RGB"
 
 
-@pytest.mark.parametrize("name", ["quality-gate", "breed"])
+@pytest.mark.parametrize("name", ["quality-gate", "damage-severity", "breed"])
 def test_image_size_in_meta_matches_config(model_repository: Path, name: str) -> None:
     meta = json.loads((model_repository / name / "modelplane.json").read_text())
     dims = list(_config(model_repository / name).input[0].dims)

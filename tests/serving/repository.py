@@ -1,11 +1,11 @@
 """Model repositories for the serving tests, in Triton layout.
 
 - The OCR models are the real PP-OCRv4 ONNX files shipped in the ``rapidocr-onnxruntime`` wheel.
-- ``quality-gate``, ``breed`` and ``premium`` are small but real ONNX graphs built here with
-  ``onnx.helper`` to the repository contract (same tensor names, shapes and dtypes as the
-  trained models), each computing a documented rule, so protocol and pipeline tests know what
-  the answer must be from the input they built. When ``make models`` has produced
-  ``models/repository``, the end-to-end tests use that instead.
+- ``quality-gate``, ``damage-severity``, ``breed`` and ``premium`` are small but real ONNX
+  graphs built here with ``onnx.helper`` to the repository contract (same tensor names, shapes
+  and dtypes as the trained models), each computing a documented rule, so protocol and
+  pipeline tests know what the answer must be from the input they built. When
+  ``make models`` has produced ``models/repository``, the end-to-end tests use that instead.
 """
 
 from __future__ import annotations
@@ -208,6 +208,33 @@ def add_breed(repo: Path) -> None:
     )
 
 
+def add_severity(repo: Path) -> None:
+    """``damage-severity`` with the colour rule of the tiny breed model: the dominant channel
+    (red, green, blue) names minor, moderate, severe."""
+    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, GATE_SIZE, GATE_SIZE])
+    y = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 3])
+    weights = numpy_helper.from_array((np.eye(3, dtype=np.float32) * 10.0), "w")
+    axes = numpy_helper.from_array(np.array([2, 3]), "ax")
+    nodes = [
+        helper.make_node("ReduceMean", ["image", "ax"], ["colour"], keepdims=0),
+        helper.make_node("MatMul", ["colour", "w"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+    ]
+    folder = repo / "damage-severity"
+    graph = helper.make_graph(nodes, "damage-severity", [x], [y], [weights, axes])
+    _save(helper.make_model(graph), folder)
+    (folder / "labels.txt").write_text("minor\nmoderate\nsevere\n")
+    write_config(
+        folder,
+        "damage-severity",
+        16,
+        [("image", "FP32", [3, GATE_SIZE, GATE_SIZE])],
+        [("probabilities", "FP32", [3])],
+        [8, 16],
+        2000,
+    )
+
+
 def add_premium(repo: Path) -> None:
     names = [
         ("breed", TensorProto.INT64),
@@ -272,13 +299,21 @@ def expected_premium(
 def build_test_repository(repo: Path) -> Path:
     add_ocr(repo)
     add_gate(repo)
+    add_severity(repo)
     add_breed(repo)
     add_premium(repo)
     return repo
 
 
 def is_complete(repo: Path) -> bool:
-    models = ["text-detection", "text-recognition", "quality-gate", "breed", "premium"]
+    models = [
+        "text-detection",
+        "text-recognition",
+        "quality-gate",
+        "damage-severity",
+        "breed",
+        "premium",
+    ]
     return all(
         (repo / m / "config.pbtxt").is_file() and any((repo / m).glob("*/model.onnx"))
         for m in models

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from modelplane_inference.stages.base import Stage
 from modelplane_inference.stages.documents import DocumentParse, TextDetection, TextRecognition
-from modelplane_inference.stages.vision import Breed, Premium, QualityGate
+from modelplane_inference.stages.vision import Breed, DamageSeverity, Premium, QualityGate
 
 STAGES: dict[str, type[Stage]] = {
     cls.stage: cls
-    for cls in (QualityGate, TextDetection, TextRecognition, DocumentParse, Breed, Premium)
+    for cls in (
+        QualityGate,
+        DamageSeverity,
+        TextDetection,
+        TextRecognition,
+        DocumentParse,
+        Breed,
+        Premium,
+    )
 }

@@ -1,4 +1,4 @@
-"""Photo stages: the car-claim quality gate, dog breed, and the pet premium regressor.
+"""Photo stages: the car-claim quality gate and damage severity, dog breed, the pet premium.
 
 The decisions live in the exported graphs (the gate's reasons and ``estimable`` are outputs);
 these classes only turn bytes into the models' tensors and outputs into named JSON fields.
@@ -63,6 +63,56 @@ class QualityGate(Stage):
             "reasons": reasons,
             "sharpness": round(float(np.asarray(out["sharpness"]).reshape(-1)[0]), 6),
             "distance": round(float(np.asarray(out["distance"]).reshape(-1)[0]), 6),
+            # private (never in an answer): the photo, already decoded, for a later step that
+            # takes ``$response`` (damage severity), as breed forwards ``_features``
+            **forwarded_photo(item),
+        }
+
+
+def forwarded_photo(item: Item) -> Item:
+    """The photo of ``item`` under private keys: its bytes as ``_image``, decodes as is."""
+    kept: Item = {k: v for k, v in item.items() if k.startswith("_pil")}
+    if "image" in item or "_image" in item:
+        kept["_image"] = item.get("image", item.get("_image"))
+    return kept
+
+
+class DamageSeverity(Stage):
+    """How bad is the damage on an estimable claim photo: minor, moderate or severe.
+
+    Runs after the gate (the car-claims pipeline's condition): the model was trained on
+    estimable-looking photos of damaged cars only, so its answer on anything else means nothing.
+    """
+
+    stage: ClassVar[str] = "damage-severity"
+
+    def setup(self) -> None:
+        self.labels = self.backend.config.labels
+        if not self.labels:
+            raise RuntimeError(f"model {self.backend.config.name} has no labels.txt")
+
+    async def run(self, item: Item) -> Item:
+        """A photo (``image``), or the gate's answer with its forwarded photo: then the gate's
+        fields stay in the answer next to the severity (``data: $response`` in a pipeline)."""
+        photo = item if "image" in item else {**forwarded_photo(item), "image": item.get("_image")}
+        if photo["image"] is None:
+            raise StageInputError("missing input 'image' (encoded JPEG/PNG bytes)")
+        name = self.backend.config.inputs[0].name
+        out = await self.backend.infer(
+            {name: await off_loop(image_tensor, photo, self.backend.config, self.max_pixels)}
+        )
+        probs = np.asarray(out["probabilities"], dtype=np.float64).reshape(-1)
+        best = int(np.argmax(probs))
+        gate = {
+            k: v for k, v in item.items() if k in ("estimable", "reasons", "sharpness", "distance")
+        }
+        return {
+            **gate,
+            "severity": self.labels[best],
+            "severity_score": round(float(probs[best]), 6),
+            "probabilities": {
+                label: round(float(p), 6) for label, p in zip(self.labels, probs, strict=False)
+            },
         }
 
 

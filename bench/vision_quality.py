@@ -1,0 +1,109 @@
+"""How well the served car-claims and pet-premium pipelines answer real held-out photos.
+
+``python -m bench.vision_quality`` starts ``modelplane serve`` on ``car-claims.yaml`` and
+``pet-premium.yaml`` (the pipelines exactly as shipped) with ``models/repository``, and sends
+over gRPC (``tests/serving/real_vision.py``, shared with the tests):
+
+- every held-out gate photo (VDS val photos, their blurred and cropped derivatives, the real
+  not-a-car photos and receipts, drawn documents of the held-out seed) through ``car-claims``:
+  class accuracy, ``estimable`` accuracy, per-class recall with n, confusion matrix;
+- every held-out VDS photo through ``car-damage-severity`` alone: per-class F1, macro-F1;
+- real photos of no listed breed (cats, other breeds and animals, a person, empty scenes)
+  through ``pet-premium``: the share answered with no quote.
+
+Results: ``bench/results/vision_quality.json``. A gate figure needs at least 500 photos and
+``MIN_N`` per class before it is called met or not; below that it is "not measurable".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, progress, write_result
+from bench.serving import EXAMPLES, REPOSITORY
+
+sys.path.insert(0, str(ROOT / "tests"))
+from serving.real_vision import (
+    gate_class,
+    gate_samples,
+    gate_scores,
+    not_a_dog_samples,
+    served,
+    severity_samples,
+    severity_scores,
+)
+from serving.servers import Server, serve, stop
+
+PET = {"age_years": 3, "weight_kg": 10, "sex": "male", "neutered": True, "region": "seoul"}
+
+
+@contextmanager
+def serving() -> Iterator[Server]:
+    folder = Path(tempfile.mkdtemp(prefix="modelplane-vision-"))
+    try:
+        for name in ("car-claims.yaml", "pet-premium.yaml"):
+            shutil.copy(EXAMPLES / name, folder / name)
+        progress("starting modelplane serve (car-claims, pet-premium)")
+        server = serve(folder, REPOSITORY, folder / "serve.log", ["car-claims", "pet-premium"])
+        try:
+            yield server
+        finally:
+            stop(server)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(limit: int | None) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    with serving() as server:
+        samples = gate_samples(limit)
+        named = []
+        for index, sample in enumerate(samples, 1):
+            named.append(gate_class(served(server, "car-claims", sample.image)))
+            if index % 50 == 0:
+                progress(f"car-claims {index}/{len(samples)}")
+        result["gate"] = gate_scores([s.gate for s in samples], named)
+        wrong = [(s.name, s.gate, n) for s, n in zip(samples, named, strict=True) if s.gate != n]
+        result["gate"]["wrong"] = wrong
+        progress(f"gate: {json.dumps({k: result['gate'][k] for k in ('n', 'class_accuracy')})}")
+        truth, said = [], []
+        for sample in severity_samples():
+            answer = served(server, "car-damage-severity", sample.image)
+            truth.append(sample.severity)
+            said.append(answer["severity"])
+        result["severity"] = severity_scores(truth, said)
+        progress(f"severity macro-F1 {result['severity']['macro_f1']:.3f}")
+        others = not_a_dog_samples()
+        answers = [served(server, "pet-premium", s.image, features=PET) for s in others]
+        no_quote = [a.get("premium") is None for a in answers]
+        result["pet_premium_no_quote"] = {
+            "n": len(others),
+            "rate": sum(no_quote) / max(len(others), 1),
+            "quoted": [s.name for s, q in zip(others, no_quote, strict=True) if not q],
+        }
+        result["breed_top1_listed"] = {"n": 0, "verdict": "not measurable (no real photos)"}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, help="first N held-out photos per gate class")
+    args = parser.parse_args(argv)
+    result = run(args.limit)
+    path = write_result("vision_quality", result)
+    print(json.dumps({k: v for k, v in result.items() if k != "gate"}, indent=1))
+    print(json.dumps({k: v for k, v in result["gate"].items() if k != "wrong"}, indent=1))
+    progress(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

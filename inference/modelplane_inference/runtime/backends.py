@@ -25,7 +25,7 @@ from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceSt
 from kserve.protocol.infer_type import InferInput, InferRequest, RequestedOutput
 from tritonclient.utils import np_to_triton_dtype
 
-from modelplane_inference.errors import PredictorUnavailable, RunnerInputError
+from modelplane_inference.errors import Overloaded, PredictorUnavailable, RunnerInputError
 from modelplane_inference.runtime.repository import (
     Batching,
     ModelConfig,
@@ -159,7 +159,25 @@ class TritonBackend:
         if code == grpc.StatusCode.UNAVAILABLE:
             reason = (self._failure() if self._failure else None) or detail
             return PredictorUnavailable(f"predictor {self.host} unavailable: {reason}")
-        return InferenceError(f"predictor {self.model} ({code}): {detail}")
+        if code == grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" not in str(detail):
+            # The predictor's back-pressure (its in-flight cap), not gRPC's message-size limit:
+            # passed on as this stage's 429, with the predictor's retry hint.
+            return Overloaded(f"predictor {self.model} is at capacity: {detail}", _retry_after(exc))
+        error: Exception = InferenceError(f"predictor {self.model} ({code}): {detail}")
+        return error
 
     def close(self) -> None:
         log.info("closing predictor client", extra={"host": self.host})
+
+
+def _retry_after(exc: grpc.RpcError, default_s: float = 1.0) -> float:
+    """The ``retry-after`` trailing metadata a modelplane server sends with RESOURCE_EXHAUSTED
+    (seconds), else ``default_s``."""
+    trailing = exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None
+    for key, value in trailing or ():
+        if key == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                break
+    return default_s

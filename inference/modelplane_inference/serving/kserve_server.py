@@ -47,32 +47,33 @@ from uvicorn.importer import import_from_string
 
 from modelplane_inference.errors import (
     ModelplaneError,
-    Overloaded,
     PredictorUnavailable,
     RequestTimeout,
     answer,
 )
 from modelplane_inference.serving import binary_data, kserve_internals
-from modelplane_inference.serving.limits import Limits
+from modelplane_inference.serving.limits import InFlight, Limits
 
 log = logging.getLogger(__name__)
-RETRY_AFTER_S = 1  # a full model frees a slot within a request's time; retry soon, elsewhere
 
 
 class GuardedDataPlane(DataPlane):  # type: ignore[misc]
     """KServe's DataPlane with a per-model in-flight limit, a request timeout and a draining
     state. REST and gRPC inference both pass through ``infer``, so one place enforces both."""
 
-    def __init__(self, model_registry: Any, limits: Limits) -> None:
+    def __init__(
+        self, model_registry: Any, limits: Limits, in_flight: InFlight | None = None
+    ) -> None:
         super().__init__(model_registry=model_registry)
         self.limits = limits
         self.draining = False
-        self._in_flight: dict[str, int] = {}
+        # Shared with the pipelines (``build_models``): a stage's cap counts both paths.
+        self.in_flight = in_flight or InFlight(limits.max_concurrency)
         # --predictors triton: its failure() says why the predictor stopped (None while it runs)
         self.predictor: Any = None
 
     def predictor_failure(self) -> str | None:
-        return None if self.predictor is None else self.predictor.failure()  # type: ignore[no-any-return]
+        return None if self.predictor is None else self.predictor.failure()
 
     async def ready(self) -> bool:
         if self.draining or self.predictor_failure() is not None:
@@ -102,7 +103,7 @@ class GuardedDataPlane(DataPlane):  # type: ignore[misc]
         failure = self.predictor_failure()
         if failure is not None:
             raise PredictorUnavailable(failure)  # 503 / UNAVAILABLE: Triton's exit and last log
-        with self._slot(model_name):
+        with self.in_flight.slot(model_name):
             try:
                 async with asyncio.timeout(self.limits.request_timeout_s):
                     return await super().infer(model_name, request, headers)
@@ -111,21 +112,6 @@ class GuardedDataPlane(DataPlane):  # type: ignore[misc]
                 raise RequestTimeout(
                     f"model {model_name}: request exceeded {seconds:g} s (--request-timeout-s)"
                 ) from exc
-
-    @contextlib.contextmanager
-    def _slot(self, model_name: str) -> Iterator[None]:
-        count = self._in_flight.get(model_name, 0)
-        if count >= self.limits.max_concurrency:
-            raise Overloaded(
-                f"model {model_name} has {self.limits.max_concurrency} requests in flight "
-                f"(--max-concurrency); retry after {RETRY_AFTER_S} s",
-                RETRY_AFTER_S,
-            )
-        self._in_flight[model_name] = count + 1
-        try:
-            yield
-        finally:
-            self._in_flight[model_name] -= 1
 
 
 class _ClientErrorsWithoutTraceback(logging.Filter):
@@ -148,13 +134,18 @@ class ModelplaneServer(kserve.ModelServer):  # type: ignore[misc]
     limits and shutdown above; the servers are created as ``ModelServer.start`` creates them."""
 
     def __init__(
-        self, host: str, limits: Limits | None = None, predictor: Any = None, **kwargs: Any
+        self,
+        host: str,
+        limits: Limits | None = None,
+        predictor: Any = None,
+        in_flight: InFlight | None = None,
+        **kwargs: Any,
     ) -> None:
         self.limits = limits or Limits()
         super().__init__(grace_period=int(self.limits.grace_s), **kwargs)
         logging.getLogger("kserve").addFilter(_ClientErrorsWithoutTraceback())
         self.host = host
-        self.dataplane = GuardedDataPlane(self.registered_models, self.limits)
+        self.dataplane = GuardedDataPlane(self.registered_models, self.limits, in_flight)
         self.dataplane.predictor = predictor  # TritonPredictors (serving/triton_predictors.py)
         self._stopping: asyncio.Task[None] | None = None
 

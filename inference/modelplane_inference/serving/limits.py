@@ -9,20 +9,27 @@ the client can act on, and keeps the process alive for everyone else:
 | body over ``max_request_bytes`` | 413 | RESOURCE_EXHAUSTED |
 | image header over ``max_image_pixels`` (checked before decoding) | 400 | INVALID_ARGUMENT |
 | over ``max_batch`` items in one request | 400 | INVALID_ARGUMENT |
-| over ``max_concurrency`` in flight on one model | 429 + Retry-After | RESOURCE_EXHAUSTED |
+| over a model's in-flight cap (see below) | 429 + Retry-After | RESOURCE_EXHAUSTED |
 | running past ``request_timeout_s`` | 504 | DEADLINE_EXCEEDED |
 
 The limits are process-wide (one server, one set of flags); ``install`` sets them once at start.
+A stage's own cap (``spec.scaling.maxInFlight``, else its stage kind's default,
+``modelplane_api.resources.in_flight_cap``) can only lower ``max_concurrency`` for that stage;
+:class:`InFlight` counts a stage's requests whether they come from a client or a pipeline, as a
+transformer in the cluster counts the router's calls and direct ones alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 
 from PIL import Image
+
+from modelplane_inference.errors import Overloaded
 
 MIB = 1024 * 1024
 
@@ -119,3 +126,41 @@ def add_arguments(parser: argparse.ArgumentParser, defaults: Limits | None = Non
 def from_args(args: argparse.Namespace) -> Limits:
     """The limits given on the command line (checked when they were parsed)."""
     return Limits(**{name: getattr(args, name) for name in FLAGS})
+
+
+RETRY_AFTER_S = 1  # a full model frees a slot within a request's time; retry soon, elsewhere
+
+
+class InFlight:
+    """Requests in flight per model or stage name, each held to its cap: past it, Overloaded
+    (429 + Retry-After / RESOURCE_EXHAUSTED) at once instead of a queue that grows memory."""
+
+    def __init__(self, default_cap: int, caps: Mapping[str, int] | None = None) -> None:
+        self.default_cap = default_cap
+        self.caps = {name: min(cap, default_cap) for name, cap in (caps or {}).items()}
+        self._count: dict[str, int] = {}
+
+    def cap(self, name: str) -> int:
+        return self.caps.get(name, self.default_cap)
+
+    def count(self, name: str) -> int:
+        return self._count.get(name, 0)
+
+    @contextlib.contextmanager
+    def slot(self, name: str) -> Iterator[None]:
+        """Hold one of ``name``'s slots for the ``with`` block (the event loop is the lock)."""
+        count, cap = self._count.get(name, 0), self.cap(name)
+        if count >= cap:
+            flag = "--max-concurrency" if cap == self.default_cap else "spec.scaling.maxInFlight"
+            raise Overloaded(
+                f"model {name} has {cap} requests in flight ({flag}); retry after"
+                f" {RETRY_AFTER_S} s",
+                RETRY_AFTER_S,
+            )
+        self._count[name] = count + 1
+        try:
+            yield
+        finally:
+            self._count[name] -= 1
+            if not self._count[name]:
+                del self._count[name]

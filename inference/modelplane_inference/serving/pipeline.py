@@ -45,6 +45,7 @@ from modelplane_inference.errors import (
     RequestTimeout,
     StepFailed,
 )
+from modelplane_inference.serving.limits import InFlight
 from modelplane_inference.serving.metrics import STEP_DURATION, STEP_ERRORS
 from modelplane_inference.stages.base import CLIENT_ERRORS, Item, Stage, public
 
@@ -80,11 +81,20 @@ def _retryable(exc: Exception) -> bool:
 class PipelineExecutor:
     """Runs one ModelPipeline over in-process stages (deployment name -> :class:`Stage`)."""
 
-    def __init__(self, name: str, spec: PipelineSpec, stages: Mapping[str, Stage]) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: PipelineSpec,
+        stages: Mapping[str, Stage],
+        in_flight: InFlight | None = None,
+    ) -> None:
+        """``in_flight``: the server's per-stage counter, so a step counts against its stage's
+        cap (429 passed on) as a router's call of a transformer does; None: no cap."""
         self.name = name
         self.spec = spec
         self.nodes = {node.name: node for node in spec.nodes}
         self.stages = stages
+        self.in_flight = in_flight
         self._random = random.Random()
         missing = [d for d in spec.deployments() if d not in stages]
         if missing:  # the local form of the operator's MissingStep
@@ -139,7 +149,7 @@ class PipelineExecutor:
         call: Awaitable[Item] = (
             self._node(step.node, request)
             if step.node is not None
-            else self.stages[str(step.deployment)].run(dict(request))
+            else self._stage(str(step.deployment), request)
         )
         if step.timeout_s is None:
             return await call
@@ -150,6 +160,13 @@ class PipelineExecutor:
             raise RequestTimeout(
                 f"step {step.name}: exceeded its timeoutSeconds ({step.timeout_s} s)"
             ) from exc
+
+    async def _stage(self, deployment: str, request: Item) -> Item:
+        """A stage's run, in one of its in-flight slots (Overloaded when it has none)."""
+        if self.in_flight is None:
+            return await self.stages[deployment].run(dict(request))
+        with self.in_flight.slot(deployment):
+            return await self.stages[deployment].run(dict(request))
 
     async def _step(self, step: Step, request: Item) -> Item:
         """One step, timed and retried; failures follow the step's Hard/Soft dependency."""

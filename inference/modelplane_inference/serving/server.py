@@ -23,13 +23,14 @@ from typing import Any
 import kserve
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
+from modelplane_api.resources import in_flight_cap
 
 from modelplane_inference.errors import RepositoryError
 from modelplane_inference.runtime.backends import Backend, LocalBackend
 from modelplane_inference.runtime.repository import load_model_config
 from modelplane_inference.serving import protocol
 from modelplane_inference.serving.kserve_server import ModelplaneServer
-from modelplane_inference.serving.limits import Limits, install_limits
+from modelplane_inference.serving.limits import InFlight, Limits, install_limits
 from modelplane_inference.serving.manifests import Deployment, Pipeline, load_manifests
 from modelplane_inference.serving.pipeline import PipelineExecutor
 from modelplane_inference.stages.base import InstrumentedModel, Stage, public
@@ -141,11 +142,22 @@ class ServeOptions:
     triton: Any = field(default=None, repr=False)  # the started TritonPredictors, if any
 
 
+def stage_in_flight(deployments: list[Deployment], limits: Limits) -> InFlight:
+    """Each stage's in-flight cap (``spec.scaling.maxInFlight``, else its stage kind's default,
+    as its transformer has in the cluster), never above ``--max-concurrency``."""
+    caps = {d.name: in_flight_cap(d.spec.stage, d.spec.scaling.max_in_flight) for d in deployments}
+    return InFlight(limits.max_concurrency, caps)
+
+
 def build_models(
-    deployments: list[Deployment], pipelines: list[Pipeline], options: ServeOptions
+    deployments: list[Deployment],
+    pipelines: list[Pipeline],
+    options: ServeOptions,
+    in_flight: InFlight | None = None,
 ) -> list[kserve.Model]:
     """Load every stage (skipping, with a log line, those whose model is missing unless
-    ``strict``), then the raw repository models and the pipelines over the loaded stages."""
+    ``strict``), then the raw repository models and the pipelines over the loaded stages;
+    ``in_flight`` holds the pipelines' calls of a stage to that stage's cap."""
     stages: dict[str, Stage] = {}
     backends: dict[tuple[Path, str, str], Backend] = {}
     for dep in deployments:
@@ -163,7 +175,8 @@ def build_models(
         ]
     for pipe in pipelines:
         try:
-            models.append(PipelineModel(PipelineExecutor(pipe.name, pipe.spec, stages)))
+            executor = PipelineExecutor(pipe.name, pipe.spec, stages, in_flight)
+            models.append(PipelineModel(executor))
         except ValueError as exc:
             if options.strict:
                 raise
@@ -220,7 +233,8 @@ def serve(folder: Path, options: ServeOptions) -> None:
 
 
 def _serve(deployments: list[Deployment], pipelines: list[Pipeline], options: ServeOptions) -> None:
-    models = build_models(deployments, pipelines, options)
+    in_flight = stage_in_flight(deployments, options.limits)
+    models = build_models(deployments, pipelines, options, in_flight)
     log.info(
         "serving",
         extra={
@@ -235,6 +249,7 @@ def _serve(deployments: list[Deployment], pipelines: list[Pipeline], options: Se
         options.host,
         options.limits,
         predictor=options.triton,
+        in_flight=in_flight,
         http_port=options.http_port,
         grpc_port=options.grpc_port,
         enable_latency_logging=False,

@@ -46,6 +46,8 @@ CURRENCIES = {
     "円": "JPY",
     "¥": "¥",
 }
+NOISE = re.compile(r"(?<![^\W\d_])[^\W\d_]{1,2}(?![^\W\d_])")  # a lone 1-2 letter token
+LOOSE_CENTS = re.compile(r"(?<=\d)([.,]) (?=\d{2}(?![\d.,]))")  # OCR's "72. 00" is 72.00
 NO_MINOR_UNIT = frozenset({"KRW", "JPY"})
 _MARKERS = sorted(CURRENCIES, key=len, reverse=True)
 CURRENCY = re.compile(
@@ -112,6 +114,7 @@ def read_amounts(text: str) -> list[Amount]:
     """Every number in ``text`` with the currency printed in it; rates (``6%``) left out."""
     currency = currency_of(text)
     cleaned = CURRENCY.sub(" ", text.replace("\u00a0", " "))
+    cleaned = LOOSE_CENTS.sub(r"\1", cleaned)
     out = []
     for match in NUMBER.finditer(cleaned):
         if cleaned[match.end() :].lstrip().startswith("%"):
@@ -125,10 +128,12 @@ def parse_amount_text(text: str) -> Amount | None:
     """The amount a value cell states: its largest number (``7.00 3.50`` -> 7.00).
 
     ``None`` when there is no number or the cell has words besides a currency (a value cell
-    holds a number); an ``Amount`` with value ``None`` when any number in it is ambiguous.
+    holds a number; a separate token of one or two letters is not a word: receipts print tax
+    codes beside amounts, "RM62.50 Z", and OCR misreads a currency, "RK 141.50"); an
+    ``Amount`` with value ``None`` when any number in it is ambiguous.
     """
     cleaned = CURRENCY.sub(" ", text)
-    if any(c.isalpha() for c in cleaned):
+    if any(c.isalpha() for c in NOISE.sub(" ", cleaned)):
         return None
     amounts = read_amounts(text)
     if not amounts:

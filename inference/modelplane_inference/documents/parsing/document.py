@@ -10,16 +10,28 @@ is missing or below ``REVIEW_BELOW``, so a caller can route the document to a pe
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
-from modelplane_inference.documents.parsing.amounts import read_amounts
+from modelplane_inference.documents.parsing.amounts import (
+    currency_of,
+    parse_amount_text,
+    read_amounts,
+)
 from modelplane_inference.documents.parsing.doctypes import document_type, fields_of, item_kind
-from modelplane_inference.documents.parsing.labels import split_label
+from modelplane_inference.documents.parsing.labels import field_type, split_label, table
 from modelplane_inference.documents.parsing.layout import Cell, Found, cells_of, find_fields
-from modelplane_inference.documents.parsing.values import parse_amount, parse_date, parse_number
+from modelplane_inference.documents.parsing.values import (
+    parse_amount,
+    parse_date,
+    parse_number,
+    parse_text,
+)
 
 REVIEW_BELOW = 0.7
 UNLABELLED = 0.5  # confidence of a field inferred from its value alone (under REVIEW_BELOW)
+INSTITUTION_ROWS = 6  # an unlabelled business name is in the page's first cells
+CENTS_PAGE = 3  # amounts with two decimals that make a page one that prints cents
 PLAIN_AMOUNT = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$")
 
 
@@ -71,18 +83,29 @@ def line_items(rows: list[list[Cell]]) -> list[dict[str, Any]]:
     return items
 
 
+def business_name(cells: list[Cell]) -> str | None:
+    """The topmost line with a business word (``institution_words``): "... SDN BHD"."""
+    marks = {str(w).lower() for w in table()["institution_words"]}
+    for cell in cells[:INSTITUTION_ROWS]:
+        if marks & set(re.findall(r"[^\W\d_]+", cell.text.lower())):
+            return parse_text(cell.text)
+    return None
+
+
 def unlabelled(
     found: dict[str, Found], cells: list[Cell], items: list[dict[str, Any]]
 ) -> dict[str, Found]:
     """Fields no label gave, from the values alone, at low confidence (so flagged for review):
-    the page's only unused date or document number; as the total, the largest amount when it
-    equals the items' sum."""
+    the page's topmost unused date, its only unused document number, its business name; as the
+    total, the largest amount when it equals the items' sum."""
     out = dict(found)
     used = {str(f.value) for f in found.values()}
     if "date" not in out:
-        dates = {d for c in cells if (d := parse_date(c.text)) and d not in used}
-        if len(dates) == 1:
-            out["date"] = Found(dates.pop(), UNLABELLED, "page")
+        dates = [d for c in cells if (d := parse_date(c.text)) and d not in used]
+        if dates:  # the topmost: a receipt prints its date first, then closing or due dates
+            out["date"] = Found(dates[0], UNLABELLED, "page")
+    if "institution" not in out and (name := business_name(cells)):
+        out["institution"] = Found(name, UNLABELLED, "page")
     numbers = {
         n
         for c in cells
@@ -97,13 +120,38 @@ def unlabelled(
     return out
 
 
+def page_currency(cells: list[Cell]) -> str | None:
+    """The currency printed most often on the page (``parsing/amounts.py``), if any."""
+    printed = Counter(c for cell in cells if (c := currency_of(cell.text)))
+    return printed.most_common(1)[0][0] if printed else None
+
+
+def cents_page(cells: list[Cell]) -> bool:
+    """Money on this page is printed with cents (at least ``CENTS_PAGE`` amounts ``d.dd``)."""
+    printed = (parse_amount_text(c.text) for c in cells)
+    return sum(a is not None and a.decimals == 2 for a in printed) >= CENTS_PAGE
+
+
+def without_lost_cents(found: dict[str, Found], cells: list[Cell]) -> dict[str, Found]:
+    """On a page that prints cents, a whole amount is a decimal mark OCR lost ("190.00" read
+    "19000"): null (so the document needs review), never a 100x number."""
+    if not cents_page(cells):
+        return found
+    return {
+        name: hit
+        for name, hit in found.items()
+        if not (field_type(name) == "amount" and isinstance(hit.value, int))
+    }
+
+
 def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    """The documents pipeline's answer: type, fields with confidences, items, source lines."""
+    """The documents pipeline's answer: type, fields with confidences, the page's currency,
+    items, source lines."""
     cells = cells_of(lines)
     rows = visual_rows(cells)
     items = item_rows(rows)
     found = find_fields(cells, [cell for row in items for cell in row])
-    found = unlabelled(found, cells, line_items(items))
+    found = without_lost_cents(unlabelled(found, cells, line_items(items)), cells)
     kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
     names = fields_of(kind)
     fields = {name: found[name].value if name in found else None for name in names}
@@ -114,6 +162,7 @@ def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
         "document_type": kind,
         "fields": fields,
         "confidence": confidence,
+        "currency": page_currency(cells),
         "needs_review": min(confidence.values(), default=0.0) < REVIEW_BELOW,
         "line_items": line_items(items),
         "lines": lines,

@@ -49,6 +49,35 @@ def _synonyms() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
 
 
 @cache
+def _hints() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per field, the compacted ``prefer`` and ``avoid`` words of the synonym table."""
+    return {
+        name: (
+            tuple(compact(w) for w in spec.get("prefer", [])),
+            tuple(compact(w) for w in spec.get("avoid", [])),
+        )
+        for name, spec in table()["fields"].items()
+    }
+
+
+def has_hints(field: str) -> bool:
+    """The field lists ``prefer`` words: one of several printed values is the one wanted."""
+    return bool(_hints()[field][0])
+
+
+def preferred(text: str, field: str) -> bool:
+    """The label names the one value of several of its kind (the paid total, not a subtotal)."""
+    key = compact(text)
+    return any(word in key for word in _hints()[field][0])
+
+
+def avoided(text: str, field: str) -> bool:
+    """The label names a neighbour of the field ("TOTAL QTY", "TOTAL GST"), not the field."""
+    key = compact(text)
+    return any(word in key for word in _hints()[field][1]) and not preferred(text, field)
+
+
+@cache
 def _item_headers() -> frozenset[str]:
     return frozenset(compact(h) for h in table()["item_headers"])
 
@@ -71,7 +100,7 @@ class LabelMatch:
 def label_score(text: str, field: str) -> float:
     """How much ``text`` (a whole label) looks like a label of ``field``, in [0, 1]."""
     key = compact(text)
-    if not key:
+    if not key or avoided(text, field):
         return 0.0
     labels, keywords = _synonyms()[field]
     best = max(SequenceMatcher(None, key, label).ratio() for label in labels)

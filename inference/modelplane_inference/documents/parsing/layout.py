@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from modelplane_inference.documents.parsing.amounts import parse_amount_text
 from modelplane_inference.documents.parsing.labels import (
     LabelMatch,
     field_type,
+    has_hints,
     is_item_header,
+    preferred,
     split_label,
 )
 from modelplane_inference.documents.parsing.values import parse_value
@@ -77,12 +80,16 @@ def cells_of(lines: list[dict[str, Any]]) -> list[Cell]:
 
 
 def _same_cell(upper: Cell, lower: Cell) -> bool:
+    """``lower`` continues ``upper``'s cell: stacked tightly, left-aligned, same size, and not
+    a new label or a new amount (a receipt's column of labels or of amounts is many cells)."""
     line_height = max(upper.line_height, lower.line_height, 1.0)
     upper_centre = upper.y1 - upper.line_height / 2  # of the cell's last line
     return (
         0 < lower.centre - upper_centre < CELL_PITCH * line_height
         and abs(lower.x0 - upper.x0) < 0.6 * line_height
         and 0.7 < upper.line_height / max(lower.line_height, 1.0) < 1.4
+        and split_label(lower.text) is None
+        and parse_amount_text(lower.text) is None
     )
 
 
@@ -94,6 +101,7 @@ def right_of(cell: Cell, cells: list[Cell]) -> Cell | None:
         if c is not cell
         and abs(c.centre - cell.centre) < max(c.height, cell.height) / 2
         and c.x0 >= cell.x1 - 0.5 * cell.height
+        and any(ch.isalnum() for ch in c.text)  # a stray colon cell is not the value
     ]
     return min(row, key=lambda c: c.x0, default=None)
 
@@ -150,12 +158,22 @@ def value_of(label: Cell, match: LabelMatch, rest: str, cells: list[Cell]) -> Fo
     return Found(inline, match.score * label.score, "line") if inline is not None else None
 
 
+def _rank(label: Cell, match: LabelMatch, hit: Found) -> tuple[bool, float, float]:
+    """Which of two hits of one field wins: a preferred label ("TOTAL INCL. GST") over a plain
+    one ("Total:"); then, for fields with ``prefer`` words (the paid total), the larger amount
+    (a receipt's GST summary prints a "Total:" of the amount before tax); then confidence."""
+    is_preferred = preferred(label.text, match.field)
+    ranked_by_value = has_hints(match.field) and isinstance(hit.value, (int, float))
+    return is_preferred, float(hit.value) if ranked_by_value else 0.0, hit.confidence
+
+
 def find_fields(cells: list[Cell], not_labels: list[Cell]) -> dict[str, Found]:
     """Every field a label on the page gives a valid value for; the most confident wins.
 
     ``not_labels`` are cells of line-item rows: "Parts" there is a kind, not a total's label.
     """
     found: dict[str, Found] = {}
+    rank: dict[str, tuple[bool, float, float]] = {}
     skip = {id(c) for c in not_labels}
     for cell in cells:
         split = None if id(cell) in skip else split_label(cell.text)
@@ -163,8 +181,9 @@ def find_fields(cells: list[Cell], not_labels: list[Cell]) -> dict[str, Found]:
             continue
         match, rest = split
         hit = value_of(cell, match, rest, cells)
-        if hit is not None and (
-            match.field not in found or hit.confidence > found[match.field].confidence
-        ):
-            found[match.field] = hit
+        if hit is None:
+            continue
+        key = _rank(cell, match, hit)
+        if match.field not in rank or key > rank[match.field]:
+            found[match.field], rank[match.field] = hit, key
     return found

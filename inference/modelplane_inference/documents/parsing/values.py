@@ -12,7 +12,8 @@ Dates (the first valid one in the text wins):
   Malaysian form), unless no such day exists and month/day does (``03/25/2024``); a two-digit
   year is 2000-2069 or 1970-1999 (``24/03/25``, which a Korean card slip may mean as
   yy/mm/dd, reads 24 March 2025: a year printed first needs four digits or ``년``);
-- ``20240305`` (eight digits) is year-month-day.
+- ``20240305`` (eight digits) is year-month-day;
+- a time OCR glued to the year is not part of it (``18/03/201823:02:16``, ``11/03/1821:30``).
 
 A date must exist (no 2021-02-30) and lie in 1900-2099.
 
@@ -29,14 +30,16 @@ from modelplane_inference.documents.parsing.amounts import parse_amount_text
 YEAR_FIRST = re.compile(
     r"(?<!\d)((?:19|20)\d{2}|\d{2}(?=\s*년))\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})(?!\d)"
 )
+# After the year: no more digits, or a time OCR glued on ("18/03/201823:02:16").
+_YEAR_END = r"(?=\d{1,2}:\d{2}|(?![\d.,:]?\d))"
 YEAR_LAST = re.compile(
-    r"(?<![\d.])(\d{1,2})\s*([-./])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})(?![\d.,:]?\d)"
+    rf"(?<![\d.])(\d{{1,2}})\s*([-./])\s*(\d{{1,2}})\s*\2\s*(\d{{4}}|\d{{2}}){_YEAR_END}"
 )
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 DAY_MONTH_NAME = re.compile(
     rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s*[-./ ]?\s*{_MONTH}"
-    r"\s*[-./, ]?\s*(\d{4}|\d{2})(?!\d)",
+    rf"\s*[-./, ]?\s*(\d{{4}}|\d{{2}}){_YEAR_END}",
     re.IGNORECASE,
 )
 MONTH_NAME_DAY = re.compile(rf"{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})(?!\d)", re.IGNORECASE)

@@ -86,15 +86,36 @@ def model_of(target: str) -> str:
     raise KeyError(target)
 
 
+# The serving bench measures overhead with up to 16 closed-loop clients on one replica; a stage's
+# default in-flight cap (spec.scaling.maxInFlight, 8 for the small models) would answer the rest
+# 429, which is back-pressure working, not a serving figure (tests/reliability covers it).
+BENCH_IN_FLIGHT = 64
+
+
+def uncapped(examples: Path, folder: Path) -> Path:
+    """A copy of ``examples`` (a folder or one file) with every ModelDeployment's in-flight cap
+    raised to :data:`BENCH_IN_FLIGHT`."""
+    target = folder / "examples"
+    target.mkdir()
+    for path in sorted(examples.glob("*.yaml")) if examples.is_dir() else [examples]:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        for doc in docs:
+            if doc["kind"] == "ModelDeployment":
+                doc["spec"].setdefault("scaling", {})["maxInFlight"] = BENCH_IN_FLIGHT
+        (target / path.name).write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    return target
+
+
 @contextmanager
 def running(
     examples: Path = EXAMPLES, label: str = "serve", flags: tuple[str, ...] = ()
 ) -> Iterator[Server]:
-    """``modelplane serve`` (with ``flags``) on free ports for the duration; its log kept in a
-    temp folder while it runs."""
+    """``modelplane serve`` (with ``flags``) of ``examples`` with their in-flight caps raised
+    (:func:`uncapped`), on free ports for the duration; its log kept in a temp folder while it
+    runs."""
     folder = Path(tempfile.mkdtemp(prefix="modelplane-bench-"))
     progress(f"starting modelplane serve ({label})")
-    server = serve(examples, REPOSITORY, folder / "serve.log", READY, *flags)
+    server = serve(uncapped(examples, folder), REPOSITORY, folder / "serve.log", READY, *flags)
     try:
         yield server
     finally:

@@ -122,17 +122,16 @@ def _sizing(cpu: str, memory: str, cpu_limit: str, memory_limit: str, cap: int) 
 
 
 # Derived from bench/transformer_resources.py (one modelplane-transformer process per stage, as
-# the cluster runs it, at the stage's concurrency target with real inputs; figures and the rule
-# in docs/operations.md, "Transformer resources"): memory request = peak RSS at the target, cap =
-# twice the target (headroom while the autoscaler adds a replica), memory limit = RSS at the cap
-# (idle + per-request growth x cap) x 1.25; CPU request = mean cores, CPU limit = 2 x the
-# busiest second (at least 1 core).
+# the cluster runs it, at the stage's concurrency target with real inputs; figures, n and the
+# rule in docs/operations.md, "Transformer resources"): cap = 2 x the target; memory request =
+# peak RSS at the target; memory limit = RSS at the cap x 1.25, at least 512Mi. CPU keeps the
+# former 500m/2: this machine's stand-in predictor bounds the transformer's cores.
 STAGE_SIZING: dict[str, StageSizing] = {
     "quality-gate": _sizing("500m", "256Mi", "2", "512Mi", 8),
     "breed": _sizing("500m", "256Mi", "2", "512Mi", 8),
-    "premium": _sizing("500m", "256Mi", "1", "384Mi", 8),
+    "premium": _sizing("500m", "256Mi", "2", "512Mi", 8),
     "text-detection": _sizing("500m", "960Mi", "2", "2Gi", 8),
-    "text-recognition": _sizing("500m", "1Gi", "2", "2Gi", 16),
+    "text-recognition": _sizing("500m", "896Mi", "2", "1792Mi", 16),
 }
 # Stages not measured (custom, damage-severity and any new kind): the former fixed figures.
 DEFAULT_SIZING = _sizing("500m", "512Mi", "2", "1Gi", 16)

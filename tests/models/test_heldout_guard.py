@@ -8,35 +8,13 @@ here for real while a Python audit hook records every file it opens.
 from __future__ import annotations
 
 import hashlib
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from modelplane_models import quality_gate_train, real_photos, severity
+from opened_files import recording
 
 pytestmark = pytest.mark.timeout(600)
-_OPENED: list[Path] | None = None
-
-
-def _audit(event: str, args: tuple[object, ...]) -> None:
-    if _OPENED is not None and event == "open" and isinstance(args[0], (str, Path)):
-        _OPENED.append(Path(args[0]))
-
-
-sys.addaudithook(_audit)
-
-
-@contextmanager
-def recording() -> Iterator[list[Path]]:
-    """Every path opened inside the block (audit hooks cannot be removed: gated by a global)."""
-    global _OPENED
-    _OPENED = []
-    try:
-        yield _OPENED
-    finally:
-        _OPENED = None
 
 
 def _sha(path: Path) -> str:

@@ -4,37 +4,11 @@ pile, and never opened by what the parser rules and the capture threshold were t
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import cv2
 import numpy as np
-import pytest
 from modelplane_inference.documents.capture import light_evenness
+from opened_files import recording
 from serving.real_documents import DATA, DOCUMENTS, HELDOUT_LIST, documents, heldout_files, sha256
-
-_OPENED: list[Path] | None = None
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if _OPENED is not None and event == "open" and isinstance(args[0], (str, Path)):
-        _OPENED.append(Path(args[0]).resolve())
-
-
-sys.addaudithook(_audit)  # audit hooks cannot be removed: it records only inside ``opened``
-
-
-@pytest.fixture
-def opened() -> Iterator[list[Path]]:
-    """Every file this process opens while the fixture is active."""
-    global _OPENED
-    _OPENED = []
-    try:
-        yield _OPENED
-    finally:
-        _OPENED = None
 
 
 def test_every_held_out_document_is_listed_with_its_hash() -> None:
@@ -56,14 +30,15 @@ def test_no_held_out_file_is_in_the_develop_pile() -> None:
     assert develop and not held & {sha256(p) for p in develop}
 
 
-def test_tuning_opens_no_held_out_file(opened: list[Path]) -> None:
+def test_tuning_opens_no_held_out_file() -> None:
     """What the rules and the capture threshold were chosen on reads the develop pile only."""
-    docs = documents("develop")
-    transcripts = [doc.label["lines"] for doc in docs]
-    photos = [d.image.read_bytes() for d in docs if d.source == "photos"]  # open() is audited
+    with recording() as opened:
+        docs = documents("develop")
+        transcripts = [doc.label["lines"] for doc in docs]
+        photos = [d.image.read_bytes() for d in docs if d.source == "photos"]  # open() audited
     light = [
         light_evenness(cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR)) for b in photos
     ]
     assert len(transcripts) == 43 and len(light) == 3
     assert any(p.is_relative_to(DOCUMENTS) for p in opened)  # the hook does see the reads
-    assert not set(opened) & heldout_files()
+    assert not {p.resolve() for p in opened} & heldout_files()

@@ -50,9 +50,10 @@ def page_of(item: Item, max_pixels: int) -> np.ndarray:
 class TextDetection(Stage):
     """DBNet text boxes, in reading order, as four corner points each.
 
-    ``--param capture=flatten`` (the default) divides out the page's illumination first (phone
-    captures: gradient, shadow, low contrast; ``documents/capture.py``), and recognition in the same
-    pipeline crops from that flattened page; ``capture=none`` detects on the page as sent.
+    ``--param capture=auto`` (the default) divides out the page's illumination first where it is
+    measured uneven (phone captures with a shadow or gradient; ``documents/capture.py``), and
+    recognition in the same pipeline crops from that flattened page; ``flatten`` always,
+    ``none`` detects on the page as sent.
     ``--param orient=auto`` (the default) turns pages sent sideways or upside down
     (``documents/orientation.py``; ``orientation`` says by how many degrees clockwise, and the
     boxes are on the turned page); ``orient=none`` reads the page as sent. A PDF is read page by

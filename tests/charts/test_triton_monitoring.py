@@ -117,10 +117,11 @@ def scraped_calls(url: str) -> float:
 
 @pytest.fixture(scope="module")
 def load(prometheus: str, server: Server) -> int:
-    """Two rounds (3 calls, then 16 at once), each seen by Prometheus before the next; breed
+    """Two rounds (3 calls, then 8 at once: the stages' default in-flight cap), each seen by
+    Prometheus before the next; breed
     runs twice per call (pipeline and stage)."""
     sent = 0
-    for size in (3, 16):
+    for size in (3, 8):
         with ThreadPoolExecutor(size) as pool:
             list(pool.map(partial(_call, server), range(sent, sent + size)))
         sent += size

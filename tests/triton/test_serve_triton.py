@@ -35,7 +35,7 @@ from tritonclient.utils import InferenceServerException
 
 PIPELINE, BREED = "pet-premium", "breed"
 FEATURES = {"age_years": 4, "weight_kg": 18.5, "sex": "female", "neutered": True, "region": 0}
-CONCURRENT = 16
+CONCURRENT = 8  # the breed stage's default in-flight cap: more would be answered 429
 
 
 def start(repository: Path, folder: Path, *flags: str) -> Server:

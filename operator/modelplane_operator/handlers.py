@@ -198,7 +198,10 @@ async def node_changed(memo: kopf.Memo, **kwargs: Any) -> None:
     )
 
 
-TRANSFORMER_PODS = {COMPONENT_LABEL: "transformer", ISVC_LABEL: kopf.PRESENT}
+TRANSFORMER_PODS: dict[str, Any] = {  # kopf does not export its filter token type
+    COMPONENT_LABEL: "transformer",
+    ISVC_LABEL: kopf.PRESENT,
+}
 
 
 @kopf.index("", "v1", "pods", labels=TRANSFORMER_PODS)

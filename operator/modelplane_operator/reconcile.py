@@ -229,7 +229,9 @@ def _transformer_status(
         return [], []
     limits = transformer["containers"][0].get("resources", {}).get("limits", {})
     cond = transformer_condition(observed.transformer_kills, str(limits.get("memory", "none")))
-    before = next((c for c in status.get("conditions", []) if c["type"] == cond.type), {})
+    before: dict[str, Any] = next(
+        (c for c in status.get("conditions", []) if c["type"] == cond.type), {}
+    )
     if cond.status is False and before.get("reason") != cond.reason:
         return [cond], [("Warning", cond.reason, cond.message)]
     return [cond], []

@@ -20,50 +20,44 @@ from typing import Any
 import numpy as np
 import pytest
 import tritonclient.grpc as grpcclient
+import yaml
 from reliability.servers import (
     FEATURES,
-    SLOW_DELAY_S,
+    SLOW_MANIFESTS,
     Reply,
     post_json,
     premium_body,
     rss_kib,
 )
-from serving.servers import BIN, Server, free_port, serve, start_process, stop
+from serving.servers import Server, serve, start_transformer, stop
 from tritonclient.utils import InferenceServerException
 
 CAP = 2
 BURST = 10 * CAP
 PREDICTOR_CAP = 4  # the server's --max-concurrency: the raw (Triton-named) models' cap
 RSS_GROWTH_KIB = 16 * 1024
-MANIFESTS = f"""
-apiVersion: modelplane.io/v1alpha1
-kind: ModelDeployment
-metadata:
-  name: capped
-spec:
-  stage: premium
-  model: {{name: premium-slow, version: "1", storageUri: pvc://modelplane-models/repository}}
-  batching: {{maxBatchSize: 64, maxQueueDelayMicroseconds: {int(SLOW_DELAY_S * 1e6)}}}
-  scaling: {{maxInFlight: {CAP}}}
----
-apiVersion: modelplane.io/v1alpha1
-kind: ModelPipeline
-metadata:
-  name: capped-pipe
-spec:
-  nodes:
-    - name: root
-      routerType: Sequence
-      steps:
-        - name: quote
-          deployment: capped
-"""
+
+
+def capped_manifests() -> str:
+    """The reliability tier's ``slow`` deployment renamed ``capped``, with ``maxInFlight``
+    CAP, and a one-step pipeline over it."""
+    slow = next(d for d in yaml.safe_load_all(SLOW_MANIFESTS) if d["metadata"]["name"] == "slow")
+    slow["metadata"]["name"] = "capped"
+    slow["spec"]["scaling"] = {"maxInFlight": CAP}
+    step = {"name": "quote", "deployment": "capped"}
+    pipeline = {
+        "apiVersion": slow["apiVersion"],
+        "kind": "ModelPipeline",
+        "metadata": {"name": "capped-pipe"},
+        "spec": {"nodes": [{"name": "root", "routerType": "Sequence", "steps": [step]}]},
+    }
+    return yaml.safe_dump_all([slow, pipeline])
 
 
 @pytest.fixture(scope="module")
 def capped(repository: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("capped")
-    (folder / "capped.yaml").write_text(MANIFESTS)
+    (folder / "capped.yaml").write_text(capped_manifests())
     # The fixed batcher holds a lone request for the queue delay (the adaptive one would not).
     server = serve(
         folder,
@@ -155,19 +149,10 @@ def test_pipeline_passes_the_stage_refusal_on(capped: Server) -> None:
 def test_transformer_passes_the_predictor_refusal_on(capped: Server, tmp_path: Path) -> None:
     """The predictor (this server's raw premium-slow, cap PREDICTOR_CAP) refuses; the transformer
     in front of it answers RESOURCE_EXHAUSTED / 429 with the predictor's retry hint."""
-    http_port, grpc_port = free_port(), free_port()
-    args = [
-        str(BIN / "modelplane-transformer"),
-        "--model_name=quote",
-        "--stage=premium",
-        "--triton-model=premium-slow",
-        "--predictor_protocol=grpc-v2",
-        f"--predictor_host={capped.grpc}",
-        "--max-concurrency=100",
-        f"--http_port={http_port}",
-        f"--grpc_port={grpc_port}",
-    ]
-    transformer = start_process(args, tmp_path / "transformer.log", http_port, grpc_port, ["quote"])
+    log = tmp_path / "transformer.log"
+    transformer = start_transformer(
+        capped, "quote", "premium", "premium-slow", log, "--max-concurrency=100"
+    )
     try:
         rest = [lambda: post_json(transformer, "quote", premium_body())] * (BURST // 2)
         grpc = [lambda: grpc_call(transformer, "quote")] * (BURST // 2)

@@ -144,3 +144,23 @@ def serve(
         *flags,
     ]
     return start_process(args, log, http_port, grpc_port, ready, env=env)
+
+
+def start_transformer(
+    predictor: Server, name: str, stage: str, triton_model: str, log: Path, *flags: str
+) -> Server:
+    """``modelplane-transformer`` as KServe starts it in front of ``predictor`` (Triton's
+    protocol over gRPC), on free loopback ports, ``flags`` added (``--model-dir``, limits)."""
+    http_port, grpc_port = free_port(), free_port()
+    args = [
+        str(BIN / "modelplane-transformer"),
+        f"--model_name={name}",
+        f"--stage={stage}",
+        f"--triton-model={triton_model}",
+        "--predictor_protocol=grpc-v2",
+        f"--predictor_host={predictor.grpc}",
+        f"--http_port={http_port}",
+        f"--grpc_port={grpc_port}",
+        *flags,
+    ]
+    return start_process(args, log, http_port, grpc_port, [name])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from serving.calls import blank_frame, call, textured_frame
 from serving.documents import render_document
-from serving.servers import BIN, ROOT, Server, free_port, start_process, stop
+from serving.servers import BIN, ROOT, Server, free_port, start_process, start_transformer, stop
 
 
 def run_predict(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
@@ -105,19 +105,8 @@ def test_transformer_in_front_of_a_triton_protocol_predictor(
 ) -> None:
     """The transformer reads the predictor's model metadata, sends tensors over gRPC and maps
     the outputs: it answers exactly what the in-process stage answers."""
-    http_port, grpc_port = free_port(), free_port()
-    args = [
-        str(BIN / "modelplane-transformer"),
-        "--model_name=gate-transformer",
-        "--stage=quality-gate",
-        "--triton-model=quality-gate",
-        "--predictor_protocol=grpc-v2",
-        f"--predictor_host={examples_server.grpc}",
-        f"--http_port={http_port}",
-        f"--grpc_port={grpc_port}",
-    ]
-    server = start_process(
-        args, tmp_path / "transformer.log", http_port, grpc_port, ["gate-transformer"]
+    server = start_transformer(
+        examples_server, "gate-transformer", "quality-gate", "quality-gate", tmp_path / "t.log"
     )
     try:
         for frame in (blank_frame(), textured_frame(seed=9), blank_frame(250)):
@@ -133,20 +122,13 @@ def test_recognition_transformer_with_the_model_folder(
 ) -> None:
     """A transformer with the model folder mounted (``--model-dir``: labels, pixel contract)
     in front of dynamic-shape text recognition reads what the in-process stage reads."""
-    http_port, grpc_port = free_port(), free_port()
-    args = [
-        str(BIN / "modelplane-transformer"),
-        "--model_name=rec-transformer",
-        "--stage=text-recognition",
-        "--triton-model=text-recognition",
-        "--predictor_protocol=grpc-v2",
-        f"--predictor_host={examples_server.grpc}",
+    server = start_transformer(
+        examples_server,
+        "rec-transformer",
+        "text-recognition",
+        "text-recognition",
+        tmp_path / "transformer.log",
         f"--model-dir={repository / 'text-recognition'}",
-        f"--http_port={http_port}",
-        f"--grpc_port={grpc_port}",
-    ]
-    server = start_process(
-        args, tmp_path / "transformer.log", http_port, grpc_port, ["rec-transformer"]
     )
     try:
         doc = render_document(seed=21, language="en", document_type="claim_form")

@@ -83,15 +83,21 @@ def png(image: Image.Image) -> bytes:
 
 
 def orientation_pages() -> list[tuple[str, Image.Image, list[str]]]:
-    """(name, upright page, printed lines): the text-layer PDF's page rendered at 100 dpi (its
-    text layer is the truth) and the road sign with its transcript."""
+    """(name, upright page, printed lines): a phone photo of a printed page (develop pile), the
+    text-layer PDF's page rendered at 100 dpi (its text layer is the truth) and the road sign."""
     document = pdfium.PdfDocument(str(PDFS / "text-layer.pdf"))
     page = document[0]
     text = page.get_textpage().get_text_range().splitlines()
     rendered = page.render(scale=100 / 72).to_pil().convert("RGB")
     sign = next(i for i in images("develop") if i.name == "easyocr-road-sign")
     printed = [line["text"] for line in sign.label["lines"]]
+    photo = next(d for d in documents("develop", ("photos",)) if d.name == "hist_geo-122524")
     return [
+        (
+            "phone photo hist_geo-122524",
+            Image.open(photo.image).convert("RGB"),
+            photo.label["lines"],
+        ),
         ("text-layer.pdf p1 @100dpi", rendered, text),
         ("road sign", Image.open(sign.image).convert("RGB"), printed),
     ]

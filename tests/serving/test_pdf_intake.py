@@ -19,6 +19,7 @@ import pytest
 from serving.calls import PROTOCOLS, bytes_input, call, call_error
 from serving.real_documents import word_recall
 from serving.servers import BIN, ROOT, Server
+from serving.test_graph_router import b64, v1
 
 pytestmark = pytest.mark.timeout(600)
 PDFS = ROOT / "models" / "data" / "pdf"
@@ -105,6 +106,32 @@ def test_bad_pdfs_are_refused(examples_server: Server, protocol: str, case: str)
     assert words in message, message
     still = call(examples_server, protocol, "documents", image=many_pages(1))
     assert still["page_count"] == 1
+
+
+def test_pdf_through_the_graph_router(examples_server: Server) -> None:
+    """The cluster's path: V1 steps chained as KServe's router chains them. The pages travel as
+    JSON (no pixels); recognition renders the scanned page again from the PDF carried forward."""
+    source, scan, mixed = (
+        pdfium.PdfDocument(str(TEXT_LAYER)),
+        pdfium.PdfDocument(str(SCANNED)),
+        pdfium.PdfDocument.new(),
+    )
+    mixed.import_pages(source, [0])
+    mixed.import_pages(scan, [0])
+    body = {"instances": [{"image": b64(saved(mixed))}]}
+    status, detected = v1(examples_server, "doc-text-detection", body)
+    assert status == 200, detected
+    assert all(not key.startswith("_") for p in detected["predictions"][0]["pages"] for key in p)
+    status, recognised = v1(examples_server, "doc-text-recognition", detected)
+    assert status == 200, recognised
+    status, parsed = v1(examples_server, "doc-parse", recognised)
+    assert status == 200, parsed
+    first, second = parsed["predictions"][0]["pages"]
+    assert first["source"] == "text-layer" and second["source"] == "rendered"
+    assert first["lines"][0]["text"] == "Lorem ipsum dolor sit amet,"
+    truth = SCANNED.with_suffix(".txt").read_text("utf-8").splitlines()
+    found, total = word_recall(truth, [line["text"] for line in second["lines"]])
+    assert found / total >= SCANNED_WORD_RECALL, (found, total)
 
 
 def test_predict_sends_a_pdf(examples_server: Server) -> None:

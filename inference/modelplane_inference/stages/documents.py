@@ -122,15 +122,19 @@ class TextDetection(Stage):
         ceiling = min(self.max_pixels, limits.active().max_image_pixels)
         pages = await off_loop(pdf.read_pdf, data, self.max_pages, ceiling, self.pdf_dpi)
 
+        pixels: dict[int, np.ndarray] = {}  # private: never in a page's JSON
+
         async def one(page: pdf.PdfPage) -> Item:
             head = {"page": page.number, "source": page.source, "scale": round(page.scale, 6)}
             if page.image is None:
                 return {**head, "width": page.width, "height": page.height, "lines": page.lines}
             found = await self._page(page.image)
-            height, width = found["_bgr"].shape[:2]
+            pixels[page.number] = found.pop("_bgr")
+            height, width = pixels[page.number].shape[:2]
             return {**head, "width": width, "height": height, **found}
 
-        return {"pages": list(await asyncio.gather(*(one(page) for page in pages)))}
+        pages_out = list(await asyncio.gather(*(one(page) for page in pages)))
+        return {"pages": pages_out, "_pixels": pixels}
 
 
 class TextRecognition(Stage):
@@ -203,7 +207,7 @@ class TextRecognition(Stage):
         head = {key: page[key] for key in PAGE_KEYS if key in page}
         if page.get("source") == "text-layer":
             return {**head, "lines": page.get("lines", [])}
-        bgr = page.get("_bgr")
+        bgr = item.get("_pixels", {}).get(page.get("page"))
         if bgr is None:
             data, number = item.get("image"), page.get("page")
             if not pdf.is_pdf(data) or not isinstance(number, int):

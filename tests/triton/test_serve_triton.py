@@ -10,13 +10,15 @@ stock tritonclient. What must hold:
   batched by Triton's dynamic batcher (fewer executions than requests);
 - a Triton killed with SIGKILL turns readiness false and every request, those in flight
   included, gets an answer: 503 / UNAVAILABLE naming Triton's exit, never a hang;
-- SIGTERM drains: requests in flight finish with answers, the server exits 0, Triton is gone.
+- SIGTERM drains: requests in flight finish with answers, the server exits 0, Triton is gone;
+  a server killed with SIGKILL leaves no Triton behind.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -173,7 +175,24 @@ def test_sigterm_drains_in_flight_requests_then_stops_triton(doomed: Server) -> 
         answers = [f.result(timeout=60) for f in pending]
     assert doomed.process.wait(timeout=60) == 0, doomed.tail()
     assert answers == ["ok"] * CONCURRENT, [a[:300] for a in answers if a != "ok"]
-    assert (
-        not Path(f"/proc/{child}").exists()
-        or "zombie" in Path(f"/proc/{child}/status").read_text().lower()
-    )
+    assert not alive(Path(f"/proc/{child}"))  # stopped by the server, after its requests
+
+
+def test_a_killed_server_takes_its_triton_with_it(doomed: Server) -> None:
+    """No orphaned Triton holding ports and memory after the server is SIGKILLed (the child
+    gets the parent-death signal)."""
+    child = Path(f"/proc/{triton_pid(doomed)}")
+    doomed.process.kill()
+    doomed.process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while alive(child):
+        assert time.monotonic() < deadline, "tritonserver outlived its server"
+        time.sleep(0.2)
+
+
+def alive(proc: Path) -> bool:
+    """Whether the /proc entry is a running process (not gone, not a zombie)."""
+    try:
+        return "zombie" not in (proc / "status").read_text().lower()
+    except FileNotFoundError:
+        return False

@@ -26,6 +26,7 @@ from modelplane_models.synth import cars
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -246,14 +247,22 @@ class Person:
         )
 
 
-class Reviewer:
-    """Someone at the review page who knows the truth: on each page clicks the photos whose
-    suggestion is wrong, one class at a time, presses that class's key, then Enter; counts every
-    click and key, and every photo a page showed."""
+Step = tuple[
+    str, str
+]  # ("click", photo), ("point", photo: the pointer moves there) or ("key", key)
 
-    def __init__(self, driver: WebDriver, truth: dict[str, str]) -> None:
-        self.driver, self.truth = driver, truth
-        self.keys = 0
+
+class Reviewer:
+    """Someone at the review page who knows the truth: on each page fixes the photos whose
+    suggestion is wrong, then presses Enter; counts every click and key (``keys``), every pointer
+    move onto a photo (``moves``), and every photo a page showed.
+
+    ``point=False``: click the wrong photos of one true class, press that class's key, per class;
+    ``point=True``: point at each wrong photo and press its class's key."""
+
+    def __init__(self, driver: WebDriver, truth: dict[str, str], point: bool = False) -> None:
+        self.driver, self.truth, self.point = driver, truth, point
+        self.keys = self.moves = 0
         self.seen: list[str] = []
         self.body = driver.find_element(By.TAG_NAME, "body")
         WebDriverWait(driver, 30).until(lambda d: d.execute_script("return state !== null"))
@@ -272,7 +281,8 @@ class Reviewer:
                 "const tiles = [...$('grid').children];"
                 "const names = tiles.map((t) => t.dataset.image);"
                 "if (names.join() !== page.names.join()) return false;"
-                "const ready = tiles.every((t) => t.querySelector('img').complete);"
+                "const ready = tiles.every((t) => t.querySelector('img').complete)"
+                "  && names.every((n) => seen.has(n));"
                 "return ready ? [page.label, names] : false;"
             )
 
@@ -288,19 +298,31 @@ class Reviewer:
         tile.click()
         self.keys += 1
 
+    def point_at(self, name: str) -> None:
+        tile = self.driver.find_element(By.CSS_SELECTOR, f'.tile[data-image="{name}"]')
+        ActionChains(self.driver).move_to_element(tile).perform()
+        self.moves += 1
+
     def review(self, think_s: float = 0.0) -> list[str]:
-        """Fix and confirm the page on screen; returns its photos."""
+        """Fix and confirm the page on screen the cheaper of two ways; returns its photos.
+
+        Either click the photos whose suggestion is wrong (one class key per true class), or,
+        when most of the page shares another class, press ``*`` and that class's key first and
+        then fix the rest the same way: what a person does on a page the model got mostly wrong.
+        """
         suggested, names = self.on_screen()
         self.seen += names
         time.sleep(think_s)
-        wrong: dict[str, list[str]] = {}
-        for name in names:
-            if self.truth[name] != suggested:
-                wrong.setdefault(self.truth[name], []).append(name)
-        for cls, photos in wrong.items():
-            for name in photos:
-                self.click(name)
-            self.press(self.class_keys[cls])
+        truths = [self.truth[n] for n in names]
+        common = max(sorted(set(truths)), key=truths.count)
+        plans = [self._plan(names, suggested, suggested), self._plan(names, suggested, common)]
+        for action, value in min(plans, key=lambda plan: sum(a != "point" for a, _ in plan)):
+            if action == "click":
+                self.click(value)
+            elif action == "point":
+                self.point_at(value)
+            else:
+                self.press(value)
         self.press(Keys.ENTER)
         WebDriverWait(self.driver, 30).until(
             lambda d: (
@@ -308,6 +330,24 @@ class Reviewer:
             )
         )
         return names
+
+    def _plan(self, names: list[str], suggested: str | None, base: str | None) -> list[Step]:
+        """The clicks and keys that give every photo its true class when the page's photos
+        start as ``base``: ``*`` and ``base``'s key first unless it is the suggestion."""
+        steps: list[Step] = []
+        if base != suggested and base is not None:
+            steps += [("key", "*"), ("key", self.class_keys[base])]
+        wrong: dict[str, list[str]] = {}
+        for name in names:
+            if self.truth[name] != base:
+                wrong.setdefault(self.truth[name], []).append(name)
+        for cls, photos in wrong.items():
+            key = ("key", self.class_keys[cls])
+            if self.point:
+                steps += [step for n in photos for step in (("point", n), key)]
+            else:
+                steps += [*(("click", n) for n in photos), key]
+        return steps
 
     def review_all(self, think_s: float = 0.0) -> None:
         while self.on_screen()[1]:

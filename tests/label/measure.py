@@ -10,7 +10,12 @@ knows the truth, two ways:
 
 * ``one-at-a-time`` (``/``): Enter where the suggestion is right, else the true class's key;
 * ``review`` (``/review``): on each page of thumbnails, click the wrong photos of one true class,
-  press that class's key (per class), then Enter for the page.
+  press that class's key (per class), then Enter for the page;
+* ``review-point``: the same page, pointing at each wrong photo and pressing its class's key
+  (pointer moves are counted apart from keys and clicks).
+
+On a review page the person takes the cheaper way: fixing the wrong photos, or, when most of the
+page is another class, ``*`` and that class's key first.
 
 Counted: every key and click, the labels left wrong on disk, the photos shown. Page time is the
 page's own measure (key press to the next photo, or the next page's thumbnails, decoded and
@@ -67,6 +72,9 @@ TASKS: dict[str, dict[str, Any]] = {
         "folder": lambda cls: cls,
     },
 }
+
+
+MODES = ("review", "review-point", "one-at-a-time")
 
 
 def _lines(path: Path) -> list[str]:
@@ -148,8 +156,10 @@ def one_at_a_time(driver: Any, truth: dict[str, str], think_s: float) -> dict[st
     return {"keys": person.keys, "shown": len(set(shown)), "page_ms": _summary(timings)}
 
 
-def review(driver: Any, truth: dict[str, str], think_s: float, shot: Path | None) -> dict[str, Any]:
-    person = Reviewer(driver, truth)
+def review(
+    driver: Any, truth: dict[str, str], think_s: float, shot: Path | None, point: bool
+) -> dict[str, Any]:
+    person = Reviewer(driver, truth, point)
     pages = 0
     while person.on_screen()[1]:
         if shot is not None and pages == 0:
@@ -160,6 +170,7 @@ def review(driver: Any, truth: dict[str, str], think_s: float, shot: Path | None
     timings: list[float] = driver.execute_script("return window.pageTimings")
     return {
         "keys": person.keys,
+        "pointer_moves": person.moves,
         "pages": pages,
         "shown": len(set(person.seen)),
         "page_ms": _summary(timings),
@@ -177,9 +188,10 @@ def session(
         state = page.wait_model()
         suggested = {i["image"]: i.get("label") for i in state["items"]}
         with chromium() as driver:
-            if mode == "review":
+            if mode.startswith("review"):
                 driver.get(page.at("review"))
-                result = review(driver, truth, args.page_think, args.screenshot)
+                point = mode == "review-point"
+                result = review(driver, truth, args.page_think, args.screenshot, point)
             else:
                 driver.get(page.at())
                 result = one_at_a_time(driver, truth, args.think)
@@ -227,7 +239,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--think", type=float, default=0.3, help="seconds per photo looked at")
     parser.add_argument("--page-think", type=float, default=2.0, help="seconds per review page")
-    parser.add_argument("--modes", nargs="+", default=["review", "one-at-a-time"])
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--screenshot", type=Path, default=None, help="PNG of a review page")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "label.json")
     args = parser.parse_args()

@@ -74,6 +74,7 @@ def test_review_pages_fix_the_wrong_and_confirm_the_rest(
             WebDriverWait(driver, 30).until(lambda _: person.on_screen()[1] == first)
             assert top_level(photos) >= set(first)
             person.seen.clear()
+            person.point = True  # the rest by pointing at each wrong photo and its class key
             person.review_all()
 
     assert sorted(person.seen) == sorted(truth)  # every photo was on a page, once
@@ -81,6 +82,8 @@ def test_review_pages_fix_the_wrong_and_confirm_the_rest(
     for name, cls in truth.items():
         assert (photos / folder_of(cls) / name).is_file(), f"{name} ({cls})"
     wrong = sum(1 for n in truth if suggested[n] != truth[n])
+    wrong_later = sum(1 for n in truth if suggested[n] != truth[n] and n not in first)
+    assert person.moves >= 1 or wrong_later == 0  # pointing fixed photos after the first page
     pages = len({(suggested[n], n) for n in truth}) // 24 + len(set(suggested.values()))
     assert person.keys <= pages + 1 + 2 * wrong  # +1: the first page's Enter before the undo
 
@@ -123,3 +126,35 @@ def test_review_with_no_model_needs_a_class_for_every_photo(
     assert top_level(photos) == {"truncated.jpg"}  # left where it was, nothing else
     for name, cls in truth.items():
         assert (photos / folder_of(cls) / name).is_file(), f"{name} ({cls})"
+
+
+def test_a_page_taller_than_the_window_is_confirmed_only_once_all_was_on_screen(
+    tmp_path: Path, repository: Path
+) -> None:
+    photos = tmp_path / "photos"
+    truth = gate_photos(photos, gate_classes(repository), per_class=3, seed=11)
+    nowhere = f"127.0.0.1:{free_port()}"
+    with label_page(photos, repository, nowhere, tmp_path / "label.log") as page:
+        page.wait_model()
+        with chromium() as driver:
+            driver.set_window_size(1280, 420)  # three rows of thumbnails do not fit
+            driver.get(page.at("review"))
+            WebDriverWait(driver, 30).until(
+                lambda d: d.execute_script("return page !== null && $('grid').children.length")
+            )
+            body = driver.find_element(By.TAG_NAME, "body")
+            body.send_keys("*", "1")  # every photo: the first class
+            body.send_keys(Keys.ENTER)
+            banner = driver.find_element(By.ID, "banner").text
+            assert "have not been on screen yet" in banner, banner
+            assert top_level(photos) == set(truth)
+            for _ in range(len(truth)):  # each refusal scrolls to the next photo not yet seen
+                if not top_level(photos):
+                    break
+                body.send_keys(Keys.ENTER)
+                WebDriverWait(driver, 10).until(
+                    lambda d: d.execute_script("return inflight.size === 0")
+                )
+            assert not top_level(photos)
+    first = gate_classes(repository)[0]
+    assert all((photos / folder_of(first) / name).is_file() for name in truth)

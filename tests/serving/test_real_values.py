@@ -8,13 +8,18 @@ intake forms' wording in test_units.py / test_intake_parse.py.
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 import pytest
 from modelplane_inference.documents.parsing.amounts import currency_of, parse_amount_text
-from modelplane_inference.documents.parsing.document import normalise_amount
+from modelplane_inference.documents.parsing.document import normalise_amount, parse_document
 from modelplane_inference.documents.parsing.values import parse_amount, parse_date
-from serving.real_documents import documents
+from serving.real_documents import documents, field_scores
+
+READ_LINES = Path(__file__).with_name("data") / "sroie_develop_lines.json"
 
 
 @cache
@@ -73,3 +78,34 @@ def test_an_ambiguous_number_is_null_not_a_guess() -> None:
 )
 def test_dates_as_printed(name: str, line: str, date: str | None) -> None:
     assert parse_date(real(name, line)) == date
+
+
+@cache
+def read_lines() -> dict[str, Any]:
+    """OCR lines the served endpoint read on develop receipts (tests/serving/data, see _about)."""
+    data: dict[str, Any] = json.loads(READ_LINES.read_text("utf-8"))
+    return data
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("sroie-003", "an inclusive total outranks the GST summary's plain 'Total:'"),
+        ("sroie-023", "'TOTAL TAX' and 'Total Qty' are not the total; the larger 'TOTAL' wins"),
+        ("sroie-043", "'19000' beside 'Total (Inclusive of GST)' lost its mark: 'TOTAL : 190.00'"),
+        ("sroie-464", "'TOTAL | RM | 15.15': a lone currency cell and the next line are skipped"),
+        ("sroie-148", "'TOTAL INCLUDES 6% GST' is a tax line, 'Total (incl GST)' the total"),
+        ("sroie-187", "'Total (Eat In) Cash Change' is no total: null, not the cash handed over"),
+        ("sroie-410", "no title word, a total: a receipt; a date glued to its time"),
+    ],
+)
+def test_receipt_rules_on_what_ocr_read(name: str, rule: str) -> None:
+    """The parser alone on real OCR output: the total is right or null, never another number."""
+    (doc,) = [d for d in documents("develop", ("sroie",)) if d.name == name]
+    answer = parse_document(read_lines()[name])
+    scores = field_scores(doc.label, answer)
+    assert not scores["total_wrong"], (rule, answer["fields"])
+    assert scores["type"], (rule, answer["document_type"])
+    if name != "sroie-187":
+        assert scores["total"] and scores["date"], (rule, answer["fields"])
+    assert answer["currency"] in ("MYR", None), answer["currency"]

@@ -85,6 +85,11 @@ def currency_of(text: str) -> str | None:
     return CURRENCIES[found[0]] if found else None
 
 
+def only_currency(text: str) -> bool:
+    """The text is a currency mark and nothing else (a receipt's "RM" column)."""
+    return CURRENCY.fullmatch(text.strip()) is not None
+
+
 def _grouped(groups: list[str]) -> bool:
     """Groups after the first are exactly three digits; the first one to three."""
     return 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])

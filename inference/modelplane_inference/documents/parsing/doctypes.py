@@ -2,7 +2,8 @@
 
 The title words of each type are in ``synonyms.yaml``. A title word in the top rows counts
 most, anywhere on the page less; fields only one type has (a policy number, parts and labour
-totals) are evidence too, so a page with a title nobody listed still gets its type.
+totals) are evidence too, so a page with a title nobody listed still gets its type; a page
+with no title word but a total is a receipt.
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ def document_type(rows: list[str], found_fields: set[str]) -> str:
         score += FIELD_EVIDENCE * sum(f in found_fields for f in OWN_FIELDS.get(kind, ()))
         scores[kind] = score
     kind = max(scores, key=lambda k: scores[k])
-    return kind if scores[kind] > 0 else "unknown"
+    if scores[kind] > 0:
+        return kind
+    # No title word at all: a page stating a total is a bill someone paid (a shop receipt
+    # headed only by the shop's name, real paper); anything else stays unknown.
+    return "receipt" if "total_amount" in found_fields else "unknown"
 
 
 def fields_of(kind: str) -> list[str]:

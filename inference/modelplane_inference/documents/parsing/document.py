@@ -150,7 +150,7 @@ def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
     cells = cells_of(lines)
     rows = visual_rows(cells)
     items = item_rows(rows)
-    found = find_fields(cells, [cell for row in items for cell in row])
+    found = find_fields(cells, [cell for row in items for cell in row], cents_page(cells))
     found = without_lost_cents(unlabelled(found, cells, line_items(items)), cells)
     kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
     names = fields_of(kind)

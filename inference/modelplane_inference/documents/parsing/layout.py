@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from modelplane_inference.documents.parsing.amounts import parse_amount_text
+from modelplane_inference.documents.parsing.amounts import only_currency, parse_amount_text
 from modelplane_inference.documents.parsing.labels import (
     LabelMatch,
+    avoided,
     field_type,
     has_hints,
     is_item_header,
@@ -23,6 +24,7 @@ from modelplane_inference.documents.parsing.labels import (
 from modelplane_inference.documents.parsing.values import parse_value
 
 CELL_PITCH = 1.1  # left-aligned lines closer than this (x box height) share a cell
+LEVEL = 0.3  # centres closer than this (x height) are level: the same printed line
 BELOW_PENALTY = 0.95  # a value found below its label is a little less certain
 
 
@@ -102,8 +104,12 @@ def right_of(cell: Cell, cells: list[Cell]) -> Cell | None:
         and abs(c.centre - cell.centre) < max(c.height, cell.height) / 2
         and c.x0 >= cell.x1 - 0.5 * cell.height
         and any(ch.isalnum() for ch in c.text)  # a stray colon cell is not the value
+        and not only_currency(c.text)  # nor a lone "RM" column
     ]
-    return min(row, key=lambda c: c.x0, default=None)
+    # A cell level with the label before one that only overlaps its row (the next line's
+    # "Total Qty:1" is not the value of "TOTAL ¦ RM ¦ 15.15").
+    level = max(cell.height, 1.0) * LEVEL
+    return min(row, key=lambda c: (abs(c.centre - cell.centre) > level, c.x0), default=None)
 
 
 def below(cell: Cell, cells: list[Cell]) -> Cell | None:
@@ -167,10 +173,11 @@ def _rank(label: Cell, match: LabelMatch, hit: Found) -> tuple[bool, float, floa
     return is_preferred, float(hit.value) if ranked_by_value else 0.0, hit.confidence
 
 
-def find_fields(cells: list[Cell], not_labels: list[Cell]) -> dict[str, Found]:
+def find_fields(cells: list[Cell], not_labels: list[Cell], cents: bool = False) -> dict[str, Found]:
     """Every field a label on the page gives a valid value for; the most confident wins.
 
     ``not_labels`` are cells of line-item rows: "Parts" there is a kind, not a total's label.
+    ``cents``: the page prints cents, so a whole amount is one whose decimal mark OCR lost.
     """
     found: dict[str, Found] = {}
     rank: dict[str, tuple[bool, float, float]] = {}
@@ -180,9 +187,13 @@ def find_fields(cells: list[Cell], not_labels: list[Cell]) -> dict[str, Found]:
         if split is None:
             continue
         match, rest = split
-        hit = value_of(cell, match, rest, cells)
-        if hit is None:
+        if avoided(cell.text, match.field):  # "Total item:1 CASH Change": not the total
             continue
+        hit = value_of(cell, match, rest, cells)
+        if hit is None or (
+            cents and isinstance(hit.value, int) and field_type(match.field) == "amount"
+        ):
+            continue  # on a page that prints cents, "19000" is "190.00" with its mark lost
         key = _rank(cell, match, hit)
         if match.field not in rank or key > rank[match.field]:
             found[match.field], rank[match.field] = hit, key

@@ -19,16 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, progress, write_result
-from bench.serving import EXAMPLES, REPOSITORY
+from bench.serving import running_examples
 
 sys.path.insert(0, str(ROOT / "tests"))
 from serving.real_vision import (
@@ -40,30 +35,14 @@ from serving.real_vision import (
     severity_samples,
     severity_scores,
 )
-from serving.servers import Server, serve, stop
 
+FILES = ("car-claims.yaml", "pet-premium.yaml")
 PET = {"age_years": 3, "weight_kg": 10, "sex": "male", "neutered": True, "region": "seoul"}
-
-
-@contextmanager
-def serving() -> Iterator[Server]:
-    folder = Path(tempfile.mkdtemp(prefix="modelplane-vision-"))
-    try:
-        for name in ("car-claims.yaml", "pet-premium.yaml"):
-            shutil.copy(EXAMPLES / name, folder / name)
-        progress("starting modelplane serve (car-claims, pet-premium)")
-        server = serve(folder, REPOSITORY, folder / "serve.log", ["car-claims", "pet-premium"])
-        try:
-            yield server
-        finally:
-            stop(server)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run(limit: int | None) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    with serving() as server:
+    with running_examples(FILES, ["car-claims", "pet-premium"]) as server:
         samples = gate_samples(limit)
         named = []
         for index, sample in enumerate(samples, 1):

@@ -14,18 +14,12 @@ import onnx
 import onnxruntime as ort
 import pytest
 from google.protobuf import text_format
+from modelplane_models import registry
 from tritonclient.grpc import model_config_pb2 as mc
 
 pytestmark = pytest.mark.timeout(900)
 
-MODELS = (
-    "text-detection",
-    "text-recognition",
-    "quality-gate",
-    "damage-severity",
-    "breed",
-    "premium",
-)
+MODELS = tuple(builder.name for builder in registry.BUILDERS)
 TRITON_TO_ONNX = {
     mc.TYPE_FP32: onnx.TensorProto.FLOAT,
     mc.TYPE_FP16: onnx.TensorProto.FLOAT16,

@@ -18,6 +18,7 @@ import onnx
 import onnxruntime as ort
 import rapidocr_onnxruntime
 from google.protobuf import text_format
+from modelplane_models import registry
 from modelplane_models.ocr import ctc_argmax_suffix, fp16_map_suffix
 from onnx import TensorProto, helper, numpy_helper
 from tritonclient.grpc import model_config_pb2 as pb
@@ -185,34 +186,19 @@ def add_gate(repo: Path) -> None:
 
 
 def add_breed(repo: Path) -> None:
-    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, BREED_SIZE, BREED_SIZE])
-    y = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(BREEDS)])
-    weights = numpy_helper.from_array((np.eye(3, dtype=np.float32) * 10.0), "w")
-    axes = numpy_helper.from_array(np.array([2, 3]), "ax")
-    nodes = [
-        helper.make_node("ReduceMean", ["image", "ax"], ["colour"], keepdims=0),
-        helper.make_node("MatMul", ["colour", "w"], ["logits"]),
-        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
-    ]
-    folder = repo / "breed"
-    _save(helper.make_model(helper.make_graph(nodes, "breed", [x], [y], [weights, axes])), folder)
-    (folder / "labels.txt").write_text("\n".join(BREEDS) + "\n")
-    write_config(
-        folder,
-        "breed",
-        16,
-        [("image", "FP32", [3, BREED_SIZE, BREED_SIZE])],
-        [("probabilities", "FP32", [len(BREEDS)])],
-        [8, 16],
-        2000,
-    )
+    add_colour_classifier(repo, "breed", BREED_SIZE, BREEDS)
 
 
 def add_severity(repo: Path) -> None:
-    """``damage-severity`` with the colour rule of the tiny breed model: the dominant channel
-    (red, green, blue) names minor, moderate, severe."""
-    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, GATE_SIZE, GATE_SIZE])
-    y = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 3])
+    """``damage-severity`` with the breed model's colour rule: red, green, blue dominant name
+    minor, moderate, severe."""
+    add_colour_classifier(repo, "damage-severity", GATE_SIZE, ["minor", "moderate", "severe"])
+
+
+def add_colour_classifier(repo: Path, name: str, size: int, labels: list[str]) -> None:
+    """An image classifier over three labels: softmax of 10 x the mean of each RGB channel."""
+    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, size, size])
+    y = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(labels)])
     weights = numpy_helper.from_array((np.eye(3, dtype=np.float32) * 10.0), "w")
     axes = numpy_helper.from_array(np.array([2, 3]), "ax")
     nodes = [
@@ -220,16 +206,15 @@ def add_severity(repo: Path) -> None:
         helper.make_node("MatMul", ["colour", "w"], ["logits"]),
         helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
     ]
-    folder = repo / "damage-severity"
-    graph = helper.make_graph(nodes, "damage-severity", [x], [y], [weights, axes])
-    _save(helper.make_model(graph), folder)
-    (folder / "labels.txt").write_text("minor\nmoderate\nsevere\n")
+    folder = repo / name
+    _save(helper.make_model(helper.make_graph(nodes, name, [x], [y], [weights, axes])), folder)
+    (folder / "labels.txt").write_text("\n".join(labels) + "\n")
     write_config(
         folder,
-        "damage-severity",
+        name,
         16,
-        [("image", "FP32", [3, GATE_SIZE, GATE_SIZE])],
-        [("probabilities", "FP32", [3])],
+        [("image", "FP32", [3, size, size])],
+        [("probabilities", "FP32", [len(labels)])],
         [8, 16],
         2000,
     )
@@ -306,14 +291,7 @@ def build_test_repository(repo: Path) -> Path:
 
 
 def is_complete(repo: Path) -> bool:
-    models = [
-        "text-detection",
-        "text-recognition",
-        "quality-gate",
-        "damage-severity",
-        "breed",
-        "premium",
-    ]
+    models = [builder.name for builder in registry.BUILDERS]
     return all(
         (repo / m / "config.pbtxt").is_file() and any((repo / m).glob("*/model.onnx"))
         for m in models

@@ -127,11 +127,11 @@ def _provenance(model: str, extra: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def card_metrics(folder: Path) -> dict[str, Any]:
+def card_metrics(folder: Path, cards: Path = CARDS) -> dict[str, Any]:
     """build.json's metrics with ``models/cards/<model>.json`` merged over them."""
     record = repository.read_build(folder)
     metrics: dict[str, Any] = dict(record.get("metrics", {}))
-    extra = CARDS / f"{folder.name}.json"
+    extra = cards / f"{folder.name}.json"
     if extra.is_file():
         metrics |= json.loads(extra.read_text(encoding="utf-8"))
     return {"record": record, **metrics}
@@ -172,9 +172,19 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def write_card(folder: Path) -> Path:
+def _data_of(model: str, recorded: str) -> str:
+    """What a build trained on: a user's folder, the repository's real sets, or generators
+    (``build.json`` says "synthetic" for every build from the repository's own data)."""
+    if recorded != "synthetic":
+        return f"a user's folder, {recorded}"
+    if model in PROVENANCE:
+        return "the repository's own: models/data (below) and wheels (models/README.md)"
+    return "the repository's own: generators and wheels (models/README.md)"
+
+
+def write_card(folder: Path, cards: Path = CARDS) -> Path:
     """``folder/report.html`` and its PNG figures from the folder's metrics; returns the card."""
-    metrics = card_metrics(folder)
+    metrics = card_metrics(folder, cards)
     record = metrics.pop("record")
     name = folder.name
     counts = _counts(metrics)
@@ -201,8 +211,8 @@ def write_card(folder: Path) -> Path:
     body = [
         f"<h1>Model card: {html.escape(name)}</h1>",
         f"<p>Built {html.escape(str(record.get('built_at', '?')))}, fingerprint "
-        f"<code>{html.escape(str(record.get('fingerprint', '?')))}</code>, data "
-        f"{html.escape(str(record.get('data', '?')))}.</p>",
+        f"<code>{html.escape(str(record.get('fingerprint', '?')))}</code>, data: "
+        f"{html.escape(_data_of(name, str(record.get('data', '?'))))}.</p>",
         f"<p>{html.escape(str(metrics.get('notes', '')))}</p>" if metrics.get("notes") else "",
         "<h2>Sample sizes (held-out)</h2>",
         _table(list(counts.items())) if counts else "<p>not recorded</p>",

@@ -1,0 +1,67 @@
+"""Model cards: what a reader gets from ``report.html``, and figures merged from a cards file.
+
+Runs on a model folder written here (a build.json as the build writes one, plus the
+``models/cards/<model>.json`` way in for figures measured elsewhere, e.g. the OCR models').
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from modelplane_models import cards, repository
+from PIL import Image
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "repo" / "damage-severity"
+    (folder / "1").mkdir(parents=True)
+    (folder / "1" / "model.onnx").write_bytes(b"graph")
+    (folder / "config.pbtxt").write_text('name: "damage-severity"\n')
+    metrics = {
+        "classes": ["minor", "moderate", "severe"],
+        "f1": [0.8, 0.6, 0.82],
+        "n": [180, 144, 133],
+        "confusion": [[145, 31, 4], [37, 81, 26], [3, 17, 113]],
+        "reliability": cards.reliability(
+            np.array([0.9, 0.95, 0.4, 0.6]),
+            np.array([True, True, False, True]),
+        ),
+        "backbone": {"weights_sha256": "ab" * 32},
+        "macro_f1": 0.74,
+    }
+    repository.write_json(folder / repository.BUILD_FILE, {"data": "synthetic", "metrics": metrics})
+    return folder
+
+
+def test_card_has_per_class_figures_sizes_provenance_and_backbone(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    page = cards.write_card(folder, tmp_path / "no-cards").read_text()
+    for figure in ("card-f1.png", "card-confusion.png", "card-reliability.png"):
+        assert f'src="{figure}"' in page
+        assert Image.open(folder / figure).size[0] > 100
+    assert "<th>moderate</th><td>144</td>" in page  # sample sizes per class
+    assert "ab" * 32 in page  # backbone weight hash
+    assert "models/data/vehicle-damage" in page and "CarDD" in page  # provenance quoted
+
+
+def test_cards_file_merges_figures_measured_elsewhere(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    extra = tmp_path / "cards"
+    extra.mkdir()
+    (extra / "damage-severity.json").write_text(
+        json.dumps({"per_class": {"cer": {"receipts": 0.05, "photos": 0.2}}, "notes": "n=80"})
+    )
+    page = cards.write_card(folder, extra).read_text()
+    assert 'src="card-cer.png"' in page and "n=80" in page
+    assert cards.card_metrics(folder, extra)["macro_f1"] == 0.74  # build.json kept beside it
+
+
+def test_reliability_bins_count_every_answer() -> None:
+
+    confidence = np.array([0.05, 0.15, 0.95, 0.96, 0.97])
+    bins = cards.reliability(confidence, np.array([False, True, True, True, False]))
+    assert sum(b["n"] for b in bins) == 5
+    top = max(bins, key=lambda b: b["confidence"])
+    assert top["n"] == 3 and abs(top["accuracy"] - 2 / 3) < 1e-3

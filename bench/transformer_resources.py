@@ -54,6 +54,7 @@ from serving.servers import BIN, Server, free_port, serve, start_process, stop
 DATA = ROOT / "models" / "data"
 MODEL_ROOT = "/mnt/models"
 MIB = 1024 * 1024
+MAX_CAP = 64  # the server's default --max-concurrency (serving/limits.py)
 PREMIUM = {"breed": 0, "age_years": 2, "weight_kg": 9.0, "sex": "male", "neutered": False}
 Inputs = list[dict[str, bytes]]
 
@@ -193,20 +194,23 @@ def derived(row: dict[str, Any]) -> dict[str, Any]:
     """The defaults the rule gives for one measured stage (modelplane_api.resources.STAGE_SIZING
     holds them; docs/operations.md, "Transformer resources", says why each term):
 
-    - cap = 2 x the concurrency target (headroom while the autoscaler adds a replica);
-    - memory request = peak RSS at the target, rounded up to 64 MiB;
-    - memory limit = RSS at the cap (idle + per-request growth x cap) x 1.25, rounded up to
-      128 MiB, at least 512 MiB (inputs larger than the bench's, e.g. a 12 MP PNG);
+    - memory request = peak RSS at the concurrency target, rounded up to 64 MiB;
+    - memory limit = RSS at twice the target (idle + per-request growth x 2 x target; headroom
+      while the autoscaler adds a replica) x 1.25, rounded up to 128 MiB, at least 512 MiB
+      (inputs larger than the bench's, e.g. a 12 MP PNG);
+    - in-flight cap = the requests that fit in that limit with the same 1.25 margin, at most
+      MAX_CAP (the server's default --max-concurrency), never below twice the target;
     - CPU: request 500m, limit 2 (the former figures): the stand-in predictor shares this
       machine's cores, so the transformer's cores here are bounded by it, not measured.
     """
-    per_request = (row["peak_rss_mib"] - row["idle_rss_mib"]) / row["concurrency"]
-    cap = 2 * row["concurrency"]
-    at_cap = (row["idle_rss_mib"] + per_request * cap) * 1.25
+    idle, target = row["idle_rss_mib"], row["concurrency"]
+    per_request = max((row["peak_rss_mib"] - idle) / target, 0.1)
+    limit = max(512, _round_up((idle + per_request * 2 * target) * 1.25, 128))
+    fits = int((limit / 1.25 - idle) // per_request)
     return {
-        "max_in_flight": cap,
+        "max_in_flight": max(2 * target, min(MAX_CAP, fits)),
         "memory_request": f"{_round_up(row['peak_rss_mib'], 64)}Mi",
-        "memory_limit": f"{max(512, _round_up(at_cap, 128))}Mi",
+        "memory_limit": f"{limit}Mi",
         "per_request_mib": round(per_request, 1),
         "cpu_s_per_request": round(row["mean_cores"] * row["seconds"] / row["requests"], 3),
     }

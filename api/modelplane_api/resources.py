@@ -123,13 +123,14 @@ def _sizing(cpu: str, memory: str, cpu_limit: str, memory_limit: str, cap: int) 
 
 # Derived from bench/transformer_resources.py (one modelplane-transformer process per stage, as
 # the cluster runs it, at the stage's concurrency target with real inputs; figures, n and the
-# rule in docs/operations.md, "Transformer resources"): cap = 2 x the target; memory request =
-# peak RSS at the target; memory limit = RSS at the cap x 1.25, at least 512Mi. CPU keeps the
-# former 500m/2: this machine's stand-in predictor bounds the transformer's cores.
+# rule in docs/operations.md, "Transformer resources"): memory request = peak RSS at the target;
+# memory limit = RSS at twice the target x 1.25, at least 512Mi; cap = the requests that fit in
+# that limit (at most 64, at least twice the target). CPU keeps the former 500m/2: this
+# machine's stand-in predictor bounds the transformer's cores.
 STAGE_SIZING: dict[str, StageSizing] = {
-    "quality-gate": _sizing("500m", "256Mi", "2", "512Mi", 8),
-    "breed": _sizing("500m", "256Mi", "2", "512Mi", 8),
-    "premium": _sizing("500m", "256Mi", "2", "512Mi", 8),
+    "quality-gate": _sizing("500m", "256Mi", "2", "512Mi", 30),
+    "breed": _sizing("500m", "256Mi", "2", "512Mi", 38),
+    "premium": _sizing("500m", "256Mi", "2", "512Mi", 64),
     "text-detection": _sizing("500m", "960Mi", "2", "2Gi", 8),
     "text-recognition": _sizing("500m", "896Mi", "2", "1792Mi", 16),
 }

@@ -46,12 +46,11 @@ def encode(pixels: NDArray[np.uint8], orientation: int | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def with_orientation(orientation: int) -> bytes:
-    """The upright photo stored turned so that a viewer honouring ``orientation`` shows it
-    upright again."""
-    return encode(
-        np.ascontiguousarray(np.rot90(upright(), -VIEWER_TURNS[orientation])), orientation
-    )
+def with_orientation(orientation: int, pixels: NDArray[np.uint8] | None = None) -> bytes:
+    """Upright pixels (default: the phone photo's) stored turned so that a viewer honouring
+    ``orientation`` shows them upright again."""
+    shown = upright() if pixels is None else pixels
+    return encode(np.ascontiguousarray(np.rot90(shown, -VIEWER_TURNS[orientation])), orientation)
 
 
 def mean_difference(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> float:

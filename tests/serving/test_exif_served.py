@@ -8,19 +8,24 @@ has to turn them itself.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from phone import encode, stored_pixels, upright, with_orientation
+from numpy.typing import NDArray
+from phone import PHOTO, encode, stored_pixels, upright, with_orientation
 from serving.calls import call
-from serving.servers import Server
+from serving.servers import ROOT, Server
 
 pytestmark = pytest.mark.timeout(600)
+# A real held-out photo (models/data/vehicle-damage/PROVENANCE.md): a test may send it, never train.
+CAR = ROOT / "models/data/vehicle-damage/heldout/moderate/val_moderate_050.jpg"
 
 
-def _sideways() -> bytes:
+def _sideways(pixels: NDArray[np.uint8] | None = None) -> bytes:
     """The stored pixels of the EXIF-6 variant with no tag: what a decoder ignoring EXIF sees."""
-    return encode(stored_pixels(with_orientation(6)))
+    return encode(stored_pixels(with_orientation(6, pixels)))
 
 
 def _text(answer: dict[str, Any]) -> str:
@@ -50,10 +55,16 @@ def _gap(a: dict[str, Any], b: dict[str, Any]) -> float:
     return max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-6) for k in ("distance", "sharpness"))
 
 
-def test_car_claims_answers_the_tagged_photo_as_the_upright_one(examples_server: Server) -> None:
-    plain = call(examples_server, "http", "car-claims", image=encode(upright()))
-    tagged = call(examples_server, "http", "car-claims", image=with_orientation(6))
-    sideways = call(examples_server, "http", "car-claims", image=_sideways())
+@pytest.mark.parametrize("photo", [CAR, PHOTO], ids=["real-car", "phone-page"])
+def test_car_claims_answers_the_tagged_photo_as_the_upright_one(
+    examples_server: Server, photo: Path
+) -> None:
+    """A real damaged-car photo (VDS-2.5k held-out, upright) and the phone's page photo, each
+    stored sideways with Orientation 6: the gate's answer is the upright photo's."""
+    pixels = upright() if photo == PHOTO else stored_pixels(photo.read_bytes())
+    plain = call(examples_server, "http", "car-claims", image=encode(pixels))
+    tagged = call(examples_server, "http", "car-claims", image=with_orientation(6, pixels))
+    sideways = call(examples_server, "http", "car-claims", image=_sideways(pixels))
     assert tagged["estimable"] == plain["estimable"] and tagged["reasons"] == plain["reasons"]
     assert _gap(tagged, plain) < 0.05, (tagged, plain)
-    assert _gap(sideways, plain) > 5 * _gap(tagged, plain), (sideways, tagged, plain)
+    assert _gap(sideways, plain) > 3 * _gap(tagged, plain), (sideways, tagged, plain)

@@ -3,13 +3,12 @@
 Accepted photos are alike and rejects are rare and varied, so the gate is not a plain
 classifier: the frozen EfficientNet-Lite0 backbone (:mod:`modelplane_models.backbone`) gives
 ImageNet features, a small head embeds the photo on the unit sphere, trained with a
-centre-contrastive metric loss (accepted photos pulled to a centre, rejects pushed beyond a margin),
-and the
-distance to the accepted photos' centroid flags anything unlike them. A fixed Laplacian conv
-gives a sharpness score, and a small multi-label head names the reasons. Thresholds are
-calibrated on a validation split and baked into the exported ONNX graph, so the serving side
-only maps outputs: ``reasons`` = (blurred, not-a-car, partial, too-damaged), ``estimable`` = no
-reason set.
+centre-contrastive metric loss (accepted photos pulled to a centre, rejects pushed beyond a
+margin), and the distance to the accepted photos' centroid flags anything unlike them. A fixed
+Laplacian conv gives a sharpness score, and a small multi-label head names the reasons.
+Thresholds are calibrated on a slice of the training photos and baked into the exported ONNX
+graph, so the serving side only maps outputs: ``reasons`` = (blurred, not-a-car, partial,
+too-damaged), ``estimable`` = no reason set.
 """
 
 from __future__ import annotations
@@ -135,9 +134,9 @@ class GateGraph(nn.Module):
     """The exported graph: image -> embedding, distance, sharpness, reasons, estimable.
 
     Rules, in order: the head names ``not-a-car``; otherwise ``blurred`` when the head says so
-    or sharpness is under the floor, ``partial`` and ``too-damaged`` when the head says so;
-    finally a photo far from the accepted centroid that no reason explains is ``not-a-car``
-    (unlike anything seen).
+    or sharpness is under the floor (unless the head names ``partial``), ``partial`` and
+    ``too-damaged`` when the head says so; finally a photo far from the accepted centroid that
+    no reason explains is ``not-a-car`` (unlike anything seen).
     """
 
     centroid: torch.Tensor
@@ -166,7 +165,10 @@ class GateGraph(nn.Module):
         distance = (emb - self.centroid).norm(dim=1, keepdim=True)
         fired = torch.sigmoid(logits) > self.reason_t
         head_not_car = fired[:, 1:2]
-        blurred = (fired[:, 0:1] | (sharp < self.sharp_t)) & ~head_not_car
+        # a close crop is soft because it is magnified: the focus measure alone does not call
+        # blurred what the head names partial (real crops of 9-20% of a 256 px photo)
+        soft = (sharp < self.sharp_t) & ~fired[:, 2:3]
+        blurred = (fired[:, 0:1] | soft) & ~head_not_car
         partial = fired[:, 2:3] & ~head_not_car
         damaged = fired[:, 3:4] & ~head_not_car
         far = (distance > self.distance_t) & ~blurred & ~partial & ~damaged

@@ -60,9 +60,29 @@ def fit(
     gen: torch.Generator,
     name: str,
 ) -> float:
-    """Train ``model`` in place with AdamW and a one-cycle schedule; returns the last epoch loss."""
+    """Train ``model`` in place on uint8 images (augmented per batch); the last epoch loss."""
     data = torch.from_numpy(images)
-    steps_per_epoch = max(1, len(data) // config.batch_size)
+    return fit_batches(
+        model,
+        len(data),
+        lambda index: loss_fn(augment(data[index], gen), targets[index]),
+        config,
+        gen,
+        name,
+    )
+
+
+def fit_batches(
+    model: torch.nn.Module,
+    count: int,
+    batch_loss: Callable[[torch.Tensor], torch.Tensor],
+    config: FitConfig,
+    gen: torch.Generator,
+    name: str,
+) -> float:
+    """AdamW and a one-cycle schedule over shuffled batches of row indices ``0..count-1``;
+    ``batch_loss(index)`` gives one batch's loss. Returns the last epoch's mean loss."""
+    steps_per_epoch = max(1, count // config.batch_size)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
@@ -73,11 +93,10 @@ def fit(
     model.train()
     epoch_loss = 0.0
     for epoch in range(config.epochs):
-        order = torch.randperm(len(data), generator=gen)
+        order = torch.randperm(count, generator=gen)
         total = 0.0
         for step in range(steps_per_epoch):
-            index = order[step * config.batch_size : (step + 1) * config.batch_size]
-            loss = loss_fn(augment(data[index], gen), targets[index])
+            loss = batch_loss(order[step * config.batch_size : (step + 1) * config.batch_size])
             optimiser.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             optimiser.step()

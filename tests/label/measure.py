@@ -57,7 +57,7 @@ REPOSITORY = Path(os.environ.get("MODELPLANE_MODEL_REPOSITORY") or REAL_REPOSITO
 TASKS: dict[str, dict[str, Any]] = {
     "car-claims": {
         "manifest": "car-claims.yaml",
-        "deployments": ("car-quality-gate", "car-claims"),
+        "deployments": None,  # the whole pipeline, as served
         "ready": "car-claims",
         "repository_model": "quality-gate",
         "classes": lambda repo: ["accept", *_lines(repo / "quality-gate" / "labels.txt")],
@@ -133,7 +133,8 @@ def served(task: dict[str, Any], work: Path) -> Iterator[Server]:
     folder = work / "manifests"
     folder.mkdir()
     docs = yaml.safe_load_all((EXAMPLES / task["manifest"]).read_text(encoding="utf-8"))
-    wanted = [d for d in docs if d and d["metadata"]["name"] in task["deployments"]]
+    names = task["deployments"]
+    wanted = [d for d in docs if d and (names is None or d["metadata"]["name"] in names)]
     (folder / task["manifest"]).write_text(yaml.safe_dump_all(wanted), encoding="utf-8")
     server = serve(folder, REPOSITORY, work / "serve.log", [task["ready"]])
     try:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import backbone, datasets, export, heads, log, real_photos, repository, training
+from . import backbone, cards, datasets, export, heads, log, real_photos, repository, training
 from .quality_gate import (
     CLASSES,
     FOLDERS,
@@ -131,7 +131,16 @@ def evaluate_cached(
     feats, sharp = cache.features(data.images, name), _sharpness(data.images)
     with torch.no_grad():
         out = graph.decide(torch.from_numpy(feats), torch.from_numpy(sharp))
-    return outcome_metrics(data.labels, out[3].numpy(), out[4].numpy()[:, 0])
+        logits = graph.head(torch.from_numpy(feats), torch.from_numpy(sharp))[1]
+    metrics = outcome_metrics(data.labels, out[3].numpy(), out[4].numpy()[:, 0])
+    # the reason head's probabilities, one (photo, reason) pair each: is "this photo has
+    # reason r" as likely as the head says? (the decisions themselves are booleans)
+    prob = torch.sigmoid(logits).numpy().reshape(-1)
+    truth = (data.labels[:, None] == np.arange(1, len(CLASSES))[None, :]).reshape(-1)
+    confident_yes = prob >= 0.5
+    confidence = np.where(confident_yes, prob, 1.0 - prob)
+    metrics["reliability"] = cards.reliability(confidence, confident_yes == truth)
+    return metrics
 
 
 def outcome_metrics(

@@ -22,7 +22,7 @@ import yaml
 from PIL import Image, ImageDraw, ImageFont
 from serving.calls import call
 from serving.documents import FONT_DIR
-from serving.servers import BIN, EXAMPLES, Server, free_port, start_process, stop
+from serving.servers import EXAMPLES, Server, start_transformer, stop
 from tritonclient.utils import InferenceServerException
 
 KSERVE_GRPC_LIMIT = 8 * 1024 * 1024  # kserve.model_server: MAX_GRPC_MESSAGE_LENGTH
@@ -59,21 +59,15 @@ def example_parameters(deployment: str) -> list[str]:
 
 
 def transformer(predictor: Server, stage: str, model_dir: Path, tmp_path: Path) -> Iterator[Server]:
-    http_port, grpc_port = free_port(), free_port()
-    args = [
-        str(BIN / "modelplane-transformer"),
-        f"--model_name={stage}-transformer",
-        f"--stage={stage}",
-        f"--triton-model={stage}",
-        "--predictor_protocol=grpc-v2",
-        f"--predictor_host={predictor.grpc}",
+    server = start_transformer(
+        predictor,
+        f"{stage}-transformer",
+        stage,
+        stage,
+        tmp_path / f"{stage}.log",
         f"--model-dir={model_dir / stage}",
-        f"--http_port={http_port}",
-        f"--grpc_port={grpc_port}",
         *example_parameters(f"doc-{stage}"),
-    ]
-    log = tmp_path / f"{stage}.log"
-    server = start_process(args, log, http_port, grpc_port, [f"{stage}-transformer"])
+    )
     try:
         yield server
     finally:

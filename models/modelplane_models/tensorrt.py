@@ -165,11 +165,14 @@ def sha256(path: Path) -> str:
 
 
 def image_generator(model: str) -> Callable[[np.random.Generator], Image.Image]:
-    """The synthetic photos a model was trained on: cars, dogs, or document pages."""
+    """Photos like those a model was trained on: the real train-pile car photos (gate,
+    severity; never a held-out one), drawn dogs, or drawn document pages."""
+    from . import real_photos
     from .synth import cars, documents, dogs
 
-    if model == "quality-gate":
-        return cars.accepted
+    if model in ("quality-gate", "damage-severity"):
+        photos = real_photos.vehicles("train")
+        return lambda rng: real_photos.open_photo(photos[int(rng.integers(len(photos)))].path)
     if model == "breed":
         makers = list(dogs.generators().values())
         return lambda rng: makers[int(rng.integers(len(makers)))](rng)

@@ -204,7 +204,7 @@ def write_card(folder: Path, cards: Path = CARDS) -> Path:
     scalars = [
         (k, v)
         for k, v in metrics.items()
-        if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+        if isinstance(v, (int, float, str)) and not isinstance(v, bool) and k != "notes"
     ]
     backbone = metrics.get("backbone") or {}
     sources = _provenance(name, list(metrics.get("provenance", [])))

@@ -31,8 +31,13 @@ OTHER_SOURCES = {
     "google+cameratrapai": (
         "test_data",
         # a vehicle is not "not a car"; the others are modified copies of african_elephants.jpg
-        ("vehicle.jpg", "african_elephants_bw.jpg", "african_elephants_cmyk.jpg",
-         "african_elephants_truncated_file.jpg", "african_elephants_with_exif_orientation.jpg"),
+        (
+            "vehicle.jpg",
+            "african_elephants_bw.jpg",
+            "african_elephants_cmyk.jpg",
+            "african_elephants_truncated_file.jpg",
+            "african_elephants_with_exif_orientation.jpg",
+        ),
     ),
 }
 
@@ -97,7 +102,7 @@ def main() -> None:
         for line in listing.read_text().splitlines()
         if not line.split("  ", 1)[-1].startswith(("vehicle-damage/", "not-a-car/"))
     ]
-    listing.write_text("\n".join([*keep, *sorted(heldout, key=lambda l: l[66:])]) + "\n")
+    listing.write_text("\n".join([*keep, *sorted(heldout, key=lambda line: line[66:])]) + "\n")
     print(f"held out {len(heldout)} files")
 
 

@@ -138,7 +138,7 @@ def test_raw_model_through_triton_equals_onnx_runtime(
 def test_pipeline_calls_reach_triton_and_are_batched(server: Server) -> None:
     before = samples(server, "nv_inference_request_success")
     result = pipeline_call(server, seed=1)
-    assert result["premium"] > 0
+    assert result["breed"] and "premium" in result  # a quote, or none for a breed it does not know
     with ThreadPoolExecutor(CONCURRENT) as pool:
         results = list(pool.map(lambda s: pipeline_call(server, s), range(CONCURRENT)))
     assert all(r["breed"] for r in results)

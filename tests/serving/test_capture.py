@@ -14,6 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from modelplane_api.parameters import TextDetectionParameters
 from modelplane_inference.documents.capture import UNEVEN_BELOW, flatten, light_evenness, prepare
 from serving.capture_eval import (
     CHOSEN,
@@ -89,9 +90,9 @@ def test_the_served_capture_default_is_no_worse_than_none_on_a_real_photo() -> N
     """On this real photo flattening greys the thin strokes (CER 0.23 -> 0.39, models/README.md):
     the default (``auto``) must read it as well as no capture step, and better than ``flatten``.
     """
-    from modelplane_api.parameters import TextDetectionParameters
-
     default = TextDetectionParameters.from_params({}).capture
+    shadowed = pages(TUNE_SEEDS[:1])[0].bgr
+    assert prepare(shadowed, default) is not shadowed  # a shadowed capture is still flattened
     photo = "hist_geo-122543"
     scores = {mode: real_photo_cer(photo, mode) for mode in (default, "none", "flatten")}
     assert scores[default] <= scores["none"] + 0.01, scores

@@ -30,6 +30,7 @@ from serving.real_vision import (
     gate_class,
     gate_samples,
     gate_scores,
+    listed_breed,
     not_a_dog_samples,
     served,
     severity_samples,
@@ -68,7 +69,16 @@ def run(limit: int | None) -> dict[str, Any]:
             "rate": sum(no_quote) / max(len(others), 1),
             "quoted": [s.name for s, q in zip(others, no_quote, strict=True) if not q],
         }
-        result["breed_top1_listed"] = {"n": 0, "verdict": "not measurable (no real photos)"}
+        listed = not_a_dog_samples(listed=True)
+        said = [served(server, "pet-premium", s.image, features=PET) for s in listed]
+        result["breed_top1_listed"] = {
+            "n": len(listed),
+            "answers": {s.name: a.get("breed") for s, a in zip(listed, said, strict=True)},
+            "right": sum(
+                a.get("breed") == listed_breed(s.name) for s, a in zip(listed, said, strict=True)
+            ),
+            "verdict": "not measurable (fewer than 20 real photos of any listed breed)",
+        }
     return result
 
 

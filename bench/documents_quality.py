@@ -16,21 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import tritonclient.grpc as grpcclient
-import yaml
 
 from bench.common import ROOT, progress, write_result
-from bench.serving import EXAMPLES, REPOSITORY
+from bench.serving import running_examples
 
 sys.path.insert(0, str(ROOT / "tests"))
 from serving.capture_eval import plain_rapidocr, read_plain
@@ -44,7 +38,7 @@ from serving.real_documents import (
     reading_order,
     word_recall,
 )
-from serving.servers import Server, serve, stop
+from serving.servers import Server
 
 MIN_N = {"sroie": 20, "photos": 10}  # documents needed before a goal is called met or not
 CAPTURE_MODES = ("auto", "flatten", "none")
@@ -99,25 +93,11 @@ def summarise(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
     return out
 
 
-@contextmanager
-def serving(capture: str | None = None) -> Iterator[Server]:
+def serving(capture: str | None = None) -> Any:
     """``modelplane serve`` on the shipped ``documents.yaml``; ``capture`` set when given."""
-    folder = Path(tempfile.mkdtemp(prefix="modelplane-documents-"))
-    label = "defaults" if capture is None else f"capture {capture}"
-    try:
-        docs = [d for d in yaml.safe_load_all((EXAMPLES / "documents.yaml").read_text()) if d]
-        for doc in docs:
-            if capture and doc["kind"] == "ModelDeployment" and doc["spec"]["stage"] == DETECTION:
-                doc["spec"].setdefault("parameters", {})["capture"] = capture
-        (folder / "documents.yaml").write_text(yaml.safe_dump_all(docs), encoding="utf-8")
-        progress(f"starting modelplane serve ({label})")
-        server = serve(folder, REPOSITORY, folder / "serve.log", ["documents"])
-        try:
-            yield server
-        finally:
-            stop(server)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    progress(f"documents served with capture {capture or 'as shipped'}")
+    parameters = {DETECTION: {"capture": capture}} if capture else None
+    return running_examples(("documents.yaml",), ["documents"], parameters)
 
 
 def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool) -> dict[str, Any]:

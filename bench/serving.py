@@ -124,13 +124,22 @@ def running(
 
 
 @contextmanager
-def running_examples(files: tuple[str, ...], ready: list[str]) -> Iterator[Server]:
+def running_examples(
+    files: tuple[str, ...], ready: list[str], parameters: dict[str, dict[str, str]] | None = None
+) -> Iterator[Server]:
     """``modelplane serve`` of some of the example manifests, as shipped (a bench of one
-    pipeline does not need the others' models built, nor their load on the machine)."""
+    pipeline does not need the others' models built, nor their load on the machine);
+    ``parameters`` (stage -> name -> value) are set on that stage's deployments."""
     folder = Path(tempfile.mkdtemp(prefix="modelplane-bench-"))
+    wanted = parameters or {}
     try:
         for name in files:
-            shutil.copy(EXAMPLES / name, folder / name)
+            docs = [d for d in yaml.safe_load_all((EXAMPLES / name).read_text()) if d]
+            for doc in docs:
+                stage = doc.get("spec", {}).get("stage")
+                if doc["kind"] == "ModelDeployment" and stage in wanted:
+                    doc["spec"].setdefault("parameters", {}).update(wanted[stage])
+            (folder / name).write_text(yaml.safe_dump_all(docs), encoding="utf-8")
         progress(f"starting modelplane serve ({', '.join(ready)})")
         server = serve(folder, REPOSITORY, folder / "serve.log", ready)
         try:

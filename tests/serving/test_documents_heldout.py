@@ -10,15 +10,18 @@ title) that is changed for the worse fails here.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from modelplane_inference.documents.parsing.document import parse_document
 from serving.calls import call
 from serving.real_documents import cer, documents, field_scores, reading_order, word_recall
-from serving.servers import Server
+from serving.servers import ROOT, Server
 
 SAMPLE = ("sroie-002", "sroie-027", "sroie-038", "sroie-071", "sroie-072")
 PHOTO = "svt-122614"
+HELDOUT_RUN = ROOT / "bench" / "results" / "documents_quality-heldout.json"
 pytestmark = pytest.mark.timeout(900)  # six real pages on a loaded 2-core machine
 
 # Measured on this sample with the defaults, 2026-12-03 (bench/documents_quality.py, run of
@@ -70,3 +73,16 @@ def test_phone_photo_holds_its_floor(answers: dict[str, Any]) -> None:
     doc, answer = answers[PHOTO]
     errors, chars = cer(doc.label["lines"], reading_order(answer["lines"]))
     assert errors / chars <= MAX_PHOTO_CER, errors / chars
+
+
+def test_parser_holds_the_whole_held_out_reading() -> None:
+    """The parser alone on what the served endpoint read on all 40 held-out receipts in the
+    committed bench run (``bench/results/documents_quality-heldout.json``): a synonym, title
+    or rule these receipts use that is changed for the worse fails here without any OCR."""
+    run = json.loads(HELDOUT_RUN.read_text("utf-8"))["documents"]
+    receipts = documents("heldout", ("sroie",))
+    scores = [field_scores(d.label, parse_document(run[d.name]["lines"])) for d in receipts]
+    counts = {k: sum(s[k] for s in scores) for k in ("date", "total", "total_wrong", "type")}
+    assert len(scores) == 40
+    assert counts["date"] >= 38 and counts["total"] >= 27 and counts["type"] == 40, counts
+    assert counts["total_wrong"] <= 7, counts

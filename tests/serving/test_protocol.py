@@ -92,6 +92,7 @@ def test_documents_pipeline_reads_a_receipt(examples_server: Server, protocol: s
         "document_type",
         "fields",
         "confidence",
+        "currency",
         "needs_review",
         "line_items",
         "lines",

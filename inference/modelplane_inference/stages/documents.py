@@ -274,8 +274,8 @@ class TextRecognition(Stage):
 
 
 class DocumentParse(Stage):
-    """Lines -> ``{"document_type", "fields", "confidence", "needs_review", "line_items",
-    "lines"}`` (``documents/parsing/document.py``); pure Python, no model."""
+    """Lines -> ``{"document_type", "fields", "confidence", "currency", "needs_review",
+    "line_items", "lines"}`` (``documents/parsing/document.py``); pure Python, no model."""
 
     stage: ClassVar[str] = "document-parse"
     wire_inputs: ClassVar[tuple[str, ...]] = ("lines",)

@@ -36,7 +36,7 @@ def document_type(rows: list[str], found_fields: set[str]) -> str:
         scores[kind] = score
     kind = max(scores, key=lambda k: scores[k])
     if scores[kind] > 0:
-        return kind
+        return str(kind)
     # No title word at all: a page stating a total is a bill someone paid (a shop receipt
     # headed only by the shop's name, real paper); anything else stays unknown.
     return "receipt" if "total_amount" in found_fields else "unknown"

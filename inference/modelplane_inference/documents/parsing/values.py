@@ -119,7 +119,7 @@ def parse_text(text: str) -> str | None:
 PARSERS = {"date": parse_date, "amount": parse_amount, "number": parse_number, "text": parse_text}
 
 
-def parse_value(kind: str, text: str) -> str | int | None:
+def parse_value(kind: str, text: str) -> str | int | float | None:
     """The value of type ``kind`` (date, amount, number, text) in ``text``, or None."""
-    value: str | int | None = PARSERS[kind](text)
+    value: str | int | float | None = PARSERS[kind](text)
     return value

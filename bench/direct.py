@@ -159,6 +159,32 @@ def rapidocr_baseline(docs: tuple[bytes, ...], n: int) -> Sample:
     return latencies, time.perf_counter() - started
 
 
+_RAPIDOCR_CLIENTS: list[Any] = []  # one engine per concurrent client, kept across rounds
+
+
+def rapidocr_concurrent(docs: tuple[bytes, ...], conc: int, n: int) -> Sample:
+    """``conc`` clients each with its own plain ``RapidOCR()`` (an engine is not shared between
+    threads), ``n`` documents in a closed loop: the baseline at the served endpoint's
+    concurrency, where its p99 includes the clients' contention for the same cores."""
+    from rapidocr_onnxruntime import RapidOCR
+
+    from bench.common import closed_loop
+
+    while len(_RAPIDOCR_CLIENTS) < conc:
+        engine = RapidOCR()
+        engine(docs[0])  # warm-up
+        _RAPIDOCR_CLIENTS.append(engine)
+    engines = iter(_RAPIDOCR_CLIENTS[:conc])
+    lock = threading.Lock()
+
+    def make() -> Callable[[int], Any]:
+        with lock:
+            engine = next(engines)
+        return lambda index: engine(docs[index % len(docs)])
+
+    return closed_loop(make, conc, n)
+
+
 class Baseline:
     """The stages loaded once; commands answered one JSON line each (see :func:`serve_stdin`)."""
 
@@ -184,6 +210,8 @@ class Baseline:
 
             return preprocess.run(request["repeats"])
         if kind == "rapidocr":
+            if request.get("conc", 1) > 1:
+                return rapidocr_concurrent(pages, request["conc"], request["n"])
             return rapidocr_baseline(pages, request["n"])
         if kind == "models_cpu":  # CPU seconds inside the models so far (DirectBackend.cpu_s)
             return DirectBackend.cpu_s

@@ -109,7 +109,7 @@ def test_triton_section_splits_latency_with_tritons_statistics(quick_results: Pa
         assert split["compute"] > 0 and split["queue"] >= 0 and split["mean_batch"] >= 1
         assert split["client_mean"] >= split["queue"] + split["compute"]
     receipts = data["receipts"]
-    for key in ("rapidocr", "local_1", "triton_1"):
+    for key in ("rapidocr_1", "local_1", "triton_1"):
         summary_ok(receipts[key])
         assert receipts["cpu_ms_per_page"][key] > 0
     assert receipts["models_cpu_ms_per_page"] > 0

@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 # Extras the tests need; grows as components land.
 comma  := ,
 TEST_EXTRAS ?= operator,inference,models,dev
-# The local Triton (`modelplane serve --predictors triton`, tests/triton, `make bench`): only the
+# The local Triton (`modelplane serve --predictors triton`, tests/tritonserver, `make bench`): only the
 # real tritonserver binary of PyPI's nvidia-pytriton wheel (Triton 2.51, CPU, python backend).
 # Installed without its dependencies: their numpy<2 pin is for pytriton's own Python API, which
 # modelplane never imports (the python stub exchanges tensors by DLPack, so numpy 2 works), and

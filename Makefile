@@ -75,6 +75,7 @@ models: install
 ## test: every tier that runs without a cluster (unit, operator integration, schema)
 test: install system-deps models chart-tools
 	$(PY) -m pytest tests
+	$(PY) -m pytest tests/inprocess
 
 unit: install
 	$(PY) -m pytest tests/unit

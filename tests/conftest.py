@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import validate_manifest
+
+# KServe's gRPC protos and tritonclient.grpc's register the same ``inference.*`` symbols in
+# protobuf's one descriptor pool, so no process can import both (architecture.md, the contract
+# package). Tests that build KServe models in-process live in tests/inprocess and run in a
+# pytest process of their own (``make test`` runs it second); every other test talks to servers
+# through tritonclient.
+INPROCESS = Path(__file__).parent / "inprocess"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave tests/inprocess out unless every path pytest was given lies inside it."""
+    if collection_path != INPROCESS:
+        return None
+    given = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
+    inside = all(path == INPROCESS or INPROCESS in path.parents for path in given)
+    return None if inside else True
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

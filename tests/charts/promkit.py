@@ -12,12 +12,16 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from chartkit import Docs, find
+
+if TYPE_CHECKING:
+    from serving.servers import Server
 
 
 def free_port() -> int:
@@ -52,10 +56,11 @@ def stop(process: subprocess.Popen[Any]) -> None:
 def start_prometheus(
     binary: str, folder: Path, port: int, docs: Docs, scrape_configs: list[dict[str, Any]]
 ) -> subprocess.Popen[str]:
-    """Prometheus scraping and evaluating every second, with the chart's PrometheusRule groups
-    (from rendered ``docs``) as its rule file; returns once it answers ``/-/ready``."""
-    (rule,) = find(docs, "PrometheusRule")
-    (folder / "rules.yaml").write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+    """Prometheus scraping and evaluating every second, with the groups of every PrometheusRule
+    in ``docs`` (the chart's, the operator's) as its rule file; returns once it answers
+    ``/-/ready``."""
+    groups = [group for rule in find(docs, "PrometheusRule") for group in rule["spec"]["groups"]]
+    (folder / "rules.yaml").write_text(yaml.safe_dump({"groups": groups}))
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(folder / "rules.yaml")],
@@ -81,6 +86,45 @@ def start_prometheus(
         stop(process)
         raise
     return process
+
+
+@contextmanager
+def scraping(
+    binary: str,
+    folder: Path,
+    docs: Docs,
+    job: str,
+    target: str,
+    labels: Mapping[str, str],
+    port: int | None = None,
+) -> Iterator[str]:
+    """A Prometheus scraping one ``target`` as ``job`` with the target ``labels`` a
+    ServiceMonitor or PodMonitor gives it (namespace, pod, ...), rules from ``docs``; yields its
+    URL and stops it on exit. ``port`` when a test must know it before the start."""
+    port = port or free_port()
+    scrape = {"job_name": job, "static_configs": [{"targets": [target], "labels": dict(labels)}]}
+    process = start_prometheus(binary, folder, port, docs, [scrape])
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+@contextmanager
+def pet_premium_served(
+    repository: Path, folder: Path, ready: list[str], *flags: str
+) -> Iterator[Server]:
+    """``modelplane serve`` with the pet-premium example (breed -> premium) on free ports,
+    ``flags`` added (``--predictors triton``); stopped on exit. The serving helpers are imported
+    here, not at the top: the operator-scrape module runs without the inference extras."""
+    from serving.servers import EXAMPLES, serve
+    from serving.servers import stop as stop_server
+
+    started = serve(EXAMPLES / "pet-premium.yaml", repository, folder / "serve.log", ready, *flags)
+    try:
+        yield started
+    finally:
+        stop_server(started)
 
 
 def query(url: str, promql: str) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from chartkit import NAMESPACE, RELEASE, Docs, find
-from promkit import eventually, free_port, query, rules, start_prometheus, stop, wait_http
+from promkit import eventually, free_port, query, rules, scraping, stop, wait_http
 
 FAKE_OPERATOR = """
 import http.server, sys, threading
@@ -81,19 +81,19 @@ def prometheus(
 ) -> Iterator[str]:
     """Prometheus scraping the operator every second and evaluating the chart's rules."""
     folder = tmp_path_factory.mktemp("prometheus")
-    scrape = {
-        "job_name": RELEASE,  # the chart's ServiceMonitor sets job=<fullname>
-        "static_configs": [
-            {"targets": [f"127.0.0.1:{ports['metrics']}"], "labels": {"namespace": NAMESPACE}}
-        ],
-    }
-    process = start_prometheus(
-        prometheus_bin, folder, ports["prometheus"], scenarios["01-defaults"], [scrape]
-    )
-    try:
-        yield f"http://127.0.0.1:{ports['prometheus']}"
-    finally:
-        stop(process)
+    target = f"127.0.0.1:{ports['metrics']}"
+    labels = {"namespace": NAMESPACE}
+    # the chart's ServiceMonitor sets job=<fullname>
+    with scraping(
+        prometheus_bin,
+        folder,
+        scenarios["01-defaults"],
+        RELEASE,
+        target,
+        labels,
+        port=ports["prometheus"],
+    ) as url:
+        yield url
 
 
 def test_operator_series_are_scraped(prometheus: str) -> None:

@@ -20,10 +20,9 @@ from typing import Any
 
 import pytest
 from chartkit import Docs
-from promkit import eventually, free_port, query, rules, start_prometheus, stop
+from promkit import eventually, pet_premium_served, query, rules, scraping
 from serving.calls import bytes_input, call, call_error, dog_photo
-from serving.servers import EXAMPLES, Server, serve
-from serving.servers import stop as stop_server
+from serving.servers import Server
 
 JOB = "modelplane-serving"
 NAMESPACE = "claims"
@@ -38,11 +37,11 @@ SERVING_METRICS = ("nv_inference_", "modelplane_request", "modelplane:triton")
 
 @pytest.fixture(scope="module")
 def server(model_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``modelplane serve`` with the pet-premium example (breed -> premium), on free ports."""
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    started = serve(EXAMPLES / "pet-premium.yaml", model_repository, log, [PIPELINE, STAGE])
-    yield started
-    stop_server(started)
+    """``modelplane serve`` with the pet-premium example, the stages standing in for Triton."""
+    with pet_premium_served(
+        model_repository, tmp_path_factory.mktemp("serve"), [PIPELINE, STAGE]
+    ) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -52,23 +51,14 @@ def prometheus(
     scenarios: dict[str, Docs],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    """Prometheus scraping the server's ``/metrics`` with the chart's rules loaded."""
-    port = free_port()
-    scrape = {
-        "job_name": JOB,
-        "static_configs": [{"targets": [server.http], "labels": {"namespace": NAMESPACE}}],
-    }
-    process = start_prometheus(
-        prometheus_bin,
-        tmp_path_factory.mktemp("prometheus"),
-        port,
-        scenarios["01-defaults"],
-        [scrape],
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
+    """Prometheus scraping the server's ``/metrics`` with the chart's rules loaded, under the
+    labels a PodMonitor gives a serving pod."""
+    folder = tmp_path_factory.mktemp("prometheus")
+    labels = {"namespace": NAMESPACE}
+    with scraping(
+        prometheus_bin, folder, scenarios["01-defaults"], JOB, server.http, labels
+    ) as url:
+        yield url
 
 
 def value_of(url: str, promql: str) -> float | None:

@@ -31,10 +31,9 @@ from chartkit import CHART, Docs, find, operator_config
 from helpers import as_stored, load_examples
 from modelplane_operator.render_monitoring import render_prometheus_rule
 from modelplane_operator.spec import parse_deployment
-from promkit import eventually, free_port, query, rules, start_prometheus, stop
+from promkit import eventually, pet_premium_served, query, rules, scraping
 from serving.calls import call, dog_photo
-from serving.servers import EXAMPLES, Server, serve
-from serving.servers import stop as stop_server
+from serving.servers import Server
 
 NAMESPACE = "pets"
 PIPELINE = "pet-premium"
@@ -74,12 +73,12 @@ def operator_rules(docs: Docs) -> Docs:
 
 @pytest.fixture(scope="module")
 def server(model_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    started = serve(
-        EXAMPLES / "pet-premium.yaml", model_repository, log, [PIPELINE], "--predictors", "triton"
-    )
-    yield started
-    stop_server(started)
+    """``modelplane serve`` with the pet-premium example, its models in one real Triton."""
+    folder = tmp_path_factory.mktemp("serve")
+    with pet_premium_served(
+        model_repository, folder, [PIPELINE], "--predictors", "triton"
+    ) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -89,23 +88,14 @@ def prometheus(
     scenarios: dict[str, Docs],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    """Prometheus scraping the server with the chart's and the operator's rules loaded."""
+    """Prometheus scraping the server with the chart's and the operator's rules loaded; a
+    ServiceMonitor's job is its Service's name."""
     defaults = scenarios["01-defaults"]
-    (chart_rule,) = find(defaults, "PrometheusRule")
-    groups = [g for r in [chart_rule, *operator_rules(defaults)] for g in r["spec"]["groups"]]
-    docs = [{"kind": "PrometheusRule", "spec": {"groups": groups}}]
-    scrape = {
-        "job_name": TARGET_LABELS["service"],  # a ServiceMonitor's job is its Service's name
-        "static_configs": [{"targets": [server.http], "labels": TARGET_LABELS}],
-    }
-    port = free_port()
-    process = start_prometheus(
-        prometheus_bin, tmp_path_factory.mktemp("prometheus"), port, docs, [scrape]
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
+    docs = [*find(defaults, "PrometheusRule"), *operator_rules(defaults)]
+    folder = tmp_path_factory.mktemp("prometheus")
+    job = TARGET_LABELS["service"]
+    with scraping(prometheus_bin, folder, docs, job, server.http, TARGET_LABELS) as url:
+        yield url
 
 
 def scraped_calls(url: str) -> float:

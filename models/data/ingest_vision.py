@@ -24,6 +24,9 @@ VDS = "VadimsRomanovskis+vehicle-damage-severity-assessment"
 VDS_ROOT = "data/vehicle-damage-severity-assessment-dataset"
 # VDS split -> our pile. The test split is CarDD (research-only terms): not copied.
 VDS_PILES = {"train": "train", "val": "heldout"}
+# Oxford-IIIT Pet photos (CC BY-SA 4.0), a stratified sample of 10 per breed (breed model)
+PETS = "LTSACH+AILearningHub"
+PETS_ROOT = "datasets/oxford-pets/data/sample_images"
 OTHER_SOURCES = {
     # repository -> (folder inside it, files to skip)
     "MarinaNasser+The-Oxford-IIIT-Pet": ("tests/images", ()),
@@ -89,18 +92,50 @@ def ingest_others(mirror: Path, heldout: list[str]) -> None:
             write(DATA / "not-a-car" / pile / file, blob, heldout)
 
 
+def oxford_name(file: str) -> str:
+    """``Abyssinian_107.jpg`` / ``marinanasser-abyssinian_107.jpg`` -> ``abyssinian_107``."""
+    return Path(file).stem.split("-", 1)[-1].lower()
+
+
+def ingest_pets(mirror: Path, heldout: list[str]) -> None:
+    """The Oxford-IIIT Pet sample (10 photos of each of its 37 breeds) for the breed model.
+
+    Photos already committed in ``not-a-car/`` (the same Oxford file through another copy)
+    are skipped, so no photo sits in two piles; per breed, sorted by Oxford number, every
+    second photo is held out.
+    """
+    repo = mirror / PETS / "repo"
+    names = git(repo, "ls-tree", "-r", "--name-only", "HEAD", PETS_ROOT).decode().split()
+    have = {oxford_name(p.name) for p in (DATA / "not-a-car").rglob("*.jpg")}
+    by_breed: dict[str, list[str]] = {}
+    for name in names:
+        stem = oxford_name(name)
+        if name.endswith(".jpg") and stem not in have:
+            by_breed.setdefault(stem.rsplit("_", 1)[0], []).append(name)
+    for photos in by_breed.values():
+        photos.sort(key=lambda n: int(oxford_name(n).rsplit("_", 1)[1]))
+        for index, name in enumerate(photos):
+            pile = "heldout" if index % 2 else "train"
+            blob = downscale(git(repo, "show", f"HEAD:{name}"))
+            write(DATA / "pets" / pile / f"{oxford_name(name)}.jpg", blob, heldout)
+
+
+SETS = {"vehicle-damage": ingest_vds, "not-a-car": ingest_others, "pets": ingest_pets}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=sorted(SETS))
     args = parser.parse_args()
     heldout: list[str] = []
-    ingest_vds(args.mirror, heldout)
-    ingest_others(args.mirror, heldout)
+    for name in args.sets:
+        SETS[name](args.mirror, heldout)
     listing = DATA / "HELDOUT.sha256"
     keep = [
         line
         for line in listing.read_text().splitlines()
-        if not line.split("  ", 1)[-1].startswith(("vehicle-damage/", "not-a-car/"))
+        if not line.split("  ", 1)[-1].startswith(tuple(f"{name}/" for name in args.sets))
     ]
     listing.write_text("\n".join([*keep, *sorted(heldout, key=lambda line: line[66:])]) + "\n")
     print(f"held out {len(heldout)} files")

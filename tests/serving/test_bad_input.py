@@ -21,10 +21,12 @@ HUGE_SIDE = 7000  # 49 MP: over the 40 MP default limit, small as a PNG of one c
 FEATURES = {"age_years": 2, "weight_kg": 9.0, "sex": "male", "neutered": False, "region": 0}
 
 
-def post(server: Server, model: str, body: Any) -> tuple[int, dict[str, Any]]:
-    """A raw REST call, to see the status code and the JSON body themselves."""
+def post(server: Server, model: str, body: Any, v1: bool = False) -> tuple[int, dict[str, Any]]:
+    """A raw REST call (v2, or KServe's V1 ``:predict``), to see the status code and the JSON
+    body themselves."""
+    path = f"v1/models/{model}:predict" if v1 else f"v2/models/{model}/infer"
     request = urllib.request.Request(
-        f"http://{server.http}/v2/models/{model}/infer",
+        f"http://{server.http}/{path}",
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
@@ -103,6 +105,26 @@ def test_wrong_input_name(examples_server: Server) -> None:
     )
     assert status == 400
     assert "missing input 'image'" in body["error"]
+    still_serving(examples_server, "http")
+
+
+IMAGE_TENSOR = {"name": "image", "shape": [1], "datatype": "BYTES", "data": ["eA=="]}
+PIPELINE_CASES = {
+    "unknown-input": ({"inputs": [{**IMAGE_TENSOR, "name": "picture"}]}, False, "takes inputs"),
+    "extra-input": ({"inputs": [IMAGE_TENSOR, {**IMAGE_TENSOR, "name": "x"}]}, False, "takes"),
+    "no-input": ({"inputs": []}, False, "takes inputs"),
+    "v1-body": ({"instances": [{"image": {"b64": "eA=="}}]}, True, "Open Inference Protocol v2"),
+}
+
+
+@pytest.mark.parametrize("case", PIPELINE_CASES)
+def test_pipeline_input_contract(examples_server: Server, case: str) -> None:
+    """A pipeline takes any of its inputs, at least one and none other, over v2 only (a stage
+    also speaks V1 for the graph router): what PipelineModel changes of the stages' wire side."""
+    body, v1, words = PIPELINE_CASES[case]
+    status, answer = post(examples_server, "car-claims", body, v1)
+    assert status == 400, answer
+    assert words in answer["error"], answer
     still_serving(examples_server, "http")
 
 

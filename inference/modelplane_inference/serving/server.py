@@ -14,7 +14,6 @@ with the host set, otherwise exactly as ``ModelServer.start`` creates them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,57 +32,40 @@ from modelplane_inference.serving.kserve_server import ModelplaneServer
 from modelplane_inference.serving.limits import InFlight, Limits, install_limits
 from modelplane_inference.serving.manifests import Deployment, Pipeline, load_manifests
 from modelplane_inference.serving.pipeline import PipelineExecutor
-from modelplane_inference.stages.base import InstrumentedModel, Stage, public
+from modelplane_inference.stages.base import InstrumentedModel, Item, Stage, WireModel
 from modelplane_inference.stages.registry import STAGES
 
 log = logging.getLogger(__name__)
 REQUEST_INPUTS = ("image", "features", "lines", "boxes")
 
 
-class PipelineModel(InstrumentedModel):
-    """A ModelPipeline as a model: BYTES ``image`` (+ ``features``) in, JSON ``result`` out."""
+class PipelineModel(WireModel):
+    """A ModelPipeline as a model: BYTES ``image`` (+ JSON ``features``, ``lines``, ``boxes``)
+    in, JSON ``result`` out; v2 only (no router posts V1 to a pipeline)."""
+
+    wire_inputs = REQUEST_INPUTS
+    first_input_required = False
+    speaks_v1 = False
 
     def __init__(self, executor: PipelineExecutor) -> None:
         super().__init__(executor.name)
         self.executor = executor
         self.ready = True
 
-    async def preprocess(
-        self, payload: Any, headers: dict[str, str] | None = None
-    ) -> protocol.Batch:
-        if not isinstance(payload, InferRequest):
-            raise InvalidInput("use the Open Inference Protocol v2: POST /v2/models/<name>/infer")
-        columns: dict[str, list[Any]] = {}
-        for name in REQUEST_INPUTS:
-            reader = protocol.bytes_items if name == "image" else protocol.json_items
-            values = reader(payload, name, required=False)
-            if values is not None:
-                columns[name] = values
+    def columns_of(self, payload: InferRequest) -> dict[str, list[Any]]:
+        """Any of the inputs, at least one, and none other."""
+        columns = super().columns_of(payload)
         unknown = [t.name for t in payload.inputs if t.name not in REQUEST_INPUTS]
         if unknown or not columns:
             raise InvalidInput(
                 f"pipeline {self.name} takes inputs {list(REQUEST_INPUTS)[:2]} "
                 f"(BYTES), got {[t.name for t in payload.inputs]}"
             )
-        return protocol.batch_of_columns(payload, columns)
+        return columns
 
-    async def predict(
-        self,
-        payload: protocol.Batch,
-        headers: dict[str, str] | None = None,
-        response_headers: dict[str, str] | None = None,
-    ) -> protocol.Batch:
+    async def run(self, item: Item) -> Item:
         # A StepFailed is answered by errors.answer (the failed stage's status where it has one).
-        results = await asyncio.gather(*(self.executor.run(item) for item in payload))
-        return payload.like([public(r) for r in results])
-
-    async def postprocess(
-        self,
-        result: protocol.Batch,
-        headers: dict[str, str] | None = None,
-        response_headers: dict[str, str] | None = None,
-    ) -> InferResponse:
-        return protocol.json_response(self.name, list(result), result)
+        return await self.executor.run(item)
 
 
 class RawModel(InstrumentedModel):

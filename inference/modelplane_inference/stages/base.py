@@ -62,12 +62,66 @@ class InstrumentedModel(kserve.Model):  # type: ignore[misc]
         return await instrumented(self.name, super().__call__(body, headers))
 
 
-class Stage(InstrumentedModel):
+class WireModel(InstrumentedModel):
+    """The wire side a stage and a pipeline share: a v2 request (V1 where ``speaks_v1``) read
+    into a batch of item dicts, ``run`` on each, the public part of each answer as JSON
+    ``result``. Subclasses set the inputs and implement ``run``."""
+
+    wire_inputs: ClassVar[tuple[str, ...]] = ("image",)
+    json_inputs: ClassVar[frozenset[str]] = frozenset({"features", "lines", "boxes"})
+    first_input_required: ClassVar[bool] = True
+    # KServe's V1 is what an InferenceGraph router posts from step to step (stages only).
+    speaks_v1: ClassVar[bool] = True
+
+    async def run(self, item: Item) -> Item:
+        """Process one item in-process (a stage's own work; a pipeline's steps)."""
+        raise NotImplementedError
+
+    async def preprocess(
+        self, payload: Any, headers: dict[str, str] | None = None
+    ) -> protocol.Batch:
+        if isinstance(payload, dict) and self.speaks_v1:
+            return protocol.v1_batch(payload)
+        if not isinstance(payload, InferRequest):
+            raise InvalidInput("use the Open Inference Protocol v2: POST /v2/models/<name>/infer")
+        return protocol.batch_of_columns(payload, self.columns_of(payload))
+
+    def columns_of(self, payload: InferRequest) -> dict[str, list[Any]]:
+        """The request's items by input name, in ``wire_inputs`` order; the first one is
+        required when ``first_input_required``, the others optional."""
+        columns: dict[str, list[Any]] = {}
+        for index, name in enumerate(self.wire_inputs):
+            reader = protocol.json_items if name in self.json_inputs else protocol.bytes_items
+            values = reader(payload, name, required=index == 0 and self.first_input_required)
+            if values is not None:
+                columns[name] = values
+        return columns
+
+    async def predict(
+        self,
+        payload: protocol.Batch,
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> protocol.Batch:
+        if len(payload) == 1:  # the usual request: no task and gather for one item
+            return payload.like([await self.run(payload[0])])
+        return payload.like(list(await asyncio.gather(*(self.run(item) for item in payload))))
+
+    async def postprocess(
+        self,
+        result: protocol.Batch,
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> InferResponse | dict[str, Any]:
+        if result.v1_inputs is not None:
+            return protocol.v1_response(result, [public(r) for r in result])
+        return protocol.json_response(self.name, [public(r) for r in result], result)
+
+
+class Stage(WireModel):
     """Base of every stage; subclasses set ``stage``, ``wire_inputs`` and implement ``run``."""
 
     stage: ClassVar[str] = ""
-    wire_inputs: ClassVar[tuple[str, ...]] = ("image",)
-    json_inputs: ClassVar[frozenset[str]] = frozenset({"features", "lines", "boxes"})
     needs_model: ClassVar[bool] = True
 
     def __init__(
@@ -113,45 +167,6 @@ class Stage(InstrumentedModel):
         if self._backend is not None:
             self._backend.close()
         super().stop()
-
-    async def run(self, item: Item) -> Item:
-        """Process one item in-process; the pipeline executor calls this."""
-        raise NotImplementedError
-
-    async def preprocess(
-        self, payload: Any, headers: dict[str, str] | None = None
-    ) -> protocol.Batch:
-        if isinstance(payload, dict):
-            return protocol.v1_batch(payload)
-        if not isinstance(payload, InferRequest):
-            raise InvalidInput("use the Open Inference Protocol v2: POST /v2/models/<name>/infer")
-        columns: dict[str, list[Any]] = {}
-        for index, name in enumerate(self.wire_inputs):
-            reader = protocol.json_items if name in self.json_inputs else protocol.bytes_items
-            values = reader(payload, name, required=index == 0)
-            if values is not None:
-                columns[name] = values
-        return protocol.batch_of_columns(payload, columns)
-
-    async def predict(
-        self,
-        payload: protocol.Batch,
-        headers: dict[str, str] | None = None,
-        response_headers: dict[str, str] | None = None,
-    ) -> protocol.Batch:
-        if len(payload) == 1:  # the usual request: no task and gather for one item
-            return payload.like([await self.run(payload[0])])
-        return payload.like(list(await asyncio.gather(*(self.run(item) for item in payload))))
-
-    async def postprocess(
-        self,
-        result: protocol.Batch,
-        headers: dict[str, str] | None = None,
-        response_headers: dict[str, str] | None = None,
-    ) -> InferResponse | dict[str, Any]:
-        if result.v1_inputs is not None:
-            return protocol.v1_response(result, [public(r) for r in result])
-        return protocol.json_response(self.name, [public(r) for r in result], result)
 
 
 async def instrumented(name: str, call: Any) -> Any:

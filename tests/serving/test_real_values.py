@@ -95,17 +95,18 @@ def read_lines() -> dict[str, Any]:
         ("sroie-043", "'19000' beside 'Total (Inclusive of GST)' lost its mark: 'TOTAL : 190.00'"),
         ("sroie-464", "'TOTAL | RM | 15.15': a lone currency cell and the next line are skipped"),
         ("sroie-148", "'TOTAL INCLUDES 6% GST' is a tax line, 'Total (incl GST)' the total"),
-        ("sroie-187", "'Total (Eat In) Cash Change' is no total: null, not the cash handed over"),
-        ("sroie-410", "no title word, a total: a receipt; a date glued to its time"),
+        ("sroie-410", "no title word, a total printed: a receipt; a date glued to its time"),
     ],
 )
 def test_receipt_rules_on_what_ocr_read(name: str, rule: str) -> None:
-    """The parser alone on real OCR output: the total is right or null, never another number."""
+    """The parser alone on real OCR output: the total is right, never another number (sroie-187,
+    whose SROIE label is not the printed total, is in test_real_totals.py)."""
     (doc,) = [d for d in documents("develop", ("sroie",)) if d.name == name]
     answer = parse_document(read_lines()[name])
     scores = field_scores(doc.label, answer)
     assert not scores["total_wrong"], (rule, answer["fields"])
     assert scores["type"], (rule, answer["document_type"])
-    if name != "sroie-187":
-        assert scores["total"] and scores["date"], (rule, answer["fields"])
+    assert scores["date"], (rule, answer["fields"])
+    # sroie-410 prints two plain totals and nothing to check them by: null (test_real_totals.py)
+    assert scores["total"] or name == "sroie-410", (rule, answer["fields"])
     assert answer["currency"] in ("MYR", None), answer["currency"]

@@ -20,7 +20,14 @@ from modelplane_inference.documents.parsing.amounts import (
 )
 from modelplane_inference.documents.parsing.doctypes import document_type, fields_of, item_kind
 from modelplane_inference.documents.parsing.labels import field_type, split_label, table
-from modelplane_inference.documents.parsing.layout import Cell, Found, cells_of, find_fields
+from modelplane_inference.documents.parsing.layout import (
+    Cell,
+    Found,
+    boxes_of,
+    cells_of,
+    find_fields,
+)
+from modelplane_inference.documents.parsing.totals import as_json, confidence, receipt_total
 from modelplane_inference.documents.parsing.values import (
     parse_amount,
     parse_date,
@@ -144,15 +151,32 @@ def without_lost_cents(found: dict[str, Found], cells: list[Cell]) -> dict[str, 
     }
 
 
+def checked_total(
+    found: dict[str, Found], lines: list[dict[str, Any]], cents: bool
+) -> dict[str, Found]:
+    """On a receipt, the total its money lines agree on (``parsing/totals.py``), or none: a
+    wrong total on a claim is worse than a null one (the document then needs review)."""
+    verdict = receipt_total(visual_rows(boxes_of(lines)), cents)
+    if verdict is None:
+        return found
+    out = {name: hit for name, hit in found.items() if name != "total_amount"}
+    if verdict.value is not None:
+        out["total_amount"] = Found(as_json(verdict.value), confidence(verdict), "checked")
+    return out
+
+
 def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
     """The documents pipeline's answer: type, fields with confidences, the page's currency,
     items, source lines."""
     cells = cells_of(lines)
     rows = visual_rows(cells)
     items = item_rows(rows)
-    found = find_fields(cells, [cell for row in items for cell in row], cents_page(cells))
+    cents = cents_page(cells)
+    found = find_fields(cells, [cell for row in items for cell in row], cents)
     found = without_lost_cents(unlabelled(found, cells, line_items(items)), cells)
+    # The type from the labels the page prints: a total too unsure to answer is still printed.
     kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
+    found = checked_total(found, lines, cents)
     names = fields_of(kind)
     fields = {name: found[name].value if name in found else None for name in names}
     confidence = {

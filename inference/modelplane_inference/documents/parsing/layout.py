@@ -58,8 +58,8 @@ class Found:
     source: str  # "line", "right" or "below"
 
 
-def cells_of(lines: list[dict[str, Any]]) -> list[Cell]:
-    """Boxes as cells, multi-line cells merged, top to bottom."""
+def boxes_of(lines: list[dict[str, Any]]) -> list[Cell]:
+    """Each recognised line as a cell of its own, top to bottom (nothing merged)."""
     cells = []
     for line in lines:
         box = line.get("box") or [[0, 0], [0, 0], [0, 0], [0, 0]]
@@ -68,8 +68,13 @@ def cells_of(lines: list[dict[str, Any]]) -> list[Cell]:
         top, bottom = min(ys), max(ys)
         cells.append(Cell(line["text"].strip(), min(xs), top, max(xs), bottom, score, bottom - top))
     cells.sort(key=lambda c: (c.y0, c.x0))
+    return cells
+
+
+def cells_of(lines: list[dict[str, Any]]) -> list[Cell]:
+    """Boxes as cells, multi-line cells merged, top to bottom."""
     merged: list[Cell] = []
-    for cell in cells:
+    for cell in boxes_of(lines):
         above = next((m for m in reversed(merged) if _same_cell(m, cell)), None)
         if above is None:
             merged.append(cell)

@@ -1,0 +1,156 @@
+"""Receipt totals checked against the money a receipt prints (``parsing/totals.py``), on real
+paper only: labels are lines of develop-pile SROIE transcripts (``real`` checks each one is
+printed there), whole receipts are what the served endpoint read on develop receipts
+(``tests/serving/data/sroie_develop_lines.json``). Never a held-out line.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from modelplane_inference.documents.parsing.document import parse_document
+from modelplane_inference.documents.parsing.totals import (
+    MoneyLine,
+    amount_of,
+    role_of,
+    split_cell,
+    weigh,
+)
+from serving.real_documents import documents, field_scores
+from serving.test_real_values import read_lines, real
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "role", "final"),
+    [
+        ("sroie-524", "GRAND TOTAL", "total", True),
+        ("sroie-524", "TOTAL (INCL GST, 0%)", "total", True),
+        ("sroie-090", "TOTAL AFTER ROUNDING", "total", True),  # a total before a rounding
+        ("sroie-452", "TOTAL AMOUNT PAYABLE :", "total", True),
+        ("sroie-187", "TOTAL (EAT IN)", "total", False),
+        ("sroie-524", "TOTAL PAID", "tender", False),  # the cash handed over, not the total
+        ("sroie-553", "PAY CASH", "tender", False),
+        ("sroie-452", "CASH RECEIVED :", "tender", False),
+        ("sroie-148", "CASH TENDERED", "tender", False),
+        ("sroie-416", "CHANGE DUE", "change", False),  # "due" does not make it a total
+        ("sroie-187", "CASH ROUNDING", "rounding", False),  # rounding before cash
+        ("sroie-416", "ROUNDING ADJUSTMENTS", "rounding", False),
+        ("sroie-241", "CASH PROMOTION", "discount", False),  # a discount before cash
+        ("sroie-238", "SUB-TOTAL (GST)", "subtotal", False),
+        ("sroie-187", "TOTAL-EXCL-GST", "subtotal", False),
+        ("sroie-553", "TOTAL GST(L)", "tax", False),
+        ("sroie-148", "TOTAL INCLUDES 6% GST", "tax", False),
+    ],
+)
+def test_money_line_roles(name: str, label: str, role: str, final: bool) -> None:
+    assert role_of(split_cell(real(name, label))[0]) == (role, final)
+
+
+@pytest.mark.parametrize(
+    "label", ["TOTAL QUANTITY", "TOTAL ITEM :1", "TOTAL QTY :1", "GST SUMMARY"]
+)
+def test_counts_and_headers_are_no_money_line(label: str) -> None:
+    name = {"TOTAL QUANTITY": "sroie-238", "GST SUMMARY": "sroie-238"}.get(label, "sroie-464")
+    text, rest = split_cell(real(name, label))
+    assert role_of(text) is None or amount_of(rest, cents=True) is None
+
+
+@pytest.mark.parametrize(
+    ("read", "label", "amount"),
+    [
+        # What OCR read on develop receipts (sroie_develop_lines.json), not the transcript.
+        ("Grand TotaiRM15.40", "Grand Totai", Decimal("15.40")),  # currency glued to a word
+        ("-RMO.01", "", Decimal("-0.01")),  # an O read for a zero; the sign kept
+        ("RM-0.45", "", Decimal("-0.45")),
+        ("-0. 04", "", Decimal("-0.04")),  # OCR's space after the decimal mark
+        ("Total 6% supplies (excl. GST):", "Total 6% supplies (excl. GST)", None),  # a rate
+        ("\uff08Tota1Included GST 06%1.42)", "\uff08Tota1Included GST 06%", Decimal("1.42")),
+    ],
+)
+def test_a_line_splits_into_label_and_amount(read: str, label: str, amount: Decimal) -> None:
+    ocr = {line["text"] for name, page in read_lines().items() if name != "_about" for line in page}
+    assert read in ocr, f"{read!r} was not read on a develop receipt"
+    text, rest = split_cell(read)
+    assert text == label
+    found = amount_of(rest, cents=True)
+    assert (found[0] if found else None) == amount
+
+
+def test_a_whole_number_on_a_cents_page_is_no_money() -> None:
+    """'Totai (Inclusive of GST): 19000' (sroie-043): a decimal mark OCR lost, not 19000."""
+    assert amount_of("19000", cents=True) is None
+    assert amount_of("72,300", cents=False) == (Decimal(72300), 0)  # KRW prints no cents
+
+
+def test_disagreeing_evidence_is_no_total() -> None:
+    """sroie-070's lines: the final total says 141.50, the cash and change 149.50 (OCR read
+    the change 8.50 as 0.50): the two disagree, so no total."""
+    lines = [
+        MoneyLine("total", Decimal("141.50"), final=True),
+        MoneyLine("tender", Decimal("150.00")),
+        MoneyLine("change", Decimal("0.50")),
+    ]
+    verdict = weigh(lines)
+    assert verdict.value is None
+    assert verdict.evidence == {Decimal("141.50"): 2}
+    lines[-1] = MoneyLine("change", Decimal("8.50"))  # as printed: the tender backs it
+    assert weigh(lines).value == Decimal("141.50")
+
+
+@pytest.mark.parametrize(
+    ("name", "total", "rule"),
+    [
+        (
+            "sroie-043",
+            190.0,
+            "stacked 'CASH: CHANGE:' and 'Total (Excluding GST): GST Payable:' "
+            "labels read row by row; 179.25 + 10.75 and 200.00 - 10.00 both give 190.00",
+        ),
+        ("sroie-509", 30.0, "'TOTAL', 'CASH', 'CHANGE' stacked in one column are three rows"),
+        (
+            "sroie-524",
+            15.4,
+            "GRAND TOTAL = TOTAL (INCL GST) 15.39 + ROUNDING 0.01 = 50.00 - "
+            "34.60; 'Total Paid' is the cash",
+        ),
+        (
+            "sroie-238",
+            12.15,
+            "a signed rounding: 12.19 + 0.69 - 0.69 ... 12.19 - 0.04; cash 50.15 - change 38.00",
+        ),
+        (
+            "sroie-416",
+            13.78,
+            "the total before rounding, when no rounded total is printed: "
+            "cash 20.00 - change 6.20 = 13.78 + rounding 0.02",
+        ),
+        ("sroie-221", 30.1, "'Cash -40.10': a sign OCR invented is dropped for the tender"),
+        (
+            "sroie-351",
+            616.6,
+            "the inclusive total = subtotal + rounding; the GST summary's 'Total: 616.59' loses",
+        ),
+        ("sroie-540", 8.5, "'Nett Total' = 'Total Amount' 8.48 + rounding 0.02 = cash - change"),
+        ("sroie-003", 80.9, "an inclusive total backed by the cash outranks the GST summary's"),
+        (
+            "sroie-187",
+            24.0,
+            "the paid total as printed (image: 'Total (Eat In) RM24.00', cash "
+            "30.00, change 6.00); SROIE's label says 22.65, the 'Total-Excl-GST' line",
+        ),
+        ("sroie-070", None, "the cash and change disagree with the only total: null"),
+        ("sroie-410", None, "two plain totals and nothing to check them by: null"),
+    ],
+)
+def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: str) -> None:
+    """The parser on real OCR output: the checked total, or null with ``needs_review``."""
+    answer = parse_document(read_lines()[name])
+    assert answer["fields"]["total_amount"] == total, rule
+    if total is None:
+        assert answer["needs_review"], rule
+    else:
+        assert answer["confidence"]["total_amount"] >= 0.7, rule
+    if name != "sroie-187":
+        (doc,) = [d for d in documents("develop", ("sroie",)) if d.name == name]
+        assert not field_scores(doc.label, answer)["total_wrong"], rule

@@ -2,10 +2,18 @@
 
 Only the part between the ``bench:begin``/``bench:end`` markers is rewritten; the prose around
 it (method, profiles, what changed) is kept. A section without a results file says so.
+
+The quality sections on real data (``QUALITY``) are written by hand after the block: their
+"before" columns come from other runs and their prose reads the answers, which no results file
+holds. Each names the figures of its results file that its text must carry, and
+``quality_drift`` lists those it does not (tests/bench/test_report.py), so a rerun of a quality
+bench and the text cannot part.
 """
 
 from __future__ import annotations
 
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +280,115 @@ def write(results: Path, path: Path) -> None:
     _, _, tail = rest.partition(END)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(head + tables(results) + tail, encoding="utf-8")
+
+
+def _confusion(classes: list[str]) -> list[str]:
+    """The confusion table's rows as the text prints them: truth (n), then the answers, the
+    right one in bold."""
+    rows = []
+    for i, name in enumerate(classes):
+        cells = [f"{{gate.confusion.{i}.{j}}}" for j in range(len(classes))]
+        cells[i] = f"**{cells[i]}**"
+        rows.append(f"| {name} ({{gate.n.{name}}}) | " + " | ".join(cells) + " |")
+    return rows
+
+
+GATE = ["accept", "blurred", "not-a-car", "partial", "too-damaged"]
+SROIE, PHOTOS = "summary.sroie", "summary.photos"
+# heading of a hand-written section -> (its results file, the figures its text must carry:
+# ``{dotted.path}`` or ``{dotted.path:.3f}``, rounded half up as the text writes them)
+QUALITY: dict[str, tuple[str, list[str]]] = {
+    "### Real text": (
+        "korean_routing",
+        [
+            "({routing.recall})",
+            "**{routing.precision}** ({routing.latin_routed} routed)",
+            "{routing.latin_kept} Latin lines",
+            "{korean.develop.hangul_tokens} words ({korean.develop.images} images)",
+            "**{korean.develop.served} / {korean.develop.tesseract_alone}**",
+            "{korean.heldout.hangul_tokens} words ({korean.heldout.images} image)",
+            "**{korean.heldout.served} / {korean.heldout.tesseract_alone}**",
+            *(
+                f"{{orientation_word_recall.{page}.{turn}}}"
+                for page in range(3)
+                for turn in (0, 90, 180, 270)
+            ),
+            "{scanned_pdf.words} words",
+            "**{scanned_pdf.word_recall}**",
+        ],
+    ),
+    "### Real photos": (
+        "vision_quality",
+        [
+            "**{gate.class_accuracy:.3f}**",
+            "**{gate.estimable_accuracy:.3f}**",
+            *(f"| {{gate.n.{c}}} |" for c in GATE),
+            *(f"**{{gate.recall.{c}:.3f}}**" for c in GATE),
+            *_confusion(GATE),
+            "{severity.n.0} / {severity.n.1} / {severity.n.2}",
+            "**{severity.f1.0:.3f} / {severity.f1.1:.3f} / {severity.f1.2:.3f}**",
+            "macro-F1 **{severity.macro_f1:.3f}**, accuracy {severity.accuracy:.3f}",
+            "| {pet_premium_no_quote.n} |",
+            "**{pet_premium_no_quote.rate:.2f}**",
+            "{breed_top1_listed.right} / {breed_top1_listed.n}",
+        ],
+    ),
+    "### Real paper": (
+        "documents_quality-heldout",
+        [
+            f"| {{{SROIE}.served.n}} (",
+            f"**{{{SROIE}.served.word_recall:.3f}}** | {{{SROIE}.rapidocr.word_recall:.3f}}",
+            f"{{{SROIE}.served.cer:.3f}} | {{{SROIE}.rapidocr.cer:.3f}}",
+            *(
+                f"**{{{SROIE}.served.{f}.right}}/{{{SROIE}.served.{f}.n}} "
+                f"({{{SROIE}.served.{f}.rate}})**"
+                for f in ("date", "total", "total_wrong")
+            ),
+            f"**{{{SROIE}.served.type.right}}/{{{SROIE}.served.type.n}}**",
+            f"{{{SROIE}.served.institution.right}}/{{{SROIE}.served.institution.n}}",
+            f"| {{{PHOTOS}.served.n}} |",
+            f"{{{PHOTOS}.served.cer}} (`auto`) | {{{PHOTOS}.rapidocr.cer}}",
+            f"{{{PHOTOS}.served.word_recall:.3f}} | {{{PHOTOS}.rapidocr.word_recall:.3f}}",
+            "{capture.auto.cer} / {capture.flatten.cer} / {capture.none.cer}",
+        ],
+    ),
+}
+FIELD = re.compile(r"\{([^{}:]+)(?::\.(\d+)f)?\}")
+
+
+def _figure(data: Any, path: str, places: str | None) -> str:
+    """One figure of a results file by its dotted path (list items by index)."""
+    for part in path.split("."):
+        data = data[int(part)] if isinstance(data, list) else data[part]
+    if places is None:
+        return str(data)
+    step = Decimal(1).scaleb(-int(places))
+    return str(Decimal(repr(data)).quantize(step, rounding=ROUND_HALF_UP))
+
+
+def _fill(template: str, data: dict[str, Any]) -> str:
+    """``template`` with each field replaced by its figure from ``data``."""
+    return FIELD.sub(lambda field: _figure(data, field[1], field[2]), template)
+
+
+def section(text: str, heading: str) -> str | None:
+    """The section of ``text`` under the heading that starts with ``heading``, to the next
+    heading of its level or above."""
+    match = re.search(rf"^{re.escape(heading)}.*?(?=^##? |^### |\Z)", text, re.M | re.S)
+    return match[0] if match else None
+
+
+def quality_drift(results: Path, text: str) -> list[str]:
+    """Each figure of a quality section that its text does not carry as its results file
+    has it (a missing section or results file counts)."""
+    missing = []
+    for heading, (name, figures) in QUALITY.items():
+        data, body = read_result(name, results), section(text, heading)
+        if data is None or body is None:
+            missing.append(f"{heading}: no {'results' if data is None else 'section'}")
+            continue
+        for template in figures:
+            wanted = _fill(template, data)
+            if wanted not in body:
+                missing.append(f"{heading}: {wanted!r} ({name}.json)")
+    return missing

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from . import log, repository
+from . import log, repository, training_data
 
 CARDS = Path(__file__).resolve().parents[1] / "cards"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -172,14 +172,13 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _data_of(model: str, recorded: str) -> str:
-    """What a build trained on: a user's folder, the repository's real sets, or generators
-    (``build.json`` says "synthetic" for every build from the repository's own data)."""
-    if recorded != "synthetic":
-        return f"a user's folder, {recorded}"
-    if model in PROVENANCE:
-        return "the repository's own: models/data (below) and wheels (models/README.md)"
-    return "the repository's own: generators and wheels (models/README.md)"
+def _data_of(data: Any) -> str:
+    """What a build trained on, as its ``build.json`` records it (:mod:`.training_data`); a
+    record written before that holds only a user's folder or "synthetic"."""
+    if isinstance(data, dict):
+        return str(data.get("summary", "?"))
+    folder = training_data.user_folder({"data": data})
+    return f"a user's folder, {folder}" if folder else "not recorded (built before the record)"
 
 
 def write_card(folder: Path, cards: Path = CARDS) -> Path:
@@ -212,7 +211,7 @@ def write_card(folder: Path, cards: Path = CARDS) -> Path:
         f"<h1>Model card: {html.escape(name)}</h1>",
         f"<p>Built {html.escape(str(record.get('built_at', '?')))}, fingerprint "
         f"<code>{html.escape(str(record.get('fingerprint', '?')))}</code>, data: "
-        f"{html.escape(_data_of(name, str(record.get('data', '?'))))}.</p>",
+        f"{html.escape(_data_of(record.get('data')))}.</p>",
         f"<p>{html.escape(str(metrics.get('notes', '')))}</p>" if metrics.get("notes") else "",
         "<h2>Sample sizes (held-out)</h2>",
         _table(list(counts.items())) if counts else "<p>not recorded</p>",

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from modelplane_api import triton
 
-from . import log
+from . import log, training_data
 from .spec import ModelSpec
 
 BUILD_FILE = "build.json"
@@ -35,7 +35,7 @@ META_FILE = "modelplane.json"
 CHECKPOINT_FILE = "checkpoint.pt"
 # Modules every model depends on: a change to how configs are written or exports are checked
 # rebuilds everything.
-COMMON_SOURCES = ("spec", "export", "repository", "imaging")
+COMMON_SOURCES = ("spec", "export", "repository", "imaging", "training_data")
 # The contract modules every model is written through: the config.pbtxt writer and the image
 # pre-processing (decode -> RGB -> resize -> [0, 1]) that training shares with serving.
 CONTRACT_SOURCES = ("modelplane_api.triton", "modelplane_api.images")
@@ -45,7 +45,8 @@ _log = log.get("repository")
 @dataclass(frozen=True)
 class Builder:
     """How to produce one model folder. ``build(folder, params, data)`` fills ``folder`` and
-    returns metrics; ``data`` is a user's image folder, or None for the synthetic data."""
+    returns metrics; ``data`` is a user's image folder, or None for the repository's own data
+    (the real sets of ``models/data`` and the generators, as the builder uses them)."""
 
     name: str
     sources: tuple[str, ...]
@@ -123,22 +124,27 @@ def run_builder(repo: Path, builder: Builder, data: Path | None = None) -> dict[
 
 
 def build_staged(
-    repo: Path, builder: Builder, data: Path | None = None
+    repo: Path, builder: Builder, data: Path | None = None, folder: Path | None = None
 ) -> tuple[Path, dict[str, Any]]:
     """Build ``builder`` into ``<repo>/.staging-<name>`` (with its ``build.json``); returns the
     folder and the record. The caller publishes it: whole (:func:`run_builder`) or as the next
-    version of the served model (:mod:`modelplane_models.versions`)."""
+    version of the served model (:mod:`modelplane_models.versions`). The record's ``data`` says
+    what the build read (:mod:`~modelplane_models.training_data`); ``folder`` is the user's
+    folder to name there when ``data`` is a working copy of it."""
     fingerprint = builder.fingerprint()  # before training: the code that trains is recorded
     staging = repo / f".staging-{builder.name}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     start = time.monotonic()
-    with log.timed(_log, "model.build", model=builder.name, data=str(data or "synthetic")):
+    with (
+        log.timed(_log, "model.build", model=builder.name, data=str(folder or data or "own")),
+        training_data.recording() as opened,
+    ):
         metrics = builder.build(staging, builder.params, data)
     record = {
         "model": builder.name,
         "fingerprint": fingerprint,
-        "data": str(data) if data else "synthetic",
+        "data": training_data.record(opened, builder.sources, folder or data),
         "params": dataclasses.asdict(builder.params),
         "metrics": metrics,
         "seconds": round(time.monotonic() - start, 1),
@@ -155,7 +161,7 @@ def build(repo: Path, builders: Iterable[Builder], force: bool = False) -> dict[
         for builder in builders:
             folder = repo / builder.name
             record = read_build(folder)
-            if not force and is_complete(folder) and record.get("data", "synthetic") != "synthetic":
+            if not force and is_complete(folder) and training_data.user_folder(record):
                 outcome[builder.name] = "kept"  # trained on a user's photos: never overwrite
             elif (
                 not force

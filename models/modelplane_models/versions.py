@@ -97,13 +97,13 @@ def train_next(
     work = repo / f".split-{builder.name}"
     try:
         train_dir, heldout_dir = _split(data, evaluation.folders, heldout, work)
-        staging, record = repository.build_staged(repo, builder, train_dir)
+        staging, record = repository.build_staged(repo, builder, train_dir, folder=data)
         images = datasets.from_folder(heldout_dir, evaluation.folders, evaluation.size)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     version = existing[-1] + 1 if existing else 1
     after = evaluation.evaluate(staging / "1" / "model.onnx", images)
-    record |= {"data": str(data), "heldout": {"images": len(images), "metrics": after}}
+    record["heldout"] = {"images": len(images), "metrics": after}
     if not existing:
         _publish_whole(staging, folder, record)
         return _report(builder.name, 1, None, record, evaluation, (after, None), True)

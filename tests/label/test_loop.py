@@ -88,7 +88,7 @@ def test_label_train_serve_and_canary_the_next_version(
     build = json.loads((folder / "build.json").read_text())
     assert set(build["versions"]) == {"1", "2"}
     assert build["versions"]["1"]["data"] == v1_data
-    assert build["versions"]["2"]["data"] == str(photos)
+    assert build["versions"]["2"]["data"]["folder"] == str(photos)
     assert "accuracy" in build["versions"]["1"]["metrics"]
     assert build["versions"]["2"]["compared_with"]["version"] == 1
     assert build["versions"]["2"]["heldout"]["metrics"] == report["metrics"]

@@ -58,7 +58,8 @@ def test_quality_gate_retrains_on_a_folder(tmp_path: Path) -> None:
         == 0
     )
     folder = repo / "quality-gate"
-    assert json.loads((folder / "build.json").read_text())["data"] == str(data)
+    recorded = json.loads((folder / "build.json").read_text())["data"]
+    assert recorded["folder"] == str(data) and recorded["summary"].startswith("a user's folder")
     assert (folder / "labels.txt").read_text().split() == [
         "blurred",
         "not-a-car",

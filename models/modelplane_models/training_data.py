@@ -26,18 +26,19 @@ from . import real_photos
 DATA = real_photos.DATA
 ROOT = DATA.parents[1]
 PROVENANCE_FILE = "PROVENANCE.md"
-_opened: list[str] | None = None
+_opened: list[Path] | None = None
 _hooked = False
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if _opened is not None and event == "open" and isinstance(args[0], (str, Path)):
-        _opened.append(os.path.abspath(args[0]))
+        _opened.append(Path(os.path.abspath(args[0])))
 
 
 @contextmanager
-def recording() -> Iterator[list[str]]:
-    """Every path (absolute) opened inside the block."""
+def recording() -> Iterator[list[Path]]:
+    """Every path (made absolute) opened inside the block: ``open``, ``Path.read_*``, PIL; also
+    what the held-out guards compare with ``models/data/HELDOUT.sha256``."""
     global _opened, _hooked
     if not _hooked:
         sys.addaudithook(_audit)
@@ -85,10 +86,10 @@ def _piles(files: Iterable[Path]) -> tuple[list[dict[str, Any]], list[dict[str, 
     return entries(trained), entries(evaluated)
 
 
-def record(opened: Iterable[str], sources: Iterable[str], folder: Path | None) -> dict[str, Any]:
+def record(opened: Iterable[Path], sources: Iterable[str], folder: Path | None) -> dict[str, Any]:
     """``build.json``'s ``data``: a user's ``folder`` (None: the repository's own data), the
     real data sets and piles trained and evaluated on, the generator modules, and one line."""
-    under = sorted({Path(p) for p in opened if p.startswith(f"{DATA}{os.sep}")})
+    under = sorted({p for p in opened if DATA in p.parents})
     trained, evaluated = _piles(p for p in under if p.is_file())
     generators = sorted(f"modelplane_models.{s}" for s in sources if s.startswith("synth."))
     return {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from modelplane_models import quality_gate_train, real_photos, severity
-from opened_files import recording
+from modelplane_models.training_data import recording
 
 pytestmark = pytest.mark.timeout(600)
 

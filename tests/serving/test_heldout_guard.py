@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from modelplane_inference.documents.capture import light_evenness
-from opened_files import recording
+from modelplane_models.training_data import recording
 from serving.real_documents import DATA, DOCUMENTS, HELDOUT_LIST, documents, heldout_files, sha256
 
 

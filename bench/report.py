@@ -380,7 +380,7 @@ def section(text: str, heading: str) -> str | None:
 
 def quality_drift(results: Path, text: str) -> list[str]:
     """Each figure of a quality section that its text does not carry as its results file
-    has it (a missing section or results file counts)."""
+    has it (a missing section, results file or figure counts)."""
     missing = []
     for heading, (name, figures) in QUALITY.items():
         data, body = read_result(name, results), section(text, heading)
@@ -388,7 +388,11 @@ def quality_drift(results: Path, text: str) -> list[str]:
             missing.append(f"{heading}: no {'results' if data is None else 'section'}")
             continue
         for template in figures:
-            wanted = _fill(template, data)
+            try:
+                wanted = _fill(template, data)
+            except (KeyError, IndexError, TypeError):
+                missing.append(f"{heading}: {template!r} not in {name}.json")
+                continue
             if wanted not in body:
                 missing.append(f"{heading}: {wanted!r} ({name}.json)")
     return missing

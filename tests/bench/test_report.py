@@ -38,17 +38,22 @@ def test_quality_sections_carry_their_results_figures() -> None:
 
 
 def test_drift_is_named_both_ways(tmp_path: Path) -> None:
-    """A rerun whose figure the text lacks, and a text edit the results lack, are both named."""
+    """A rerun whose figure the text lacks, a rerun without a figure, and a text edit the
+    results lack are each named (against whatever the committed state already reports)."""
     text = DOC.read_text(encoding="utf-8")
     for name, _ in report.QUALITY.values():
         shutil.copy(RESULTS / f"{name}.json", tmp_path / f"{name}.json")
+    before = set(report.quality_drift(tmp_path, text))
     rerun = json.loads((RESULTS / "vision_quality.json").read_text())
     rerun["gate"]["class_accuracy"] = 0.5
+    del rerun["severity"]["macro_f1"]
     (tmp_path / "vision_quality.json").write_text(json.dumps(rerun))
-    assert report.quality_drift(tmp_path, text) == [
-        "### Real photos: '**0.500**' (vision_quality.json)"
-    ]
+    assert set(report.quality_drift(tmp_path, text)) - before == {
+        "### Real photos: '**0.500**' (vision_quality.json)",
+        "### Real photos: 'macro-F1 **{severity.macro_f1:.3f}**, accuracy "
+        "{severity.accuracy:.3f}' not in vision_quality.json",
+    }
     edited = text.replace("**0.955**", "**0.96**")
-    assert report.quality_drift(RESULTS, edited) == [
-        "### Real text: '**0.955**' (korean_routing.json)"
-    ]
+    assert set(report.quality_drift(RESULTS, edited)) - set(
+        report.quality_drift(RESULTS, text)
+    ) == {"### Real text: '**0.955**' (korean_routing.json)"}

@@ -34,6 +34,7 @@ CARD_FILE = "report.html"
 PROVENANCE = {
     "quality-gate": ["vehicle-damage", "not-a-car", "documents/sroie"],
     "damage-severity": ["vehicle-damage"],
+    "breed": ["pets", "not-a-car", "vehicle-damage", "documents/sroie"],
     "text-detection": ["documents/sroie", "documents/photos"],
     "text-recognition": ["documents/sroie", "documents/photos"],
 }

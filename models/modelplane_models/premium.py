@@ -183,7 +183,7 @@ def build(folder: Path, params: PremiumParams, data: Path | None) -> dict[str, A
 
 BUILDER = repository.Builder(
     name=NAME,
-    sources=("premium", "synth.policies", "synth.dogs", "training"),
+    sources=("premium", "synth.policies", "pet_photos", "training"),
     params=PremiumParams(),
     build=build,
 )

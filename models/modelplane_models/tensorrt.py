@@ -166,16 +166,16 @@ def sha256(path: Path) -> str:
 
 def image_generator(model: str) -> Callable[[np.random.Generator], Image.Image]:
     """Photos like those a model was trained on: the real train-pile car photos (gate,
-    severity; never a held-out one), drawn dogs, or drawn document pages."""
-    from . import real_photos
-    from .synth import cars, documents, dogs
+    severity) or pet photos (breed; never a held-out one), or drawn document pages."""
+    from . import pet_photos, real_photos
+    from .synth import cars, documents
 
     if model in ("quality-gate", "damage-severity"):
         photos = real_photos.vehicles("train")
         return lambda rng: real_photos.open_photo(photos[int(rng.integers(len(photos)))].path)
     if model == "breed":
-        makers = list(dogs.generators().values())
-        return lambda rng: makers[int(rng.integers(len(makers)))](rng)
+        pets = pet_photos.breed_photos("train")
+        return lambda rng: pets[int(rng.integers(len(pets)))].image()
     if model.startswith("text-"):
         return documents.page
     return lambda rng: [cars.accepted, documents.page][int(rng.integers(2))](rng)

@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from modelplane_models import quality_gate_train, real_photos, severity
+from modelplane_models import breed, quality_gate_train, real_photos, severity
 from modelplane_models.training_data import recording
 
 pytestmark = pytest.mark.timeout(600)
@@ -55,4 +55,14 @@ def test_training_never_opens_a_heldout_file() -> None:
     assert len(fit) + len(calibration) > 2500 and len(train) == 1832
     photos = {p.resolve() for p in opened if p.suffix.lower() in (".jpg", ".jpeg", ".png")}
     assert len(photos) > 1800  # the hook saw the photos being read
+    assert not {_sha(p) for p in photos} & real_photos.heldout_hashes()
+
+
+def test_breed_training_never_opens_a_heldout_file() -> None:
+    """The breed model's train pile (pets, not-a-car, a slice of cars, receipts), as built."""
+    with recording() as opened:
+        train = breed.real_images("train")
+    assert len(train) > 400 and (train.labels < len(breed.LABELS)).sum() >= 15
+    photos = {p.resolve() for p in opened if p.suffix.lower() in (".jpg", ".jpeg", ".png")}
+    assert any(p.parent.parent.name == "pets" for p in photos)
     assert not {_sha(p) for p in photos} & real_photos.heldout_hashes()

@@ -1,87 +1,82 @@
-"""The open-set breed model, alone (ONNX Runtime) and through the pet-premium pipeline.
+"""The breed model on real held-out photos, alone (ONNX Runtime) and through pet-premium.
 
-Known breeds must still be named (top-1 and the share the open-set rule lets through); photos
-that are none of the breeds — other animals, objects, dogs of other breeds — must be reported
-unknown, measured on kinds the training never drew (``animals.HELDOUT_KINDS``) and on the
-training kinds drawn with a fresh seed. Figures measured at build on other seeds are in
-models/README.md; the thresholds here sit a little below them. The pipeline part runs the
-example manifest served over the real repository: a cat gets no quote, with the reason,
-instead of a price.
+Listed breeds must be named and quoted; photos of no listed breed (real dogs of other breeds,
+cats, other animals, a person, empty scenes, objects) must get no quote, with the reason. The
+photos are the breed model's held-out pile (``serving.real_pets``, shared with
+``bench/pet_quality.py``, which sends all of them: docs/benchmarks.md). Only 5 held-out photos
+of each listed breed exist (models/data/pets/PROVENANCE.md), under the 20 the issue asks before
+a breed figure is called met: the per-breed figures are "not measurable", and the floors here
+are regression guards a little under what the full held-out set measured, not the goals.
 """
 
 from __future__ import annotations
 
-import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from modelplane_models import breed
-from modelplane_models.export import run_onnx
-from modelplane_models.synth import animals, dogs
-from PIL import Image
-from serving.calls import call
-from serving.servers import EXAMPLES, serve, stop
+from modelplane_models import breed, pet_photos, real_photos
+from modelplane_models.export import run_batched
+from serving.real_pets import KINDS, PetSample, pet_samples, pet_scores
+from serving.real_vision import served
+from serving.servers import EXAMPLES, Server, serve, stop
 
 pytestmark = pytest.mark.timeout(900)
 PIPE = "pet-premium"
-FEATURES = {"age_years": 4, "weight_kg": 12.0, "sex": "female", "neutered": True, "region": 0}
-SEED = 424242  # never a training, calibration or build-evaluation seed
-# Floors a little under what was measured (build holdout / this file's seeds, models/README.md):
-KNOWN_TOP1 = 0.93  # top-1 on known breeds 0.960 / 0.973 (closed-set model before: 0.963)
-KNOWN_ACCEPTED = 0.92  # known-breed photos let through the open-set rules 0.952 / 0.967
-UNSEEN_ALL = 0.75  # unseen kinds reported unknown 0.817 / 0.817 (before: 0, always a breed)
-UNSEEN_NOT_A_DOG = 0.8  # mean over the unseen non-dog kinds 0.89 / 0.87
-CATS_REJECTED = 0.95  # 1.0 / 1.0
-CATS_NOT_A_DOG = 0.85  # cats named not-a-dog (the rest unknown-breed) 0.95 on this seed
+PET = {"age_years": 4, "weight_kg": 10.0, "sex": "female", "neutered": True, "region": "seoul"}
+OTHERS_EVERY = 4  # every 4th held-out photo of no listed breed (all 15 listed-breed photos)
+# Floors a little under the full held-out set through the same endpoint (bench/pet_quality.py,
+# docs/benchmarks.md): listed top-1 1.0 and quoted right 0.933 (n 15); no quote on photos of
+# no listed breed 0.97 (n 298), unlisted dogs 0.93 (n 121), cats 1.0 (n 65).
+TOP1 = 0.8
+QUOTED_RIGHT = 0.8
+NO_QUOTE = {"unlisted-dog": 0.8, "cat": 0.9, "animal-person-scene": 0.75, "object": 0.9}
 
 
 @pytest.fixture(scope="module")
-def onnx_path(model_repository: Path) -> Path:
-    return model_repository / "breed" / "1" / "model.onnx"
+def samples() -> list[PetSample]:
+    every = pet_samples()
+    listed = [s for s in every if s.kind in pet_photos.LISTED]
+    return listed + [s for s in every if s.kind in KINDS][::OTHERS_EVERY]
 
 
-def test_known_breeds_are_still_named(onnx_path: Path) -> None:
-    metrics = breed.evaluate(onnx_path, breed.holdout(seed=SEED, per_breed=30))
-    assert metrics["top1"] >= KNOWN_TOP1, metrics
-    assert metrics["known_accepted"] >= KNOWN_ACCEPTED, metrics
+@pytest.fixture(scope="module")
+def server(model_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("pet-premium")
+    running = serve(EXAMPLES / "pet-premium.yaml", model_repository, folder / "serve.log", [PIPE])
+    yield running
+    stop(running)
 
 
-def test_unseen_kinds_are_unknown(onnx_path: Path) -> None:
-    data = breed.outliers(SEED, per_kind=20, kinds=animals.HELDOUT_KINDS)
-    rejected = breed.rejection_by_kind(onnx_path, data)
-    assert rejected["all"] >= UNSEEN_ALL, rejected
-    non_dogs = [rejected[k] for k in animals.HELDOUT_KINDS if animals.REASON_OF[k] == "not-a-dog"]
-    assert np.mean(non_dogs) >= UNSEEN_NOT_A_DOG, rejected
+def test_real_held_out_photos_through_pet_premium(server: Server, samples: list[PetSample]) -> None:
+    """``modelplane serve`` with the example manifest, over gRPC: listed breeds named and
+    quoted, the rest answered with no quote and the reason."""
+    answers = [served(server, PIPE, s.image, features=PET) for s in samples]
+    scores = pet_scores(samples, answers)
+    for name, figure in scores["listed"].items():
+        assert figure["n"] == 5 and not figure["measurable"], (name, figure)
+    assert scores["top1"] >= TOP1, scores
+    assert scores["quoted_right"] >= QUOTED_RIGHT, scores
+    for kind, floor in NO_QUOTE.items():
+        assert scores["no_quote"][kind]["share"] >= floor, (kind, scores)
+    for sample, answer in zip(samples, answers, strict=True):
+        if answer["premium"] is None:
+            assert answer["breed"] == "unknown", answer
+            assert answer["reason"] in pet_photos.REASONS and answer["message"], answer
+        else:
+            assert answer["breed"] in pet_photos.LISTED and answer["premium"] > 50_000, answer
+        if sample.kind == "cat" and answer["premium"] is None:
+            assert answer["reason"] == "not-a-dog", (sample.name, answer)
 
 
-def test_cats_are_not_priced_as_dogs(onnx_path: Path) -> None:
-    data = breed.outliers(SEED + 1, per_kind=40, kinds=("cat",))
-    out = run_onnx(onnx_path, {"image": data.images.astype(np.float32) / 255.0})
-    assert (~out["known"][:, 0]).mean() >= CATS_REJECTED
-    assert out["reasons"][:, 0].mean() >= CATS_NOT_A_DOG  # named not-a-dog
+def test_open_set_outputs_agree(model_repository: Path) -> None:
+    """ONNX Runtime on held-out cats and listed dogs: ``known`` is exactly "no reason", the
+    two reasons never both fire, and the breed softmax sums to one."""
+    photos = [p for p in pet_photos.breed_photos("heldout", objects=False)][::6]
+    images = real_photos.pixels(photos, breed.INPUT_SIZE, evaluating=True)
+    out = run_batched(model_repository / "breed" / "1" / "model.onnx", "image", images)
     assert np.array_equal(out["known"][:, 0], ~out["reasons"].any(axis=1))
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def test_pet_premium_quotes_a_dog_and_not_a_cat(model_repository: Path, tmp_path: Path) -> None:
-    """``modelplane serve`` with the pet-premium example on loopback, called with tritonclient
-    (a subprocess: KServe and tritonclient.grpc cannot share one process)."""
-    rng = np.random.default_rng(SEED + 2)
-    beagle = dogs.photo(rng, dogs.BREEDS[dogs.NAMES.index("beagle")])
-    cat = animals.photo(rng, "cat")
-    server = serve(EXAMPLES / "pet-premium.yaml", model_repository, tmp_path / "serve.log", [PIPE])
-    try:
-        dog_answer = call(server, "grpc", PIPE, image=_png(beagle), features=FEATURES)
-        cat_answer = call(server, "http", PIPE, image=_png(cat), features=FEATURES)
-    finally:
-        stop(server)
-    assert dog_answer["breed"] == "beagle" and dog_answer["premium"] > 50_000, dog_answer
-    assert cat_answer["premium"] is None, cat_answer
-    assert cat_answer["breed"] == "unknown" and cat_answer["reason"] == "not-a-dog", cat_answer
-    assert "not show a dog" in cat_answer["message"]
+    assert not (out["reasons"][:, 0] & out["reasons"][:, 1]).any()
+    np.testing.assert_allclose(out["probabilities"].sum(axis=1), 1.0, atol=1e-5)
+    assert out["known"].any() and not out["known"].all()

@@ -103,11 +103,14 @@ def blank_frame(value: int = 128, size: int = 256) -> bytes:
 
 
 def dog_photo(seed: int = 0) -> bytes:
-    """PNG of a dog of a known breed, drawn by the breed model's own generator (held-out seeds):
-    the pet pipeline quotes a premium only for a breed it knows, never for a noise frame."""
-    from modelplane_models.synth import dogs
+    """PNG of a real beagle or pomeranian from the breed model's train pile (never a held-out
+    photo; the two listed breeds ImageNet also has, so the surest quotes): the pet pipeline
+    quotes a premium only for a breed it lists, never for a noise frame."""
+    from modelplane_models import pet_photos
 
-    image = dogs.photo(np.random.default_rng(seed), dogs.BREEDS[seed % len(dogs.BREEDS)])
+    photos = pet_photos.breed_photos("train", objects=False)
+    listed = [p for p in photos if p.label in ("beagle", "pomeranian")]
+    image = listed[seed % len(listed)].image()
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tritonclient.grpc as grpcclient
-from modelplane_models import quality_gate_train, real_photos, severity
-from modelplane_models.synth import documents, dogs
+from modelplane_models import pet_photos, quality_gate_train, real_photos, severity
+from modelplane_models.synth import documents
 from PIL import Image
 from serving.servers import Server
 
@@ -77,21 +77,20 @@ def severity_samples() -> Iterator[Sample]:
 
 
 def not_a_dog_samples(listed: bool = False) -> list[Sample]:
-    """Real photos the breed model never trained on (the not-a-car set, both piles: the breed
-    model never saw either) that show no listed breed: cats, other breeds, other animals, a
-    person, empty scenes; with ``listed``, the few that do show a listed breed instead."""
-    paths = real_photos.files(real_photos.OTHERS / "train")
-    paths += real_photos.files(real_photos.OTHERS / "heldout")
+    """Held-out real photos of the not-a-car set (the breed model trains on its train pile)
+    that show no listed breed: cats, other breeds, other animals, a person, empty scenes; with
+    ``listed``, the few that do show a listed breed instead. The breed model's own held-out
+    set is ``serving.real_pets``."""
+    paths = real_photos.files(real_photos.OTHERS / "heldout")
     chosen = [p for p in paths if (listed_breed(p.name) is not None) == listed]
     return [Sample(p.name, jpeg(real_photos.open_photo(p, evaluating=True)), "") for p in chosen]
 
 
 def listed_breed(file: str) -> str | None:
     """The listed breed a source file name says: Oxford-IIIT names are the breed and a number
-    (``gt...-beagle01.jpg``, ``marinanasser-havanese_65.jpg``; ``american_bulldog`` is not the
-    listed ``bulldog``)."""
-    names = [b.name for b in dogs.BREEDS]
-    return next((b for b in names if re.fullmatch(rf"[^-]+-{b}_?\d+\.jpg", file)), None)
+    (``gt...-beagle01.jpg``, ``marinanasser-havanese_65.jpg``)."""
+    label = pet_photos.label_of(Path(file))
+    return label if label in pet_photos.LISTED else None
 
 
 def served(server: Server, model: str, image: bytes, **json_inputs: Any) -> dict[str, Any]:

@@ -8,8 +8,9 @@ The annual premium (KRW) of a policy is::
 
     age_factor(age) = 0.85 + 0.04 * age + 0.009 * age ** 2      (age in years, 0.2 .. 15)
 
-Breed base rates follow claim risk (brachycephalic bulldogs and large retrievers cost more; the
-dachshund's back problems show too); region factors follow vet prices. The noise term is the
+Breed base rates follow claim risk; only the breeds the breed model lists are priced (the table
+once also held golden and labrador retrievers, poodle, Jindo, maltese, bulldog and dachshund,
+dropped with them: ``pet_photos.DROPPED``); region factors follow vet prices. The noise term is the
 part no model can learn: with sigma 0.05 the best possible MAPE is about 4%.
 """
 
@@ -20,32 +21,20 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .dogs import NAMES
+from ..pet_photos import LISTED
 
-BREEDS: tuple[str, ...] = NAMES  # the breed model's label order (one list)
+# The breed model's label order (one list); breeds it dropped have no price here either
+# (pet_photos.DROPPED: they answer unknown-breed, no quote).
+BREEDS: tuple[str, ...] = LISTED
 
 BASE: dict[str, float] = {
-    "golden_retriever": 420_000,
-    "labrador_retriever": 400_000,
-    "poodle": 330_000,
     "shiba_inu": 300_000,
-    "jindo": 260_000,
-    "maltese": 280_000,
     "pomeranian": 310_000,
-    "bulldog": 620_000,
-    "dachshund": 360_000,
     "beagle": 300_000,
 }
 TYPICAL_WEIGHT: dict[str, float] = {
-    "golden_retriever": 30.0,
-    "labrador_retriever": 31.0,
-    "poodle": 8.0,
     "shiba_inu": 10.0,
-    "jindo": 18.0,
-    "maltese": 3.5,
     "pomeranian": 2.5,
-    "bulldog": 23.0,
-    "dachshund": 8.0,
     "beagle": 11.0,
 }
 REGIONS: tuple[str, ...] = (

@@ -25,9 +25,10 @@ HELDOUT_RUN = ROOT / "bench" / "results" / "documents_quality-heldout.json"
 pytestmark = pytest.mark.timeout(900)  # six real pages on a loaded 2-core machine
 
 # Measured on this sample with the defaults, 2026-12-03 (bench/documents_quality.py, run of
-# 05:25): dates 3/5, totals right 2/5 and wrong 2/5 (sroie-027, sroie-072: the goal of <= 1%
-# wrong is not met, docs/benchmarks.md), types 5/5, words 530/559, photo CER 36/657.
-MIN_DATES, MIN_TOTALS, MAX_WRONG_TOTALS, MIN_RECEIPTS = 3, 2, 2, 5
+# 07:33-07:47, receipt totals checked against the money printed, parsing/totals.py): dates 3/5,
+# totals right 5/5 and wrong 0/5 (05:25, before the check: 2/5 right, 2/5 wrong), types 5/5,
+# words 530/559, photo CER 36/657. Floors a little under that: a total wrong is never allowed.
+MIN_DATES, MIN_TOTALS, MAX_WRONG_TOTALS, MIN_RECEIPTS = 3, 4, 0, 5
 MIN_WORD_RECALL = 0.94
 MAX_PHOTO_CER = 0.07
 
@@ -84,5 +85,6 @@ def test_parser_holds_the_whole_held_out_reading() -> None:
     scores = [field_scores(d.label, parse_document(run[d.name]["lines"])) for d in receipts]
     counts = {k: sum(s[k] for s in scores) for k in ("date", "total", "total_wrong", "type")}
     assert len(scores) == 40
-    assert counts["date"] >= 38 and counts["total"] >= 27 and counts["type"] == 40, counts
-    assert counts["total_wrong"] <= 7, counts
+    # Measured 07:33-07:47 (one held-out run): date 38, total 32, wrong 0, type 40.
+    assert counts["date"] >= 38 and counts["total"] >= 30 and counts["type"] == 40, counts
+    assert counts["total_wrong"] <= 1, counts

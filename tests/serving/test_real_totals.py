@@ -9,10 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from modelplane_inference.documents.parsing.amounts import signed_amount
 from modelplane_inference.documents.parsing.document import parse_document
 from modelplane_inference.documents.parsing.totals import (
     MoneyLine,
-    amount_of,
     role_of,
     split_cell,
     weigh,
@@ -53,7 +53,7 @@ def test_money_line_roles(name: str, label: str, role: str, final: bool) -> None
 def test_counts_and_headers_are_no_money_line(label: str) -> None:
     name = {"TOTAL QUANTITY": "sroie-238", "GST SUMMARY": "sroie-238"}.get(label, "sroie-464")
     text, rest = split_cell(real(name, label))
-    assert role_of(text) is None or amount_of(rest, cents=True) is None
+    assert role_of(text) is None or signed_amount(rest, cents=True) is None
 
 
 @pytest.mark.parametrize(
@@ -73,14 +73,14 @@ def test_a_line_splits_into_label_and_amount(read: str, label: str, amount: Deci
     assert read in ocr, f"{read!r} was not read on a develop receipt"
     text, rest = split_cell(read)
     assert text == label
-    found = amount_of(rest, cents=True)
+    found = signed_amount(rest, cents=True)
     assert (found[0] if found else None) == amount
 
 
 def test_a_whole_number_on_a_cents_page_is_no_money() -> None:
     """'Totai (Inclusive of GST): 19000' (sroie-043): a decimal mark OCR lost, not 19000."""
-    assert amount_of("19000", cents=True) is None
-    assert amount_of("72,300", cents=False) == (Decimal(72300), 0)  # KRW prints no cents
+    assert signed_amount("19000", cents=True) is None
+    assert signed_amount("72,300", cents=False) == (Decimal(72300), 0)  # KRW prints no cents
 
 
 def test_disagreeing_evidence_is_no_total() -> None:

@@ -48,6 +48,8 @@ CURRENCIES = {
 }
 NOISE = re.compile(r"(?<![^\W\d_])[^\W\d_]{1,2}(?![^\W\d_])")  # a lone 1-2 letter token
 LOOSE_CENTS = re.compile(r"(?<=\d)([.,]) (?=\d{2}(?![\d.,]))")  # OCR's "72. 00" is 72.00
+LETTER_ZERO = re.compile(r"(?:(?<=RM)|(?<=[$-]))O(?=[.,]\d)")  # OCR's "RMO.20" is RM0.20
+NEGATIVE = re.compile(r"(?:RM|MYR|\$)?\s*-\s*(?:RM|MYR|\$)?\s*\d")  # "-0.01", "-RMO.01", "RM-0.45"
 NO_MINOR_UNIT = frozenset({"KRW", "JPY"})
 _MARKERS = sorted(CURRENCIES, key=len, reverse=True)
 CURRENCY = re.compile(
@@ -146,3 +148,20 @@ def parse_amount_text(text: str) -> Amount | None:
     if any(a.value is None for a in amounts):
         return Amount(None, amounts[0].currency)
     return max(amounts, key=lambda a: a.value or Decimal(0))
+
+
+def signed_amount(text: str, cents: bool) -> tuple[Decimal, int] | None:
+    """(value, decimals) of the first amount of a receipt's money line, its minus sign kept
+    ("-0. 04", "-RMO.01": OCR's O for a zero after a currency is read as 0); ``None`` when there
+    is none that reads unambiguously: a rate, or, when the page prints cents (``cents``), a
+    whole number (a quantity, or an amount whose decimal mark OCR lost). Dates are the
+    caller's to leave out (``values.parse_date``)."""
+    if not text.strip():
+        return None
+    text = LETTER_ZERO.sub("0", text)
+    negative = NEGATIVE.match(text.strip()) is not None
+    amounts = read_amounts(text.replace("-", " ", 1) if negative else text)
+    if not amounts or amounts[0].value is None or (cents and amounts[0].decimals != 2):
+        return None
+    value, decimals = amounts[0].value, amounts[0].decimals
+    return (-value if negative else value), decimals

@@ -16,9 +16,11 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
 - the row's amount is the first one after its label on that row; on a page that prints cents
   a whole number is a quantity or a lost decimal mark, not money; a minus sign is kept;
 - each printed total value earns evidence: its label (2 for a final total, 1 for a plain one);
-  the tender (cash - change equals it, or equals it after the printed rounding; cash alone
-  equals it when no change is printed) 2; a sum of the page's own lines (subtotal + tax +
-  rounding - discount, or another total + rounding) 1;
+  the tender 2 (cash - change equals it; or equals it plus the printed rounding, when no
+  printed total is the amount paid: a total before rounding; or the cash alone equals it when
+  no change is printed); a sum of the page's own lines 2 (subtotal + tax + rounding - discount
+  with at least one part besides the subtotal, or a total printed above + the rounding). With
+  no total label read, a value that both the tender and a sum give is a candidate;
 - the value with the most evidence is the total when it has at least ``ENOUGH`` and no other
   value comes within ``MARGIN`` of it; else no total.
 
@@ -36,7 +38,7 @@ from decimal import Decimal
 from functools import cache
 from itertools import product
 
-from modelplane_inference.documents.parsing.amounts import read_amounts
+from modelplane_inference.documents.parsing.amounts import LETTER_ZERO, signed_amount
 from modelplane_inference.documents.parsing.labels import (
     avoided,
     compact,
@@ -51,11 +53,8 @@ ENOUGH = 3  # evidence needed: a final total's label and one check, or a plain l
 MARGIN = 2  # the runner-up must have this much less
 FINAL, PLAIN, TENDER, SUM = 2, 1, 2, 2  # weights of the kinds of evidence
 TOTAL = "total_amount"
-# A currency code OCR glued to the word before it ("Grand TotaiRM15.40") or an "O" read for a
-# zero right after a currency mark ("RMO.20"): the amount as printed.
+# A currency code OCR glued to the word before it ("Grand TotaiRM15.40").
 GLUED = re.compile(r"(?<=[^\W\d_])(RM|MYR|\$)(?=\s?[-\dO])")
-LETTER_ZERO = re.compile(r"(?:(?<=RM)|(?<=[$-]))O(?=[.,]\d)")
-NEGATIVE = re.compile(r"(?:RM|MYR|\$)?\s*-\s*(?:RM|MYR|\$)?\s*\d")  # "-0.01", "-RM0.01", "RM-0.45"
 # Where a line's amount starts: a number (with its currency and sign) that is not a rate.
 MONEY = re.compile(r"(?:RM|MYR|\$|-)*\s*\d[\d,]*(?P<cents>[.,]\s?\d{1,2})?(?![\d%])")
 
@@ -76,7 +75,6 @@ class Verdict:
 
     value: Decimal | None
     evidence: dict[Decimal, int]
-    decimals: int = 2
 
 
 # The order roles are tried in: "CHANGE DUE" is change, "Cash Rounding" rounding, "Cash
@@ -121,23 +119,6 @@ def split_cell(text: str) -> tuple[str, str]:
     return text.strip(" :"), ""
 
 
-def amount_of(text: str, cents: bool) -> tuple[Decimal, int] | None:
-    """(signed value, decimals) of the first amount in ``text``; ``None`` when there is no
-    readable one (ambiguous, a rate, a date, or whole on a page that prints cents)."""
-    if not text or parse_date(text) is not None:
-        return None
-    negative = NEGATIVE.match(text.strip()) is not None
-    amounts = read_amounts(LETTER_ZERO.sub("0", text).replace("-", " ", 1 if negative else 0))
-    if not amounts or amounts[0].value is None:
-        return None
-    first = amounts[0]
-    if cents and first.decimals != 2:
-        return None
-    value = first.value
-    assert value is not None
-    return (-value if negative else value), first.decimals
-
-
 def money_lines(rows: list[list[Cell]], cents: bool) -> list[MoneyLine]:
     """Every labelled amount of the page's rows, top to bottom."""
     out = []
@@ -147,7 +128,9 @@ def money_lines(rows: list[list[Cell]], cents: bool) -> list[MoneyLine]:
             label, rest = split_cell(cell.text)
             if label and (found := role_of(label)) is not None:
                 role = found
-            if role is not None and (amount := amount_of(rest, cents)) is not None:
+            if role is None or parse_date(rest) is not None:  # "CHANGE | 17JAN 2018 | 0.00"
+                continue
+            if (amount := signed_amount(rest, cents)) is not None:
                 out.append(MoneyLine(role[0], amount[0], role[1]))
                 role = None
     return out
@@ -228,7 +211,7 @@ def receipt_total(rows: list[list[Cell]], cents: bool) -> Verdict | None:
 
 
 def confidence(verdict: Verdict) -> float:
-    """A checked total's confidence: 0.8 with ``ENOUGH`` evidence, 1.0 with twice that."""
+    """A checked total's confidence: 0.8 with ``ENOUGH`` evidence, 1.0 from 5 points."""
     if verdict.value is None:
         return 0.0
     return min(1.0, 0.5 + 0.1 * verdict.evidence[verdict.value])

@@ -4,24 +4,42 @@ pile, and never opened by what the parser rules and the capture threshold were t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 from modelplane_inference.documents.capture import light_evenness
 from modelplane_models.training_data import recording
+from serving.korean_text import KOREAN
 from serving.real_documents import DATA, DOCUMENTS, HELDOUT_LIST, documents, heldout_files, sha256
 
 
-def test_every_held_out_document_is_listed_with_its_hash() -> None:
-    listed = {
+def listed() -> dict[Path, str]:
+    """Held-out path -> its listed sha256."""
+    return {
         (DATA / path.strip()).resolve(): digest
         for digest, path in (
             line.split(maxsplit=1) for line in HELDOUT_LIST.read_text().split("\n") if line
         )
     }
+
+
+def test_every_held_out_document_is_listed_with_its_hash() -> None:
+    hashes = listed()
     held = [p for p in DOCUMENTS.glob("*/heldout/*") if p.is_file()]
-    assert len(held) >= 80  # 40 receipts + 4 photos, image and label each
+    assert len(held) >= 104  # 40 receipts + 12 photos, image and label each
     for path in held:
-        assert listed.get(path.resolve()) == sha256(path), path
+        assert hashes.get(path.resolve()) == sha256(path), path
+
+
+def test_every_held_out_korean_image_is_listed_with_its_hash() -> None:
+    hashes = listed()
+    held = [p for p in (KOREAN / "heldout").iterdir() if p.is_file()]
+    assert len(held) >= 8  # 1 handwritten image + 3 document pages, image and label each
+    for path in held:
+        assert hashes.get(path.resolve()) == sha256(path), path
+    develop = {sha256(p) for p in (KOREAN / "develop").iterdir() if p.is_file()}
+    assert develop and not develop & {sha256(p) for p in held}
 
 
 def test_no_held_out_file_is_in_the_develop_pile() -> None:

@@ -101,7 +101,8 @@ class Ours:
         boxes = ocr.detection_boxes(prob, page.shape[0], page.shape[1], settings)
         out = []
         for box, _ in boxes:
-            crop = ocr.crop_box(page, box)
+            # As served: lines found on the flattened page, read from the page as sent.
+            crop = ocr.crop_box(bgr, box)
             width = ocr.recognition_width([crop], 48, 160)
             batch = ocr.recognition_input([crop], 48, width, self.norm)
             ((text, score),) = self.decoder({"x": np.asarray(self.rec.run(None, {"x": batch})[0])})

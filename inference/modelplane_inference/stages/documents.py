@@ -51,9 +51,9 @@ class TextDetection(Stage):
     """DBNet text boxes, in reading order, as four corner points each.
 
     ``--param capture=auto`` (the default) divides out the page's illumination first where it is
-    measured uneven (phone captures with a shadow or gradient; ``documents/capture.py``), and
-    recognition in the same pipeline crops from that flattened page; ``flatten`` always,
-    ``none`` detects on the page as sent.
+    measured uneven (phone captures with a shadow or gradient; ``documents/capture.py``) to
+    find the lines; recognition crops them from the page as sent; ``flatten`` always, ``none``
+    detects on the page as sent.
     ``--param orient=auto`` (the default) turns pages sent sideways or upside down
     (``documents/orientation.py``; ``orientation`` says by how many degrees clockwise, and the
     boxes are on the turned page); ``orient=none`` reads the page as sent. A PDF is read page by
@@ -79,13 +79,16 @@ class TextDetection(Stage):
         return await self._page(page)
 
     async def _page(self, page: np.ndarray) -> Item:
-        page = await off_loop(capture.prepare, page, self.capture)
-        found, page, turned = await self._oriented(page)
+        prepared = await off_loop(capture.prepare, page, self.capture)
+        found, _, turned = await self._oriented(prepared)
+        # Recognition crops from the page as sent (turned upright): the flattened light helps
+        # DBNet find lines in a shadow, but its stretch changes the glyphs themselves - on the
+        # white-on-green road sign Tesseract read the flattened 서울 as 서을 (develop pile).
         return {
             "boxes": [box.astype(int).tolist() for box, _ in found],
             "scores": [round(score, 4) for _, score in found],
             "orientation": turned,
-            "_bgr": page,
+            "_bgr": await off_loop(orientation.turn, page, turned),
         }
 
     async def _detect(self, page: np.ndarray) -> list[tuple[np.ndarray, float]]:

@@ -74,6 +74,17 @@ def score(doc: RealDocument, lines: list[dict[str, Any]], answer: dict[str, Any]
     return out
 
 
+def read_both(
+    server: Server, engine: Any, doc: RealDocument, fields: bool = True
+) -> tuple[dict[str, Any], Any, Any]:
+    """One document sent to ``documents`` and read by plain ``RapidOCR()`` from the same bytes:
+    (the served answer, its scores, RapidOCR's scores); ``fields``: score the answer's fields."""
+    image = doc.image.read_bytes()
+    answer = served(server, image)
+    ours = score(doc, answer.get("lines", []), answer if fields else None)
+    return answer, ours, score(doc, plain_lines(engine, image), None)
+
+
 def summarise(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
     """Pooled rates of one engine over one source's documents."""
     n = len(rows)
@@ -107,10 +118,7 @@ def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool) -> dict[
     per_document: dict[str, Any] = {}
     with serving() as server:
         for index, doc in enumerate(docs, 1):
-            image = doc.image.read_bytes()
-            answer = served(server, image)
-            ours = score(doc, answer.get("lines", []), answer)
-            plain = score(doc, plain_lines(engine, image), None)
+            answer, ours, plain = read_both(server, engine, doc)
             rows[doc.source]["served"].append(ours)
             rows[doc.source]["rapidocr"].append(plain)
             per_document[doc.name] = {"served": ours, "rapidocr": plain}

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from bench.common import ROOT, progress, write_result
-from bench.documents_quality import MIN_N, plain_lines, score, served, serving, summarise
+from bench.documents_quality import MIN_N, read_both, serving, summarise
 
 sys.path.insert(0, str(ROOT / "tests"))
 from serving.capture_eval import plain_rapidocr
@@ -37,10 +37,7 @@ def run(pile: str) -> dict[str, Any]:
     photos = documents(pile, ("photos",))
     with serving() as server:
         for index, doc in enumerate(photos, 1):
-            image = doc.image.read_bytes()
-            answer = served(server, image)
-            ours = score(doc, answer.get("lines", []), None)
-            plain = score(doc, plain_lines(engine, image), None)
+            answer, ours, plain = read_both(server, engine, doc, fields=False)
             for group in ("all", arrival(doc.name)):
                 rows.setdefault(group, {"served": [], "rapidocr": []})
                 rows[group]["served"].append(ours)

@@ -33,7 +33,7 @@ from typing import Any
 
 from modelplane_inference.documents.parsing.document import visual_rows
 from modelplane_inference.documents.parsing.labels import compact
-from modelplane_inference.documents.parsing.layout import Cell
+from modelplane_inference.documents.parsing.layout import boxes_of
 from serving.capture_eval import edit_distance
 from serving.servers import ROOT
 
@@ -118,12 +118,7 @@ def word_recall(truth: list[str], read: list[str]) -> tuple[int, int]:
 
 def reading_order(lines: list[dict[str, Any]]) -> list[str]:
     """Texts of recognised lines (``text`` + ``box``) row by row, left to right."""
-    cells = []
-    for line in lines:
-        xs = [float(p[0]) for p in line["box"]]
-        ys = [float(p[1]) for p in line["box"]]
-        cells.append(Cell(line["text"], min(xs), min(ys), max(xs), max(ys), 1.0))
-    return [cell.text for row in visual_rows(cells) for cell in row]
+    return [cell.text for row in visual_rows(boxes_of(lines)) for cell in row]
 
 
 def cer(truth: list[str], read: list[str]) -> tuple[int, int]:

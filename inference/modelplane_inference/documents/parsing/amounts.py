@@ -10,7 +10,9 @@ A separator is read, never dropped, and never silently scales a number:
   ``원``, ``KRW``, ``円``: ``72.300 원``); a lone ``.ddd`` in any other currency (``1.234``: 1234 or
   1.234?) is ambiguous;
 - digits in groups of three split by spaces are one number (``12 300``);
-- a number followed by ``%`` is a rate, not an amount.
+- a number followed by ``%`` is a rate, not an amount;
+- on a receipt's money line (``signed_amount``, for ``parsing/totals.py``) a minus is kept
+  (``-0.01``, ``RM-0.45``) and an ``O`` right after a currency is a zero (OCR's ``RMO.20``).
 
 An ambiguous amount reads as ``None`` (the field is then null and the document needs review),
 never as a guess. The currency is the one printed next to the number (symbols and codes in

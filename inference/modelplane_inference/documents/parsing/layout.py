@@ -55,7 +55,7 @@ class Found:
 
     value: Any
     confidence: float
-    source: str  # "line", "right" or "below"
+    source: str  # "line", "right", "below"; "page" (unlabelled) or "checked" (receipt total)
 
 
 def boxes_of(lines: list[dict[str, Any]]) -> list[Cell]:

@@ -35,8 +35,8 @@ PROVENANCE = {
     "quality-gate": ["vehicle-damage", "not-a-car", "documents/sroie"],
     "damage-severity": ["vehicle-damage"],
     "breed": ["pets", "not-a-car", "vehicle-damage", "documents/sroie"],
-    "text-detection": ["documents/sroie", "documents/photos"],
-    "text-recognition": ["documents/sroie", "documents/photos"],
+    "text-detection": ["documents/sroie", "documents/photos", "korean-text"],
+    "text-recognition": ["documents/sroie", "documents/photos", "korean-text"],
 }
 INK, GRID, BAR = (33, 37, 41), (222, 226, 230), (52, 101, 164)
 _log = log.get("cards")
@@ -129,13 +129,30 @@ def _provenance(model: str, extra: list[str]) -> list[tuple[str, str]]:
 
 
 def card_metrics(folder: Path, cards: Path = CARDS) -> dict[str, Any]:
-    """build.json's metrics with ``models/cards/<model>.json`` merged over them."""
+    """build.json's metrics with ``models/cards/<model>.json`` merged over them, then each
+    ``<model>.<bench>.json`` (figures another bench measures, e.g. ``text-recognition.korean``
+    from bench.korean_routing): their sample sizes and data sets are added, notes appended."""
     record = repository.read_build(folder)
     metrics: dict[str, Any] = dict(record.get("metrics", {}))
     extra = cards / f"{folder.name}.json"
     if extra.is_file():
         metrics |= json.loads(extra.read_text(encoding="utf-8"))
+    for sidecar in sorted(cards.glob(f"{folder.name}.*.json")):
+        _merge(metrics, json.loads(sidecar.read_text(encoding="utf-8")))
     return {"record": record, **metrics}
+
+
+def _merge(metrics: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        have = metrics.get(key)
+        if isinstance(have, dict) and isinstance(value, dict):
+            metrics[key] = {**have, **value}
+        elif key == "provenance" and isinstance(have, list):
+            metrics[key] = [*have, *(v for v in value if v not in have)]
+        elif key == "notes" and have:
+            metrics[key] = f"{have} {value}"
+        else:
+            metrics[key] = value
 
 
 def _per_class(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:

@@ -58,6 +58,22 @@ def test_cards_file_merges_figures_measured_elsewhere(tmp_path: Path) -> None:
     assert cards.card_metrics(folder, extra)["macro_f1"] == 0.74  # build.json kept beside it
 
 
+def test_sidecar_cards_add_figures_of_another_bench(tmp_path: Path) -> None:
+    """``<model>.<bench>.json`` adds its sample sizes and data sets to the model's card."""
+    folder = _folder(tmp_path)
+    extra = tmp_path / "cards"
+    extra.mkdir()
+    main = {"n": {"real sroie": 40}, "provenance": ["documents/sroie"], "notes": "receipts."}
+    side = {"n": {"korean words": 461}, "provenance": ["korean-text"], "korean_words": 0.9}
+    (extra / "damage-severity.json").write_text(json.dumps(main))
+    (extra / "damage-severity.korean.json").write_text(json.dumps({**side, "notes": "pages."}))
+    metrics = cards.card_metrics(folder, extra)
+    assert metrics["n"] == {"real sroie": 40, "korean words": 461}
+    assert metrics["provenance"] == ["documents/sroie", "korean-text"]
+    assert metrics["korean_words"] == 0.9 and metrics["notes"] == "receipts. pages."
+    assert "korean_words" in cards.write_card(folder, extra).read_text()
+
+
 def test_reliability_bins_count_every_answer() -> None:
 
     confidence = np.array([0.05, 0.15, 0.95, 0.96, 0.97])

@@ -1,13 +1,16 @@
 """Script routing, Korean tokens and page orientation on real images, through the served endpoint.
 
-    python -m bench.korean_routing          # writes bench/results/korean_routing.json
+    python -m bench.korean_routing [--cards]   # bench/results/korean_routing.json
 
 In one run of ``modelplane serve`` with the examples' ``documents`` and ``documents-korean``:
 
 - routing precision and recall over printed lines: the Hangul lines of the real Korean images
   (``models/data/korean-text``, both piles reported apart) must reach Tesseract; every line of
   real Latin pages (the scanned brochure PDF, SROIE develop receipts) must stay with CTC;
-- Hangul tokens read by ``documents`` (routed) beside ``documents-korean`` (Tesseract alone);
+- Hangul tokens read by ``documents`` (routed) beside ``documents-korean`` (Tesseract alone)
+  and plain ``RapidOCR()`` (no Hangul in its dictionary), per image, with the document type
+  ``documents`` gives each page (none is a claim form, medical receipt or estimate);
+  ``--cards`` writes the held-out figures to ``models/cards/<model>.korean.json``;
 - orientation: each upright page sent turned 90/180/270 degrees without EXIF, its word recall
   against the printed text beside the upright page's.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 from typing import Any
 
@@ -135,10 +139,46 @@ def orientation(server: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def write_cards(result: dict[str, Any]) -> None:
+    """``models/cards/<model>.korean.json``: this run's figures beside the receipts' card
+    (``models/modelplane_models/cards.py`` merges them into the model card)."""
+    held, develop = result["korean"]["heldout"], result["korean"].get("develop", {})
+    text: dict[str, Any] = {
+        "provenance": ["korean-text"],
+        "n": {"real korean held-out Hangul words": held["hangul_tokens"]},
+        **{f"korean_heldout_words_{k}": held[k] for k in ("served", "tesseract_alone", "rapidocr")},
+        "korean_develop_words_served": develop.get("served"),
+        "routing_precision": round(result["routing"]["precision"], 3),
+        "routing_recall": round(result["routing"]["recall"], 3),
+        "notes": "Real Korean pages and images (korean-text held-out: National Assembly report "
+        "and minutes pages, a handwriting-style image) through documents (routed) beside "
+        "Tesseract alone and RapidOCR() in the same run (bench/korean_routing.py; per page "
+        "in docs/benchmarks.md).",
+    }
+    pages = [row for pile in result["korean"].values() for row in pile["per_image"].values()]
+    parser = {
+        "provenance": ["korean-text"],
+        "n": {"real korean pages (type)": len(pages)},
+        "korean_pages_typed_unknown": sum(p["document_type"] == "unknown" for p in pages),
+        "notes": "No real claim form, medical receipt or repair estimate was found to "
+        "redistribute: on real Korean pages that are none of them the type must be unknown.",
+    }
+    folder = ROOT / "models" / "cards"
+    for model, figures in (
+        ("text-detection", text),
+        ("text-recognition", text),
+        ("document-parse", parser),
+    ):
+        path = folder / f"{model}.korean.json"
+        path.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        progress(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--piles", nargs="+", default=["develop", "heldout"])
     parser.add_argument("--korean-only", action="store_true", help="skip Latin pages, turns")
+    parser.add_argument("--cards", action="store_true", help="write models/cards/*.korean.json")
     args = parser.parse_args(argv)
     routing, engine = Routing(), plain_rapidocr()
     files, ready = ("documents.yaml", "documents-korean.yaml"), ["documents", "documents-korean"]
@@ -158,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     progress(f"result: {result}")
     write_result("korean_routing" if not args.korean_only else "korean_routing-korean", result)
+    if args.cards and "heldout" in piles:
+        write_cards(result)
 
 
 if __name__ == "__main__":

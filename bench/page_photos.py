@@ -6,15 +6,18 @@ The photos of ``models/data/documents/photos`` only (``bench.documents_quality``
 too, with the receipts; this run keeps the receipts' results file untouched and breaks the
 photos down by how they arrived): word recall and CER of the served answer (defaults) and of
 plain ``RapidOCR()`` on the same bytes, pooled over the pile, per page, and per arrival -
-``upright`` (turned by their EXIF orientation when copied) and ``sideways`` (the phone held
-landscape over a portrait page, no EXIF to say so). A verdict needs ``MIN_N`` photos.
+``upright`` and ``sideways`` (stored landscape: the phone held landscape over a portrait page,
+no EXIF to say so). A verdict needs ``MIN_N`` photos.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from bench.common import ROOT, progress, write_result
 from bench.documents_quality import MIN_N, read_both, serving, summarise
@@ -23,11 +26,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from serving.capture_eval import plain_rapidocr
 from serving.real_documents import documents
 
-SIDEWAYS = ("cod-", "present-", "maths-")  # models/data/documents/photos/PROVENANCE.md
 
-
-def arrival(name: str) -> str:
-    return "sideways" if name.startswith(SIDEWAYS) else "upright"
+def arrival(image: Path) -> str:
+    """``sideways`` for a photo stored landscape: every page photographed is portrait
+    (models/data/documents/photos/PROVENANCE.md), so its lines run up or down the image."""
+    with Image.open(image) as photo:
+        width, height = photo.size
+    return "sideways" if width > height else "upright"
 
 
 def run(pile: str) -> dict[str, Any]:
@@ -38,7 +43,7 @@ def run(pile: str) -> dict[str, Any]:
     with serving() as server:
         for index, doc in enumerate(photos, 1):
             answer, ours, plain = read_both(server, engine, doc, fields=False)
-            for group in ("all", arrival(doc.name)):
+            for group in ("all", arrival(doc.image)):
                 rows.setdefault(group, {"served": [], "rapidocr": []})
                 rows[group]["served"].append(ours)
                 rows[group]["rapidocr"].append(plain)

@@ -301,13 +301,15 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
     "### Real text": (
         "korean_routing",
         [
-            "({routing.recall})",
-            "**{routing.precision}** ({routing.latin_routed} routed)",
+            "({routing.recall:.3f})",
+            "**{routing.precision:.3f}** ({routing.latin_routed} routed)",
             "{routing.latin_kept} Latin lines",
             "{korean.develop.hangul_tokens} words ({korean.develop.images} images)",
-            "**{korean.develop.served} / {korean.develop.tesseract_alone}**",
-            "{korean.heldout.hangul_tokens} words ({korean.heldout.images} image)",
-            "**{korean.heldout.served} / {korean.heldout.tesseract_alone}**",
+            "**{korean.develop.served} / {korean.develop.tesseract_alone}** | "
+            "{korean.develop.rapidocr}",
+            "{korean.heldout.hangul_tokens} words ({korean.heldout.images} images)",
+            "**{korean.heldout.served} / {korean.heldout.tesseract_alone}** | "
+            "{korean.heldout.rapidocr}",
             *(
                 f"{{orientation_word_recall.{page}.{turn}}}"
                 for page in range(3)
@@ -315,6 +317,19 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
             ),
             "{scanned_pdf.words} words",
             "**{scanned_pdf.word_recall}**",
+        ],
+    ),
+    "### Phone photos of printed pages": (
+        "page_photos-heldout",
+        [
+            "| {summary.all.served.n} photos | **{summary.all.served.word_recall}** | "
+            "{summary.all.rapidocr.word_recall} |",
+            "**{summary.all.served.cer}** | {summary.all.rapidocr.cer} |",
+            *(
+                f"{{summary.{g}.served.word_recall}} / {{summary.{g}.served.cer}} | "
+                f"{{summary.{g}.rapidocr.word_recall}} / {{summary.{g}.rapidocr.cer}}"
+                for g in ("sideways", "upright")
+            ),
         ],
     ),
     "### Real photos": (

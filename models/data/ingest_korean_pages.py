@@ -110,16 +110,21 @@ def ingest(source: Path) -> list[str]:
         folder = OUT / pile
         folder.mkdir(parents=True, exist_ok=True)
         image.save(folder / f"{name}.png", optimize=True)
-        (folder / f"{name}.json").write_text(
-            json.dumps(label, ensure_ascii=False, indent=1) + "\n", "utf-8"
-        )
+        write_label(folder / f"{name}.json", label)
         document.close()
         if pile == "heldout":
-            for suffix in (".png", ".json"):
-                path = folder / f"{name}{suffix}"
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                heldout.append(f"{digest}  {path.relative_to(DATA)}")
+            heldout += listed(folder, name, (".png", ".json"))
     return heldout
+
+
+def write_label(path: Path, label: dict[str, Any]) -> None:
+    path.write_text(json.dumps(label, ensure_ascii=False, indent=1) + "\n", "utf-8")
+
+
+def listed(folder: Path, name: str, suffixes: tuple[str, ...]) -> list[str]:
+    """``HELDOUT.sha256`` lines (sha256, path under models/data) of one item's files."""
+    paths = [folder / f"{name}{suffix}" for suffix in suffixes]
+    return [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(DATA)}" for p in paths]
 
 
 def main() -> None:

@@ -14,15 +14,13 @@ every file written is printed for ``models/data/HELDOUT.sha256``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
-import json
 import subprocess
 from pathlib import Path
 
+from ingest_korean_pages import DATA, listed, write_label
 from PIL import Image, ImageOps
 
-DATA = Path(__file__).resolve().parent
 OUT = DATA / "documents" / "photos" / "heldout"
 COMMIT = "89b8e105b44d979ad668e777265e34e24015bdc5"
 LONG_SIDE = 2400
@@ -62,13 +60,8 @@ def ingest(mirror: Path, truth: Path) -> list[str]:
             "transcript": "by hand (see PROVENANCE.md)",
             "lines": [line for line in text if line.strip()],
         }
-        (OUT / f"{name}.json").write_text(
-            json.dumps(label, ensure_ascii=False, indent=1) + "\n", "utf-8"
-        )
-        for suffix in (".jpg", ".json"):
-            path = OUT / f"{name}{suffix}"
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            lines.append(f"{digest}  {path.relative_to(DATA)}")
+        write_label(OUT / f"{name}.json", label)
+        lines += listed(OUT, name, (".jpg", ".json"))
     return lines
 
 

@@ -2,30 +2,48 @@
 real images (``models/data/korean-text``, both piles) reach Tesseract, real Latin lines (SROIE
 receipts with ``MR D.I.Y. (M) SDN BHD``) stay with CTC, and the Hangul words are read.
 
-Floors sit under what ``bench.korean_routing`` measured (docs/benchmarks.md): they catch a
-routing rule or a Tesseract input change that sends Hangul back to CTC or Latin to Tesseract.
+A sample of each pile is read (every page costs tens of seconds of Tesseract on a loaded
+machine): the issue's road sign, a printed headline and a National Assembly bill page
+(develop); the handwriting-style image and a committee review report page (held-out).
+Floors sit under what ``bench.korean_routing`` measured on them (docs/benchmarks.md): they
+catch a routing rule or a Tesseract input change that sends Hangul back to CTC or Latin to
+Tesseract, and Tesseract reading crops without their margin (the bill page: 0.55 of its words).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
+from modelplane_inference.documents.orientation import (
+    MIN_UPSIDE_DOWN_SHARE,
+    DirectionClassifier,
+    longest_crops,
+    turn,
+)
 from serving.calls import call
-from serving.korean_text import Routing, hangul_tokens, has_hangul, images, routed
+from serving.korean_text import Routing, hangul_tokens, images, routed
 from serving.real_documents import DOCUMENTS
 from serving.servers import Server
 
-pytestmark = pytest.mark.timeout(600)
-# Measured: develop 9/10 Hangul words, held-out 15/27 (handwriting-style lettering), the same as
-# Tesseract alone on both; every printed Hangul line routed, no Latin line routed.
-MIN_TOKENS = {"develop": 0.8, "heldout": 0.5}
+pytestmark = pytest.mark.timeout(900)
+SAMPLE = {
+    "develop": ("easyocr-road-sign", "rapidocr-news-line", "assembly-bill-2125318-p2"),
+    "heldout": ("paddleocr-handwritten", "assembly-review-2125318-p3"),
+}
+# Measured on the samples (bench.korean_routing, docs/benchmarks.md): develop 154/161 Hangul
+# words, held-out 128/153 (report page 113/126, handwriting 15/27); Tesseract alone reads as
+# many. Without Tesseract's margin the bill page reads 83/151.
+MIN_TOKENS = {"develop": 0.9, "heldout": 0.75}
+MAX_UNMATCHED = {"develop": 0, "heldout": 1}
 DIY_RECEIPTS = ("sroie-377", "sroie-379", "sroie-447")  # develop receipts of MR D.I.Y.
 
 
 @pytest.fixture(scope="module")
 def korean_answers(examples_server: Server) -> dict[str, list[tuple[Any, list[dict[str, Any]]]]]:
-    """pile -> (image, served lines) for every real Korean image, each read once."""
+    """pile -> (image, served lines) for each sampled real Korean image, read once."""
     return {
         pile: [
             (
@@ -33,6 +51,7 @@ def korean_answers(examples_server: Server) -> dict[str, list[tuple[Any, list[di
                 call(examples_server, "grpc", "documents", image=image.image.read_bytes())["lines"],
             )
             for image in images(pile)
+            if image.name in SAMPLE[pile]
         ]
         for pile in ("develop", "heldout")
     }
@@ -45,7 +64,8 @@ def test_every_printed_hangul_line_reaches_tesseract(
     routing = Routing()
     for image, served in korean_answers[pile]:
         routing.add_korean_image(image.label["lines"], served)
-    assert routing.unmatched == 0
+    # The held-out report page's "- 1 -" (small print, far from the text) is not detected.
+    assert routing.unmatched <= MAX_UNMATCHED[pile], vars(routing)
     assert routing.hangul_missed == 0 and routing.hangul_routed > 0
     assert routing.latin_routed == 0, vars(routing)  # Seoul, Pyeongyang, 56Km, 205Km stay CTC
 
@@ -58,7 +78,9 @@ def test_road_sign_seoul_is_read_as_hangul(korean_answers: dict[str, Any]) -> No
     routing.add_korean_image([seoul], served)
     assert routing.hangul_routed == 1
     texts = [line["text"] for line in served if routed(line)]
-    assert any(has_hangul(text) and text.startswith("서") for text in texts), texts
+    # 서울 exactly: read on a crop of the page as sent; from the flattened page (capture auto
+    # flattens this white-on-green sign) Tesseract read 서을.
+    assert any("서울" in text.split() for text in texts), texts
 
 
 @pytest.mark.parametrize("pile", ["develop", "heldout"])
@@ -79,3 +101,34 @@ def test_latin_receipt_lines_stay_with_ctc(examples_server: Server, name: str) -
     assert not [line for line in lines if routed(line)], [
         (line["text"], line["recognizer"]) for line in lines if routed(line)
     ]
+
+
+@pytest.mark.parametrize("name", ["assembly-bill-2125318-p1", "assembly-bill-2125318-p3"])
+def test_upright_hangul_page_is_not_voted_upside_down(name: str) -> None:
+    """PP-OCR's 0/180 classifier says 180 on most printed Hangul lines either way up (0.50 and
+    0.34 of these pages' width, the threshold 0.5): only answers that flip with the crop
+    count, so an upright Korean page stays upright while the road sign turned 180 still turns."""
+    (page,) = [i for i in images("develop") if i.name == name]
+    bgr = cv2.imread(str(page.image))
+    boxes = [
+        np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+        for x0, y0, x1, y1 in (line["box"] for line in page.label["lines"])
+    ]
+    classifier = DirectionClassifier()
+    assert classifier.upside_down_share(longest_crops(bgr, boxes)) < MIN_UPSIDE_DOWN_SHARE / 2
+    sign = next(i for i in images("develop") if i.name == "easyocr-road-sign")
+    upside_down = turn(cv2.imread(str(sign.image)), 180)
+    height, width = upside_down.shape[:2]
+    sign_boxes = [
+        np.array(
+            [
+                [width - x1, height - y1],
+                [width - x0, height - y1],
+                [width - x0, height - y0],
+                [width - x1, height - y0],
+            ],
+            np.float32,
+        )
+        for x0, y0, x1, y1 in (line["box"] for line in sign.label["lines"])
+    ]
+    assert classifier.upside_down_share(longest_crops(upside_down, sign_boxes)) > 0.5

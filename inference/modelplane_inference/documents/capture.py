@@ -14,6 +14,11 @@ default) measures the light first and flattens only a page whose paper is uneven
 darkest paper (5th percentile of the background estimate, page margins left out) under
 ``UNEVEN_BELOW`` of the brightest (95th). Real photos measure 0.75-0.81, scans 0.83-1.0, the
 synthetic shadowed pages 0.51-0.52. ``flatten`` and ``none`` force either way.
+
+The flattened page is only for finding lines: recognition crops them from the page as sent
+(``stages/documents.py``). The stretch changes glyphs as well as light - Tesseract read the
+flattened white-on-green 서울 of a real road sign as 서을 - and on the synthetic camera tune
+pages crops of the page as sent read better too (CER 0.0080 -> 0.0023).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = measure(args.stride)
     path = write_result("pet_quality", result)
-    summary = {k: result[k] for k in ("top1", "quoted_right", "no_quote_all")}
+    summary = {k: result[k] for k in ("named_right", "quoted_right", "no_quote_all")}
     print(json.dumps(summary | {"written": str(path)}, indent=2))
     return 0
 

@@ -25,20 +25,21 @@ from serving.servers import EXAMPLES, Server, serve, stop
 pytestmark = pytest.mark.timeout(900)
 PIPE = "pet-premium"
 PET = {"age_years": 4, "weight_kg": 10.0, "sex": "female", "neutered": True, "region": "seoul"}
-OTHERS_EVERY = 4  # every 4th held-out photo of no listed breed (all 15 listed-breed photos)
+OTHERS_EVERY = 4  # every 4th held-out photo of each kind of no listed breed; all 15 listed
 # Floors a little under the full held-out set through the same endpoint (bench/pet_quality.py,
-# docs/benchmarks.md): listed top-1 1.0 and quoted right 0.933 (n 15); no quote on photos of
-# no listed breed 0.97 (n 298), unlisted dogs 0.93 (n 121), cats 1.0 (n 65).
-TOP1 = 0.8
+# docs/benchmarks.md): listed breeds named and quoted right 0.933 (14 of 15); no quote on
+# photos of no listed breed 0.963 (287 of 298): unlisted dogs 0.909 (n 121), cats 1.0 (n 75),
+# objects 1.0 (n 98), other animals / a person / scenes 1.0 (n 4).
+NAMED_RIGHT = 0.8
 QUOTED_RIGHT = 0.8
-NO_QUOTE = {"unlisted-dog": 0.8, "cat": 0.9, "animal-person-scene": 0.75, "object": 0.9}
+NO_QUOTE_ALL = 0.9
+NO_QUOTE = {"unlisted-dog": 0.8, "cat": 0.9, "object": 0.9}
 
 
 @pytest.fixture(scope="module")
 def samples() -> list[PetSample]:
-    every = pet_samples()
-    listed = [s for s in every if s.kind in pet_photos.LISTED]
-    return listed + [s for s in every if s.kind in KINDS][::OTHERS_EVERY]
+    listed = [s for s in pet_samples() if s.kind in pet_photos.LISTED]
+    return listed + [s for s in pet_samples(OTHERS_EVERY) if s.kind in KINDS]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +57,9 @@ def test_real_held_out_photos_through_pet_premium(server: Server, samples: list[
     scores = pet_scores(samples, answers)
     for name, figure in scores["listed"].items():
         assert figure["n"] == 5 and not figure["measurable"], (name, figure)
-    assert scores["top1"] >= TOP1, scores
+    assert scores["named_right"] >= NAMED_RIGHT, scores
     assert scores["quoted_right"] >= QUOTED_RIGHT, scores
+    assert scores["no_quote_all"]["share"] >= NO_QUOTE_ALL, scores
     for kind, floor in NO_QUOTE.items():
         assert scores["no_quote"][kind]["share"] >= floor, (kind, scores)
     for sample, answer in zip(samples, answers, strict=True):

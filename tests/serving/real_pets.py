@@ -56,22 +56,23 @@ def pet_samples(stride: int = 1) -> list[PetSample]:
 
 
 def pet_scores(samples: list[PetSample], answers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Listed breeds: top-1 (the served ``top`` list's first breed, quote or not) and the share
-    quoted with the right breed, per breed with n; every other kind: the share with no quote.
+    """Listed breeds: the share named right (the served answer's ``breed``: an open-set
+    "unknown" is wrong) and the share quoted with the right breed, per breed with n; every
+    other kind: the share with no quote.
     A breed's figure is "measurable" only with ``MIN_HELDOUT_PER_BREED`` photos."""
     out: dict[str, Any] = {"listed": {}, "no_quote": {}}
     for breed in pet_photos.LISTED:
         pairs = [(s, a) for s, a in zip(samples, answers, strict=True) if s.kind == breed]
-        top = [a.get("top", [{}])[0].get("breed") == breed for _, a in pairs]
+        named = [a.get("breed") == breed for _, a in pairs]
         right = [a.get("premium") is not None and a.get("breed") == breed for _, a in pairs]
         out["listed"][breed] = {
             "n": len(pairs),
-            "top1": sum(top) / len(pairs) if pairs else None,
+            "named_right": sum(named) / len(pairs) if pairs else None,
             "quoted_right": sum(right) / len(pairs) if pairs else None,
             "measurable": len(pairs) >= pet_photos.MIN_HELDOUT_PER_BREED,
         }
     listed = [(s, a) for s, a in zip(samples, answers, strict=True) if s.label in out["listed"]]
-    out["top1"] = _share([a.get("top", [{}])[0].get("breed") == s.label for s, a in listed])
+    out["named_right"] = _share([a.get("breed") == s.label for s, a in listed])
     out["quoted_right"] = _share(
         [a.get("premium") is not None and a.get("breed") == s.label for s, a in listed]
     )

@@ -212,7 +212,10 @@ def calibrate(
     unlisted_dogs = labels == CLASSES.index("unknown-breed")
     dogs = listed | unlisted_dogs
     grid = np.linspace(0.02, 0.98, 97)
-    known_t = training.best_threshold(score[right], score[~listed], grid)
+    if right.any() and (~listed).any():
+        known_t = training.best_threshold(score[right], score[~listed], grid)
+    else:  # a user's folder without outlier photos: turn away at most ~2% of its listed dogs
+        known_t = float(np.quantile(score[listed], 0.02))
     if unlisted_dogs.any():
         known_t = max(known_t, float(np.quantile(score[unlisted_dogs], 1.0 - quote_unlisted)))
     has_non_dogs = bool((~dogs).any())

@@ -343,9 +343,6 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
             "{severity.n.0} / {severity.n.1} / {severity.n.2}",
             "**{severity.f1.0:.3f} / {severity.f1.1:.3f} / {severity.f1.2:.3f}**",
             "macro-F1 **{severity.macro_f1:.3f}**, accuracy {severity.accuracy:.3f}",
-            "| {pet_premium_no_quote.n} |",
-            "**{pet_premium_no_quote.rate:.2f}**",
-            "{breed_top1_listed.right} / {breed_top1_listed.n}",
         ],
     ),
     "### Real paper": (

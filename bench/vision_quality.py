@@ -1,18 +1,17 @@
-"""How well the served car-claims and pet-premium pipelines answer real held-out photos.
+"""How well the served car-claims pipeline answers real held-out photos.
 
-``python -m bench.vision_quality`` starts ``modelplane serve`` on ``car-claims.yaml`` and
-``pet-premium.yaml`` (the pipelines exactly as shipped) with ``models/repository``, and sends
-over gRPC (``tests/serving/real_vision.py``, shared with the tests):
+``python -m bench.vision_quality`` starts ``modelplane serve`` on ``car-claims.yaml`` (the
+pipeline exactly as shipped) with ``models/repository`` (:func:`bench.serving.running_examples`),
+and sends over gRPC (``tests/serving/real_vision.py``, shared with the tests):
 
 - every held-out gate photo (VDS val photos, their blurred and cropped derivatives, the real
   not-a-car photos and receipts, drawn documents of the held-out seed) through ``car-claims``:
   class accuracy, ``estimable`` accuracy, per-class recall with n, confusion matrix;
-- every held-out VDS photo through ``car-damage-severity`` alone: per-class F1, macro-F1;
-- real photos of no listed breed (cats, other breeds and animals, a person, empty scenes)
-  through ``pet-premium``: the share answered with no quote.
+- every held-out VDS photo through ``car-damage-severity`` alone: per-class F1, macro-F1.
 
-Results: ``bench/results/vision_quality.json``. A gate figure needs at least 500 photos and
-``MIN_N`` per class before it is called met or not; below that it is "not measurable".
+The pet-premium pipeline's real held-out photos are ``bench/pet_quality.py``'s. Results:
+``bench/results/vision_quality.json``. A gate figure needs at least 500 photos and ``MIN_N`` per
+class before it is called met or not; below that it is "not measurable".
 """
 
 from __future__ import annotations
@@ -30,20 +29,15 @@ from serving.real_vision import (
     gate_class,
     gate_samples,
     gate_scores,
-    listed_breed,
-    not_a_dog_samples,
     served,
     severity_samples,
     severity_scores,
 )
 
-FILES = ("car-claims.yaml", "pet-premium.yaml")
-PET = {"age_years": 3, "weight_kg": 10, "sex": "male", "neutered": True, "region": "seoul"}
-
 
 def run(limit: int | None) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    with running_examples(FILES, ["car-claims", "pet-premium"]) as server:
+    with running_examples(("car-claims.yaml",), ["car-claims"]) as server:
         samples = gate_samples(limit)
         named = []
         for index, sample in enumerate(samples, 1):
@@ -61,24 +55,6 @@ def run(limit: int | None) -> dict[str, Any]:
             said.append(answer["severity"])
         result["severity"] = severity_scores(truth, said)
         progress(f"severity macro-F1 {result['severity']['macro_f1']:.3f}")
-        others = not_a_dog_samples()
-        answers = [served(server, "pet-premium", s.image, features=PET) for s in others]
-        no_quote = [a.get("premium") is None for a in answers]
-        result["pet_premium_no_quote"] = {
-            "n": len(others),
-            "rate": sum(no_quote) / max(len(others), 1),
-            "quoted": [s.name for s, q in zip(others, no_quote, strict=True) if not q],
-        }
-        listed = not_a_dog_samples(listed=True)
-        said = [served(server, "pet-premium", s.image, features=PET) for s in listed]
-        result["breed_top1_listed"] = {
-            "n": len(listed),
-            "answers": {s.name: a.get("breed") for s, a in zip(listed, said, strict=True)},
-            "right": sum(
-                a.get("breed") == listed_breed(s.name) for s, a in zip(listed, said, strict=True)
-            ),
-            "verdict": "not measurable (fewer than 20 real photos of any listed breed)",
-        }
     return result
 
 

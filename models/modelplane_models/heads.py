@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from numpy.typing import NDArray
 
 from . import training
@@ -48,3 +49,36 @@ def fit(
         return loss_fn(noisy, e[index], y[index])
 
     return training.fit_batches(module, len(x), batch_loss, config, gen, name)
+
+
+def fit_logistic(
+    rows: NDArray[np.float32], labels: NDArray[np.int64], classes: int, l2: float
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Class-balanced multinomial logistic regression with an L2 penalty, full batch (LBFGS),
+    on standardised rows; returns (weight [classes, D], bias [classes]) on the raw rows (the
+    standardisation folded in, so the graph needs only one linear layer).
+
+    Why a linear model: on the estimable / severe boundary the MLP heads overfit the ~1,800
+    VDS training photos; a strong penalty (``l2`` ~1 on standardised features) did better in
+    cross-validation on the train pile (models/README.md).
+    """
+    mean = rows.mean(axis=0, dtype=np.float64)
+    scale = rows.std(axis=0, dtype=np.float64) + 1e-6
+    x = torch.from_numpy((rows - mean) / scale)
+    y = torch.from_numpy(labels)
+    weights = class_weights(labels, classes).double()
+    w = torch.zeros(x.shape[1], classes, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimiser.zero_grad()
+        loss = F.cross_entropy(x @ w + b, y, weight=weights) + l2 * w.pow(2).sum()
+        loss.backward()  # type: ignore[no-untyped-call]
+        return loss
+
+    with torch.enable_grad():
+        optimiser.step(closure)  # type: ignore[no-untyped-call]
+    raw = w.detach().numpy() / scale[:, None]
+    bias = b.detach().numpy() - mean @ raw
+    return raw.T.astype(np.float32), bias.astype(np.float32)

@@ -26,6 +26,7 @@ from .quality_gate import (
     FOLDERS,
     INPUT_SIZE,
     NAME,
+    SEVERE,
     SPEC,
     GateGraph,
     GateHead,
@@ -51,6 +52,7 @@ class GateParams:
     batch_size: int = 64
     lr: float = 2e-3
     margin: float = 1.0
+    severe_l2: float = 1.0  # the too-damaged logistic regression's penalty (cross-validated)
     val_fraction: float = 0.2  # calibration slice of the train pile (or of a user's folder)
     data: str = field(default_factory=real_photos.data_digest)
     backbone: str = field(default_factory=backbone.fingerprint)
@@ -184,7 +186,23 @@ def _train(
         gen,
         NAME,
     )
+    _fit_severe(head, params, feats, labels)
     return head
+
+
+def _fit_severe(head: GateHead, params: GateParams, feats: np.ndarray, labels: np.ndarray) -> None:
+    """The too-damaged logit: logistic regression of too-damaged against accepted photos on the
+    average- and max-pooled final map (:class:`~.quality_gate.GateHead`)."""
+    rows = np.isin(labels, (0, SEVERE + 1))
+    weight, bias = heads.fit_logistic(
+        feats[rows, : 2 * backbone.FEATURES],
+        (labels[rows] == SEVERE + 1).astype(np.int64),
+        2,
+        params.severe_l2,
+    )
+    with torch.no_grad():
+        head.severe.weight.copy_(torch.from_numpy(weight[1:] - weight[:1]))
+        head.severe.bias.copy_(torch.from_numpy(bias[1:] - bias[:1]))
 
 
 def build(folder: Path, params: GateParams, data: Path | None) -> dict[str, Any]:
@@ -195,7 +213,7 @@ def build(folder: Path, params: GateParams, data: Path | None) -> dict[str, Any]
     else:
         train, val = real_train(params)
     log.event(_log, "data", train=train.counts(), calibration=val.counts())
-    cache = backbone.FeatureCache(folder.parent / ".features")
+    cache = backbone.FeatureCache(folder.parent / ".features", rich=True)
     feats, sharp = cache.features(train.images, f"{NAME}.train"), _sharpness(train.images)
     head = _train(params, feats, sharp, train.labels)
     with torch.no_grad():

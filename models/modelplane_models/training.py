@@ -141,3 +141,23 @@ def best_threshold(
     scores = np.array([(positive > t).mean() - (negative > t).mean() for t in grid])
     best = np.flatnonzero(scores >= scores.max() - 1e-9)
     return float(grid[best[len(best) // 2]])
+
+
+def floored_threshold(
+    positive: NDArray[np.float64],
+    negative: NDArray[np.float64],
+    grid: NDArray[np.float64],
+    floor: float,
+) -> float:
+    """Threshold (higher = positive) with the most right answers among those keeping both
+    recalls at least ``floor``; where none does, the one with the best worse recall.
+
+    For a boundary with a goal on both sides and unequal classes: Youden's J weighs the two
+    rates equally, so the larger class pays for the smaller one's recall beyond the goal.
+    """
+    hit = np.array([(positive > t).mean() for t in grid])
+    kept = np.array([(negative <= t).mean() for t in grid])
+    right = hit * len(positive) + kept * len(negative)
+    scores = np.where((hit >= floor) & (kept >= floor), right, np.minimum(hit, kept) - 1.0)
+    best = np.flatnonzero(scores >= scores.max() - 1e-9)
+    return float(grid[best[len(best) // 2]])

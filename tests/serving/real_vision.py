@@ -1,4 +1,4 @@
-"""Real held-out photos through the served car-claims and pet-premium pipelines, and their scores.
+"""Real held-out photos through the served car-claims pipeline, and their scores.
 
 Shared by ``tests/models/test_vision_served.py`` (a small sample, regression floors) and
 ``bench/vision_quality.py`` (every held-out photo, the figures of ``docs/benchmarks.md``), so
@@ -13,12 +13,11 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tritonclient.grpc as grpcclient
-from modelplane_models import pet_photos, quality_gate_train, real_photos, severity
+from modelplane_models import quality_gate_train, real_photos, severity
 from modelplane_models.synth import documents
 from PIL import Image
 from serving.servers import Server
@@ -74,23 +73,6 @@ def severity_samples() -> Iterator[Sample]:
     """Every held-out VDS photo with its severity (for the stage scored on its own)."""
     for photo in real_photos.vehicles("heldout"):
         yield Sample(photo.path.name, jpeg(photo.image(evaluating=True)), "", photo.label)
-
-
-def not_a_dog_samples(listed: bool = False) -> list[Sample]:
-    """Held-out real photos of the not-a-car set (the breed model trains on its train pile)
-    that show no listed breed: cats, other breeds, other animals, a person, empty scenes; with
-    ``listed``, the few that do show a listed breed instead. The breed model's own held-out
-    set is ``serving.real_pets``."""
-    paths = real_photos.files(real_photos.OTHERS / "heldout")
-    chosen = [p for p in paths if (listed_breed(p.name) is not None) == listed]
-    return [Sample(p.name, jpeg(real_photos.open_photo(p, evaluating=True)), "") for p in chosen]
-
-
-def listed_breed(file: str) -> str | None:
-    """The listed breed a source file name says: Oxford-IIIT names are the breed and a number
-    (``gt...-beagle01.jpg``, ``marinanasser-havanese_65.jpg``)."""
-    label = pet_photos.label_of(Path(file))
-    return label if label in pet_photos.LISTED else None
 
 
 def served(server: Server, model: str, image: bytes, **json_inputs: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from google.protobuf import text_format
-from modelplane_models import registry
+from modelplane_models import pet_photos, registry
 from tritonclient.grpc import model_config_pb2 as mc
 
 pytestmark = pytest.mark.timeout(900)
@@ -99,7 +99,7 @@ def test_label_files(model_repository: Path) -> None:
     breed = _config(model_repository / "breed")
     probabilities = breed.output[0]
     labels = _lines(model_repository / "breed" / probabilities.label_filename)
-    assert len(labels) == probabilities.dims[0] >= 8
+    assert len(labels) == probabilities.dims[0] == len(pet_photos.LISTED)  # dropped breeds: none
     assert len(set(labels)) == len(labels)
     premium_meta = json.loads((model_repository / "premium" / "modelplane.json").read_text())
     assert premium_meta["breeds"] == labels

@@ -26,16 +26,17 @@ from serving.servers import EXAMPLES, Server, serve, stop
 
 pytestmark = pytest.mark.timeout(900)
 PER_CLASS = 16
-# Floors a little under the full held-out set through the same endpoint (docs/benchmarks.md,
-# n = 892: class accuracy 0.910; recall accept 0.827, blurred 0.993, not-a-car 0.985, partial
-# 0.961, too-damaged 0.887), with room for 16-photo samples.
-CLASS_ACCURACY = 0.75
+# Floors under what this very sample measured through the same endpoint in the full run of
+# bench/vision_quality.py (docs/benchmarks.md, 2026-12-03 08:26, n = 892: class accuracy 0.933;
+# this 80-photo sample: 78 / 80, accept 15 / 16, not-a-car 15 / 16, the rest 16 / 16), with room
+# for a rebuild that moves a photo or two on the estimable / severe boundary.
+CLASS_ACCURACY = 0.85
 RECALL_AT_LEAST = {
-    "accept": 0.6,
+    "accept": 0.75,
     "blurred": 0.85,
     "not-a-car": 0.85,
-    "partial": 0.8,
-    "too-damaged": 0.65,
+    "partial": 0.85,
+    "too-damaged": 0.75,
 }
 
 

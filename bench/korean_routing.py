@@ -150,8 +150,8 @@ def write_cards(result: dict[str, Any]) -> None:
         "korean_develop_words_served": develop.get("served"),
         "routing_precision": round(result["routing"]["precision"], 3),
         "routing_recall": round(result["routing"]["recall"], 3),
-        "notes": "Real Korean pages and images (korean-text held-out: National Assembly report "
-        "and minutes pages, a handwriting-style image) through documents (routed) beside "
+        "notes": "Real Korean pages and images (korean-text held-out: two pages of a National "
+        "Assembly committee report, a handwriting-style image) through documents (routed) beside "
         "Tesseract alone and RapidOCR() in the same run (bench/korean_routing.py; per page "
         "in docs/benchmarks.md).",
     }

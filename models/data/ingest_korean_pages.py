@@ -41,7 +41,9 @@ PAGES = (
         4,
         "assembly-review-2125318-p4",
     ),
-    ("heldout", "국회회의록_21대_414회_1차_환경노동위원회_hwp.pdf", 1, "assembly-minutes-414-p1"),
+    # Held out at first; moved to develop once its reading (0 words: the page read upside
+    # down) had been seen and was to be mended (korean-text/PROVENANCE.md).
+    ("develop", "국회회의록_21대_414회_1차_환경노동위원회_hwp.pdf", 1, "assembly-minutes-414-p1"),
 )
 
 

@@ -10,7 +10,7 @@ the text lines, but the recognizer reads them as garbage. Two signals turn the p
 - **Upside down**: PP-OCR's 0/180 text-direction classifier (``ch_ppocr_mobile_v2.0_cls``,
   shipped in the ``rapidocr-onnxruntime`` wheel with the detector and recognizer, and run with
   rapidocr's own ``TextClassifier`` as the other OCR steps run rapidocr's post-processing) reads
-  the ``VOTES`` longest line crops. When lines holding more than half of their width say 180
+  the ``VOTES`` longest line crops. When lines holding more than 0.6 of their width say 180
   with at least rapidocr's ``cls_thresh`` confidence - and 0 once the crop is turned, since on
   Hangul it says 180 either way up - the page is turned 180 degrees.
 
@@ -32,7 +32,10 @@ from modelplane_inference.documents import ocr
 TALL = 1.5  # the ratio at which ``ocr.crop_box`` also treats a crop as vertical text
 VOTES = 12  # longest lines read by the direction classifier (enough for a page; bounds cost)
 MIN_SIDEWAYS_SHARE = 0.5
-MIN_UPSIDE_DOWN_SHARE = 0.5
+# Flip-checked "180" votes, share of the longest lines' width (develop pages): upright pages
+# 0-0.2, but 0.50 on a real two-column page of National Assembly minutes (the classifier is
+# consistently wrong on its Hangul); pages turned 180: 0.69-1.0 (receipts, photos, a sign).
+MIN_UPSIDE_DOWN_SHARE = 0.6
 
 
 def _wheel_dir() -> Path:

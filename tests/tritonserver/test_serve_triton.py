@@ -16,6 +16,7 @@ stock tritonclient. What must hold:
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -118,7 +119,10 @@ def test_raw_model_through_triton_equals_onnx_runtime(
     server: Server, model_repository: Path
 ) -> None:
     rng = np.random.default_rng(0)
-    batch = rng.random((3, 3, 96, 96), dtype=np.float32)
+    width, height = json.loads((model_repository / BREED / "modelplane.json").read_text())[
+        "input_size"
+    ]
+    batch = rng.random((3, 3, height, width), dtype=np.float32)
     tensor = grpcclient.InferInput("image", list(batch.shape), "FP32")
     tensor.set_data_from_numpy(batch)
     client = server.grpc_client()

@@ -24,6 +24,7 @@ from modelplane_inference.documents.orientation import (
     longest_crops,
     turn,
 )
+from modelplane_inference.documents.tesseract import TesseractRecognizer
 from serving.calls import call
 from serving.korean_text import Routing, hangul_tokens, images, routed
 from serving.real_documents import DOCUMENTS
@@ -130,3 +131,24 @@ def test_latin_sign_turned_upside_down_is_still_voted_upside_down() -> None:
     ]
     share = DirectionClassifier().upside_down_share(longest_crops(upside_down, boxes))
     assert share > MIN_UPSIDE_DOWN_SHARE
+
+
+def test_tesseract_reads_ink_tight_crops_of_a_real_page() -> None:
+    """Each printed line of the develop bill page cropped tight on its ink, as DBNet's boxes
+    sit: Tesseract reads 147 of its 151 Hangul words inside the margin ``recognise`` adds, 109
+    on the bare crops (text touching the image edge)."""
+    (page,) = [i for i in images("develop") if i.name == "assembly-bill-2125318-p2"]
+    bgr = cv2.imread(str(page.image))
+    tesseract = TesseractRecognizer("kor+eng", workers=1)
+    read = []
+    try:
+        for line in page.label["lines"]:
+            x0, y0, x1, y1 = line["box"]
+            crop = bgr[y0:y1, x0:x1]
+            ys, xs = np.nonzero(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) < 128)
+            tight = np.ascontiguousarray(crop[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+            read.append({"text": tesseract.recognise(tight)[0]})
+    finally:
+        tesseract.close()
+    found, total = hangul_tokens(page.label["lines"], read)
+    assert total == 151 and found / total >= 0.9, (found, total)

@@ -154,10 +154,19 @@ def build_staged(
     return staging, record
 
 
+def remove_interrupted_staging(repo: Path) -> None:
+    """Delete ``.staging-*`` folders an interrupted build left behind (called under the lock, so
+    no build is writing one): a model server scanning the repository must see only models."""
+    for staging in repo.glob(".staging-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+        log.event(_log, "model.staging_removed", folder=staging.name)
+
+
 def build(repo: Path, builders: Iterable[Builder], force: bool = False) -> dict[str, str]:
     """Build every model whose folder is missing or stale; returns model -> what happened."""
     outcome: dict[str, str] = {}
     with locked(repo):
+        remove_interrupted_staging(repo)
         for builder in builders:
             folder = repo / builder.name
             record = read_build(folder)

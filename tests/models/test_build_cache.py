@@ -35,6 +35,15 @@ def _tiny(seed: int = 1) -> repository.Builder:
     return dataclasses.replace(premium.BUILDER, params=params)
 
 
+def test_a_build_removes_staging_left_by_an_interrupted_one(tmp_path: Path) -> None:
+    assert repository.build(tmp_path, [_tiny()]) == {"premium": "built"}
+    stale = tmp_path / ".staging-premium" / "1"
+    stale.mkdir(parents=True)
+    (stale / "model.onnx").write_bytes(b"half-written")
+    assert repository.build(tmp_path, [_tiny()]) == {"premium": "cached"}
+    assert not (tmp_path / ".staging-premium").exists()
+
+
 def test_changed_params_or_missing_files_rebuild(tmp_path: Path) -> None:
     assert repository.build(tmp_path, [_tiny()]) == {"premium": "built"}
     onnx_file = tmp_path / "premium" / "1" / "model.onnx"

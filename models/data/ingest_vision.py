@@ -27,6 +27,18 @@ VDS_PILES = {"train": "train", "val": "heldout"}
 # Oxford-IIIT Pet photos (CC BY-SA 4.0), a stratified sample of 10 per breed (breed model)
 PETS = "LTSACH+AILearningHub"
 PETS_ROOT = "datasets/oxford-pets/data/sample_images"
+# More Oxford-IIIT photos of the listed breeds, from two other copies:
+# repository -> (folder, breeds taken, at most this many new photos per breed)
+LISTED_SOURCES = {
+    # its dev and test splits, 40 photos a breed, already resized to 299 x 299 (not cropped)
+    "Kostyan0005+Oxford-Pet-Project": ("data/oxford_pet", ("shiba_inu", "beagle"), 40),
+    # five breeds as downloaded (full size); fold_1's train + val hold each photo once
+    "kritzerenkrieg+multiclass-deeplearning-oxford-pets": (
+        "splitted_data_kfold/fold_1",
+        ("pomeranian",),
+        40,
+    ),
+}
 OTHER_SOURCES = {
     # repository -> (folder inside it, files to skip)
     "MarinaNasser+The-Oxford-IIIT-Pet": ("tests/images", ()),
@@ -97,27 +109,45 @@ def oxford_name(file: str) -> str:
     return Path(file).stem.split("-", 1)[-1].lower()
 
 
-def ingest_pets(mirror: Path, heldout: list[str]) -> None:
-    """The Oxford-IIIT Pet sample (10 photos of each of its 37 breeds) for the breed model.
+def by_number(names: list[str]) -> list[str]:
+    """Oxford-IIIT files sorted by their number (``beagle_9`` before ``beagle_10``)."""
+    return sorted(names, key=lambda n: int(oxford_name(n).rsplit("_", 1)[1]))
 
-    Photos already committed in ``not-a-car/`` (the same Oxford file through another copy)
-    are skipped, so no photo sits in two piles; per breed, sorted by Oxford number, every
-    second photo is held out.
-    """
-    repo = mirror / PETS / "repo"
-    names = git(repo, "ls-tree", "-r", "--name-only", "HEAD", PETS_ROOT).decode().split()
-    have = {oxford_name(p.name) for p in (DATA / "not-a-car").rglob("*.jpg")}
-    by_breed: dict[str, list[str]] = {}
-    for name in names:
-        stem = oxford_name(name)
-        if name.endswith(".jpg") and stem not in have:
-            by_breed.setdefault(stem.rsplit("_", 1)[0], []).append(name)
+
+def split_pets(repo: Path, by_breed: dict[str, list[str]], heldout: list[str]) -> None:
+    """Per breed, sorted by Oxford number, every second photo is held out."""
     for photos in by_breed.values():
-        photos.sort(key=lambda n: int(oxford_name(n).rsplit("_", 1)[1]))
-        for index, name in enumerate(photos):
+        for index, name in enumerate(by_number(photos)):
             pile = "heldout" if index % 2 else "train"
             blob = downscale(git(repo, "show", f"HEAD:{name}"))
             write(DATA / "pets" / pile / f"{oxford_name(name)}.jpg", blob, heldout)
+
+
+def ingest_pets(mirror: Path, heldout: list[str]) -> None:
+    """The Oxford-IIIT Pet sample (10 photos of each of its 37 breeds) for the breed model,
+    then more photos of the listed breeds from ``LISTED_SOURCES``.
+
+    A photo already taken (the same Oxford file through another copy, here or in
+    ``not-a-car/``) is skipped, so no photo sits in two piles. The sample is split first and
+    on its own, so adding sources never moves one of its photos to the other pile; each
+    source's new photos are then split by the same rule.
+    """
+    have = {oxford_name(p.name) for p in (DATA / "not-a-car").rglob("*.jpg")}
+    sources = {PETS: (PETS_ROOT, None, None), **LISTED_SOURCES}
+    for source, (folder, breeds, cap) in sources.items():
+        repo = mirror / source / "repo"
+        names = git(repo, "ls-tree", "-r", "--name-only", "HEAD", folder).decode().split()
+        photos = [n for n in names if n.endswith((".jpg", ".png"))]
+        if breeds:
+            photos = [n for n in photos if oxford_name(n).rsplit("_", 1)[0] in breeds]
+        by_breed: dict[str, list[str]] = {}
+        for name in by_number(photos):
+            stem = oxford_name(name)
+            breed = stem.rsplit("_", 1)[0]
+            if stem not in have and (cap is None or len(by_breed.get(breed, [])) < cap):
+                by_breed.setdefault(breed, []).append(name)
+                have.add(stem)
+        split_pets(repo, by_breed, heldout)
 
 
 SETS = {"vehicle-damage": ingest_vds, "not-a-car": ingest_others, "pets": ingest_pets}

@@ -4,8 +4,8 @@ A listed breed is one the ``breed`` model names and the ``premium`` model prices
 premium's ``breed`` input). The issue's rule: a breed stays only with real photos to validate
 on, and one with none is dropped (it answers ``unknown-breed``, no quote) rather than guessed.
 Real, redistributable photos were found only of the three listed breeds Oxford-IIIT Pet covers
-(``models/data/pets/PROVENANCE.md``): 5 train and 5 held-out photos each, under the 20 held-out
-photos per breed asked before a figure is called met, so their figures say "not measurable".
+(``models/data/pets/PROVENANCE.md``): 24-25 train and 24-25 held-out photos each, over the 20
+held-out photos per breed asked before a figure is called met.
 
 Every real photo the breed model sees is labelled here from its file name (Oxford-IIIT names
 are the breed and a number): a listed breed, ``unknown-breed`` (real dogs of other breeds) or

@@ -19,15 +19,21 @@ pytestmark = pytest.mark.timeout(900)
 
 
 def test_listed_breeds_on_real_held_out_photos(model_repository: Path) -> None:
-    """ONNX Runtime on the real held-out photos of the listed breeds (5 each: see
-    models/data/pets/PROVENANCE.md); measured 15 of 15 at build."""
+    """ONNX Runtime on the real held-out photos of the listed breeds: each has at least the 20
+    the issue asks before its figure counts (24, 25, 24: models/data/pets/PROVENANCE.md), and
+    the most probable listed breed is right for at least the goal's 0.85 of each breed
+    (measured 73 of 73 at build; the open-set threshold is the served test's business)."""
     photos = [p for p in pet_photos.breed_photos("heldout", objects=False)]
     photos = [p for p in photos if p.label in breed.LABELS]
     images = real_photos.pixels(photos, breed.INPUT_SIZE, evaluating=True)
     out = run_batched(model_repository / "breed" / "1" / "model.onnx", "image", images)
     labels = np.array([breed.LABELS.index(p.label) for p in photos])
     np.testing.assert_allclose(out["probabilities"].sum(axis=1), 1.0, atol=1e-5)
-    assert len(photos) == 15 and (out["probabilities"].argmax(axis=1) == labels).mean() >= 0.8
+    right = out["probabilities"].argmax(axis=1) == labels
+    for index, name in enumerate(breed.LABELS):
+        mine = labels == index
+        assert mine.sum() >= pet_photos.MIN_HELDOUT_PER_BREED, (name, int(mine.sum()))
+        assert right[mine].mean() >= 0.85, (name, float(right[mine].mean()))
 
 
 def test_dropped_breeds_are_neither_named_nor_priced(model_repository: Path) -> None:

@@ -3,10 +3,11 @@
 Listed breeds must be named and quoted; photos of no listed breed (real dogs of other breeds,
 cats, other animals, a person, empty scenes, objects) must get no quote, with the reason. The
 photos are the breed model's held-out pile (``serving.real_pets``, shared with
-``bench/pet_quality.py``, which sends all of them: docs/benchmarks.md). Only 5 held-out photos
-of each listed breed exist (models/data/pets/PROVENANCE.md), under the 20 the issue asks before
-a breed figure is called met: the per-breed figures are "not measurable", and the floors here
-are regression guards a little under what the full held-out set measured, not the goals.
+``bench/pet_quality.py``, which sends all of them: docs/benchmarks.md). Each listed breed has at
+least the 20 held-out photos the issue asks before a breed figure is called met
+(models/data/pets/PROVENANCE.md); this test sends a sample of them (every 3rd) and of the rest
+(every 4th), about 100 photos, and its floors are regression guards a little under what the
+full held-out set measured.
 """
 
 from __future__ import annotations
@@ -25,15 +26,18 @@ from serving.servers import EXAMPLES, Server, serve, stop
 pytestmark = pytest.mark.timeout(900)
 PIPE = "pet-premium"
 PET = {"age_years": 4, "weight_kg": 10.0, "sex": "female", "neutered": True, "region": "seoul"}
-OTHERS_EVERY = 4  # every 4th held-out photo of each kind of no listed breed; all 15 listed
+LISTED_EVERY = 3  # every 3rd held-out photo of each listed breed (25 of 73)
+OTHERS_EVERY = 4  # every 4th held-out photo of each kind of no listed breed
 # Floors a little under the full held-out set through the same endpoint (bench/pet_quality.py,
-# docs/benchmarks.md): listed breeds named and quoted right 0.933 (14 of 15); no quote on
-# photos of no listed breed 0.963 (287 of 298): unlisted dogs 0.909 (n 121), cats 1.0 (n 75),
-# objects 1.0 (n 98), other animals / a person / scenes 1.0 (n 4).
-NAMED_RIGHT = 0.8
-QUOTED_RIGHT = 0.8
+# docs/benchmarks.md): listed breeds named and quoted right 0.945 (69 of 73: shiba 24/24,
+# pomeranian 22/25, beagle 23/24); no quote on photos of no listed breed 0.973 (290 of 298):
+# unlisted dogs 0.934 (n 121), cats 1.0 (n 75), objects 1.0 (n 98), other animals / a person /
+# scenes 1.0 (n 4). This sample measured 24 of 25 listed named and quoted right, 74 of 76 no
+# quote (unlisted dogs 29 of 31).
+NAMED_RIGHT = 0.85
+QUOTED_RIGHT = 0.85
 NO_QUOTE_ALL = 0.9
-NO_QUOTE = {"unlisted-dog": 0.8, "cat": 0.9, "object": 0.9}
+NO_QUOTE = {"unlisted-dog": 0.85, "cat": 0.9, "object": 0.9}
 # the rest of the cats are answered unknown-breed (the dog rule: ImageNet canid mass; at build
 # 168 of 177 held-out non-dogs were named not-a-dog): still no quote
 CATS_NOT_A_DOG = 0.75
@@ -41,7 +45,7 @@ CATS_NOT_A_DOG = 0.75
 
 @pytest.fixture(scope="module")
 def samples() -> list[PetSample]:
-    listed = [s for s in pet_samples() if s.kind in pet_photos.LISTED]
+    listed = [s for s in pet_samples(LISTED_EVERY) if s.kind in pet_photos.LISTED]
     return listed + [s for s in pet_samples(OTHERS_EVERY) if s.kind in KINDS]
 
 
@@ -59,7 +63,7 @@ def test_real_held_out_photos_through_pet_premium(server: Server, samples: list[
     answers = [served(server, PIPE, s.image, features=PET) for s in samples]
     scores = pet_scores(samples, answers)
     for name, figure in scores["listed"].items():
-        assert figure["n"] == 5 and not figure["measurable"], (name, figure)
+        assert figure["n"] >= 8, (name, figure)
     assert scores["named_right"] >= NAMED_RIGHT, scores
     assert scores["quoted_right"] >= QUOTED_RIGHT, scores
     assert scores["no_quote_all"]["share"] >= NO_QUOTE_ALL, scores

@@ -50,9 +50,17 @@ def test_documents_reads_the_tagged_photo_as_the_upright_one(examples_server: Se
     assert sideways["orientation"] != 0
 
 
+def _scores(answer: dict[str, Any]) -> dict[str, float]:
+    """The answer's orientation-sensitive scores: the gate's embedding distance and, for an
+    estimable photo, the severity probabilities (sharpness, a Laplacian variance, is not)."""
+    return {"distance": answer["distance"], **answer.get("probabilities", {})}
+
+
 def _gap(a: dict[str, Any], b: dict[str, Any]) -> float:
-    """How far two gate answers are: the larger relative gap of distance and sharpness."""
-    return max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-6) for k in ("distance", "sharpness"))
+    """How far two car-claims answers are: the largest absolute gap of their scores."""
+    sa, sb = _scores(a), _scores(b)
+    assert sa.keys() == sb.keys(), (a, b)
+    return max(abs(sa[k] - sb[k]) for k in sa)
 
 
 @pytest.mark.parametrize("photo", [CAR, PHOTO], ids=["real-car", "phone-page"])
@@ -66,5 +74,8 @@ def test_car_claims_answers_the_tagged_photo_as_the_upright_one(
     tagged = call(examples_server, "http", "car-claims", image=with_orientation(6, pixels))
     sideways = call(examples_server, "http", "car-claims", image=_sideways(pixels))
     assert tagged["estimable"] == plain["estimable"] and tagged["reasons"] == plain["reasons"]
-    assert _gap(tagged, plain) < 0.05, (tagged, plain)
-    assert _gap(sideways, plain) > 3 * _gap(tagged, plain), (sideways, tagged, plain)
+    # The tagged photo's pixels went through JPEG turned (other 8x8 blocks), so its scores move
+    # by that noise only (measured 0.014 car, 0.062 page); the sideways photo's move 3.6-36x more.
+    tagged_gap, sideways_gap = _gap(tagged, plain), _gap(sideways, plain)
+    assert tagged_gap < 0.1, (tagged, plain)
+    assert sideways_gap > 3 * tagged_gap, (sideways_gap, tagged_gap, sideways, tagged, plain)

@@ -111,10 +111,11 @@ def crop_partial(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     return image.crop((x, y, x + w, y + h)).resize((width, height), Image.Resampling.BILINEAR)
 
 
-def data_digest() -> str:
-    """Names and sizes of every committed vision photo: a changed set rebuilds the models."""
+def data_digest(*extra: Path) -> str:
+    """Names and sizes of every committed car-model photo (and of the ``extra`` sets under
+    ``models/data``): a changed set rebuilds the models that read it."""
     digest = hashlib.sha256()
-    for root in (VEHICLES, OTHERS, RECEIPTS):
+    for root in (VEHICLES, OTHERS, RECEIPTS, *extra):
         for path in sorted(root.rglob("*.jpg")):
             digest.update(f"{path.relative_to(DATA)}:{path.stat().st_size}".encode())
     return digest.hexdigest()[:16]

@@ -39,6 +39,7 @@ from tritonclient.utils import InferenceServerException
 PIPELINE, BREED = "pet-premium", "breed"
 FEATURES = {"age_years": 4, "weight_kg": 18.5, "sex": "female", "neutered": True, "region": 0}
 CONCURRENT = 8  # the breed stage's default in-flight cap: more would be answered 429
+BURSTS = 3
 
 
 def start(repository: Path, folder: Path, *flags: str) -> Server:
@@ -141,17 +142,27 @@ def test_raw_model_through_triton_equals_onnx_runtime(
 
 def test_pipeline_calls_reach_triton_and_are_batched(server: Server) -> None:
     before = samples(server, "nv_inference_request_success")
+    before_executions = samples(server, "nv_inference_exec_count").get(BREED, 0)
     result = pipeline_call(server, seed=1)
     assert result["breed"] and "premium" in result  # a quote, or none for a breed it does not know
-    with ThreadPoolExecutor(CONCURRENT) as pool:
-        results = list(pool.map(lambda s: pipeline_call(server, s), range(CONCURRENT)))
-    assert all(r["breed"] for r in results)
-    success = samples(server, "nv_inference_request_success")
-    executions = samples(server, "nv_inference_exec_count")
-    breed_calls = success[BREED] - before.get(BREED, 0)
-    assert breed_calls == CONCURRENT + 1
-    assert executions[BREED] < success[BREED], (executions, success)  # Triton batched
-    assert samples(server, "modelplane_requests_total")[PIPELINE] == CONCURRENT + 1
+    # Whether concurrent calls meet within the batcher's queue delay depends on the machine's
+    # load (a 2-core machine under a full test run once sent all 8 one by one): up to BURSTS
+    # bursts, until Triton has run fewer executions than requests. With batching off, never.
+    bursts = 0
+    while bursts < BURSTS:
+        bursts += 1
+        with ThreadPoolExecutor(CONCURRENT) as pool:
+            results = list(pool.map(lambda s: pipeline_call(server, s), range(CONCURRENT)))
+        assert all(r["breed"] for r in results)
+        success = samples(server, "nv_inference_request_success")
+        executions = samples(server, "nv_inference_exec_count")
+        if executions[BREED] - before_executions < success[BREED] - before.get(BREED, 0):
+            break
+    calls = bursts * CONCURRENT + 1
+    assert success[BREED] - before.get(BREED, 0) == calls
+    executed = executions[BREED] - before_executions
+    assert executed < calls, (bursts, executions, success)  # Triton batched
+    assert samples(server, "modelplane_requests_total")[PIPELINE] == calls
     assert samples(server, "nv_inference_queue_duration_us")[BREED] > 0
 
 

@@ -68,12 +68,12 @@ def label_of(path: Path) -> str:
 def breed_photos(pile: str, objects: bool = True) -> list[Photo]:
     """The breed model's real photos of a pile (``train`` or ``heldout``), labelled; with
     ``objects``, also a slice of the pile's real car photos and its scanned receipts."""
-    folder, receipts = real_photos.PILES[pile]
+    folder = real_photos.PILES[pile][0]
     paths = real_photos.files(PETS / folder) + real_photos.files(real_photos.OTHERS / folder)
     photos = [Photo(path, label_of(path)) for path in paths]
     if objects:
         cars = real_photos.vehicles(pile)[::OBJECT_EVERY]
-        things = [p.path for p in cars] + real_photos.files(real_photos.RECEIPTS / receipts)
+        things = [p.path for p in cars] + real_photos.receipts(pile)
         photos += [Photo(path, "not-a-dog") for path in things]
     return photos
 

@@ -30,14 +30,6 @@ from . import log, repository, training_data
 CARDS = Path(__file__).resolve().parents[1] / "cards"
 DATA = Path(__file__).resolve().parents[1] / "data"
 CARD_FILE = "report.html"
-# Which data sets a model's figures rest on (their PROVENANCE.md files are quoted).
-PROVENANCE = {
-    "quality-gate": ["vehicle-damage", "not-a-car", "documents/sroie"],
-    "damage-severity": ["vehicle-damage"],
-    "breed": ["pets", "not-a-car", "vehicle-damage", "documents/sroie"],
-    "text-detection": ["documents/sroie", "documents/photos", "korean-text"],
-    "text-recognition": ["documents/sroie", "documents/photos", "korean-text"],
-}
 INK, GRID, BAR = (33, 37, 41), (222, 226, 230), (52, 101, 164)
 _log = log.get("cards")
 
@@ -118,11 +110,19 @@ def reliability_chart(bins: list[dict[str, float]], path: Path) -> None:
     image.save(path)
 
 
-def _provenance(model: str, extra: list[str]) -> list[tuple[str, str]]:
-    """(data set, the first paragraph-block of its PROVENANCE.md) per data set used."""
+def _provenance(record: dict[str, Any], extra: list[str]) -> list[tuple[str, str]]:
+    """(data set, its PROVENANCE.md) for each set the figures rest on: those the build opened,
+    as its ``build.json`` measured them (:mod:`.training_data`), and those a bench measured on
+    (``provenance`` of the card files: the OCR models are copied, not trained)."""
+    data = record.get("data")
+    opened = [
+        row["set"]
+        for key in ("trained_on", "evaluated_on")
+        for row in (data.get(key, []) if isinstance(data, dict) else [])
+    ]
     out = []
-    for name in [*PROVENANCE.get(model, []), *extra]:
-        path = DATA / name.removeprefix("models/data/") / "PROVENANCE.md"
+    for name in dict.fromkeys(n.removeprefix("models/data/") for n in [*opened, *extra]):
+        path = DATA / name / "PROVENANCE.md"
         if path.is_file():
             out.append((name, path.read_text(encoding="utf-8")))
     return out
@@ -224,7 +224,7 @@ def write_card(folder: Path, cards: Path = CARDS) -> Path:
         if isinstance(v, (int, float, str)) and not isinstance(v, bool) and k != "notes"
     ]
     backbone = metrics.get("backbone") or {}
-    sources = _provenance(name, list(metrics.get("provenance", [])))
+    sources = _provenance(record, list(metrics.get("provenance", [])))
     body = [
         f"<h1>Model card: {html.escape(name)}</h1>",
         f"<p>Built {html.escape(str(record.get('built_at', '?')))}, fingerprint "

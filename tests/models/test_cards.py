@@ -31,7 +31,12 @@ def _folder(tmp_path: Path) -> Path:
         "backbone": {"weights_sha256": "ab" * 32},
         "macro_f1": 0.74,
     }
-    repository.write_json(folder / repository.BUILD_FILE, {"data": "synthetic", "metrics": metrics})
+    data = {
+        "trained_on": [{"set": "models/data/vehicle-damage", "pile": "train", "files": 3}],
+        "evaluated_on": [{"set": "models/data/vehicle-damage", "pile": "heldout", "files": 2}],
+        "summary": "models/data/vehicle-damage/train (3 files)",
+    }
+    repository.write_json(folder / repository.BUILD_FILE, {"data": data, "metrics": metrics})
     return folder
 
 
@@ -43,7 +48,17 @@ def test_card_has_per_class_figures_sizes_provenance_and_backbone(tmp_path: Path
         assert Image.open(folder / figure).size[0] > 100
     assert "<th>moderate</th><td>144</td>" in page  # sample sizes per class
     assert "ab" * 32 in page  # backbone weight hash
-    assert "models/data/vehicle-damage" in page and "CarDD" in page  # provenance quoted
+    # the data set the build recorded opening is quoted, once, and no other
+    assert page.count("<h3>models/data/vehicle-damage</h3>") == 1 and "CarDD" in page
+    assert "models/data/pets" not in page
+
+
+def test_a_card_quotes_no_data_set_for_a_build_that_opened_none(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    record = repository.read_build(folder)
+    repository.write_json(folder / repository.BUILD_FILE, {**record, "data": "synthetic"})
+    page = cards.write_card(folder, tmp_path / "no-cards").read_text()
+    assert "<h3>models/data/" not in page and "No real data set" in page
 
 
 def test_cards_file_merges_figures_measured_elsewhere(tmp_path: Path) -> None:

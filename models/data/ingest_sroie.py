@@ -1,0 +1,163 @@
+"""Add more ICDAR-2019 SROIE receipts to ``models/data/documents/sroie`` (develop and held-out).
+
+Run once by a maintainer (``python models/data/ingest_sroie.py --mirror DIR 60 40``), never at
+build time. ``--mirror`` is the snapshot of ``zzzDavid/ICDAR-2019-SROIE`` at ``COMMIT`` (a git
+directory). The receipts not yet in either pile are shuffled with ``random.seed(SEED)``; the
+first ``develop`` of them go to ``develop/``, the next ``heldout`` to ``heldout/`` (drawn before
+any of them was read, so a pile says nothing about how hard its receipts are). The labels are
+made as for the first 80 (sroie/PROVENANCE.md): the date read day-first to ISO, the total
+without its currency mark, the company, the transcript's lines in the source's order. Images
+are the source bytes where the long side is at most ``LONG_SIDE`` px, else resized to it (JPEG
+``QUALITY``). The sha256 lines of the held-out files are printed for ``HELDOUT.sha256``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from ingest_korean_pages import DATA, listed, write_label
+
+OUT = DATA / "documents" / "sroie"
+COMMIT = "27be4271b251c256f695acbade9a801bffe85994"
+SEED = 26
+LONG_SIDE = 2400
+QUALITY = 90
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
+    )
+}
+NUMERIC = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2,4})")  # 25/12/2018, 18-11-18
+NAMED = re.compile(r"(\d{1,2})[-/. ]?([A-Z]{3})[A-Z]*[-/. ,]*(\d{2,4})")  # 16 MAY 2018
+AMERICAN = re.compile(r"([A-Z]{3})[A-Z]* (\d{1,2}), (\d{4})")  # OCT 3, 2016
+ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+RUN = re.compile(r"(\d{2})(\d{2})(\d{4})")  # 25032018
+
+
+def show(mirror: Path, path: str) -> bytes:
+    """One file of the snapshot."""
+    return subprocess.run(
+        ["git", "-C", str(mirror), "show", f"{COMMIT}:{path}"], capture_output=True, check=True
+    ).stdout
+
+
+def iso_date(printed: str) -> str | None:
+    """The labelled date as ISO, day first (Malaysian receipts); ``None`` when unreadable."""
+    text = printed.strip().upper()
+    if found := ISO.fullmatch(text):
+        year, month, day = map(int, found.groups())
+    elif found := AMERICAN.fullmatch(text):
+        year, month, day = int(found[3]), MONTHS.get(found[1], 0), int(found[2])
+    elif found := NAMED.fullmatch(text):
+        day, month, year = int(found[1]), MONTHS.get(found[2], 0), int(found[3])
+    elif found := (NUMERIC.fullmatch(text) or RUN.fullmatch(text)):
+        day, month, year = map(int, found.groups())
+    else:
+        return None
+    try:
+        return date(year + 2000 if year < 100 else year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def total_text(printed: str) -> str | None:
+    """The labelled total as a decimal string: currency mark and thousands commas dropped."""
+    text = re.sub(r"^(RM|\$)\s*", "", printed.strip())
+    if re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{2}", text):
+        text = text.replace(",", "")
+    return text if re.fullmatch(r"\d+\.\d{2}", text) else None
+
+
+def label_of(mirror: Path, key: str) -> dict[str, Any] | None:
+    """Our label of one source receipt; ``None`` when its date or total cannot be read."""
+    given = json.loads(show(mirror, f"data/key/{key}.json"))
+    day, total = iso_date(given.get("date", "")), total_text(given.get("total", ""))
+    if day is None or total is None or not given.get("company"):
+        return None
+    boxes = show(mirror, f"data/box/{key}.csv").decode("utf-8", "replace").splitlines()
+    return {
+        "source": f"data/img/{key}.jpg",
+        "document_type": "receipt",
+        "fields": {"date": day, "total_amount": total, "institution": given["company"]},
+        "printed": {"date": given["date"], "total": given["total"]},
+        "lines": [line.split(",", 8)[8] for line in boxes if line.count(",") >= 8],
+    }
+
+
+def image_of(mirror: Path, key: str) -> bytes:
+    """The source image, resized to ``LONG_SIDE`` only when it is longer."""
+    raw = show(mirror, f"data/img/{key}.jpg")
+    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+    height, width = image.shape[:2]
+    if max(height, width) <= LONG_SIDE:
+        return raw
+    scale = LONG_SIDE / max(height, width)
+    size = (round(width * scale), round(height * scale))
+    image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return bytes(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])[1].tobytes())
+
+
+def drawn(mirror: Path) -> list[str]:
+    """The receipts not in the first 80 (``random.seed(21); random.sample(keys, 80)``, as
+    PROVENANCE.md says), shuffled with ``SEED``."""
+    names = show(mirror, "data/key/").decode().split()  # `git show` of a tree lists it
+    keys = sorted(Path(n).stem for n in names if n.endswith(".json"))
+    random.seed(21)
+    first = set(random.sample(keys, 80))
+    rest = [k for k in keys if k not in first]
+    random.seed(SEED)
+    return random.sample(rest, len(rest))
+
+
+def seen_key(label: dict[str, Any]) -> tuple[str, ...]:
+    """What makes two source receipts the same paper: SROIE holds some twice under two
+    numbers (277 is 452, byte for byte), and a twin must not sit in both piles."""
+    return tuple(label["fields"].values())
+
+
+def ingest(mirror: Path, develop: int, heldout: int) -> list[str]:
+    """Write the first ``develop`` + ``heldout`` drawn receipts that have a readable label and
+    no twin already taken; return the held-out sha256 lines."""
+    piles = ["develop"] * develop + ["heldout"] * heldout
+    held: list[str] = []
+    taken = {p.read_bytes() for p in OUT.glob("*/*.jpg")}
+    seen = {seen_key(json.loads(p.read_text("utf-8"))) for p in OUT.glob("*/*.json")}
+    for key in drawn(mirror):
+        if not piles:
+            break
+        label = label_of(mirror, key)
+        if label is None or seen_key(label) in seen or (image := image_of(mirror, key)) in taken:
+            continue
+        pile, name = piles.pop(0), f"sroie-{key}"
+        folder = OUT / pile
+        (folder / f"{name}.jpg").write_bytes(image)
+        write_label(folder / f"{name}.json", label)
+        taken.add(image)
+        seen.add(seen_key(label))
+        if pile == "heldout":
+            held += listed(folder, name, (".jpg", ".json"))
+    return held
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mirror", type=Path, required=True, help="the snapshot's git directory")
+    parser.add_argument("develop", type=int)
+    parser.add_argument("heldout", type=int)
+    args = parser.parse_args()
+    for line in ingest(args.mirror, args.develop, args.heldout):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

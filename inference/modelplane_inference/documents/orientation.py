@@ -10,9 +10,12 @@ the text lines, but the recognizer reads them as garbage. Two signals turn the p
 - **Upside down**: PP-OCR's 0/180 text-direction classifier (``ch_ppocr_mobile_v2.0_cls``,
   shipped in the ``rapidocr-onnxruntime`` wheel with the detector and recognizer, and run with
   rapidocr's own ``TextClassifier`` as the other OCR steps run rapidocr's post-processing) reads
-  the ``VOTES`` longest line crops. When lines holding more than 0.6 of their width say 180
-  with at least rapidocr's ``cls_thresh`` confidence - and 0 once the crop is turned, since on
-  Hangul it says 180 either way up - the page is turned 180 degrees.
+  the ``VOTES`` longest line crops, cut into pieces of its own 4:1 input shape (a whole 1400 px
+  line squeezed into 192 px is a smear it answers at chance). A piece votes 180 when it says
+  180 with at least rapidocr's ``cls_thresh`` confidence and 0 once turned (on Hangul it says
+  180 either way up), and 0 the other way round. When the 180 votes hold more than
+  ``MIN_UPSIDE_DOWN_SHARE`` of the pieces' width and outweigh the 0 votes, the page is turned
+  180 degrees.
 
 The classifier is a 0.6 MB CPU model: it runs in the detection stage's process (transformer or
 local stage), not on the predictor, so no second model hop is added to a page.
@@ -20,6 +23,8 @@ local stage), not on the predictor, so no second model hop is added to a page.
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 
 import cv2
@@ -31,11 +36,13 @@ from modelplane_inference.documents import ocr
 
 TALL = 1.5  # the ratio at which ``ocr.crop_box`` also treats a crop as vertical text
 VOTES = 12  # longest lines read by the direction classifier (enough for a page; bounds cost)
+PIECE_RATIO = 4.0  # width/height of the classifier's input (48 x 192): a crop is cut to this
 MIN_SIDEWAYS_SHARE = 0.5
-# Flip-checked "180" votes, share of the longest lines' width (develop pages): upright pages
-# 0-0.2, but 0.50 on a real two-column page of National Assembly minutes (the classifier is
-# consistently wrong on its Hangul); pages turned 180: 0.69-1.0 (receipts, photos, a sign).
-MIN_UPSIDE_DOWN_SHARE = 0.6
+# Flip-checked "180" votes, share of the pieces' width (develop pages: korean-text, the phone
+# photos, every 4th SROIE receipt): upright pages 0-0.20 (the two-column minutes page, whose
+# whole lines voted 0.50, 0.17); pages turned 180: 0.47-1.0, and the phone photos 0.91-0.99
+# (0.55-1.0 from whole lines: two of three were left upside down under the former 0.6).
+MIN_UPSIDE_DOWN_SHARE = 0.35
 
 
 def _wheel_dir() -> Path:
@@ -57,29 +64,47 @@ class DirectionClassifier:
         self._classifier = TextClassifier(config)
 
     def upside_down_share(self, crops: list[np.ndarray]) -> float:
-        """Share of the crops' total width read as 180 degrees with confidence, and as 0 when
-        the crop itself is turned 180 (the flip check).
+        """Share of the crops' pieces' width voting 180 (see ``votes``)."""
+        return self.votes(crops)[0]
+
+    def votes(self, crops: list[np.ndarray]) -> tuple[float, float]:
+        """(180, 0): shares of the pieces' width read as 180 degrees with confidence and as 0
+        when the piece itself is turned 180 (the flip check), and the other way round.
 
         The classifier was trained on Chinese and Latin lines. On printed Hangul it answers 180
         for most lines whichever way up they are (real National Assembly bill pages, korean-text
-        develop: 0.34-0.50 of the width of upright pages, the threshold being 0.5), so its
-        answer counts only where turning the crop turns the answer too."""
-        if not crops:
-            return 0.0
-        _, results, _ = self._classifier(crops)
-        _, turned, _ = self._classifier([np.ascontiguousarray(np.rot90(c, 2)) for c in crops])
-        widths = np.array([crop.shape[1] for crop in crops], np.float64)
-        flipped = np.array(
-            [
-                label == "180"
-                and score >= self.threshold
-                and back == "0"
-                and sure >= self.threshold
-                for (label, score), (back, sure) in zip(results, turned, strict=True)
-            ],
-            bool,
-        )
-        return float(widths[flipped].sum() / widths.sum())
+        develop: 0.34-0.50 of the width of upright pages), so an answer counts only where
+        turning the piece turns the answer too."""
+        parts = [piece for crop in crops for piece in pieces(crop)]
+        if not parts:
+            return 0.0, 0.0
+        _, results, _ = self._classifier(parts)
+        _, turned, _ = self._classifier([np.ascontiguousarray(np.rot90(p, 2)) for p in parts])
+        widths = np.array([part.shape[1] for part in parts], np.float64)
+        sure = [
+            (label, back) if score >= self.threshold and certain >= self.threshold else ("", "")
+            for (label, score), (back, certain) in zip(results, turned, strict=True)
+        ]
+        down = np.array([pair == ("180", "0") for pair in sure], bool)
+        up = np.array([pair == ("0", "180") for pair in sure], bool)
+        total = widths.sum()
+        return float(widths[down].sum() / total), float(widths[up].sum() / total)
+
+
+def is_upside_down(down: float, up: float) -> bool:
+    """The page reads upside down: enough 180 votes, and more of them than 0 votes."""
+    return down > MIN_UPSIDE_DOWN_SHARE and down > up
+
+
+def pieces(crop: np.ndarray, ratio: float = PIECE_RATIO) -> list[np.ndarray]:
+    """``crop`` cut across into pieces about ``ratio`` times as wide as high; a crop under 1.5
+    pieces long stays whole (the classifier squeezes it a little)."""
+    height, width = crop.shape[:2]
+    step = max(1, round(height * ratio))
+    if width <= 1.5 * step:
+        return [crop]
+    edges = np.linspace(0, width, math.ceil(width / step) + 1).astype(int)
+    return [np.ascontiguousarray(crop[:, a:b]) for a, b in itertools.pairwise(edges)]
 
 
 def sideways_share(boxes: list[np.ndarray]) -> float:

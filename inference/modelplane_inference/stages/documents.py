@@ -113,8 +113,8 @@ class TextDetection(Stage):
             page, turned = orientation.turn(page, 270), 270
             found = await self._detect(page)
         crops = await off_loop(orientation.longest_crops, page, [box for box, _ in found])
-        share = await off_loop(self.direction.upside_down_share, crops)
-        if share > orientation.MIN_UPSIDE_DOWN_SHARE:
+        votes = await off_loop(self.direction.votes, crops)
+        if orientation.is_upside_down(*votes):
             page, turned = orientation.turn(page, 180), (turned + 180) % 360
             found = await self._detect(page)
         return found, page, turned

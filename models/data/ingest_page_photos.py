@@ -1,14 +1,17 @@
-"""Copy more phone photos of printed pages into ``models/data/documents/photos/heldout``.
+"""Copy phone photos of printed pages into ``models/data/documents/photos/<pile>``.
 
-Run once by a maintainer (``python models/data/ingest_page_photos.py --mirror DIR --truth DIR``),
-never at build time. ``--mirror`` is the snapshot of ``dataforgoodfr/batch9_dyslexia`` at
-``COMMIT`` (a git directory); ``--truth`` holds our hand transcripts ``cod.txt``, ``present.txt``
-and ``maths.txt`` (the repository has no truth file for these pages; see photos/PROVENANCE.md).
+Run once by a maintainer (``python models/data/ingest_page_photos.py --mirror DIR [--mirror DIR]
+--truth DIR``), never at build time. Each ``--mirror`` is a snapshot (a git directory) of one of
+``SOURCES``: ``dataforgoodfr/batch9_dyslexia`` or ``mzucker/page_dewarp``; each photo is taken
+from the mirror that holds its commit. ``--truth`` holds our hand transcripts (``cod.txt``,
+``present.txt``, ``maths.txt``, ``boston_cooking_a.txt``, ...; the repositories have no truth
+file for these pages; see photos/PROVENANCE.md).
 
 Each photo is stored as the phone meant it to be shown (its EXIF orientation applied, the tag
-then dropped) - these were taken with the phone held sideways, so the pages lie on their side,
-as such photos arrive - resized to ``LONG_SIDE`` px, JPEG quality ``QUALITY``. The sha256 of
-every file written is printed for ``models/data/HELDOUT.sha256``.
+then dropped) - the school worksheets were taken with the phone held sideways, so those pages
+lie on their side, as such photos arrive - resized to ``LONG_SIDE`` px, JPEG quality
+``QUALITY``. The sha256 of every held-out file written is printed for
+``models/data/HELDOUT.sha256``.
 """
 
 from __future__ import annotations
@@ -21,53 +24,99 @@ from pathlib import Path
 from ingest_korean_pages import DATA, listed, write_label
 from PIL import Image, ImageOps
 
-OUT = DATA / "documents" / "photos" / "heldout"
-COMMIT = "89b8e105b44d979ad668e777265e34e24015bdc5"
+PHOTOS_DIR = DATA / "documents" / "photos"
+SOURCES = {  # repository -> the commit taken
+    "dataforgoodfr/batch9_dyslexia": "89b8e105b44d979ad668e777265e34e24015bdc5",
+    "mzucker/page_dewarp": "d3257d7b564bff994187a872d00537bc2fda7d3d",
+}
 LONG_SIDE = 2400
 QUALITY = 90
-# (folder in Exemples/, photo stem, transcript, our name)
+DYSLEXIA, DEWARP = SOURCES
+# (repository, path in its snapshot, transcript, pile, our name)
 PHOTOS = (
-    ("Ex_COD", "IMG_20210329_122300", "cod", "cod-122300"),
-    ("Ex_COD", "IMG_20210329_122306", "cod", "cod-122306"),
-    ("Present_indicatif", "IMG_20210329_122337", "present", "present-122337"),
-    ("Present_indicatif", "IMG_20210329_122401", "present", "present-122401"),
-    ("Ex_Maths", "IMG_20210329_122202", "maths", "maths-122202"),
-    ("Ex_Maths", "IMG_20210329_122221", "maths", "maths-122221"),
-    ("Ex_Maths", "IMG_20210329_122227", "maths", "maths-122227"),
-    ("Ex_Maths", "IMG_20210329_122715", "maths", "maths-122715"),
+    (DYSLEXIA, "Exemples/Ex_COD/IMG_20210329_122300.jpg", "cod", "heldout", "cod-122300"),
+    (DYSLEXIA, "Exemples/Ex_COD/IMG_20210329_122306.jpg", "cod", "heldout", "cod-122306"),
+    (
+        DYSLEXIA,
+        "Exemples/Present_indicatif/IMG_20210329_122337.jpg",
+        "present",
+        "heldout",
+        "present-122337",
+    ),
+    (
+        DYSLEXIA,
+        "Exemples/Present_indicatif/IMG_20210329_122401.jpg",
+        "present",
+        "heldout",
+        "present-122401",
+    ),
+    (DYSLEXIA, "Exemples/Ex_Maths/IMG_20210329_122202.jpg", "maths", "heldout", "maths-122202"),
+    (DYSLEXIA, "Exemples/Ex_Maths/IMG_20210329_122221.jpg", "maths", "heldout", "maths-122221"),
+    (DYSLEXIA, "Exemples/Ex_Maths/IMG_20210329_122227.jpg", "maths", "heldout", "maths-122227"),
+    (DYSLEXIA, "Exemples/Ex_Maths/IMG_20210329_122715.jpg", "maths", "heldout", "maths-122715"),
+    # One photo of each kind of page per pile, chosen by name before any was read by OCR.
+    (DEWARP, "example_input/boston_cooking_a.jpg", "boston_cooking_a", "develop", "cookbook-248"),
+    (DEWARP, "example_input/boston_cooking_b.jpg", "boston_cooking_b", "heldout", "cookbook-249"),
+    (
+        DEWARP,
+        "example_input/linguistics_thesis_a.jpg",
+        "linguistics_thesis_a",
+        "develop",
+        "thesis-28",
+    ),
+    (
+        DEWARP,
+        "example_input/linguistics_thesis_b.jpg",
+        "linguistics_thesis_b",
+        "heldout",
+        "thesis-62",
+    ),
 )
 
 
-def ingest(mirror: Path, truth: Path) -> list[str]:
-    """Write every photo of ``PHOTOS`` with its label; return the sha256 lines."""
-    OUT.mkdir(parents=True, exist_ok=True)
+def snapshot_with(mirrors: list[Path], commit: str) -> Path:
+    """The mirror that holds ``commit``."""
+    for mirror in mirrors:
+        probe = ["git", "--git-dir", str(mirror), "cat-file", "-e", f"{commit}^{{commit}}"]
+        if subprocess.run(probe, capture_output=True).returncode == 0:
+            return mirror
+    raise SystemExit(f"no --mirror holds commit {commit}")
+
+
+def ingest(mirrors: list[Path], truth: Path) -> list[str]:
+    """Write every photo of ``PHOTOS`` with its label; return the held-out sha256 lines."""
     lines: list[str] = []
-    for folder, stem, transcript, name in PHOTOS:
-        source = f"Exemples/{folder}/{stem}.jpg"
+    for repository, source, transcript, pile, name in PHOTOS:
+        commit = SOURCES[repository]
         blob = subprocess.run(
-            ["git", "--git-dir", str(mirror), "show", f"{COMMIT}:{source}"],
+            ["git", "--git-dir", str(snapshot_with(mirrors, commit)), "show", f"{commit}:{source}"],
             check=True,
             capture_output=True,
         ).stdout
+        out = PHOTOS_DIR / pile
+        out.mkdir(parents=True, exist_ok=True)
         image = ImageOps.exif_transpose(Image.open(io.BytesIO(blob))).convert("RGB")
         image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
-        image.save(OUT / f"{name}.jpg", quality=QUALITY)
+        image.save(out / f"{name}.jpg", quality=QUALITY)
         text = (truth / f"{transcript}.txt").read_text("utf-8").splitlines()
         label = {
-            "source": source,
+            "source": source if repository == DYSLEXIA else f"{repository}: {source}",
             "document_type": "page",
             "fields": {},
             "transcript": "by hand (see PROVENANCE.md)",
             "lines": [line for line in text if line.strip()],
         }
-        write_label(OUT / f"{name}.json", label)
-        lines += listed(OUT, name, (".jpg", ".json"))
+        write_label(out / f"{name}.json", label)
+        if pile == "heldout":
+            lines += listed(out, name, (".jpg", ".json"))
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mirror", type=Path, required=True, help="the snapshot's git dir")
+    parser.add_argument(
+        "--mirror", type=Path, action="append", required=True, help="a snapshot's git dir"
+    )
     parser.add_argument("--truth", type=Path, required=True, help="folder of transcripts")
     args = parser.parse_args()
     for line in ingest(args.mirror, args.truth):

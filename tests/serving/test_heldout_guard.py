@@ -27,7 +27,7 @@ def listed() -> dict[Path, str]:
 def test_every_held_out_document_is_listed_with_its_hash() -> None:
     hashes = listed()
     held = [p for p in DOCUMENTS.glob("*/heldout/*") if p.is_file()]
-    assert len(held) >= 104  # 40 receipts + 12 photos, image and label each
+    assert len(held) >= 108  # 40 receipts + 14 photos, image and label each
     for path in held:
         assert hashes.get(path.resolve()) == sha256(path), path
 
@@ -57,6 +57,6 @@ def test_tuning_opens_no_held_out_file() -> None:
     light = [
         light_evenness(cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR)) for b in photos
     ]
-    assert len(transcripts) == 103 and len(light) == 3
+    assert len(transcripts) == 105 and len(light) == 5
     assert any(p.is_relative_to(DOCUMENTS) for p in opened)  # the hook does see the reads
     assert not {p.resolve() for p in opened} & heldout_files()

@@ -42,6 +42,10 @@ DOCUMENTS = DATA / "documents"
 HELDOUT_LIST = DATA / "HELDOUT.sha256"
 PILES = ("develop", "heldout")
 SOURCES = ("sroie", "photos")
+# Real claim forms and invoices kept for their document type (PDFs, labelled type and printed
+# fields, no transcript): not among the default sources, whose text is scored.
+TYPED = "typed"
+PAGE_SUFFIXES = (".jpg", ".pdf")
 INSTITUTION_MATCH = 0.9
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 
@@ -79,7 +83,8 @@ def documents(pile: str, sources: tuple[str, ...] = SOURCES) -> list[RealDocumen
     out = [
         RealDocument(path.stem, source, pile, path)
         for source in sources
-        for path in sorted((DOCUMENTS / source / pile).glob("*.jpg"))
+        for path in sorted((DOCUMENTS / source / pile).iterdir())
+        if path.suffix in PAGE_SUFFIXES
     ]
     if pile == "develop":
         leaked = [d.image for d in out if d.image.resolve() in heldout_files()]
@@ -151,6 +156,9 @@ def field_scores(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, boo
         found = compact(str(got.get("institution") or ""))
         ratio = SequenceMatcher(None, found, compact(want["institution"])).ratio()
         out["institution"] = bool(found) and ratio >= INSTITUTION_MATCH
+    for name in ("name", "policy_number", "document_number"):  # printed as they are
+        if name in want:
+            out[name] = compact(str(got.get(name) or "")) == compact(want[name])
     if label.get("document_type") not in (None, "page"):
         out["type"] = answer.get("document_type") == label["document_type"]
     return out

@@ -1,11 +1,15 @@
 """Document types on real paper, without OCR: what the parser makes of real pages' own lines.
 
-No real claim form, medical receipt or repair estimate could be found with a licence to
-redistribute (docs/benchmarks.md, "Document types"), so these hold the other side of the rule:
-real pages that are none of them. The National Assembly bill pages (korean-text develop pile,
-their text layer: positions and characters as printed) say "관련 규정을 정비함으로써" (reorganise
-the rules) inside a sentence; a title word inside running text made the page a repair estimate.
-The served lines of real SROIE develop receipts (tests/serving/data) stay receipts.
+Real claim forms and invoices (``models/data/documents/typed``, develop pile: a blank US claim
+form 1500, invoices in English, Dutch and French, a hotel payment receipt) are read from their
+text layer as the endpoint reads them (``documents/pdf.py``) and parsed: each rule below was
+made on one of them. No real medical receipt or repair estimate could be found with a licence
+to redistribute (docs/benchmarks.md, "Document types"). The other side of the rule: real pages
+that are none of them. The National Assembly bill pages (korean-text develop pile, their text
+layer) say "관련 규정을 정비함으로써" (reorganise the rules) inside a sentence; a title word inside
+running text made the page a repair estimate. The served lines of real SROIE develop receipts
+(tests/serving/data) stay receipts. The held-out typed documents go through the served endpoint
+at the end (measured floor).
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from typing import Any
 
 import pytest
 from modelplane_inference.documents.parsing.doctypes import document_type
-from modelplane_inference.documents.parsing.document import parse_document
+from modelplane_inference.documents.parsing.document import parse_document, visual_rows
+from modelplane_inference.documents.parsing.layout import cells_of
+from modelplane_inference.documents.parsing.values import parse_date
+from modelplane_inference.documents.pdf import read_pdf
 from serving.korean_text import images
+from serving.real_documents import TYPED, RealDocument, documents
 
 READ_LINES = Path(__file__).with_name("data") / "sroie_develop_lines.json"
 BILL_PAGES = ("assembly-bill-2125318-p1", "assembly-bill-2125318-p2", "assembly-bill-2125318-p3")
@@ -54,3 +62,73 @@ def test_real_receipts_stay_receipts() -> None:
     assert len(receipts) >= 7
     kinds = {name: parse_document(lines)["document_type"] for name, lines in receipts.items()}
     assert set(kinds.values()) == {"receipt"}, kinds
+
+
+def typed(name: str) -> RealDocument:
+    (doc,) = [d for d in documents("develop", (TYPED,)) if d.name == name]
+    return doc
+
+
+def page_lines(doc: RealDocument) -> list[dict[str, Any]]:
+    """Page 1's lines as the endpoint reads a text-layer PDF (200 dpi frame)."""
+    (page, *_) = read_pdf(doc.image.read_bytes(), 10, 40_000_000, 200)
+    assert page.source == "text-layer"
+    return page.lines
+
+
+def test_real_blank_claim_form_is_a_claim_form_with_no_fields() -> None:
+    """A blank HCFA-1500: its box captions ("2. PATIENT'S NAME (Last Name, First Name, ...)",
+    "7. INSURED'S ADDRESS", the margin's "PATIENT AND INSURED INFORMATION") are no values; they
+    gave the patient's name as "SEX", "(Last Name, First Name, Middle Initial)", "RELATIONSHIP
+    TO INSURED" and "CITY STATE"."""
+    doc = typed("claim-hcfa1500-1990-blank")
+    answer = parse_document(page_lines(doc))
+    assert answer["document_type"] == doc.label["document_type"] == "claim_form"
+    assert all(value is None for value in answer["fields"].values()), answer["fields"]
+    assert answer["needs_review"]
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [("invoice-coolblue-2014-04", "FACTUUR"), ("invoice-netpresse-2022", "Facture n° 2022089083")],
+)
+def test_real_dutch_and_french_invoices_are_receipts_by_their_title(name: str, title: str) -> None:
+    """Their title alone makes them receipts: without a total found they were unknown."""
+    doc = typed(name)
+    rows = [" ".join(c.text for c in row) for row in visual_rows(cells_of(page_lines(doc)))]
+    assert any(title in row for row in rows)
+    assert document_type(rows, set()) == doc.label["document_type"] == "receipt"
+
+
+@pytest.mark.parametrize(
+    "name", ["invoice-aws-2014", "invoice-coolblue-2014-04", "invoice-netpresse-2022"]
+)
+def test_real_invoices_give_their_number_and_date(name: str) -> None:
+    """The Dutch "Factuurnummer:" and French "Facture n°" label the invoice number; AWS prints
+    "Invoice Date: August 3 , 2014" (a space before the comma: the date was missed, and the
+    unlabelled fallback answered 2031-07-01 from "July 1 - July 31 , 2014")."""
+    doc = typed(name)
+    answer = parse_document(page_lines(doc))
+    want = doc.label["fields"]
+    assert answer["document_type"] == "receipt"
+    assert answer["fields"]["document_number"] == want["document_number"]
+    assert answer["fields"]["date"] == want["date"]
+
+
+def test_a_day_before_its_year_is_never_a_two_digit_year() -> None:
+    period = "This invoice is for the billing period July 1 - July 31 , 2014"  # AWS, develop
+    assert parse_date(period) == "2014-07-31"
+    assert parse_date("August 3 , 2014") == "2014-08-03"
+
+
+def test_real_receipt_printed_glyph_by_glyph_is_read_as_words() -> None:
+    """The hotel receipt's text layer places every glyph on its own: the page was "P", "A", "Y"
+    ... and no label was found. Joined into runs, its name, date and total are read."""
+    doc = typed("receipt-oyo-2017")
+    lines = page_lines(doc)
+    assert any(line["text"] == "PAYMENT RECEIPT" for line in lines)
+    answer = parse_document(lines)
+    assert answer["document_type"] == "receipt"
+    assert answer["fields"]["date"] == doc.label["fields"]["date"]
+    assert answer["fields"]["total_amount"] == float(doc.label["fields"]["total_amount"])
+    assert answer["fields"]["name"] == "Sanjay"  # "Guest Name:", not the payee's "Bank Name"

@@ -36,6 +36,9 @@ MIN_TEXT_CHARS = 8  # fewer printable characters: a scan with a stray header, re
 MIN_DPI = 50  # below this print is unreadable; a page that does not fit at 50 dpi is refused
 POINTS_PER_INCH = 72.0
 _PDFIUM = threading.Lock()
+GLYPH_CHARS = 2  # a PDFium rectangle this short is one placed glyph (or two), not a run
+GLYPH_GAP = 0.9  # glyphs of one run are closer than this (x their height); a word space is less
+Rect = tuple[float, float, float, float]  # PDF points: left, bottom, right, top
 
 
 @dataclass
@@ -131,8 +134,9 @@ def _text_lines(page: pdfium.PdfPage, scale: float) -> list[dict[str, Any]]:
     left, _, _, top = page.get_cropbox()
     found: list[tuple[np.ndarray, float]] = []
     texts: dict[int, str] = {}
-    for index in range(text_page.count_rects()):
-        x0, y0, x1, y1 = text_page.get_rect(index)
+    rects = [text_page.get_rect(index) for index in range(text_page.count_rects())]
+    pieces = [text_page.get_text_bounded(*rect).strip() for rect in rects]
+    for x0, y0, x1, y1 in glyph_runs(rects, pieces):
         text = " ".join(text_page.get_text_bounded(x0, y0, x1, y1).split())
         if not text:
             continue
@@ -154,6 +158,33 @@ def _text_lines(page: pdfium.PdfPage, scale: float) -> list[dict[str, Any]]:
         }
         for box, _ in ocr.reading_order(found)
     ]
+
+
+def glyph_runs(rects: list[Rect], pieces: list[str]) -> list[Rect]:
+    """PDFium's rectangles, those of single glyphs joined into the run they print. Some PDF
+    writers place every glyph on its own (a real hotel receipt of the typed/ develop pile: "P",
+    "A", "Y", ... for "PAYMENT RECEIPT"), and a label read letter by letter is no label. Two
+    rectangles in a row join when one holds at most ``GLYPH_CHARS`` characters, they share a
+    baseline and the gap between them is under ``GLYPH_GAP`` of their height; runs of text a
+    writer kept whole are left as they are."""
+    runs: list[tuple[Rect, bool]] = []  # (rectangle, ends in a lone glyph)
+    for rect, piece in zip(rects, pieces, strict=True):
+        lone = 0 < len(piece.replace(" ", "")) <= GLYPH_CHARS
+        if runs and (lone or runs[-1][1]) and _same_run(runs[-1][0], rect):
+            last = runs[-1][0]
+            merged = (min(last[0], rect[0]), min(last[1], rect[1]), rect[2], max(last[3], rect[3]))
+            runs[-1] = (merged, lone)
+        else:
+            runs.append((rect, lone))
+    return [rect for rect, _ in runs]
+
+
+def _same_run(last: Rect, rect: Rect) -> bool:
+    """``rect`` continues ``last`` on its baseline (PDF points, y up)."""
+    height = min(last[3] - last[1], rect[3] - rect[1])
+    overlap = min(last[3], rect[3]) - max(last[1], rect[1])
+    gap = rect[0] - last[2]
+    return height > 0 and overlap >= 0.5 * height and -0.3 * height <= gap <= GLYPH_GAP * height
 
 
 def _render(page: pdfium.PdfPage, scale: float) -> np.ndarray:

@@ -8,6 +8,7 @@ first: stacked tightly (centres under ``CELL_PITCH`` box heights apart) and left
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,13 @@ from modelplane_inference.documents.parsing.values import parse_value
 CELL_PITCH = 1.1  # left-aligned lines closer than this (x box height) share a cell
 LEVEL = 0.3  # centres closer than this (x height) are level: the same printed line
 BELOW_PENALTY = 0.95  # a value found below its label is a little less certain
+# A printed form's box title: an item number and a capitalised caption ("7. INSURED'S ADDRESS
+# (No., Street)", "17a. I.D. NUMBER"), or an instruction wholly in brackets ("(Last Name, First
+# Name, Middle Initial)"). Real blank claim forms 1500 (typed/ develop pile) gave such captions
+# as the patient's name; a caption is never the value of the box beside or above it.
+NUMBERED_CAPTION = re.compile(r"^\s*\d{1,2}[a-z]?\.\s*[A-Z]")
+CAPTION_UPPER = 0.6  # share of capital letters in a numbered caption
+SIDEWAYS_CHARS = 4  # a taller-than-wide box around this many characters is turned text
 
 
 @dataclass
@@ -147,15 +155,41 @@ def _header_row(cell: Cell, cells: list[Cell]) -> bool:
     )
 
 
+def is_caption(text: str) -> bool:
+    """A form's box title or bracketed instruction (``NUMBERED_CAPTION``), not a value."""
+    text = text.strip()
+    if text.startswith("(") and text.endswith(")"):
+        return True
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    return bool(NUMBERED_CAPTION.match(text)) and upper >= CAPTION_UPPER * len(letters)
+
+
+def sideways(cell: Cell) -> bool:
+    """Text printed up the margin ("PATIENT AND INSURED INFORMATION" on a claim form 1500): a
+    box far taller than wide around several characters. It labels a part of the form, not the
+    box next to it (the blank HCFA-1500 of the typed/ develop pile gave "SEX" as a name)."""
+    return len(cell.text) >= SIDEWAYS_CHARS and (cell.y1 - cell.y0) > 2 * (cell.x1 - cell.x0)
+
+
 def value_of(label: Cell, match: LabelMatch, rest: str, cells: list[Cell]) -> Found | None:
-    """The typed value for ``match``: after the label, else the right cell, else below."""
+    """The typed value for ``match``: after the label, else the right cell, else below. A form
+    box's numbered caption ("6. PATIENT RELATIONSHIP TO INSURED") holds its value below it: its
+    own words and the next box's caption to its right are not values."""
     kind = field_type(match.field)
-    inline = parse_value(kind, rest) if rest else None
+    boxed = is_caption(label.text)
+    inline = parse_value(kind, rest) if rest and not boxed and not is_caption(rest) else None
     if inline is not None and ":" in label.text:
         return Found(inline, match.score * label.score, "line")
     options = []
-    for source, cell in (("right", right_of(label, cells)), ("below", below(label, cells))):
-        if cell is None or is_item_header(cell.text) or _stronger_label(cell, match):
+    places = (("right", None if boxed else right_of(label, cells)), ("below", below(label, cells)))
+    for source, cell in places:
+        if (
+            cell is None
+            or is_item_header(cell.text)
+            or is_caption(cell.text)
+            or _stronger_label(cell, match)
+        ):
             continue
         value = parse_value(kind, cell.text)
         if value is not None:
@@ -188,7 +222,7 @@ def find_fields(cells: list[Cell], not_labels: list[Cell], cents: bool = False) 
     rank: dict[str, tuple[bool, float, float]] = {}
     skip = {id(c) for c in not_labels}
     for cell in cells:
-        split = None if id(cell) in skip else split_label(cell.text)
+        split = None if id(cell) in skip or sideways(cell) else split_label(cell.text)
         if split is None:
             continue
         match, rest = split

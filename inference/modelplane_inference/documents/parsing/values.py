@@ -39,10 +39,13 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 DAY_MONTH_NAME = re.compile(
     rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s*[-./ ]?\s*{_MONTH}"
-    rf"\s*[-./, ]?\s*(\d{{4}}|\d{{2}}){_YEAR_END}",
+    rf"\s*[-./, ]?\s*(\d{{4}}|\d{{2}}){_YEAR_END}(?!\s*,\s*\d{{4}})",
     re.IGNORECASE,
 )
-MONTH_NAME_DAY = re.compile(rf"{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
+# "August 3, 2014" and, as a real AWS invoice's text layer prints it, "August 3 , 2014". A day
+# followed by ", 2014" is never the year of a date before it: "July 1 - July 31 , 2014" is no
+# "1 July 2031" (DAY_MONTH_NAME's last look-ahead).
+MONTH_NAME_DAY = re.compile(rf"{_MONTH}\s+(\d{{1,2}})\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 NUMBER_TOKEN = re.compile(r"(?<![A-Z0-9])(?:[A-Z0-9]{1,6}(?:-[A-Z0-9]{2,12})+|[A-Z]{0,3}\d{5,14})")
 

@@ -1,0 +1,120 @@
+"""Document types on real paper through the served ``documents`` endpoint.
+
+``python -m bench.document_types --pile heldout`` starts ``modelplane serve`` on the examples'
+``documents.yaml`` (``bench.documents_quality.serving``: the one way the benches serve it), sends
+every real typed document of the pile (``models/data/documents/typed``: claim forms and invoices,
+PDFs with a labelled type and printed fields, no transcript) over gRPC
+(``bench.documents_quality.served``) and scores the first page's answer: the type, the labelled
+fields (``tests/serving/real_documents.py``: date and total as values, a wrong non-null total on
+its own, name / policy / document number as printed) and, where labelled, the line items'
+amounts; on blank forms, how many fields were answered (each a wrong non-null). A type's figure
+is "not measurable" below ``MIN_PER_TYPE`` documents of that type.
+Results: ``bench/results/document_types-<pile>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from bench.common import ROOT, progress, write_result
+from bench.documents_quality import served, serving
+
+sys.path.insert(0, str(ROOT / "tests"))
+from serving.real_documents import TYPED, as_decimal, documents, field_scores, rate
+
+MIN_PER_TYPE = 5  # documents of a type before its figure is called measurable
+
+
+def first_page(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer for page 1: a PDF is answered per page, and page 1 carries the title."""
+    pages = answer.get("pages")
+    return dict(pages[0]) if isinstance(pages, list) and pages else answer
+
+
+def item_amounts_right(label: dict[str, Any], answer: dict[str, Any]) -> bool | None:
+    """The line items' amounts as labelled (as a multiset), or ``None`` where none are."""
+    want = label.get("line_item_amounts")
+    if want is None:
+        return None
+    got = [as_decimal(item.get("amount")) for item in answer.get("line_items", [])]
+    return sorted(Decimal(w) for w in want) == sorted(g for g in got if g is not None)
+
+
+def scores_of(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """Type, fields and (where labelled) line items of one document's first page; on a blank
+    form, ``blank_fields``: how many fields were answered all the same (each one is wrong)."""
+    out: dict[str, Any] = field_scores(label, answer)
+    items = item_amounts_right(label, answer)
+    if items is not None:
+        out["line_items"] = items
+    if label.get("blank"):
+        out["blank_fields"] = sum(v is not None for v in answer.get("fields", {}).values())
+    return out
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per labelled type: n, typed right, what it was typed as, and each field right."""
+    out: dict[str, Any] = {}
+    for kind in sorted({r["want"] for r in rows}):
+        mine = [r for r in rows if r["want"] == kind]
+        figures: dict[str, Any] = {
+            "n": len(mine),
+            "typed_as": dict(Counter(r["got"] for r in mine)),
+            "measurable": len(mine) >= MIN_PER_TYPE,
+        }
+        for name in sorted({k for r in mine for k in r["scores"]} - {"blank_fields"}):
+            scored = [r["scores"][name] for r in mine if name in r["scores"]]
+            figures[name] = {"right": sum(scored), "n": len(scored)}
+        blanks = [r["scores"]["blank_fields"] for r in mine if "blank_fields" in r["scores"]]
+        if blanks:
+            figures["blank_forms"] = {"n": len(blanks), "fields_answered": sum(blanks)}
+        figures["type"]["rate"] = rate(figures["type"]["right"], len(mine))
+        out[kind] = figures
+    return out
+
+
+def run(pile: str) -> dict[str, Any]:
+    docs = documents(pile, (TYPED,))
+    rows, per_document = [], {}
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    with serving() as server:
+        for index, doc in enumerate(docs, 1):
+            page = first_page(served(server, doc.image.read_bytes()))
+            label = doc.label
+            row = {
+                "want": label["document_type"],
+                "got": page.get("document_type"),
+                "scores": scores_of(label, page),
+            }
+            rows.append(row)
+            per_document[doc.name] = {**row, "fields": page.get("fields")}
+            progress(f"{index}/{len(docs)} {doc.name}: {row['got']} {row['scores']}")
+    finished = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    return {
+        "pile": pile,
+        "run": {"started": started, "finished": finished, "n": len(docs)},
+        "min_per_type": MIN_PER_TYPE,
+        "summary": summarise(rows),
+        "documents": per_document,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pile", choices=("develop", "heldout"), default="heldout")
+    args = parser.parse_args(argv)
+    result = run(args.pile)
+    path = write_result(f"document_types-{args.pile}", result)
+    print(json.dumps({k: result[k] for k in result if k != "documents"}, indent=1))
+    progress(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

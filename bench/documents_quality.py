@@ -15,15 +15,18 @@ least ``MIN_N`` documents; below it a figure is reported as "not measurable".
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import time
 from typing import Any
 
 import cv2
 import numpy as np
 import tritonclient.grpc as grpcclient
+from modelplane_inference.documents.parsing.document import parse_document
 
-from bench.common import ROOT, progress, write_result
+from bench.common import ROOT, progress, read_result, write_result
 from bench.serving import running_examples
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -36,6 +39,7 @@ from serving.real_documents import (
     field_scores,
     rate,
     reading_order,
+    sha256,
     word_recall,
 )
 from serving.servers import Server
@@ -111,37 +115,85 @@ def serving(capture: str | None = None) -> Any:
     return running_examples(("documents.yaml",), ["documents"], parameters)
 
 
-def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool) -> dict[str, Any]:
+def stored(pile: str) -> dict[str, Any]:
+    """Per document of the pile's last results file: the served lines and RapidOCR's scores."""
+    previous = read_result(f"documents_quality-{pile}")
+    return previous.get("documents", {}) if previous else {}
+
+
+def reparsed(doc: RealDocument, entry: dict[str, Any]) -> tuple[Any, Any]:
+    """(served scores, RapidOCR's scores) of a document from a stored reading: the served lines
+    parsed again by today's parser (the answer is ``parse_document`` of the lines the endpoint
+    read; the OCR does not depend on the parser), RapidOCR's scores as stored."""
+    lines = entry["lines"]
+    answer = parse_document(lines) if doc.source == "sroie" else None
+    return score(doc, lines, answer), entry["rapidocr"]
+
+
+def reusable(doc: RealDocument, entry: dict[str, Any] | None) -> bool:
+    """A stored reading of the same bytes (entries stored before hashes were kept: by name)."""
+    return bool(entry and "lines" in entry) and entry.get("sha256", sha256(doc.image)) == sha256(
+        doc.image
+    )
+
+
+def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool, reuse: bool) -> Any:
+    """Every document of the pile through the endpoint and RapidOCR(); with ``reuse``, those
+    the pile's last run read are parsed again from its stored lines instead."""
     docs = [d for s in sources for d in documents(pile, (s,))[: limit or None]]
+    before = stored(pile) if reuse else {}
     engine = plain_rapidocr()
     rows: dict[str, dict[str, list[Any]]] = {s: {"served": [], "rapidocr": []} for s in sources}
     per_document: dict[str, Any] = {}
-    with serving() as server:
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    fresh = [d for d in docs if not reusable(d, before.get(d.name))]
+    with serving() if fresh else contextlib.nullcontext() as server:
         for index, doc in enumerate(docs, 1):
-            answer, ours, plain = read_both(server, engine, doc)
+            if doc in fresh:
+                answer, ours, plain = read_both(server, engine, doc)
+                lines = answer.get("lines", [])
+            else:
+                lines = before[doc.name]["lines"]
+                ours, plain = reparsed(doc, before[doc.name])
             rows[doc.source]["served"].append(ours)
             rows[doc.source]["rapidocr"].append(plain)
-            per_document[doc.name] = {"served": ours, "rapidocr": plain}
             # The lines read, kept so that the same reading can be parsed by another parser
-            # version (before -> after); only the develop pile's are tuned on.
-            per_document[doc.name]["lines"] = answer.get("lines", [])
+            # version (before -> after, ``--reuse``); only the develop pile's are tuned on.
+            per_document[doc.name] = {
+                "served": ours,
+                "rapidocr": plain,
+                "lines": lines,
+                "sha256": sha256(doc.image),
+                "read": "served now" if doc in fresh else "stored lines reparsed",
+            }
             progress(f"{index}/{len(docs)} {doc.name}: served {ours['words']} {ours.get('fields')}")
     result: dict[str, Any] = {
         "pile": pile,
+        "run": {
+            "started": started,
+            "finished": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "served_now": len(fresh),
+            "reparsed": len(docs) - len(fresh),
+        },
         "summary": {s: {k: summarise(v, s) for k, v in r.items()} for s, r in rows.items()},
     }
     if capture and "photos" in sources:
-        photos = [d for d in docs if d.source == "photos"]
-        result["capture"] = {}
-        for mode in CAPTURE_MODES:
-            with serving(mode) as server:
-                scored = [
-                    score(d, served(server, d.image.read_bytes())["lines"], None) for d in photos
-                ]
-            result["capture"][mode] = summarise(scored, "photos")
-            progress(f"capture {mode}: {result['capture'][mode]}")
+        result["capture"] = compare_capture([d for d in docs if d.source == "photos"])
+    elif reuse and (previous := read_result(f"documents_quality-{pile}")) and "capture" in previous:
+        result["capture"] = previous["capture"]  # not rerun: the last run's comparison stands
     result["documents"] = per_document
     return result
+
+
+def compare_capture(photos: list[RealDocument]) -> dict[str, Any]:
+    """The photos' text scores with ``capture`` set to each mode, one server per mode."""
+    out = {}
+    for mode in CAPTURE_MODES:
+        with serving(mode) as server:
+            scored = [score(d, served(server, d.image.read_bytes())["lines"], None) for d in photos]
+        out[mode] = summarise(scored, "photos")
+        progress(f"capture {mode}: {out[mode]}")
+    return out
 
 
 def card_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -191,9 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="first N documents per source")
     parser.add_argument("--capture", action="store_true", help="compare capture modes (photos)")
     parser.add_argument("--cards", action="store_true", help="write models/cards/*.json")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="documents the pile's last results file read (same bytes) are not sent again: "
+        "their stored served lines are parsed by today's parser, RapidOCR's scores kept",
+    )
     args = parser.parse_args(argv)
     sources = tuple(args.source or SOURCES)
-    result = run(args.pile, sources, args.limit, args.capture)
+    result = run(args.pile, sources, args.limit, args.capture, args.reuse)
     path = write_result(f"documents_quality-{args.pile}", result)
     if args.cards and args.pile == "heldout":
         write_cards(result)

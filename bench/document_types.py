@@ -19,43 +19,15 @@ import json
 import sys
 import time
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 from bench.common import ROOT, progress, write_result
 from bench.documents_quality import served, serving
 
 sys.path.insert(0, str(ROOT / "tests"))
-from serving.real_documents import TYPED, as_decimal, documents, field_scores, rate
+from serving.real_documents import TYPED, documents, first_page, rate, typed_scores
 
 MIN_PER_TYPE = 5  # documents of a type before its figure is called measurable
-
-
-def first_page(answer: dict[str, Any]) -> dict[str, Any]:
-    """The answer for page 1: a PDF is answered per page, and page 1 carries the title."""
-    pages = answer.get("pages")
-    return dict(pages[0]) if isinstance(pages, list) and pages else answer
-
-
-def item_amounts_right(label: dict[str, Any], answer: dict[str, Any]) -> bool | None:
-    """The line items' amounts as labelled (as a multiset), or ``None`` where none are."""
-    want = label.get("line_item_amounts")
-    if want is None:
-        return None
-    got = [as_decimal(item.get("amount")) for item in answer.get("line_items", [])]
-    return sorted(Decimal(w) for w in want) == sorted(g for g in got if g is not None)
-
-
-def scores_of(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    """Type, fields and (where labelled) line items of one document's first page; on a blank
-    form, ``blank_fields``: how many fields were answered all the same (each one is wrong)."""
-    out: dict[str, Any] = field_scores(label, answer)
-    items = item_amounts_right(label, answer)
-    if items is not None:
-        out["line_items"] = items
-    if label.get("blank"):
-        out["blank_fields"] = sum(v is not None for v in answer.get("fields", {}).values())
-    return out
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -90,7 +62,7 @@ def run(pile: str) -> dict[str, Any]:
             row = {
                 "want": label["document_type"],
                 "got": page.get("document_type"),
-                "scores": scores_of(label, page),
+                "scores": typed_scores(label, page),
             }
             rows.append(row)
             per_document[doc.name] = {**row, "fields": page.get("fields")}

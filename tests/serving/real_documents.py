@@ -164,5 +164,32 @@ def field_scores(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, boo
     return out
 
 
+def first_page(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer for page 1: a PDF is answered per page, and page 1 carries the title."""
+    pages = answer.get("pages")
+    return dict(pages[0]) if isinstance(pages, list) and pages else answer
+
+
+def item_amounts_right(label: dict[str, Any], answer: dict[str, Any]) -> bool | None:
+    """The line items' amounts as labelled (as a multiset), or ``None`` where none are."""
+    want = label.get("line_item_amounts")
+    if want is None:
+        return None
+    got = [as_decimal(item.get("amount")) for item in answer.get("line_items", [])]
+    return sorted(Decimal(w) for w in want) == sorted(g for g in got if g is not None)
+
+
+def typed_scores(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """Type, fields and (where labelled) line items of one document's first page; on a blank
+    form, ``blank_fields``: how many fields were answered all the same (each one is wrong)."""
+    out: dict[str, Any] = field_scores(label, answer)
+    items = item_amounts_right(label, answer)
+    if items is not None:
+        out["line_items"] = items
+    if label.get("blank"):
+        out["blank_fields"] = sum(v is not None for v in answer.get("fields", {}).values())
+    return out
+
+
 def rate(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None

@@ -345,6 +345,27 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
             "macro-F1 **{severity.macro_f1:.3f}**, accuracy {severity.accuracy:.3f}",
         ],
     ),
+    "### Document types on real paper": (
+        "document_types-heldout",
+        [
+            "run of {run.started}",
+            "| {summary.claim_form.n} | **{summary.claim_form.type.right}/{summary.claim_form.n}**",
+            "name {summary.claim_form.name.right}/{summary.claim_form.name.n}",
+            "policy number {summary.claim_form.policy_number.right}/"
+            "{summary.claim_form.policy_number.n}",
+            "total {summary.claim_form.total.right}/{summary.claim_form.total.n} (wrong "
+            "{summary.claim_form.total_wrong.right})",
+            "line items {summary.claim_form.line_items.right}/{summary.claim_form.line_items.n}",
+            "blank form: {summary.claim_form.blank_forms.fields_answered} field answered",
+            "| {summary.receipt.n} | **{summary.receipt.type.right}/{summary.receipt.type.n} "
+            "({summary.receipt.type.rate})**",
+            "date {summary.receipt.date.right}/{summary.receipt.date.n}",
+            "invoice number {summary.receipt.document_number.right}/"
+            "{summary.receipt.document_number.n}",
+            "total {summary.receipt.total.right}/{summary.receipt.total.n} (wrong non-null "
+            "{summary.receipt.total_wrong.right}/{summary.receipt.total_wrong.n})",
+        ],
+    ),
     "### Real paper": (
         "documents_quality-heldout",
         [

@@ -19,7 +19,7 @@ TRITON_LOCAL ?= nvidia-pytriton==0.7.0
 # synthetic documents the OCR tests render, Chromium + chromedriver (the labelling page's browser
 # test), libpython3.11 (the local tritonserver's python stub embeds it). Helpers append here; one
 # list, one install step.
-DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor fonts-dejavu-core fonts-nanum libpython3.11 \
+DEBIAN_PACKAGES ?= prometheus tesseract-ocr tesseract-ocr-kor tesseract-ocr-script-hang fonts-dejavu-core fonts-nanum libpython3.11 \
 	chromium chromium-driver \
 	docker-registry skopeo umoci minisign shellcheck
 SYSDEPS_STAMP := .venv/.system-deps-$(shell echo $(DEBIAN_PACKAGES) | md5sum | cut -c1-8)

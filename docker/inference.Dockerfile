@@ -37,7 +37,7 @@ FROM ${REGISTRY}/${PYTHON_IMAGE}
 # Runtime libraries only (no compilers, no -dev packages): Tesseract with Hangul data for OCR.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libtesseract5 tesseract-ocr-kor \
+      libtesseract5 tesseract-ocr-kor tesseract-ocr-script-hang \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
 # The project's licence (Apache-2.0) travels with the image, where scanners look for it.

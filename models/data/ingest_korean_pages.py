@@ -44,6 +44,13 @@ PAGES = (
     # Held out at first; moved to develop once its reading (0 words: the page read upside
     # down) had been seen and was to be mended (korean-text/PROVENANCE.md).
     ("develop", "국회회의록_21대_414회_1차_환경노동위원회_hwp.pdf", 1, "assembly-minutes-414-p1"),
+    # More develop pages of the two develop documents (added 2026-12-03 before any reading of
+    # them, to choose Tesseract's settings on more than 6 images): the bill's body text, its
+    # comparison table (신ㆍ구조문대비표), a page of speeches and a table of decrees.
+    ("develop", "2125318_의사국 의안과_의안원문_hwp.pdf", 4, "assembly-bill-2125318-p4"),
+    ("develop", "2125318_의사국 의안과_의안원문_hwp.pdf", 7, "assembly-bill-2125318-p7"),
+    ("develop", "국회회의록_21대_414회_1차_환경노동위원회_hwp.pdf", 6, "assembly-minutes-414-p6"),
+    ("develop", "국회회의록_21대_414회_1차_환경노동위원회_hwp.pdf", 18, "assembly-minutes-414-p18"),
 )
 
 
@@ -96,10 +103,13 @@ def on_line(boxes: list[tuple[float, float, float, float]], middle: float) -> bo
     return min(b[1] for b in boxes) <= middle <= max(b[3] for b in boxes)
 
 
-def ingest(source: Path) -> list[str]:
-    """Write every page of ``PAGES``; return the held-out sha256 lines."""
+def ingest(source: Path, names: set[str] | None = None) -> list[str]:
+    """Write the pages of ``PAGES`` (those in ``names`` only, when given: pages already
+    committed are left as they are); return the held-out sha256 lines."""
     heldout: list[str] = []
     for pile, file_name, number, name in PAGES:
+        if names and name not in names:
+            continue
         document = pdfium.PdfDocument(str(source / file_name))
         page = document[number - 1]
         scale = DPI / 72
@@ -132,8 +142,9 @@ def listed(folder: Path, name: str, suffixes: tuple[str, ...]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", type=Path, required=True, help="folder with the PDFs")
+    parser.add_argument("names", nargs="*", help="only these pages (our names)")
     args = parser.parse_args()
-    for line in ingest(args.source):
+    for line in ingest(args.source, set(args.names)):
         print(line)
 
 

@@ -18,12 +18,14 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from modelplane_inference.documents.ocr import crop_box
 from modelplane_inference.documents.orientation import (
     MIN_UPSIDE_DOWN_SHARE,
     DirectionClassifier,
     longest_crops,
     turn,
 )
+from modelplane_inference.documents.script_routing import HANGUL_GATE, holds_hangul
 from modelplane_inference.documents.tesseract import TesseractRecognizer
 from serving.calls import call
 from serving.korean_text import Routing, hangul_tokens, images, routed
@@ -152,3 +154,30 @@ def test_tesseract_reads_ink_tight_crops_of_a_real_page() -> None:
         tesseract.close()
     found, total = hangul_tokens(page.label["lines"], read)
     assert total == 151 and found / total >= 0.9, (found, total)
+
+
+# DBNet's boxes of two develop lines (bench run 2026-12-03): a bill line whose 함)을 kor+eng read
+# as Latin "BS", and a faint SROIE receipt word ("cranee") CTC was unsure of.
+BILL_LINE = [[149, 875], [1089, 877], [1089, 906], [149, 905]]
+RECEIPT_WORD = [[11, 942], [182, 949], [180, 975], [10, 968]]
+
+
+def test_hangul_gate_reads_korean_and_keeps_latin_out() -> None:
+    """Routed crops are read with kor+Hangul only where the Hangul-script model finds Hangul:
+    kor+Hangul alone answers Hangul junk on the receipt word (it would be taken as Hangul); the
+    gate answers Latin there, and on the bill line the reading holds every printed word."""
+    (page,) = [i for i in images("develop") if i.name == "assembly-bill-2125318-p1"]
+    bill = crop_box(cv2.imread(str(page.image)), np.array(BILL_LINE, np.float32))
+    receipt = cv2.imread(str(DOCUMENTS / "sroie" / "develop" / "sroie-257.jpg"))
+    word = crop_box(receipt, np.array(RECEIPT_WORD, np.float32))
+    gated = TesseractRecognizer("kor+Hangul", workers=1, gate=HANGUL_GATE)
+    alone = TesseractRecognizer("kor+Hangul", workers=1)
+    try:
+        assert holds_hangul(alone.recognise(word)[0])
+        assert not holds_hangul(gated.recognise(word)[0])
+        (line,) = [line for line in page.label["lines"] if line["text"].startswith("(이하 “탄소")]
+        found, total = hangul_tokens([line], [{"text": gated.recognise(bill)[0]}])
+        assert found == total == 6, gated.recognise(bill)
+    finally:
+        gated.close()
+        alone.close()

@@ -1,4 +1,4 @@
-"""Which recogniser reads a line: PP-OCR CTC for Latin and digits, Tesseract kor+eng for Hangul.
+"""Which recogniser reads a line: PP-OCR CTC for Latin and digits, Tesseract for Hangul.
 
 The PP-OCRv4 recogniser has no Hangul in its dictionary. On a Korean line it answers one of
 three ways, all seen on rendered receipts: nothing; Chinese look-alikes ("合計" style glyphs
@@ -10,10 +10,14 @@ did not read. A line is
 - ``latin``: the CTC text has no CJK glyph, its score is at least ``MIN_CTC_SCORE`` and at
   most ``MAX_UNREAD`` of its ink columns are unread -> the CTC text is kept;
 - ``hangul``: the CTC text has no Latin letter or digit (empty or only look-alikes);
-- ``mixed``: some Latin/digits were read, the rest was not -> Tesseract kor+eng reads the
-  whole line (it reads both scripts; the CTC part alone would drop the label).
+- ``mixed``: some Latin/digits were read, the rest was not -> Tesseract reads the Hangul
+  spans (the CTC part alone would drop the label).
 
-Thresholds were chosen on the tune split of the intake generator (models/README.md).
+A line or span Tesseract reads is taken only where Tesseract finds Hangul in it, first with the
+``HANGUL_GATE`` model (Tesseract's Hangul-script model, Debian ``tesseract-ocr-script-hang``),
+then read for its text with the deployment's ``language`` (``kor+Hangul`` in the examples).
+Thresholds were chosen on the tune split of the intake generator (models/README.md); the
+Tesseract models on the real Korean develop pile (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ class Recogniser(Protocol):
     async def recognise_all(self, crops: list[np.ndarray]) -> list[tuple[str, float]]: ...
 
 
+# Routed Tesseract readings are gated by the Hangul-script model. Develop pile (10 real Korean
+# images, 1594 Hangul words; 5055 lines of 90 real Latin SROIE receipts), Tesseract reading
+# the routed lines with: kor+eng 0.923 (6 Latin lines answered Hangul), kor 0.946 (31),
+# Hangul 0.939 (5), kor+Hangul 0.950 (14); gated by Hangul, then kor+Hangul: 0.950 (3).
+HANGUL_GATE = "Hangul"
 MIN_CTC_SCORE = 0.7
 MAX_UNREAD = 0.15
 NEAR_PX = 20  # an ink column within this many pixels (at height 48) of an emission is read
@@ -95,8 +104,13 @@ def script_of_text(text: str) -> str:
     return "mixed" if _LATIN.search(text) else "hangul"
 
 
+def holds_hangul(text: str) -> bool:
+    """Whether Tesseract's reading holds Hangul (syllables or jamo): only then is it taken."""
+    return bool(_HANGUL.search(text))
+
+
 def recogniser_for(script: str) -> str:
-    """``ctc`` for Latin lines, ``tesseract`` (kor+eng) for Hangul and mixed ones."""
+    """``ctc`` for Latin lines, ``tesseract`` for Hangul and mixed ones."""
     return "ctc" if script == "latin" else "tesseract"
 
 
@@ -206,7 +220,7 @@ async def route(crops: list[np.ndarray], reads: list[CtcRead], tesseract: Recogn
             for (i, a, end), (t, conf) in zip(jobs, texts, strict=True)
             if i == index
         ]
-        mine = [m for m in mine if _HANGUL.search(m[2])]
+        mine = [m for m in mine if holds_hangul(m[2])]
         if not mine:  # Tesseract found no Hangul: the line is CTC's (real Latin receipts)
             out[index] = (out[index][0], out[index][1], {"recognizer": "ctc", "script": "latin"})
             continue

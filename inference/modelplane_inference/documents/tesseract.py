@@ -1,9 +1,14 @@
-"""Hangul-capable line recognition with Tesseract (``tesseract-ocr-kor``) through tesserocr.
+"""Hangul-capable line recognition with Tesseract (``tesseract-ocr-kor``,
+``tesseract-ocr-script-hang``) through tesserocr.
 
 The PP-OCRv4 recognizer reads Latin, digits and Chinese but not Hangul, and Korean receipts
 (진료비 영수증, 환자성명, 합계) matter to the users. Tesseract's LSTM models read Hangul, and
 tesserocr calls the library in-process (no subprocess per line), releasing the GIL while it
 recognises. One API object per worker thread: a ``PyTessBaseAPI`` is not thread-safe.
+
+A recogniser may have a ``gate`` language: each crop is read with it first, and only where
+that reading holds Hangul is the crop read again with ``language`` (routing's use: the gate
+says whether a line CTC was unsure of is Hangul at all, the second reading is the text).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import cv2
 import numpy as np
 import tesserocr
 from PIL import Image
+
+from modelplane_inference.documents.script_routing import holds_hangul
 
 TESSDATA_CANDIDATES = (
     os.environ.get("TESSDATA_PREFIX", ""),
@@ -67,33 +74,40 @@ def with_margin(crop: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=value)
 
 
-class TesseractRecognizer:
-    """Recognises line crops (BGR uint8) with a small pool of Tesseract engines."""
+Engines = tuple[tesserocr.PyTessBaseAPI, tesserocr.PyTessBaseAPI | None]
 
-    def __init__(self, language: str = "kor+eng", workers: int = 2) -> None:
+
+class TesseractRecognizer:
+    """Recognises line crops (BGR uint8) with a small pool of Tesseract engines (one reading
+    engine per worker, plus one for the ``gate`` language where there is one)."""
+
+    def __init__(self, language: str = "kor+eng", workers: int = 2, gate: str = "") -> None:
         path = tessdata_path()
         available = set(tesserocr.get_languages(path)[1])
-        missing = [lang for lang in language.split("+") if lang not in available]
+        wanted = language.split("+") + (gate.split("+") if gate else [])
+        missing = sorted({lang for lang in wanted if lang not in available})
         if missing:
             raise RuntimeError(f"Tesseract languages {missing} not installed in {path}")
-        self.language = language
-        self._apis: queue.Queue[tesserocr.PyTessBaseAPI] = queue.Queue()
+        self.language, self.gate = language, gate
+        self._apis: queue.Queue[Engines] = queue.Queue()
         for _ in range(workers):
-            self._apis.put(
-                tesserocr.PyTessBaseAPI(path=path, lang=language, psm=tesserocr.PSM.SINGLE_LINE)
-            )
+            self._apis.put((_engine(path, language), _engine(path, gate) if gate else None))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tesseract")
 
     def recognise(self, crop: np.ndarray) -> tuple[str, float]:
-        """(text, confidence in [0, 1]) of one line crop."""
-        api = self._apis.get()
+        """(text, confidence in [0, 1]) of one line crop: the gate's reading where it holds no
+        Hangul, else the reading with ``language``."""
+        image = Image.fromarray(with_margin(dark_on_light(crop))[:, :, ::-1])
+        engines = self._apis.get()
         try:
-            api.SetImage(Image.fromarray(with_margin(dark_on_light(crop))[:, :, ::-1]))
-            text = api.GetUTF8Text().strip()
-            confidence = max(api.MeanTextConf(), 0) / 100.0
+            reader, gate = engines
+            if gate is not None:
+                text, confidence = _read(gate, image)
+                if not holds_hangul(text):
+                    return text, confidence
+            return _read(reader, image)
         finally:
-            self._apis.put(api)
-        return " ".join(text.split()), confidence
+            self._apis.put(engines)
 
     async def recognise_all(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         loop = asyncio.get_running_loop()
@@ -106,4 +120,17 @@ class TesseractRecognizer:
     def close(self) -> None:
         self._pool.shutdown(wait=False)
         while not self._apis.empty():
-            self._apis.get().End()
+            for api in self._apis.get():
+                if api is not None:
+                    api.End()
+
+
+def _engine(path: str, language: str) -> tesserocr.PyTessBaseAPI:
+    return tesserocr.PyTessBaseAPI(path=path, lang=language, psm=tesserocr.PSM.SINGLE_LINE)
+
+
+def _read(api: tesserocr.PyTessBaseAPI, image: Image.Image) -> tuple[str, float]:
+    """(text on one line, mean confidence in [0, 1]) of one prepared crop."""
+    api.SetImage(image)
+    text = api.GetUTF8Text().strip()
+    return " ".join(text.split()), max(api.MeanTextConf(), 0) / 100.0

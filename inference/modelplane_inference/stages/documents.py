@@ -169,7 +169,8 @@ class TextRecognition(Stage):
         self.tesseract: TesseractRecognizer | None = None
         self.routed = self.recognizer_kind() == "auto"
         if self.recognizer_kind() in ("tesseract", "auto"):
-            self.tesseract = TesseractRecognizer(params.language, workers=params.workers)
+            gate = script_routing.HANGUL_GATE if self.routed else ""
+            self.tesseract = TesseractRecognizer(params.language, params.workers, gate)
         if self.recognizer_kind() == "tesseract":
             return
         self.norm = ocr.Normalization.from_extra(self.backend.config.extra)

@@ -39,7 +39,18 @@ from serving.real_documents import documents, word_recall
 
 PDFS = ROOT / "models" / "data" / "pdf"
 MEASURABLE_TOKENS = 100  # below this many printed Hangul words the 0.95 goal is not measurable
-LATIN_RECEIPTS = 8
+# The SROIE develop receipts whose lines must stay with CTC: the 8 the runs of 2026-12-03 read
+# (named, so receipts added to the develop pile for other benches do not change this one's n).
+LATIN_RECEIPTS = (
+    "sroie-003",
+    "sroie-014",
+    "sroie-020",
+    "sroie-023",
+    "sroie-034",
+    "sroie-043",
+    "sroie-070",
+    "sroie-090",
+)
 
 
 def korean(server: Any, pile: str, routing: Routing, engine: Any) -> dict[str, Any]:
@@ -81,7 +92,7 @@ def latin_pages(server: Any, routing: Routing) -> int:
     for page in scan["pages"]:
         routing.add_latin_page(page["lines"])
         pages += 1
-    for doc in documents("develop", ("sroie",))[:LATIN_RECEIPTS]:
+    for doc in [d for d in documents("develop", ("sroie",)) if d.name in LATIN_RECEIPTS]:
         routing.add_latin_page(
             call(server, "grpc", "documents", image=doc.image.read_bytes())["lines"]
         )

@@ -132,9 +132,9 @@ def reparsed(doc: RealDocument, entry: dict[str, Any]) -> tuple[Any, Any]:
 
 def reusable(doc: RealDocument, entry: dict[str, Any] | None) -> bool:
     """A stored reading of the same bytes (entries stored before hashes were kept: by name)."""
-    return bool(entry and "lines" in entry) and entry.get("sha256", sha256(doc.image)) == sha256(
-        doc.image
-    )
+    if not entry or "lines" not in entry:
+        return False
+    return bool(entry.get("sha256", sha256(doc.image)) == sha256(doc.image))
 
 
 def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool, reuse: bool) -> Any:

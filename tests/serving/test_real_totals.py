@@ -46,6 +46,22 @@ from serving.test_real_values import read_lines, real
         ("sroie-187", "TOTAL-EXCL-GST", "subtotal", False),
         ("sroie-553", "TOTAL GST(L)", "tax", False),
         ("sroie-148", "TOTAL INCLUDES 6% GST", "tax", False),
+        # Session 26, chosen on the 100 develop receipts:
+        ("sroie-009", "TAKEOUT TOTAL (INCL GST)", "total", True),  # a final word, extra words
+        ("sroie-066", "TOTAL INCLUDES GST 0%", "tax", False),  # a total only when checked
+        ("sroie-168", "DUE", "total", False),  # a whole label of its own
+        ("sroie-168", "PAY", "tender", False),
+        ("sroie-146", "PAYMENT", "tender", False),
+        ("sroie-172", "EDC", "tender", False),  # a card paid
+        ("sroie-239", "MASTER XXXXXXXXXXXX9113:", "tender", False),
+        ("sroie-228", "VISA", "tender", False),
+        ("sroie-453", "CREDIT RM", "tender", False),
+        ("sroie-146", "RND ADJ", "rounding", False),
+        ("sroie-146", "10% SRV CHG", "tax", False),  # a service charge adds like a tax
+        ("sroie-037", "SERV CHARGE 10%", "tax", False),
+        ("sroie-336", "TOTAL 6% SUPPLIES (INC. GST):", "part", False),  # supplies by tax rate
+        ("sroie-353", "TOTAL 0% SUPPLIES.", "part", False),
+        ("sroie-336", "TOTAL 6% SUPPLIES (EXCL. GST):", "subtotal", False),
     ],
 )
 def test_money_line_roles(name: str, label: str, role: str, final: bool) -> None:
@@ -59,6 +75,12 @@ def test_counts_and_headers_are_no_money_line(label: str) -> None:
     name = {"TOTAL QUANTITY": "sroie-238", "GST SUMMARY": "sroie-238"}.get(label, "sroie-464")
     text, rest = split_cell(real(name, label))
     assert role_of(text) is None or signed_amount(rest, cents=True) is None
+
+
+def test_a_whole_label_word_inside_a_longer_label_is_no_role() -> None:
+    """'PAY' alone is the cash handed over (sroie-168); 'PAYMENT TYPE' (sroie-341) is not."""
+    assert role_of(real("sroie-168", "PAY")) == ("tender", False)
+    assert role_of(real("sroie-341", "PAYMENT TYPE")) is None
 
 
 @pytest.mark.parametrize(
@@ -145,7 +167,31 @@ def test_disagreeing_evidence_is_no_total() -> None:
             "30.00, change 6.00); SROIE's label says 22.65, the 'Total-Excl-GST' line",
         ),
         ("sroie-070", None, "the cash and change disagree with the only total: null"),
-        ("sroie-410", None, "two plain totals and nothing to check them by: null"),
+        # Session 26, chosen on the 100 develop receipts:
+        ("sroie-410", 31.6, "two plain totals, checked by the GST summary's 29.81 + 1.79"),
+        ("sroie-172", 53.3, "the GST summary's 50.28 + 3.02 and the card (EDC) check it"),
+        ("sroie-239", 50.45, "a card paid ('Master xxx 50.45'), no change: the tender"),
+        ("sroie-168", 25.15, "'Due 25.15' a total, 'Pay 25.15' the cash, change 0.00"),
+        ("sroie-020", 54.5, "the total's amount alone on the next row; 51.42 + 3.08 + 0.00"),
+        ("sroie-009", 26.6, "'TakeOut Total (incl GST)' a final total; 'Total Rounded' agrees"),
+        ("sroie-066", 8.2, "'Total Includes GST 0%' 8.20 = cash 20.20 - change 12.00"),
+        ("sroie-219", 100.0, "'Total Sales (.clusive cf GST)' 100.00 = 94.34 + GST 5.66"),
+        ("sroie-077", 23.25, "'TOTAL (INCL GST) 23.26' - 0.01 = 'TOTAL: 23.25', no rival"),
+        ("sroie-319", 41.5, "'TOTAL (INCL GST) 41.52' - 0.02 = 'TOTAL: 41.50', no rival"),
+        (
+            "sroie-037",
+            57.8,
+            "79.60 - 30.00 + service charge 4.96 + GST 3.27 - 0.03; 'Total Amount: 49.60' is the "
+            "total before the charges, no rival",
+        ),
+        (
+            "sroie-146",
+            72.93,
+            "62.55 + 10% SRV CHG 6.25 + GST 4.13; PAYMENT 73.00 - change 0.05 = 72.93 + RND ADJ",
+        ),
+        ("sroie-336", 39.78, "supplies 16.79 (6%, inc. GST) + 22.99 (0%) = 'Total Payable'"),
+        ("sroie-353", 5.9, "supplies 15.52 + -9.62 (goods returned) = 'Total Paydlle' 5.90"),
+        ("sroie-246", None, "'Due 7.50', a change, the cash misread ('Fay 20.00'): null"),
     ],
 )
 def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: str) -> None:

@@ -9,20 +9,29 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
 - the money lines are read row by row from the recognised lines themselves (a row: boxes
   level with each other), not from merged cells: "TOTAL", "CASH" and "CHANGE" stacked in one
   column are three rows, each with the amount level with it;
-- a row's role is the first of ``money_lines`` (``synonyms.yaml``) whose word its label holds:
-  change, rounding, discount, tender (cash handed over), then a total label (the total's
-  synonyms, not ``avoid``\\ed; a ``prefer`` word makes it a final total), then subtotal and tax.
+- a row's role is the one of ``money_whole_labels`` its whole label is ("Due", "Pay"), else the
+  first of ``money_lines`` (``synonyms.yaml``) whose word its label holds: change, rounding,
+  discount, tender (cash or card handed over), then a total label (the total's synonyms, not
+  ``avoid``\\ed, or a label with "total" and a ``prefer`` word: "TakeOut Total (incl GST)";
+  a ``prefer`` word makes it a final total), then subtotal, part (supplies by tax rate), tax.
   A label with "total" in it is a total before it is rounding (``TOTAL AFTER ROUNDING``);
-- the row's amount is the first one after its label on that row; on a page that prints cents
-  a whole number is a quantity or a lost decimal mark, not money; a minus sign is kept;
-- each printed total value earns evidence: its label (2 for a final total, 1 for a plain one);
-  the tender 2 (cash - change equals it; or equals it plus the printed rounding, when no
-  printed total is the amount paid: a total before rounding; or the cash alone equals it when
-  no change is printed); a sum of the page's own lines 2 (subtotal + tax + rounding - discount
-  with at least one part besides the subtotal, or a total printed above + the rounding). With
-  no total label read, a value that both the tender and a sum give is a candidate;
-- the value with the most evidence is the total when it has at least ``ENOUGH`` and no other
-  value comes within ``MARGIN`` of it; else no total.
+- the row's amount is the first one after its label on that row, or, when its row has none,
+  the next row's when that row is amounts only; on a page that prints cents a whole number is
+  a quantity or a lost decimal mark, not money; a minus sign is kept. A GST summary's row (a
+  rate, two amounts) gives its amount + tax;
+- each printed total value earns evidence: its label (2 for a final total, 1 for a plain one;
+  1 for a tax line whose label says total, "Total Includes GST 0%", only when the tender or a
+  sum gives its value); the tender 2 (cash - change equals it; or equals it plus the printed
+  rounding, when no printed total is the amount paid: a total before rounding; or the cash
+  alone equals it when no change is printed); a sum of the page's own lines 2 (subtotal +
+  taxes + rounding - discount with at least one part besides the subtotal, the taxes none,
+  one or all; a total printed above + the rounding; a GST summary's amount + tax; the
+  supplies' distinct values added up). With no total label read, a value that both the
+  tender and a sum give is a candidate;
+- a printed total from which another printed total is reached by adding the page's taxes,
+  charges or rounding is a total before them, no rival; of the others, the value with the
+  most evidence is the total when it has at least ``ENOUGH`` and no other comes within
+  ``MARGIN`` of it; else no total.
 
 A page that prints neither cents nor a cash or change line (a claim form's "청구금액", an
 estimate's "합계" under its "Parts Subtotal") keeps the labelled value the layout gave
@@ -64,9 +73,12 @@ class MoneyLine:
     """One labelled amount of a receipt: its role, its value, and whether its label names the
     final total ("GRAND TOTAL", "NETT TOTAL", "TOTAL (INCLUSIVE OF GST)")."""
 
-    role: str  # total, subtotal, tax, rounding, discount, tender, change
+    role: str  # total, subtotal, tax, rounding, discount, tender, change, part, summary
     value: Decimal
     final: bool = False
+    # A tax line whose label says total ("Total Includes GST 0%", OCR's "Total Sales (.clusive
+    # cf GST)"): the total when the tender or the page's sums give its value.
+    maybe_total: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,9 @@ class Verdict:
 
 # The order roles are tried in: "CHANGE DUE" is change, "Cash Rounding" rounding, "Cash
 # Promotion" a discount, "Total Paid" the cash handed over, before any of them is a total.
-ROLES = ("change", "rounding", "discount", "tender", "total", "subtotal", "tax")
+ROLES = ("change", "rounding", "discount", "tender", "total", "subtotal", "part", "tax")
+# A GST summary's row: a tax code with its rate ("SR=6%", "GST S@6%"), the amount and its tax.
+RATE = re.compile(r"%")
 
 
 @cache
@@ -88,16 +102,26 @@ def _role_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((role, tuple(compact(w) for w in words.get(role, []))) for role in ROLES)
 
 
+@cache
+def _whole_labels() -> dict[str, str]:
+    """Compacted whole label -> role (``money_whole_labels``: "Due", "Pay")."""
+    return {compact(w): role for role, ws in table()["money_whole_labels"].items() for w in ws}
+
+
 def role_of(label: str) -> tuple[str, bool] | None:
     """(role, final) of a money row's label; ``None`` when it labels no money line."""
     key = compact(label)
     if not key:
         return None
+    if key in _whole_labels():
+        return _whole_labels()[key], False
     totalish = "total" in key or "tota" in key
     for role, words in _role_words():
         if role == "total":
             found = match_label(label)
-            if found is not None and found.field == TOTAL and not avoided(label, TOTAL):
+            named = found is not None and found.field == TOTAL
+            # "TakeOut Total (incl GST)": a total with a final word and words the table lacks.
+            if (named or (totalish and preferred(label, TOTAL))) and not avoided(label, TOTAL):
                 return "total", preferred(label, TOTAL)
             continue
         if role == "rounding" and totalish:
@@ -120,42 +144,73 @@ def split_cell(text: str) -> tuple[str, str]:
 
 
 def money_lines(rows: list[list[Cell]], cents: bool) -> list[MoneyLine]:
-    """Every labelled amount of the page's rows, top to bottom."""
-    out = []
+    """Every labelled amount of the page's rows, top to bottom; a label whose row has no amount
+    takes the amount of the next row when that row is amounts only ("Total Sales(Inclusive of
+    GST)" above "54.50"); a GST summary's row gives its amount + tax (``summary``)."""
+    out: list[MoneyLine] = []
+    waiting: tuple[str, bool, bool] | None = None
     for row in rows:
-        role: tuple[str, bool] | None = None
+        alone = all(not split_cell(cell.text)[0] for cell in row)
+        role = waiting if alone else None
         for cell in row:
             label, rest = split_cell(cell.text)
             if label and (found := role_of(label)) is not None:
-                role = found
+                role = (*found, "tota" in compact(label))
             if role is None or parse_date(rest) is not None:  # "CHANGE | 17JAN 2018 | 0.00"
                 continue
             if (amount := signed_amount(rest, cents)) is not None:
-                out.append(MoneyLine(role[0], amount[0], role[1]))
+                maybe = role[0] == "tax" and role[2]
+                out.append(MoneyLine(role[0], amount[0], role[1], maybe_total=maybe))
                 role = None
+        waiting = role
+        out += summary_line(row, cents)
     return out
+
+
+def summary_line(row: list[Cell], cents: bool) -> list[MoneyLine]:
+    """A GST summary row's amount plus its tax ("SR=6% | 29.81 | 1.79" -> 31.60): the row's
+    first cell names a rate and no money role, and it prints exactly two amounts, the tax the
+    smaller."""
+    label = split_cell(row[0].text)[0] if row else ""
+    if not RATE.search(label) or role_of(label) is not None:
+        return []
+    amounts = [signed_amount(split_cell(c.text)[1], cents) for c in row]
+    values = [a[0] for a in amounts if a is not None]
+    if len(values) != 2 or not 0 <= values[1] < values[0]:
+        return []
+    return [MoneyLine("summary", values[0] + values[1])]
 
 
 def _parts(lines: list[MoneyLine], role: str) -> list[Decimal]:
     return [line.value for line in lines if line.role == role]
 
 
+def _taxes(lines: list[MoneyLine]) -> set[Decimal]:
+    """What the page's taxes and charges may add: none, each one, or all of them ("Serv
+    Charge 10% 4.96" and "GST 06% 3.27"; a total OCR took for a tax line is one of them)."""
+    taxes = _parts(lines, "tax")
+    return {Decimal(0), *taxes, sum(taxes, Decimal(0))}
+
+
 def _sums(lines: list[MoneyLine]) -> set[Decimal]:
     """Totals the page's own lines add up to: subtotal + tax + rounding - discount with at
-    least one part besides the subtotal (a subtotal alone is no check), and a total printed
-    above plus the rounding (signs as printed)."""
-    taxes = {Decimal(0), sum(_parts(lines, "tax"), Decimal(0))}
+    least one part besides the subtotal (a subtotal alone is no check), a total printed
+    above plus the rounding (signs as printed), a GST summary's amount + tax, and the
+    supplies a supplier's invoice totals by tax rate (each value printed counted once: the
+    0% line is printed twice)."""
     roundings = {Decimal(0), *_parts(lines, "rounding")}
     discounts = {Decimal(0), sum((abs(d) for d in _parts(lines, "discount")), Decimal(0))}
-    out = set()
+    out = set(_parts(lines, "summary"))
     for base, tax, rounding, discount in product(
-        _parts(lines, "subtotal"), taxes, roundings, discounts
+        _parts(lines, "subtotal"), _taxes(lines), roundings, discounts
     ):
         if tax or rounding or discount:
             out.add(base + tax + rounding - discount)
     for base, rounding in product(_parts(lines, "total"), roundings):
         if rounding:
             out.add(base + rounding)
+    if len(supplies := set(_parts(lines, "part"))) > 1:
+        out.add(sum(supplies, Decimal(0)))
     return out
 
 
@@ -173,10 +228,12 @@ def evidence_of(lines: list[MoneyLine]) -> dict[Decimal, int]:
     """Evidence for every printed total value (weights in the module doc). The tender backs a
     total before rounding only when no printed total is the amount paid."""
     evidence: dict[Decimal, int] = defaultdict(int)
+    paid, sums = _tendered(lines), _sums(lines)
     for line in lines:
         if line.role == "total":
             evidence[line.value] += FINAL if line.final else PLAIN
-    paid, sums = _tendered(lines), _sums(lines)
+        elif line.maybe_total and line.value in paid | sums:
+            evidence[line.value] += PLAIN
     rounded = set(evidence) & paid
     roundings = _parts(lines, "rounding")
     for value in list(evidence):
@@ -190,13 +247,24 @@ def evidence_of(lines: list[MoneyLine]) -> dict[Decimal, int]:
     return dict(evidence)
 
 
+def before_adjustments(lines: list[MoneyLine], values: set[Decimal]) -> set[Decimal]:
+    """Printed totals from which another printed total is reached by adding the page's taxes,
+    charges and rounding ("Total 23.26", "Rounding -0.01", "Total 23.25"): a total before
+    tax or rounding, not a rival of the total paid."""
+    steps = {t + r for t in _taxes(lines) for r in {Decimal(0), *_parts(lines, "rounding")}}
+    steps.discard(Decimal(0))
+    return {v for v in values if any(v + step in values for step in steps)}
+
+
 def weigh(lines: list[MoneyLine]) -> Verdict:
-    """The total if one value's evidence is ``ENOUGH`` and ``MARGIN`` above any other's."""
+    """The total if one value's evidence is ``ENOUGH`` and ``MARGIN`` above any other's that
+    is not a total before the page's adjustments."""
     evidence = evidence_of(lines)
-    ranked = sorted(evidence.values(), reverse=True)
+    rivals = set(evidence) - before_adjustments(lines, set(evidence))
+    ranked = sorted((evidence[v] for v in rivals), reverse=True)
     if not ranked or ranked[0] < ENOUGH or (len(ranked) > 1 and ranked[0] - ranked[1] < MARGIN):
         return Verdict(None, evidence)
-    return Verdict(max(evidence, key=lambda v: evidence[v]), evidence)
+    return Verdict(max(rivals, key=lambda v: evidence[v]), evidence)
 
 
 def receipt_total(rows: list[list[Cell]], cents: bool) -> Verdict | None:

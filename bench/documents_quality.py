@@ -179,9 +179,25 @@ def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool, reuse: b
     }
     if capture and "photos" in sources:
         result["capture"] = compare_capture([d for d in docs if d.source == "photos"])
-    elif reuse and (previous := read_result(f"documents_quality-{pile}")) and "capture" in previous:
-        result["capture"] = previous["capture"]  # not rerun: the last run's comparison stands
     result["documents"] = per_document
+    return kept(result, read_result(f"documents_quality-{pile}") if reuse else None)
+
+
+def kept(result: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """With ``--reuse``, what this run did not measure stands as the pile's last run had it: a
+    source not read (``--source``; its summary and documents) and the capture comparison."""
+    if not previous:
+        return result
+    summary, documents_read = result["summary"], result["documents"]
+    for source, figures in previous.get("summary", {}).items():
+        if source not in summary:
+            summary[source] = figures
+            result["run"].setdefault("kept", []).append(source)
+            documents_read.update(
+                {n: e for n, e in previous["documents"].items() if n not in documents_read}
+            )
+    if "capture" not in result and "capture" in previous:
+        result["capture"] = previous["capture"]  # not rerun: the last run's comparison stands
     return result
 
 
@@ -247,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse",
         action="store_true",
         help="documents the pile's last results file read (same bytes) are not sent again: "
-        "their stored served lines are parsed by today's parser, RapidOCR's scores kept",
+        "their stored served lines are parsed by today's parser, RapidOCR's scores kept; a "
+        "source not read (--source) and the capture comparison keep the last run's figures",
     )
     args = parser.parse_args(argv)
     sources = tuple(args.source or SOURCES)

@@ -57,6 +57,8 @@ def test_hangul_span_of_a_mixed_line_and_splice() -> None:
     assert start <= min(hangul_x) and max(hangul_x) <= end
     assert end < min(x for x, c in latin if c.isdigit())
     assert script_routing.splice(latin, [(start, end, "진료일자")]) == "진료일자 :2019.05.11"
+    # A digit's sliver inside the padded span, read as a closing mark, is dropped.
+    assert script_routing.splice(latin, [(start, end, ")진료일자")]) == "진료일자 :2019.05.11"
 
 
 def test_unread_ink_counts_what_no_emission_explains() -> None:

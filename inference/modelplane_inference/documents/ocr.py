@@ -113,8 +113,9 @@ def _order_clockwise(pts: np.ndarray) -> np.ndarray:
     Not "the two leftmost points are the left side" (rapidocr's ``get_mini_boxes``): a line
     running down a sideways page and tilted by more than its thickness over its length (3
     degrees over a 1400 px line 50 px thick) has one end of each long side among its two
-    leftmost points, so that rule took a long side for the top and the crop came out
-    mirrored - unreadable, and counted as a wide line by the sideways check."""
+    leftmost points, so that rule took a long side for the top: the line was cropped as a
+    wide box, a quarter turned (or mirrored, by the tilt's direction) - unreadable, and
+    counted as a wide line by the sideways check, so the page was not turned."""
     centre = pts.mean(axis=0)
     angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])  # y down: clockwise
     ring = pts[np.argsort(angles)]

@@ -10,12 +10,13 @@ the text lines, but the recognizer reads them as garbage. Two signals turn the p
 - **Upside down**: PP-OCR's 0/180 text-direction classifier (``ch_ppocr_mobile_v2.0_cls``,
   shipped in the ``rapidocr-onnxruntime`` wheel with the detector and recognizer, and run with
   rapidocr's own ``TextClassifier`` as the other OCR steps run rapidocr's post-processing) reads
-  the ``VOTES`` longest line crops, cut into pieces of its own 4:1 input shape (a whole 1400 px
-  line squeezed into 192 px is a smear it answers at chance). A piece votes 180 when it says
-  180 with at least rapidocr's ``cls_thresh`` confidence and 0 once turned (on Hangul it says
-  180 either way up), and 0 the other way round. When the 180 votes hold more than
-  ``MIN_UPSIDE_DOWN_SHARE`` of the pieces' width and outweigh the 0 votes, the page is turned
-  180 degrees.
+  the ``VOTES`` longest line crops, cut into pieces about 8 times as wide as high, which its
+  48 x 192 input squeezes by half (a whole 1400 px line squeezed into 192 px is a smear it
+  answers near chance; a 4:1 piece of a small-print receipt line holds too few letters). A
+  piece votes 180 when it says 180 with at least rapidocr's ``cls_thresh`` confidence and 0
+  once turned (on Hangul it says 180 either way up), and 0 the other way round. When the 180
+  votes hold more than ``MIN_UPSIDE_DOWN_SHARE`` of the pieces' width and outweigh the 0
+  votes, the page is turned 180 degrees.
 
 The classifier is a 0.6 MB CPU model: it runs in the detection stage's process (transformer or
 local stage), not on the predictor, so no second model hop is added to a page.
@@ -36,12 +37,13 @@ from modelplane_inference.documents import ocr
 
 TALL = 1.5  # the ratio at which ``ocr.crop_box`` also treats a crop as vertical text
 VOTES = 12  # longest lines read by the direction classifier (enough for a page; bounds cost)
-PIECE_RATIO = 4.0  # width/height of the classifier's input (48 x 192): a crop is cut to this
+PIECE_RATIO = 8.0  # width/height of a voting piece (the classifier's input is 4:1, 48 x 192)
 MIN_SIDEWAYS_SHARE = 0.5
-# Flip-checked "180" votes, share of the pieces' width (develop pages: korean-text, the phone
-# photos, every 4th SROIE receipt): upright pages 0-0.20 (the two-column minutes page, whose
-# whole lines voted 0.50, 0.17); pages turned 180: 0.47-1.0, and the phone photos 0.91-0.99
-# (0.55-1.0 from whole lines: two of three were left upside down under the former 0.6).
+# Flip-checked "180" votes, share of the pieces' width (develop: korean-text, the 5 phone
+# photos, 4 SROIE receipts): upright pages 0-0.20 (the two-column minutes page, whose whole
+# lines voted 0.50: 0.20); pages turned 180: 0.45-1.0 (whole lines: 0.08-1.0, the photos
+# 0.55-0.76 - three of five stayed upside down under the former 0.6 on whole lines), except a
+# one-line headline (0.33 each way) and a faint receipt (0.22; whole lines 0.24).
 MIN_UPSIDE_DOWN_SHARE = 0.35
 
 
@@ -98,7 +100,7 @@ def is_upside_down(down: float, up: float) -> bool:
 
 def pieces(crop: np.ndarray, ratio: float = PIECE_RATIO) -> list[np.ndarray]:
     """``crop`` cut across into pieces about ``ratio`` times as wide as high; a crop under 1.5
-    pieces long stays whole (the classifier squeezes it a little)."""
+    pieces long stays whole."""
     height, width = crop.shape[:2]
     step = max(1, round(height * ratio))
     if width <= 1.5 * step:

@@ -10,6 +10,11 @@ gRPC, reads the same bytes with ``RapidOCR()`` in this process, and scores both
 serves the examples with ``capture`` set to each other mode, to compare the capture step on the
 same pages. Results: ``bench/results/documents_quality-<pile>.json``. Verdicts on a goal need at
 least ``MIN_N`` documents; below it a figure is reported as "not measurable".
+
+``--reuse`` sends only what the pile's last results file has not read (new documents, changed
+bytes): the others' stored served lines are parsed again by today's parser, which is how a
+parser change is measured on the very lines it was before (the OCR does not depend on it), and
+cheaply on 2 cores. The file says per document whether it was served now or reparsed.
 """
 
 from __future__ import annotations

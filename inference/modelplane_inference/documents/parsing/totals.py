@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from itertools import product
+from typing import NamedTuple
 
 from modelplane_inference.documents.parsing.amounts import LETTER_ZERO, signed_amount
 from modelplane_inference.documents.parsing.labels import (
@@ -81,6 +82,14 @@ class MoneyLine:
     maybe_total: bool = False
 
 
+class Pending(NamedTuple):
+    """A money label read on a row, waiting for its amount (on its row or the next)."""
+
+    role: str
+    final: bool
+    maybe_total: bool  # a tax label that says total (``MoneyLine.maybe_total``)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The total chosen (``None`` when unsure) and the evidence per candidate value."""
@@ -92,14 +101,17 @@ class Verdict:
 # The order roles are tried in: "CHANGE DUE" is change, "Cash Rounding" rounding, "Cash
 # Promotion" a discount, "Total Paid" the cash handed over, before any of them is a total.
 ROLES = ("change", "rounding", "discount", "tender", "total", "subtotal", "part", "tax")
-# A GST summary's row: a tax code with its rate ("SR=6%", "GST S@6%"), the amount and its tax.
-RATE = re.compile(r"%")
 
 
 @cache
 def _role_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
     words = table()["money_lines"]
     return tuple((role, tuple(compact(w) for w in words.get(role, []))) for role in ROLES)
+
+
+def says_total(key: str) -> bool:
+    """A compacted label with "total" in it, as OCR reads it too ("Totai", "Tota1")."""
+    return "tota" in key
 
 
 @cache
@@ -115,7 +127,7 @@ def role_of(label: str) -> tuple[str, bool] | None:
         return None
     if key in _whole_labels():
         return _whole_labels()[key], False
-    totalish = "total" in key or "tota" in key
+    totalish = says_total(key)
     for role, words in _role_words():
         if role == "total":
             found = match_label(label)
@@ -148,21 +160,20 @@ def money_lines(rows: list[list[Cell]], cents: bool) -> list[MoneyLine]:
     takes the amount of the next row when that row is amounts only ("Total Sales(Inclusive of
     GST)" above "54.50"); a GST summary's row gives its amount + tax (``summary``)."""
     out: list[MoneyLine] = []
-    waiting: tuple[str, bool, bool] | None = None
+    waiting: Pending | None = None
     for row in rows:
-        alone = all(not split_cell(cell.text)[0] for cell in row)
-        role = waiting if alone else None
-        for cell in row:
-            label, rest = split_cell(cell.text)
+        cells = [split_cell(cell.text) for cell in row]
+        pending = waiting if all(not label for label, _ in cells) else None
+        for label, rest in cells:
             if label and (found := role_of(label)) is not None:
-                role = (*found, "tota" in compact(label))
-            if role is None or parse_date(rest) is not None:  # "CHANGE | 17JAN 2018 | 0.00"
+                role, final = found
+                pending = Pending(role, final, role == "tax" and says_total(compact(label)))
+            if pending is None or parse_date(rest) is not None:  # "CHANGE | 17JAN 2018 | 0.00"
                 continue
             if (amount := signed_amount(rest, cents)) is not None:
-                maybe = role[0] == "tax" and role[2]
-                out.append(MoneyLine(role[0], amount[0], role[1], maybe_total=maybe))
-                role = None
-        waiting = role
+                out.append(MoneyLine(pending.role, amount[0], pending.final, pending.maybe_total))
+                pending = None
+        waiting = pending
         out += summary_line(row, cents)
     return out
 
@@ -172,7 +183,7 @@ def summary_line(row: list[Cell], cents: bool) -> list[MoneyLine]:
     first cell names a rate and no money role, and it prints exactly two amounts, the tax the
     smaller."""
     label = split_cell(row[0].text)[0] if row else ""
-    if not RATE.search(label) or role_of(label) is not None:
+    if "%" not in label or role_of(label) is not None:
         return []
     amounts = [signed_amount(split_cell(c.text)[1], cents) for c in row]
     values = [a[0] for a in amounts if a is not None]
@@ -183,6 +194,11 @@ def summary_line(row: list[Cell], cents: bool) -> list[MoneyLine]:
 
 def _parts(lines: list[MoneyLine], role: str) -> list[Decimal]:
     return [line.value for line in lines if line.role == role]
+
+
+def _roundings(lines: list[MoneyLine]) -> set[Decimal]:
+    """What the page's rounding may add: nothing, or a printed rounding (signed)."""
+    return {Decimal(0), *_parts(lines, "rounding")}
 
 
 def _taxes(lines: list[MoneyLine]) -> set[Decimal]:
@@ -198,7 +214,7 @@ def _sums(lines: list[MoneyLine]) -> set[Decimal]:
     above plus the rounding (signs as printed), a GST summary's amount + tax, and the
     supplies a supplier's invoice totals by tax rate (each value printed counted once: the
     0% line is printed twice)."""
-    roundings = {Decimal(0), *_parts(lines, "rounding")}
+    roundings = _roundings(lines)
     discounts = {Decimal(0), sum((abs(d) for d in _parts(lines, "discount")), Decimal(0))}
     out = set(_parts(lines, "summary"))
     for base, tax, rounding, discount in product(
@@ -251,7 +267,7 @@ def before_adjustments(lines: list[MoneyLine], values: set[Decimal]) -> set[Deci
     """Printed totals from which another printed total is reached by adding the page's taxes,
     charges and rounding ("Total 23.26", "Rounding -0.01", "Total 23.25"): a total before
     tax or rounding, not a rival of the total paid."""
-    steps = {t + r for t in _taxes(lines) for r in {Decimal(0), *_parts(lines, "rounding")}}
+    steps = {t + r for t in _taxes(lines) for r in _roundings(lines)}
     steps.discard(Decimal(0))
     return {v for v in values if any(v + step in values for step in steps)}
 

@@ -7,7 +7,10 @@ Dates (the first valid one in the text wins):
 
 - year first, four digits: ``2024.03.05``, ``2024-03-05``, ``2024/03/05``, ``2024년 3월 5일``
   (also ``24년 3월 5일``: 년 marks the year) are year-month-day;
-- a month name: ``16 MAY 2018``, ``25/FEB/2017``, ``05-JAN-17``, ``May 16, 2018``;
+- a month name: ``16 MAY 2018``, ``25/FEB/2017``, ``05-JAN-17``, ``May 16, 2018``,
+  ``August 3 , 2014`` (a real invoice's text layer puts a space before the comma); a day
+  followed by ``, 2014`` is never the two-digit year of a date before it (``July 1 - July 31 ,
+  2014`` is 31 July 2014, not 1 July 2031);
 - year last (``05/03/2024``, ``18-11-18``) is read **day/month/year** (the Korean, European and
   Malaysian form), unless no such day exists and month/day does (``03/25/2024``); a two-digit
   year is 2000-2069 or 1970-1999 (``24/03/25``, which a Korean card slip may mean as
@@ -37,14 +40,14 @@ YEAR_LAST = re.compile(
 )
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# The last look-ahead: in "July 1 - July 31 , 2014", "1 - July 31" is no 1 July 2031 (the
+# 31 is a day: its year follows).
 DAY_MONTH_NAME = re.compile(
     rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s*[-./ ]?\s*{_MONTH}"
     rf"\s*[-./, ]?\s*(\d{{4}}|\d{{2}}){_YEAR_END}(?!\s*,\s*\d{{4}})",
     re.IGNORECASE,
 )
-# "August 3, 2014" and, as a real AWS invoice's text layer prints it, "August 3 , 2014". A day
-# followed by ", 2014" is never the year of a date before it: "July 1 - July 31 , 2014" is no
-# "1 July 2031" (DAY_MONTH_NAME's last look-ahead).
+# "August 3, 2014" and, as a real AWS invoice's text layer prints it, "August 3 , 2014".
 MONTH_NAME_DAY = re.compile(rf"{_MONTH}\s+(\d{{1,2}})\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 NUMBER_TOKEN = re.compile(r"(?<![A-Z0-9])(?:[A-Z0-9]{1,6}(?:-[A-Z0-9]{2,12})+|[A-Z]{0,3}\d{5,14})")

@@ -13,12 +13,13 @@ from decimal import Decimal
 import pytest
 from modelplane_inference.documents.parsing.amounts import signed_amount
 from modelplane_inference.documents.parsing.document import cents_page, parse_document, visual_rows
-from modelplane_inference.documents.parsing.layout import boxes_of, cells_of
+from modelplane_inference.documents.parsing.layout import Cell, boxes_of, cells_of
 from modelplane_inference.documents.parsing.totals import (
     MoneyLine,
     receipt_total,
     role_of,
     split_cell,
+    summary_line,
     weigh,
 )
 from modelplane_models.synth.intake import TYPES, render
@@ -110,6 +111,29 @@ def test_a_whole_number_on_a_cents_page_is_no_money() -> None:
     assert signed_amount("72,300", cents=False) == (Decimal(72300), 0)  # KRW prints no cents
 
 
+def ocr_row(name: str, first: str) -> list[Cell]:
+    """The row of a develop receipt's OCR lines whose first box reads ``first``."""
+    rows = visual_rows(boxes_of(read_lines()[name]))
+    (row,) = [r for r in rows if r[0].text == first]
+    return row
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "summary"),
+    [
+        ("sroie-410", "SR=6%", [Decimal("31.60")]),  # 29.81 + 1.79: the amount and its tax
+        ("sroie-221", "Z. @ 0%", []),  # 0.00 and 0.00: nothing taxed, no sum of 0.00
+        ("sroie-146", "S=GST@6%:", []),  # a GST line (money role), read as such: no summary
+    ],
+)
+def test_a_gst_summary_row_gives_its_amount_plus_tax(
+    name: str, first: str, summary: list[Decimal]
+) -> None:
+    lines = summary_line(ocr_row(name, first), cents=True)
+    assert [line.value for line in lines] == summary
+    assert all(line.role == "summary" for line in lines)
+
+
 def test_disagreeing_evidence_is_no_total() -> None:
     """sroie-070's lines: the final total says 141.50, the cash and change 149.50 (OCR read
     the change 8.50 as 0.50): the two disagree, so no total."""
@@ -169,7 +193,7 @@ def test_disagreeing_evidence_is_no_total() -> None:
         ("sroie-070", None, "the cash and change disagree with the only total: null"),
         # Session 26, chosen on the 100 develop receipts:
         ("sroie-410", 31.6, "two plain totals, checked by the GST summary's 29.81 + 1.79"),
-        ("sroie-172", 53.3, "the GST summary's 50.28 + 3.02 and the card (EDC) check it"),
+        ("sroie-172", 53.3, "'Total Incl.GST@6%' a final total, the card paid (EDC) checks it"),
         ("sroie-239", 50.45, "a card paid ('Master xxx 50.45'), no change: the tender"),
         ("sroie-168", 25.15, "'Due 25.15' a total, 'Pay 25.15' the cash, change 0.00"),
         ("sroie-020", 54.5, "the total's amount alone on the next row; 51.42 + 3.08 + 0.00"),

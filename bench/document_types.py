@@ -17,12 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections import Counter
 from typing import Any
 
 from bench.common import ROOT, progress, write_result
-from bench.documents_quality import served, serving
+from bench.documents_quality import served, serving, utc_now
 
 sys.path.insert(0, str(ROOT / "tests"))
 from serving.real_documents import TYPED, documents, first_page, rate, typed_scores
@@ -52,9 +51,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(pile: str) -> dict[str, Any]:
+    """Every typed document of the pile sent once; the first page's answer scored."""
     docs = documents(pile, (TYPED,))
     rows, per_document = [], {}
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    started = utc_now()
     with serving() as server:
         for index, doc in enumerate(docs, 1):
             page = first_page(served(server, doc.image.read_bytes()))
@@ -67,7 +67,7 @@ def run(pile: str) -> dict[str, Any]:
             rows.append(row)
             per_document[doc.name] = {**row, "fields": page.get("fields")}
             progress(f"{index}/{len(docs)} {doc.name}: {row['got']} {row['scores']}")
-    finished = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    finished = utc_now()
     return {
         "pile": pile,
         "run": {"started": started, "finished": finished, "n": len(docs)},

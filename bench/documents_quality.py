@@ -54,6 +54,11 @@ CAPTURE_MODES = ("auto", "flatten", "none")
 DETECTION = "text-detection"
 
 
+def utc_now() -> str:
+    """When a run started or finished, as the results files record it (UTC)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+
+
 def served(server: Server, image: bytes) -> dict[str, Any]:
     """One document through ``documents`` over gRPC, as a stock tritonclient sends it."""
     client = grpcclient.InferenceServerClient(server.grpc)
@@ -120,41 +125,37 @@ def serving(capture: str | None = None) -> Any:
     return running_examples(("documents.yaml",), ["documents"], parameters)
 
 
-def stored(pile: str) -> dict[str, Any]:
-    """Per document of the pile's last results file: the served lines and RapidOCR's scores."""
-    previous = read_result(f"documents_quality-{pile}")
-    return previous.get("documents", {}) if previous else {}
-
-
 def reparsed(doc: RealDocument, entry: dict[str, Any]) -> tuple[Any, Any]:
     """(served scores, RapidOCR's scores) of a document from a stored reading: the served lines
     parsed again by today's parser (the answer is ``parse_document`` of the lines the endpoint
     read; the OCR does not depend on the parser), RapidOCR's scores as stored."""
     lines = entry["lines"]
-    answer = parse_document(lines) if doc.source == "sroie" else None
-    return score(doc, lines, answer), entry["rapidocr"]
+    return score(doc, lines, parse_document(lines)), entry["rapidocr"]
 
 
 def reusable(doc: RealDocument, entry: dict[str, Any] | None) -> bool:
     """A stored reading of the same bytes (entries stored before hashes were kept: by name)."""
     if not entry or "lines" not in entry:
         return False
-    return bool(entry.get("sha256", sha256(doc.image)) == sha256(doc.image))
+    hashed = entry.get("sha256")
+    return hashed is None or bool(hashed == sha256(doc.image))
 
 
 def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool, reuse: bool) -> Any:
     """Every document of the pile through the endpoint and RapidOCR(); with ``reuse``, those
     the pile's last run read are parsed again from its stored lines instead."""
     docs = [d for s in sources for d in documents(pile, (s,))[: limit or None]]
-    before = stored(pile) if reuse else {}
+    previous = read_result(f"documents_quality-{pile}") if reuse else None
+    before = previous.get("documents", {}) if previous else {}  # name -> its stored reading
     engine = plain_rapidocr()
     rows: dict[str, dict[str, list[Any]]] = {s: {"served": [], "rapidocr": []} for s in sources}
     per_document: dict[str, Any] = {}
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    started = utc_now()
     fresh = [d for d in docs if not reusable(d, before.get(d.name))]
     with serving() if fresh else contextlib.nullcontext() as server:
         for index, doc in enumerate(docs, 1):
             if doc in fresh:
+                assert server is not None  # started: there is a document to send
                 answer, ours, plain = read_both(server, engine, doc)
                 lines = answer.get("lines", [])
             else:
@@ -176,7 +177,7 @@ def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool, reuse: b
         "pile": pile,
         "run": {
             "started": started,
-            "finished": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "finished": utc_now(),
             "served_now": len(fresh),
             "reparsed": len(docs) - len(fresh),
         },
@@ -185,7 +186,7 @@ def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool, reuse: b
     if capture and "photos" in sources:
         result["capture"] = compare_capture([d for d in docs if d.source == "photos"])
     result["documents"] = per_document
-    return kept(result, read_result(f"documents_quality-{pile}") if reuse else None)
+    return kept(result, previous)
 
 
 def kept(result: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:

@@ -52,7 +52,8 @@ def show(mirror: Path, path: str) -> bytes:
 
 
 def iso_date(printed: str) -> str | None:
-    """The labelled date as ISO, day first (Malaysian receipts); ``None`` when unreadable."""
+    """The labelled date as ISO, day first (Malaysian receipts); ``None`` when unreadable.
+    Not ``parsing.values.parse_date``: a label must not be made by the parser it scores."""
     text = printed.strip().upper()
     if found := ISO.fullmatch(text):
         year, month, day = map(int, found.groups())
@@ -98,6 +99,8 @@ def image_of(mirror: Path, key: str) -> bytes:
     """The source image, resized to ``LONG_SIDE`` only when it is longer."""
     raw = show(mirror, f"data/img/{key}.jpg")
     image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"data/img/{key}.jpg of the snapshot is no readable image")
     height, width = image.shape[:2]
     if max(height, width) <= LONG_SIDE:
         return raw
@@ -109,14 +112,13 @@ def image_of(mirror: Path, key: str) -> bytes:
 
 def drawn(mirror: Path) -> list[str]:
     """The receipts not in the first 80 (``random.seed(21); random.sample(keys, 80)``, as
-    PROVENANCE.md says), shuffled with ``SEED``."""
+    PROVENANCE.md says), shuffled with ``SEED``. Own generators, seeded as the module's
+    ``random.seed`` was (the same draws), so nothing else's randomness is reset."""
     names = show(mirror, "data/key/").decode().split()  # `git show` of a tree lists it
     keys = sorted(Path(n).stem for n in names if n.endswith(".json"))
-    random.seed(21)
-    first = set(random.sample(keys, 80))
+    first = set(random.Random(21).sample(keys, 80))
     rest = [k for k in keys if k not in first]
-    random.seed(SEED)
-    return random.sample(rest, len(rest))
+    return random.Random(SEED).sample(rest, len(rest))
 
 
 def seen_key(label: dict[str, Any]) -> tuple[str, ...]:

@@ -14,9 +14,7 @@ at the end (measured floor).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +27,8 @@ from serving.calls import call
 from serving.korean_text import images
 from serving.real_documents import TYPED, RealDocument, documents, first_page, typed_scores
 from serving.servers import Server
+from serving.test_real_values import read_lines
 
-READ_LINES = Path(__file__).with_name("data") / "sroie_develop_lines.json"
 BILL_PAGES = ("assembly-bill-2125318-p1", "assembly-bill-2125318-p2", "assembly-bill-2125318-p3")
 
 
@@ -60,8 +58,7 @@ def test_title_word_inside_a_sentence_is_not_a_title() -> None:
 
 
 def test_real_receipts_stay_receipts() -> None:
-    read = json.loads(READ_LINES.read_text("utf-8"))
-    receipts = {name: lines for name, lines in read.items() if not name.startswith("_")}
+    receipts = {name: lines for name, lines in read_lines().items() if not name.startswith("_")}
     assert len(receipts) >= 7
     kinds = {name: parse_document(lines)["document_type"] for name, lines in receipts.items()}
     assert set(kinds.values()) == {"receipt"}, kinds
@@ -129,7 +126,8 @@ def test_real_receipt_printed_glyph_by_glyph_is_read_as_words() -> None:
     ... and no label was found. Joined into runs, its name, date and total are read."""
     doc = typed("receipt-oyo-2017")
     lines = page_lines(doc)
-    assert any(line["text"] == "PAYMENT RECEIPT" for line in lines)
+    printed = {line["text"] for line in lines}
+    assert {"PAYMENT RECEIPT", "Guest Name: Sanjay"} <= printed  # the name as the page prints it
     answer = parse_document(lines)
     assert answer["document_type"] == "receipt"
     assert answer["fields"]["date"] == doc.label["fields"]["date"]

@@ -135,6 +135,17 @@ def test_real_receipt_printed_glyph_by_glyph_is_read_as_words() -> None:
     assert answer["fields"]["name"] == "Sanjay"  # "Guest Name:", not the payee's "Bank Name"
 
 
+def test_text_runs_a_writer_kept_whole_stay_apart() -> None:
+    """Only lone glyphs are joined: the Dutch invoice prints "Factuurnummer:" and its number,
+    "IBAN" and the account, as runs of their own on one baseline, a word space apart; joined,
+    a label and its value would be one line (and the label's column lost)."""
+    doc = typed("invoice-coolblue-2014-04")
+    texts = [line["text"] for line in page_lines(doc)]
+    number = doc.label["fields"]["document_number"]
+    for run in ("Factuurnummer:", number, "IBAN", "NL50INGB0683251309", "Factuurdatum:"):
+        assert run in texts, run
+
+
 # Held-out typed documents through ``modelplane serve manifests/examples`` (defaults, gRPC), as
 # measured once by ``bench/document_types.py --pile heldout`` (run of 11:00-11:01 UTC,
 # 2026-12-03; docs/benchmarks.md): claim forms typed 2/2 (n 2: not measurable), the filled

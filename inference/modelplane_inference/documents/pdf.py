@@ -38,6 +38,8 @@ POINTS_PER_INCH = 72.0
 _PDFIUM = threading.Lock()
 GLYPH_CHARS = 2  # a PDFium rectangle this short is one placed glyph (or two), not a run
 GLYPH_GAP = 0.9  # glyphs of one run are closer than this (x their height); a word space is less
+GLYPH_KERN = 0.3  # ... and may start this far (x their height) inside the glyph before
+BASELINE_SHARE = 0.5  # glyphs on one baseline overlap at least this share of their height
 Rect = tuple[float, float, float, float]  # PDF points: left, bottom, right, top
 
 
@@ -184,7 +186,11 @@ def _same_run(last: Rect, rect: Rect) -> bool:
     height = min(last[3] - last[1], rect[3] - rect[1])
     overlap = min(last[3], rect[3]) - max(last[1], rect[1])
     gap = rect[0] - last[2]
-    return height > 0 and overlap >= 0.5 * height and -0.3 * height <= gap <= GLYPH_GAP * height
+    return (
+        height > 0
+        and overlap >= BASELINE_SHARE * height
+        and -GLYPH_KERN * height <= gap <= GLYPH_GAP * height
+    )
 
 
 def _render(page: pdfium.PdfPage, scale: float) -> np.ndarray:

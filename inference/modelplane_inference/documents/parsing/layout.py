@@ -34,6 +34,7 @@ BELOW_PENALTY = 0.95  # a value found below its label is a little less certain
 NUMBERED_CAPTION = re.compile(r"^\s*\d{1,2}[a-z]?\.\s*[A-Z]")
 CAPTION_UPPER = 0.6  # share of capital letters in a numbered caption
 SIDEWAYS_CHARS = 4  # a taller-than-wide box around this many characters is turned text
+SIDEWAYS_ASPECT = 2.0  # ... when it is this many times taller than wide
 
 
 @dataclass
@@ -169,7 +170,8 @@ def sideways(cell: Cell) -> bool:
     """Text printed up the margin ("PATIENT AND INSURED INFORMATION" on a claim form 1500): a
     box far taller than wide around several characters. It labels a part of the form, not the
     box next to it (the blank HCFA-1500 of the typed/ develop pile gave "SEX" as a name)."""
-    return len(cell.text) >= SIDEWAYS_CHARS and (cell.y1 - cell.y0) > 2 * (cell.x1 - cell.x0)
+    tall, wide = cell.y1 - cell.y0, cell.x1 - cell.x0
+    return len(cell.text) >= SIDEWAYS_CHARS and tall > SIDEWAYS_ASPECT * wide
 
 
 def value_of(label: Cell, match: LabelMatch, rest: str, cells: list[Cell]) -> Found | None:

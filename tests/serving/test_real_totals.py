@@ -154,6 +154,22 @@ def test_disagreeing_evidence_is_no_total() -> None:
     assert weigh(lines).value == Decimal("141.50")
 
 
+def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
+    """sroie-244's money lines as the endpoint read them (develop, stored bench run): "Eat-In
+    Total (incl GST) 29.28", "Rounding Adjust 0.02", "Total Rounded 29.30", "Cash Tendered
+    50.00" and no change. Both totals are final; only 29.28 + 0.02 tells them apart."""
+    lines = [
+        MoneyLine("total", Decimal("21.18")),
+        MoneyLine("total", Decimal("29.28"), final=True),
+        MoneyLine("rounding", Decimal("0.02")),
+        MoneyLine("total", Decimal("29.30"), final=True),
+        MoneyLine("tender", Decimal("50.00")),
+        MoneyLine("tax", Decimal("1.66"), maybe_total=True),
+    ]
+    (doc,) = [d for d in documents("develop", ("sroie",)) if d.name == "sroie-244"]
+    assert weigh(lines).value == Decimal(doc.label["fields"]["total_amount"])
+
+
 @pytest.mark.parametrize(
     ("name", "total", "rule"),
     [

@@ -1,6 +1,7 @@
 """Real held-out paper through ``modelplane serve manifests/examples`` with its defaults, over gRPC
-as a Triton user sends it: a sample of the held-out SROIE receipts and one held-out phone photo
-of a printed page (``models/data/documents``; never tuned on, ``test_heldout_guard.py``).
+as a Triton user sends it: a sample of the held-out SROIE receipts and two held-out phone photos
+of a printed page, one upright and one sent sideways (``models/data/documents``; never tuned
+on, ``test_heldout_guard.py``).
 
 Floors, not goals (the goals and the full held-out figures are in docs/benchmarks.md, from
 ``bench/documents_quality.py``): they hold what the sample reads today, so a served default
@@ -20,7 +21,7 @@ from serving.real_documents import cer, documents, field_scores, reading_order, 
 from serving.servers import ROOT, Server
 
 SAMPLE = ("sroie-002", "sroie-027", "sroie-038", "sroie-071", "sroie-072")
-PHOTO = "svt-122614"
+PHOTOS = ("svt-122614", "svt-122629")  # upright; stored sideways (no EXIF says so)
 HELDOUT_RUN = ROOT / "bench" / "results" / "documents_quality-heldout.json"
 pytestmark = pytest.mark.timeout(900)  # six real pages on a loaded 2-core machine
 
@@ -31,14 +32,17 @@ pytestmark = pytest.mark.timeout(900)  # six real pages on a loaded 2-core machi
 # words 530/559, photo CER 36/657. Floors a little under that: a total wrong is never allowed.
 MIN_DATES, MIN_TOTALS, MAX_WRONG_TOTALS, MIN_RECEIPTS = 3, 4, 0, 5
 MIN_WORD_RECALL = 0.94
-MAX_PHOTO_CER = 0.07
+# The photos, bench.page_photos --pile heldout of 11:47-11:49 (detection boxThresh 0.25,
+# maxSideLen 2400; direction votes in pieces): words 124/132 and 115/132, CER 37/657 and
+# 131/657 (08:30 run, before: 121/132, 104/132; CER 36/657, 430/657).
+PHOTO_FLOORS = {"svt-122614": (0.92, 0.07), "svt-122629": (0.85, 0.22)}  # words >=, CER <=
 
 
 @pytest.fixture(scope="module")
 def answers(examples_server: Server) -> dict[str, tuple[Any, dict[str, Any]]]:
     """name -> (document, answer of ``documents``): each page sent once."""
     held = {d.name: d for d in documents("heldout")}
-    picked = [held[name] for name in (*SAMPLE, PHOTO)]
+    picked = [held[name] for name in (*SAMPLE, *PHOTOS)]
     return {
         d.name: (d, call(examples_server, "grpc", "documents", image=d.image.read_bytes()))
         for d in picked
@@ -71,10 +75,17 @@ def test_receipt_words_hold_their_floor(answers: dict[str, Any]) -> None:
     assert found / total >= MIN_WORD_RECALL, (found, total)
 
 
-def test_phone_photo_holds_its_floor(answers: dict[str, Any]) -> None:
-    doc, answer = answers[PHOTO]
-    errors, chars = cer(doc.label["lines"], reading_order(answer["lines"]))
-    assert errors / chars <= MAX_PHOTO_CER, errors / chars
+@pytest.mark.parametrize("name", PHOTOS)
+def test_phone_photo_holds_its_floor(answers: dict[str, Any], name: str) -> None:
+    doc, answer = answers[name]
+    read = reading_order(answer["lines"])
+    (errors, chars), (found, words) = (
+        cer(doc.label["lines"], read),
+        word_recall(doc.label["lines"], read),
+    )
+    min_words, max_cer = PHOTO_FLOORS[name]
+    assert found / words >= min_words, (found, words)
+    assert errors / chars <= max_cer, errors / chars
 
 
 def test_parser_holds_the_whole_held_out_reading() -> None:

@@ -32,45 +32,22 @@ SOURCES = {  # repository -> the commit taken
 LONG_SIDE = 2400
 QUALITY = 90
 DYSLEXIA, DEWARP = SOURCES
-# (repository, path in its snapshot, transcript, pile, our name)
+FOLDER = {DYSLEXIA: "Exemples", DEWARP: "example_input"}  # where the photos sit
+# (repository, photo path under its FOLDER without ".jpg", transcript, pile, our name)
 PHOTOS = (
-    (DYSLEXIA, "Exemples/Ex_COD/IMG_20210329_122300.jpg", "cod", "heldout", "cod-122300"),
-    (DYSLEXIA, "Exemples/Ex_COD/IMG_20210329_122306.jpg", "cod", "heldout", "cod-122306"),
-    (
-        DYSLEXIA,
-        "Exemples/Present_indicatif/IMG_20210329_122337.jpg",
-        "present",
-        "heldout",
-        "present-122337",
-    ),
-    (
-        DYSLEXIA,
-        "Exemples/Present_indicatif/IMG_20210329_122401.jpg",
-        "present",
-        "heldout",
-        "present-122401",
-    ),
-    (DYSLEXIA, "Exemples/Ex_Maths/IMG_20210329_122202.jpg", "maths", "heldout", "maths-122202"),
-    (DYSLEXIA, "Exemples/Ex_Maths/IMG_20210329_122221.jpg", "maths", "heldout", "maths-122221"),
-    (DYSLEXIA, "Exemples/Ex_Maths/IMG_20210329_122227.jpg", "maths", "heldout", "maths-122227"),
-    (DYSLEXIA, "Exemples/Ex_Maths/IMG_20210329_122715.jpg", "maths", "heldout", "maths-122715"),
+    (DYSLEXIA, "Ex_COD/IMG_20210329_122300", "cod", "heldout", "cod-122300"),
+    (DYSLEXIA, "Ex_COD/IMG_20210329_122306", "cod", "heldout", "cod-122306"),
+    (DYSLEXIA, "Present_indicatif/IMG_20210329_122337", "present", "heldout", "present-122337"),
+    (DYSLEXIA, "Present_indicatif/IMG_20210329_122401", "present", "heldout", "present-122401"),
+    (DYSLEXIA, "Ex_Maths/IMG_20210329_122202", "maths", "heldout", "maths-122202"),
+    (DYSLEXIA, "Ex_Maths/IMG_20210329_122221", "maths", "heldout", "maths-122221"),
+    (DYSLEXIA, "Ex_Maths/IMG_20210329_122227", "maths", "heldout", "maths-122227"),
+    (DYSLEXIA, "Ex_Maths/IMG_20210329_122715", "maths", "heldout", "maths-122715"),
     # One photo of each kind of page per pile, chosen by name before any was read by OCR.
-    (DEWARP, "example_input/boston_cooking_a.jpg", "boston_cooking_a", "develop", "cookbook-248"),
-    (DEWARP, "example_input/boston_cooking_b.jpg", "boston_cooking_b", "heldout", "cookbook-249"),
-    (
-        DEWARP,
-        "example_input/linguistics_thesis_a.jpg",
-        "linguistics_thesis_a",
-        "develop",
-        "thesis-28",
-    ),
-    (
-        DEWARP,
-        "example_input/linguistics_thesis_b.jpg",
-        "linguistics_thesis_b",
-        "heldout",
-        "thesis-62",
-    ),
+    (DEWARP, "boston_cooking_a", "boston_cooking_a", "develop", "cookbook-248"),
+    (DEWARP, "boston_cooking_b", "boston_cooking_b", "heldout", "cookbook-249"),
+    (DEWARP, "linguistics_thesis_a", "linguistics_thesis_a", "develop", "thesis-28"),
+    (DEWARP, "linguistics_thesis_b", "linguistics_thesis_b", "heldout", "thesis-62"),
 )
 
 
@@ -86,8 +63,8 @@ def snapshot_with(mirrors: list[Path], commit: str) -> Path:
 def ingest(mirrors: list[Path], truth: Path) -> list[str]:
     """Write every photo of ``PHOTOS`` with its label; return the held-out sha256 lines."""
     lines: list[str] = []
-    for repository, source, transcript, pile, name in PHOTOS:
-        commit = SOURCES[repository]
+    for repository, photo, transcript, pile, name in PHOTOS:
+        commit, source = SOURCES[repository], f"{FOLDER[repository]}/{photo}.jpg"
         blob = subprocess.run(
             ["git", "--git-dir", str(snapshot_with(mirrors, commit)), "show", f"{commit}:{source}"],
             check=True,

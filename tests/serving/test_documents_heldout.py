@@ -27,9 +27,10 @@ pytestmark = pytest.mark.timeout(900)  # six real pages on a loaded 2-core machi
 
 # Measured on this sample with the defaults, 2026-12-03 (bench/documents_quality.py, run of
 # 07:33-07:47, receipt totals checked against the money printed, parsing/totals.py): dates 3/5,
-# totals right 5/5 and wrong 0/5 (05:25, before the check: 2/5 right, 2/5 wrong; the same with
-# the rules of 11:19-11:28 on the stored lines), types 5/5,
-# words 530/559, photo CER 36/657. Floors a little under that: a total wrong is never allowed.
+# totals right 5/5 and wrong 0/5 (05:25, before the check: 2/5 right, 2/5 wrong), types 5/5,
+# words 530/559, photo CER 36/657; totals again 5/5 right, 0/5 wrong with the rules of
+# 11:19-11:28 on the same stored lines. Floors a little under that: a total wrong is never
+# allowed.
 MIN_DATES, MIN_TOTALS, MAX_WRONG_TOTALS, MIN_RECEIPTS = 3, 4, 0, 5
 MIN_WORD_RECALL = 0.94
 # The photos, bench.page_photos --pile heldout of 11:47-11:49 (detection boxThresh 0.25,

@@ -73,7 +73,10 @@ def served(server: Server, image: bytes) -> dict[str, Any]:
 
 
 def plain_lines(engine: Any, image: bytes) -> list[dict[str, Any]]:
+    """What plain ``RapidOCR()`` reads on the same bytes the endpoint was sent."""
     bgr = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("not an image OpenCV can decode (RapidOCR reads images, not PDFs)")
     return [{"text": text, "box": box.tolist()} for box, text in read_plain(engine, bgr)]
 
 

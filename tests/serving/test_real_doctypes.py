@@ -63,7 +63,7 @@ def test_title_word_inside_a_sentence_is_not_a_title() -> None:
 # reorganisation of): 정비 followed by a particle is running text, no repair title.
 INSIDE_WORDS = [
     "* May include estimated US sales tax, VAT, GST and CT",
-    "input tax claims，on the basic of the",
+    "input tax claims\uff0con the basic of the",  # a full-width comma, as read
     "정비를 위한 16개",
 ]
 

@@ -2,13 +2,15 @@
 
 ``python -m bench.document_types --pile heldout`` starts ``modelplane serve`` on the examples'
 ``documents.yaml`` (``bench.documents_quality.serving``: the one way the benches serve it), sends
-every real typed document of the pile (``models/data/documents/typed``: claim forms and invoices,
-PDFs with a labelled type and printed fields, no transcript) over gRPC
+every real typed document of the pile (``models/data/documents/typed``: claim forms and invoices
+as PDFs, scanned pharmacy receipts; a labelled type and printed fields, no transcript) over gRPC
 (``bench.documents_quality.served``) and scores the first page's answer: the type, the labelled
 fields (``tests/serving/real_documents.py``: date and total as values, a wrong non-null total on
 its own, name / policy / document number as printed) and, where labelled, the line items'
 amounts; on blank forms, how many fields were answered (each a wrong non-null). A type's figure
-is "not measurable" below ``MIN_PER_TYPE`` documents of that type.
+is "not measurable" below ``MIN_PER_TYPE`` documents of that type. A label's ``group`` names its
+figure where the type alone would mix it with others (``medical_receipt``: pharmacy receipts,
+typed ``receipt`` like the invoices).
 Results: ``bench/results/document_types-<pile>.json``.
 """
 
@@ -30,7 +32,8 @@ MIN_PER_TYPE = 5  # documents of a type before its figure is called measurable
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per labelled type: n, typed right, what it was typed as, and each field right."""
+    """Per labelled group (the type unless a label names one): n, typed right, what it was
+    typed as, and each field right."""
     out: dict[str, Any] = {}
     for kind in sorted({r["want"] for r in rows}):
         mine = [r for r in rows if r["want"] == kind]
@@ -60,7 +63,8 @@ def run(pile: str) -> dict[str, Any]:
             page = first_page(served(server, doc.image.read_bytes()))
             label = doc.label
             row = {
-                "want": label["document_type"],
+                # a figure per group: pharmacy receipts (type `receipt`) apart from invoices
+                "want": label.get("group", label["document_type"]),
                 "got": page.get("document_type"),
                 "scores": typed_scores(label, page),
             }

@@ -1,8 +1,13 @@
 """Copy the real pharmacy receipts of ICDAR-2019 SROIE into ``models/data/documents/typed``.
 
-Run once by a maintainer (``python models/data/ingest_pharmacy_receipts.py --mirror DIR``),
-never at build time. ``--mirror`` is the snapshot of ``zzzDavid/ICDAR-2019-SROIE`` at
-``ingest_sroie.COMMIT`` (a git directory), the source of the SROIE piles. Medical receipts for
+Run once by a maintainer (``python models/data/ingest_pharmacy_receipts.py --mirror DIR
+--vision-data DIR``), never at build time. ``--mirror`` is the snapshot of
+``zzzDavid/ICDAR-2019-SROIE`` at ``ingest_sroie.COMMIT`` (a git directory), the source of the
+SROIE piles; ``--vision-data`` the snapshot of ``softmatic/vision-data`` at ``GERMAN_COMMIT``
+(CC-BY-4.0 receipt scans), whose one pharmacy receipt (``apotheke_...``, a German Apotheke) is
+copied byte for byte to the held-out pile: a new source's single receipt, its layout and
+language new to the develop pile, as a user's would be (decided by its file name, before it was
+read; the drugstores ``dm`` and ``rossmann`` are left out as Guardian is). Medical receipts for
 the document-type measure (issue 21, item 7): no redistributable clinic bill or 진료비 영수증
 was found, and a pharmacy receipt is the medical receipt of an insurer's health line.
 
@@ -23,6 +28,7 @@ printed for ``HELDOUT.sha256``.
 from __future__ import annotations
 
 import argparse
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +74,39 @@ def typed_label(mirror: Path, key: str) -> dict[str, Any]:
     }
 
 
+GERMAN_COMMIT = "9062febd225986dc567777015f11d3db3a363086"
+GERMAN_SOURCE = "2D/Receipts/A/apotheke_23042020_01_01990.jpg"  # merchant_date_items_total
+GERMAN_NAME = "pharmacy-apotheke-2020"
+GERMAN_LABEL = {  # date and total from the file name; the rest read by eye from the scan
+    "what": "softmatic/vision-data scanned pharmacy receipt (Germany, Kassenbon)",
+    "source": GERMAN_SOURCE,
+    "document_type": "receipt",
+    "group": GROUP,
+    "fields": {
+        "date": "2020-04-23",
+        "total_amount": "19.90",
+        "institution": "DELPHIN APOTHEKE",
+        "document_number": "1505289010",
+    },
+    "line_item_amounts": ["19.90"],
+}
+
+
+def german(vision_data: Path) -> list[str]:
+    """Copy the German pharmacy receipt to the held-out pile; its sha256 lines."""
+    raw = subprocess.run(
+        ["git", "--git-dir", str(vision_data), "show", f"{GERMAN_COMMIT}:{GERMAN_SOURCE}"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    folder = OUT / "heldout"
+    (folder / f"{GERMAN_NAME}.jpg").write_bytes(raw)
+    write_label(folder / f"{GERMAN_NAME}.json", GERMAN_LABEL)
+    return listed(folder, GERMAN_NAME, (".jpg", ".json"))
+
+
 def ingest(mirror: Path) -> list[str]:
-    """Write the seven receipts; return the held-out sha256 lines."""
+    """Write the seven SROIE receipts; return the held-out sha256 lines."""
     held: list[str] = []
     for key, pile in PILES.items():
         folder, name = OUT / pile, f"pharmacy-sroie-{key}"
@@ -82,8 +119,10 @@ def ingest(mirror: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mirror", type=Path, required=True, help="the snapshot's git directory")
-    for line in ingest(parser.parse_args().mirror):
+    parser.add_argument("--mirror", type=Path, required=True, help="SROIE snapshot (git dir)")
+    parser.add_argument("--vision-data", type=Path, required=True, help="its snapshot (git dir)")
+    args = parser.parse_args()
+    for line in ingest(args.mirror) + german(args.vision_data):
         print(line)
 
 

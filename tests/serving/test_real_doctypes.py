@@ -188,7 +188,7 @@ MAX_BLANK_FIELDS = 1
 def held_typed(examples_server: Server) -> list[tuple[RealDocument, dict[str, Any]]]:
     """Every held-out typed document sent once; (document, page 1's answer)."""
     held = documents("heldout", (TYPED,))
-    assert len(held) == 12  # 7 PDFs, 5 pharmacy receipts
+    assert len(held) == 13  # 7 PDFs, 6 pharmacy receipts
     return [
         (d, first_page(call(examples_server, "grpc", "documents", image=d.image.read_bytes())))
         for d in held

@@ -14,14 +14,16 @@ at the end (measured floor).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 from modelplane_inference.documents.parsing.doctypes import document_type
 from modelplane_inference.documents.parsing.document import parse_document, visual_rows
 from modelplane_inference.documents.parsing.layout import cells_of
-from modelplane_inference.documents.parsing.values import parse_date
+from modelplane_inference.documents.parsing.values import parse_date, parse_number
 from modelplane_inference.documents.pdf import read_pdf
 from serving.calls import call
 from serving.korean_text import images
@@ -112,6 +114,24 @@ def test_real_blank_claim_form_is_a_claim_form_with_no_fields() -> None:
     assert answer["document_type"] == doc.label["document_type"] == "claim_form"
     assert all(value is None for value in answer["fields"].values()), answer["fields"]
     assert answer["needs_review"]
+
+
+FORM_LINES = Path(__file__).with_name("data") / "claim_form_develop_lines.json"
+
+
+def test_real_blank_claim_form_read_by_ocr_has_no_document_number() -> None:
+    """The blank CMS-1500 scan as the endpoint read it (tests/serving/data): its foot says
+    "APPROVED OMB-0938-1197FORM 1500(02-12)", the form's OMB control number and revision, and
+    that was answered as the claim's document number. The form's own codes are no value."""
+    lines = json.loads(FORM_LINES.read_text("utf-8"))["claim-cms1500-2012-blank-scan"]
+    foot = [line["text"] for line in lines if "OMB" in line["text"]]
+    assert foot == ["APPROVED OMB-0938-1197FORM 1500(02-12)"]
+    answer = parse_document(lines)
+    assert answer["document_type"] == "claim_form"
+    assert all(value is None for value in answer["fields"].values()), answer["fields"]
+    for code in ("OMB No. 1545-0074", "FORM CMS-1500 (08-05)", "FORM HCFA-1500 (12-90)"):
+        assert parse_number(code) is None, code
+    assert parse_number("Invoice No: INV-2024-0012") == "INV-2024-0012"
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,14 @@ DAY_MONTH_NAME = re.compile(
 MONTH_NAME_DAY = re.compile(rf"{_MONTH}\s+(\d{{1,2}})\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 NUMBER_TOKEN = re.compile(r"(?<![A-Z0-9])(?:[A-Z0-9]{1,6}(?:-[A-Z0-9]{2,12})+|[A-Z]{0,3}\d{5,14})")
+# What a printed form says of itself, never a claim's number: its OMB control number ("APPROVED
+# OMB-0938-1197", "OMB No. 1545-0074"), its revision date in brackets ("FORM 1500 (02-12)",
+# "(08-05)") and its name after FORM ("FORM HCFA-1500", "FORM OWCP-1500"). A blank real CMS-1500
+# (typed develop, rendered and read) answered "OMB-0938-1197FORM" as its number.
+FORM_CODE = re.compile(
+    r"\bOMB\W*(?:NO\b\W*)?\d{4}-\d{4}|\(\s*\d{2}\s*[-/]\s*\d{2}\s*\)"
+    r"|\bFORM\W*(?!NO\b)[A-Z]{2,5}-\d{3,5}\b"
+)
 
 
 def _year(text: str) -> int:
@@ -104,10 +112,11 @@ def parse_amount(text: str) -> int | float | None:
 
 
 def parse_number(text: str) -> str | None:
-    """A document number: letters/digits in dash-separated groups, or a long digit run."""
+    """A document number: letters/digits in dash-separated groups, or a long digit run; not a
+    form's own control number or revision date (``FORM_CODE``)."""
     cleaned = text.upper().replace("\u2014", "-").replace("\u2013", "-")
     cleaned = re.sub(r"\s*-\s*", "-", cleaned)  # OCR spaces around a dash
-    match = NUMBER_TOKEN.search(cleaned)
+    match = NUMBER_TOKEN.search(FORM_CODE.sub(" ", cleaned))
     if match is None or not any(c.isdigit() for c in match[0]):
         return None
     return match[0]

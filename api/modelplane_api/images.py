@@ -76,6 +76,16 @@ def open_file(path: Path, size_hint: Size | None = None) -> Image.Image:
     return decode(path.read_bytes(), size_hint)
 
 
+def exif_orientation(data: bytes) -> int:
+    """The EXIF Orientation (1-8) that :func:`decode` applies to these bytes (1: none), read from
+    the header alone: the documents answer says whether the decoder turned the page."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return _orientation(image)
+    except (Image.UnidentifiedImageError, *EXIF_ERRORS):
+        return 1
+
+
 def _orientation(image: Image.Image) -> int:
     """The EXIF Orientation (1-8) of an opened image; 1 when absent or unreadable."""
     try:

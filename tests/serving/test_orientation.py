@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 from modelplane_inference.documents import ocr
 from modelplane_inference.documents.orientation import pieces, sideways_share
+from phone import with_orientation
 from PIL import Image
 from serving.calls import call
 from serving.korean_text import images
@@ -95,6 +96,26 @@ def test_turned_develop_photo_is_turned_back(
     data = png(Image.open(photo.image).convert("RGB").rotate(-degrees, expand=True))
     detected = call(examples_server, "grpc", "doc-text-detection", image=data)
     assert detected["orientation"] == (360 - degrees) % 360
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_documents_answer_says_how_the_page_was_turned(
+    examples_server: Server, protocol: str
+) -> None:
+    """A real develop photo sent a quarter turned clockwise, without EXIF: the ``documents``
+    answer says the server turned it 270 degrees clockwise and that no EXIF tag did. Sent
+    upright with the same quarter turn written as EXIF Orientation 6, the decoder turns it and
+    the answer says so (tag 6, no turn left to make)."""
+    photo = next(d for d in documents("develop", ("photos",)) if d.name == "hist_geo-122543")
+    upright = Image.open(photo.image).convert("RGB")
+    answer = call(
+        examples_server, protocol, "documents", image=png(upright.rotate(-90, expand=True))
+    )
+    assert (answer["orientation"], answer["exif_orientation"]) == (270, 1)
+    if protocol == "grpc":
+        tagged = with_orientation(6, np.asarray(upright))
+        answer = call(examples_server, protocol, "documents", image=tagged)
+        assert (answer["orientation"], answer["exif_orientation"]) == (0, 6)
 
 
 def test_a_tilted_line_down_a_page_is_a_tall_box_read_the_right_way_round() -> None:

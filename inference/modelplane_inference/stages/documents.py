@@ -15,6 +15,7 @@ import asyncio
 from typing import Any, ClassVar
 
 import numpy as np
+from modelplane_api.images import exif_orientation
 from modelplane_api.parameters import TextDetectionParameters, TextRecognitionParameters
 
 from modelplane_inference.documents import capture, ocr, orientation, pdf, script_routing
@@ -35,8 +36,11 @@ REC_HEIGHT = 48  # PP-OCRv4 recognizer input height
 # Recognition batches are padded to multiples of this width (6 time steps). 48 rather than 160:
 # a profile of in-process documents showed ~11% of recognition's CPU on padding (same text).
 WIDTH_BUCKET = 48
-# What a PDF page's answer says of the page, carried from detection to parsing.
-PAGE_KEYS = ("page", "source", "width", "height", "scale", "orientation")
+# What a page's answer says of the page, carried from detection to parsing: a PDF page's
+# number, source and frame; for every page read from pixels the turn that made it upright
+# (``orientation``, degrees clockwise, from its text) and, for an uploaded image, the EXIF
+# Orientation tag the decoder applied (``exif_orientation``, 1-8; 1: none).
+PAGE_KEYS = ("page", "source", "width", "height", "scale", "orientation", "exif_orientation")
 
 
 def page_of(item: Item, max_pixels: int) -> np.ndarray:
@@ -76,7 +80,7 @@ class TextDetection(Stage):
         if pdf.is_pdf(item.get("image")):
             return await self._pdf(item["image"])
         page = await off_loop(page_of, item, self.max_pixels)
-        return await self._page(page)
+        return {**await self._page(page), "exif_orientation": exif_orientation(item["image"])}
 
     async def _page(self, page: np.ndarray) -> Item:
         prepared = await off_loop(capture.prepare, page, self.capture)
@@ -194,7 +198,8 @@ class TextRecognition(Stage):
             pages = pages_of(item)
             return {"pages": list(await asyncio.gather(*(self._pdf_page(item, p) for p in pages)))}
         page = await off_loop(page_of, item, self.max_pixels)
-        return {"lines": await self._lines(page, self._boxes(item, page)), "_bgr": page}
+        lines = await self._lines(page, self._boxes(item, page))
+        return {**page_head(item), "lines": lines, "_bgr": page}
 
     async def _lines(self, page: np.ndarray, boxes: list[np.ndarray]) -> list[dict[str, Any]]:
         crops = await off_loop(lambda: [ocr.crop_box(page, box) for box in boxes])
@@ -208,7 +213,7 @@ class TextRecognition(Stage):
     async def _pdf_page(self, item: Item, page: Item) -> Item:
         """A PDF page: text-layer lines pass through (``recognizer: pdf-text``); a rendered page
         is read from its pixels (rendered again from the PDF when called over the wire)."""
-        head = {key: page[key] for key in PAGE_KEYS if key in page}
+        head = page_head(page)
         if page.get("source") == "text-layer":
             return {**head, "lines": page.get("lines", [])}
         bgr = item.get("_pixels", {}).get(page.get("page"))
@@ -290,12 +295,14 @@ class DocumentParse(Stage):
             pages = pages_of(item)
             return {
                 "page_count": len(pages),
-                "pages": [
-                    {**{k: p[k] for k in PAGE_KEYS if k in p}, **parse_document(lines_of(p))}
-                    for p in pages
-                ],
+                "pages": [{**page_head(p), **parse_document(lines_of(p))} for p in pages],
             }
-        return parse_document(lines_of(item))
+        return {**page_head(item), **parse_document(lines_of(item))}
+
+
+def page_head(item: Item) -> Item:
+    """What the item says of its page (``PAGE_KEYS``), carried forward into the answer."""
+    return {key: item[key] for key in PAGE_KEYS if key in item}
 
 
 def lines_of(item: Item) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from bench.common import ROOT, progress, write_result
 from bench.documents_quality import served, serving, utc_now
 
 sys.path.insert(0, str(ROOT / "tests"))
-from serving.real_documents import TYPED, documents, first_page, rate, typed_scores
+from serving.real_documents import TYPED, documents, first_page, group_of, rate, typed_scores
 
 MIN_PER_TYPE = 5  # documents of a type before its figure is called measurable
 
@@ -63,8 +63,7 @@ def run(pile: str) -> dict[str, Any]:
             page = first_page(served(server, doc.image.read_bytes()))
             label = doc.label
             row = {
-                # a figure per group: pharmacy receipts (type `receipt`) apart from invoices
-                "want": label.get("group", label["document_type"]),
+                "want": group_of(label),
                 "got": page.get("document_type"),
                 "scores": typed_scores(label, page),
             }

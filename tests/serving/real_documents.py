@@ -191,5 +191,11 @@ def typed_scores(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any
     return out
 
 
+def group_of(label: dict[str, Any]) -> str:
+    """The figure a typed document counts in: its label's ``group`` (pharmacy receipts:
+    ``medical_receipt``, typed ``receipt`` like the invoices), else its type."""
+    return str(label.get("group", label["document_type"]))
+
+
 def rate(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None

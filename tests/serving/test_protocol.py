@@ -96,7 +96,10 @@ def test_documents_pipeline_reads_a_receipt(examples_server: Server, protocol: s
         "needs_review",
         "line_items",
         "lines",
+        "orientation",
+        "exif_orientation",
     }
+    assert (result["orientation"], result["exif_orientation"]) == (0, 1)  # upright, no EXIF
     assert result["document_type"] == "receipt"
     assert result["fields"]["total_amount"] == doc.total_amount
     assert result["fields"]["date"] == doc.date

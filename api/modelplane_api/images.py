@@ -82,7 +82,7 @@ def exif_orientation(data: bytes) -> int:
     try:
         with Image.open(io.BytesIO(data)) as image:
             return _orientation(image)
-    except (Image.UnidentifiedImageError, *EXIF_ERRORS):
+    except EXIF_ERRORS:  # not an image: UnidentifiedImageError is an OSError
         return 1
 
 

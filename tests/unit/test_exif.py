@@ -78,3 +78,11 @@ def test_a_broken_exif_block_keeps_the_photo() -> None:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", exif=b"Exif\x00\x00MM\x00\x2a\xff\xff\xff\xff")
     assert np.asarray(images.decode(buffer.getvalue())).shape == (64, 96, 3)
+
+
+def test_the_tag_the_decoder_applies_is_read_from_the_header() -> None:
+    """What the documents answer reports as ``exif_orientation``: the tag, 1 when none."""
+    assert [images.exif_orientation(with_orientation(o)) for o in (3, 6, 8)] == [3, 6, 8]
+    assert images.exif_orientation(PHOTO.read_bytes()) == 6
+    assert images.exif_orientation(encode(upright())) == 1
+    assert images.exif_orientation(b"not an image") == 1

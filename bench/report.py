@@ -356,7 +356,7 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
             "total {summary.claim_form.total.right}/{summary.claim_form.total.n} (wrong "
             "{summary.claim_form.total_wrong.right})",
             "line items {summary.claim_form.line_items.right}/{summary.claim_form.line_items.n}",
-            "blank form: {summary.claim_form.blank_forms.fields_answered} field answered",
+            "fields answered on the blank form: {summary.claim_form.blank_forms.fields_answered}",
             "| {summary.receipt.n} | **{summary.receipt.type.right}/{summary.receipt.type.n} "
             "({summary.receipt.type.rate})**",
             "date {summary.receipt.date.right}/{summary.receipt.date.n}",
@@ -364,6 +364,18 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
             "{summary.receipt.document_number.n}",
             "total {summary.receipt.total.right}/{summary.receipt.total.n} (wrong non-null "
             "{summary.receipt.total_wrong.right}/{summary.receipt.total_wrong.n})",
+            "| {summary.medical_receipt.n} | **{summary.medical_receipt.type.right}/"
+            "{summary.medical_receipt.type.n} ({summary.medical_receipt.type.rate})**",
+            "date {summary.medical_receipt.date.right}/{summary.medical_receipt.date.n}",
+            "total {summary.medical_receipt.total.right}/{summary.medical_receipt.total.n} (wrong "
+            "non-null {summary.medical_receipt.total_wrong.right}/"
+            "{summary.medical_receipt.total_wrong.n})",
+            "receipt number {summary.medical_receipt.document_number.right}/"
+            "{summary.medical_receipt.document_number.n}",
+            "pharmacy's name {summary.medical_receipt.institution.right}/"
+            "{summary.medical_receipt.institution.n}",
+            "line items {summary.medical_receipt.line_items.right}/"
+            "{summary.medical_receipt.line_items.n}",
         ],
     ),
     "### Real paper": (

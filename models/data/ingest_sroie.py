@@ -9,6 +9,10 @@ made as for the first 80 (sroie/PROVENANCE.md): the date read day-first to ISO, 
 without its currency mark, the company, the transcript's lines in the source's order. Images
 are the source bytes where the long side is at most ``LONG_SIDE`` px, else resized to it (JPEG
 ``QUALITY``). The sha256 lines of the held-out files are printed for ``HELDOUT.sha256``.
+
+Session 27's 100 develop-only receipts: ``--seed 27 --long-side 1600 --quality 85 --reencode
+100 0`` (smaller files, for the data budget: every image re-encoded at q85, resized to 1600 px
+where longer); a receipt already in a pile under its number is skipped, whatever its bytes.
 """
 
 from __future__ import annotations
@@ -95,30 +99,35 @@ def label_of(mirror: Path, key: str) -> dict[str, Any] | None:
     }
 
 
-def image_of(mirror: Path, key: str) -> bytes:
-    """The source image, resized to ``LONG_SIDE`` only when it is longer."""
+def image_of(
+    mirror: Path, key: str, long_side: int = LONG_SIDE, quality: int = QUALITY, again: bool = False
+) -> bytes:
+    """The source image, resized to ``long_side`` only when it is longer; with ``again`` a
+    shorter one is re-encoded at ``quality`` too (the source's are near-lossless, 0.5 MB for a
+    1500 px receipt: the data budget)."""
     raw = show(mirror, f"data/img/{key}.jpg")
     image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"data/img/{key}.jpg of the snapshot is no readable image")
     height, width = image.shape[:2]
-    if max(height, width) <= LONG_SIDE:
+    if max(height, width) <= long_side and not again:
         return raw
-    scale = LONG_SIDE / max(height, width)
-    size = (round(width * scale), round(height * scale))
-    image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return bytes(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])[1].tobytes())
+    if max(height, width) > long_side:
+        scale = long_side / max(height, width)
+        size = (round(width * scale), round(height * scale))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return bytes(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes())
 
 
-def drawn(mirror: Path) -> list[str]:
+def drawn(mirror: Path, seed: int = SEED) -> list[str]:
     """The receipts not in the first 80 (``random.seed(21); random.sample(keys, 80)``, as
-    PROVENANCE.md says), shuffled with ``SEED``. Own generators, seeded as the module's
+    PROVENANCE.md says), shuffled with ``seed``. Own generators, seeded as the module's
     ``random.seed`` was (the same draws), so nothing else's randomness is reset."""
     names = show(mirror, "data/key/").decode().split()  # `git show` of a tree lists it
     keys = sorted(Path(n).stem for n in names if n.endswith(".json"))
     first = set(random.Random(21).sample(keys, 80))
     rest = [k for k in keys if k not in first]
-    return random.Random(SEED).sample(rest, len(rest))
+    return random.Random(seed).sample(rest, len(rest))
 
 
 def seen_key(label: dict[str, Any]) -> tuple[str, ...]:
@@ -127,18 +136,22 @@ def seen_key(label: dict[str, Any]) -> tuple[str, ...]:
     return tuple(label["fields"].values())
 
 
-def ingest(mirror: Path, develop: int, heldout: int) -> list[str]:
-    """Write the first ``develop`` + ``heldout`` drawn receipts that have a readable label and
-    no twin already taken; return the held-out sha256 lines."""
+def ingest(mirror: Path, develop: int, heldout: int, args: argparse.Namespace) -> list[str]:
+    """Write the first ``develop`` + ``heldout`` drawn receipts (``args.seed``) that have a
+    readable label, are not in a pile under their number and have no twin already taken;
+    return the held-out sha256 lines."""
     piles = ["develop"] * develop + ["heldout"] * heldout
     held: list[str] = []
     taken = {p.read_bytes() for p in OUT.glob("*/*.jpg")}
     seen = {seen_key(json.loads(p.read_text("utf-8"))) for p in OUT.glob("*/*.json")}
-    for key in drawn(mirror):
+    names = {p.stem for p in OUT.glob("*/*.json")}
+    for key in drawn(mirror, args.seed):
         if not piles:
             break
-        label = label_of(mirror, key)
-        if label is None or seen_key(label) in seen or (image := image_of(mirror, key)) in taken:
+        label = None if f"sroie-{key}" in names else label_of(mirror, key)
+        if label is None or seen_key(label) in seen:
+            continue
+        if (image := image_of(mirror, key, args.long_side, args.quality, args.reencode)) in taken:
             continue
         pile, name = piles.pop(0), f"sroie-{key}"
         folder = OUT / pile
@@ -156,8 +169,12 @@ def main() -> None:
     parser.add_argument("--mirror", type=Path, required=True, help="the snapshot's git directory")
     parser.add_argument("develop", type=int)
     parser.add_argument("heldout", type=int)
+    parser.add_argument("--seed", type=int, default=SEED, help="the draw's shuffle")
+    parser.add_argument("--long-side", type=int, default=LONG_SIDE, help="resize above (px)")
+    parser.add_argument("--quality", type=int, default=QUALITY, help="JPEG quality of a resize")
+    parser.add_argument("--reencode", action="store_true", help="re-encode shorter ones too")
     args = parser.parse_args()
-    for line in ingest(args.mirror, args.develop, args.heldout):
+    for line in ingest(args.mirror, args.develop, args.heldout, args):
         print(line)
 
 

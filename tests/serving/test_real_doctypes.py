@@ -199,6 +199,16 @@ def test_text_runs_a_writer_kept_whole_stay_apart() -> None:
         assert run in texts, run
 
 
+def test_held_out_pharmacy_receipts_are_in_no_develop_pile() -> None:
+    """The 5 held-out SROIE pharmacy receipts come from the source of the SROIE piles, whose
+    develop pile grows by drawing receipts no pile holds (models/data/ingest_sroie.py looks at
+    sroie/ only): one drawn there would be tuned on. The SROIE source image is the identity."""
+    held = {d.label["source"] for d in documents("heldout", (TYPED,)) if "sroie" in d.name}
+    develop = {d.label["source"] for d in documents("develop", ("sroie",))}
+    assert len(held) == 5
+    assert not held & develop, held & develop
+
+
 # Held-out typed documents through ``modelplane serve manifests/examples`` (defaults, gRPC), as
 # measured by ``bench/document_types.py --pile heldout`` (run of 13:45-13:46 UTC, 2026-12-03;
 # docs/benchmarks.md), per group (a label's ``group``, else its type): claim forms typed 2/2

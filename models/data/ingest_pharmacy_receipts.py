@@ -92,6 +92,14 @@ GERMAN_LABEL = {  # date and total from the file name; the rest read by eye from
 }
 
 
+def kept(pile: str, name: str, image: bytes, label: dict[str, Any]) -> list[str]:
+    """Write one receipt's image and label; its ``HELDOUT.sha256`` lines if it is held out."""
+    folder = OUT / pile
+    (folder / f"{name}.jpg").write_bytes(image)
+    write_label(folder / f"{name}.json", label)
+    return listed(folder, name, (".jpg", ".json")) if pile == "heldout" else []
+
+
 def german(vision_data: Path) -> list[str]:
     """Copy the German pharmacy receipt to the held-out pile; its sha256 lines."""
     raw = subprocess.run(
@@ -99,21 +107,15 @@ def german(vision_data: Path) -> list[str]:
         check=True,
         capture_output=True,
     ).stdout
-    folder = OUT / "heldout"
-    (folder / f"{GERMAN_NAME}.jpg").write_bytes(raw)
-    write_label(folder / f"{GERMAN_NAME}.json", GERMAN_LABEL)
-    return listed(folder, GERMAN_NAME, (".jpg", ".json"))
+    return kept("heldout", GERMAN_NAME, raw, GERMAN_LABEL)
 
 
 def ingest(mirror: Path) -> list[str]:
     """Write the seven SROIE receipts; return the held-out sha256 lines."""
     held: list[str] = []
     for key, pile in PILES.items():
-        folder, name = OUT / pile, f"pharmacy-sroie-{key}"
-        (folder / f"{name}.jpg").write_bytes(image_of(mirror, key))
-        write_label(folder / f"{name}.json", typed_label(mirror, key))
-        if pile == "heldout":
-            held += listed(folder, name, (".jpg", ".json"))
+        image, label = image_of(mirror, key), typed_label(mirror, key)
+        held += kept(pile, f"pharmacy-sroie-{key}", image, label)
     return held
 
 

@@ -11,8 +11,11 @@ A separator is read, never dropped, and never silently scales a number:
   1.234?) is ambiguous;
 - digits in groups of three split by spaces are one number (``12 300``);
 - a number followed by ``%`` is a rate, not an amount;
-- on a receipt's money line (``signed_amount``, for ``parsing/totals.py``) a minus is kept
-  (``-0.01``, ``RM-0.45``) and an ``O`` right after a currency is a zero (OCR's ``RMO.20``).
+- on a receipt's money line (``signed_amount``, for ``parsing/totals.py``) a minus is kept,
+  before the number or after it (``-0.01``, ``RM-0.45``, ``20.00-``), an ``O`` right after a
+  currency is a zero (OCR's ``RMO.20``), and cents printed or read without their leading zero
+  are cents (``.02`` is 0.02: 99 Speed Mart's ``Rounding Adjustment RM .02``, ``CHANGE RM .10``;
+  ``money_text``).
 
 An ambiguous amount reads as ``None`` (the field is then null and the document needs review),
 never as a guess. The currency is the one printed next to the number (symbols and codes in
@@ -51,6 +54,8 @@ CURRENCIES = {
 NOISE = re.compile(r"(?<![^\W\d_])[^\W\d_]{1,2}(?![^\W\d_])")  # a lone 1-2 letter token
 LOOSE_CENTS = re.compile(r"(?<=\d)([.,]) (?=\d{2}(?![\d.,]))")  # OCR's "72. 00" is 72.00
 LETTER_ZERO = re.compile(r"(?:(?<=RM)|(?<=[$-]))O(?=[.,]\d)")  # OCR's "RMO.20" is RM0.20
+BARE_CENTS = re.compile(r"(?<![\w.,])(?=[.,]\d{2}(?![\d.,]))")  # ".02": where its 0 goes
+TRAILING_MINUS = re.compile(r"(?<=\d)\s*-\s*$")  # "20.00-": a minus printed after the number
 NEGATIVE = re.compile(r"(?:RM|MYR|\$)?\s*-\s*(?:RM|MYR|\$)?\s*\d")  # "-0.01", "-RMO.01", "RM-0.45"
 NO_MINOR_UNIT = frozenset({"KRW", "JPY"})
 _MARKERS = sorted(CURRENCIES, key=len, reverse=True)
@@ -152,16 +157,24 @@ def parse_amount_text(text: str) -> Amount | None:
     return max(amounts, key=lambda a: a.value or Decimal(0))
 
 
+def money_text(text: str) -> str:
+    """A receipt money line's text with OCR's ``O`` after a currency as 0 ("RMO.20") and cents
+    without their leading zero given it (".02" -> "0.02"; not "RM.02" or "1.02")."""
+    return BARE_CENTS.sub("0", LETTER_ZERO.sub("0", text))
+
+
 def signed_amount(text: str, cents: bool) -> tuple[Decimal, int] | None:
     """(value, decimals) of the first amount of a receipt's money line, its minus sign kept
-    ("-0. 04", "-RMO.01": OCR's O for a zero after a currency is read as 0); ``None`` when there
-    is none that reads unambiguously: a rate, or, when the page prints cents (``cents``), a
-    whole number (a quantity, or an amount whose decimal mark OCR lost). Dates are the
-    caller's to leave out (``values.parse_date``)."""
+    ("-0. 04", "-RMO.01", "20.00-"; ``money_text``); ``None`` when there is none that reads
+    unambiguously: a rate, or, when the page prints cents (``cents``), a whole number (a
+    quantity, or an amount whose decimal mark OCR lost). Dates are the caller's to leave out
+    (``values.parse_date``)."""
     if not text.strip():
         return None
-    text = LETTER_ZERO.sub("0", text)
-    negative = NEGATIVE.match(text.strip()) is not None
+    text = money_text(text)
+    trailing = TRAILING_MINUS.search(text) is not None
+    text = TRAILING_MINUS.sub("", text)
+    negative = trailing or NEGATIVE.match(text.strip()) is not None
     amounts = read_amounts(text.replace("-", " ", 1) if negative else text)
     if not amounts or amounts[0].value is None or (cents and amounts[0].decimals != 2):
         return None

@@ -277,6 +277,19 @@ def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
             "= cash 70.30 - change 10.00",
         ),
         ("sroie-281", 35.0, "'Change Returned 20.00-': a minus after the number; 55.00 - 20.00"),
+        ("sroie-404", 6.85, "'Total with GST @6%% 6.83' (a tax line saying total) + 0.02 = 6.85"),
+        (
+            "sroie-008",
+            112.45,
+            "no printed total checked ('Total (RM) 112.46'): 106.10 + GST 6.37 - rounding 0.02 "
+            "= CASH 112.45 - change 0.00, the cash and the sums agree",
+        ),
+        (
+            "sroie-263",
+            41.5,
+            "'Total with GST @6% 41.48' + Rounding 0.02 = the card's 41.50; 'Total 4150' lost "
+            "its mark",
+        ),
     ],
 )
 def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: str) -> None:

@@ -32,9 +32,10 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   rounding, when no printed total is the amount paid: a total before rounding; or the cash
   alone equals it when no change is printed); a sum of the page's own lines 2 (subtotal +
   taxes + rounding - discount with at least one part besides the subtotal, the taxes none,
-  one or all; a total printed above + the rounding; a GST summary's amount + tax; the
-  supplies' distinct values added up). With no total label read, a value that both the
-  tender and a sum give is a candidate;
+  one or all; a total, or a tax line that says total, printed above + the rounding; a GST
+  summary's amount + tax; the supplies' distinct values added up). When no printed total
+  has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value that both
+  the tender and a sum give is a candidate (``TENDER + SUM``);
 - a printed total from which another printed total is reached by adding the page's taxes,
   charges or rounding is a total before them, no rival; of the others, the value with the
   most evidence is the total when it has at least ``ENOUGH`` and no other comes within
@@ -286,8 +287,9 @@ def _taxes(lines: list[MoneyLine]) -> set[Decimal]:
 
 def _sums(lines: list[MoneyLine]) -> set[Decimal]:
     """Totals the page's own lines add up to: subtotal + tax + rounding - discount with at
-    least one part besides the subtotal (a subtotal alone is no check), a total printed
-    above plus the rounding (signs as printed), a GST summary's amount + tax, and the
+    least one part besides the subtotal (a subtotal alone is no check), a total (or a tax
+    line that says total: "Total with GST @6% 6.83") printed above plus the rounding (signs
+    as printed), a GST summary's amount + tax, and the
     supplies a supplier's invoice totals by tax rate (each value printed counted once: the
     0% line is printed twice)."""
     roundings = _roundings(lines)
@@ -298,7 +300,8 @@ def _sums(lines: list[MoneyLine]) -> set[Decimal]:
     ):
         if tax or rounding or discount:
             out.add(base + tax + rounding - discount)
-    for base, rounding in product(_parts(lines, "total"), roundings):
+    printed = [line.value for line in lines if line.role == "total" or line.maybe_total]
+    for base, rounding in product(printed, roundings):
         if rounding:
             out.add(base + rounding)
     if len(supplies := set(_parts(lines, "part"))) > 1:
@@ -333,8 +336,8 @@ def evidence_of(lines: list[MoneyLine]) -> dict[Decimal, int]:
             evidence[value] += TENDER
         if value in sums:
             evidence[value] += SUM
-    if not evidence:  # no total label read: the cash and the page's sums may still agree
-        for value in paid & sums:
+    if max(evidence.values(), default=0) < ENOUGH:  # no total label read or checked: the
+        for value in paid & sums - set(evidence):  # cash and the page's sums may still agree
             evidence[value] = TENDER + SUM
     return dict(evidence)
 

@@ -57,6 +57,7 @@ from serving.test_real_values import read_lines, real
         ("sroie-239", "MASTER XXXXXXXXXXXX9113:", "tender", False),
         ("sroie-228", "VISA", "tender", False),
         ("sroie-453", "CREDIT RM", "tender", False),
+        ("sroie-198", "CARD", "tender", False),  # session 27: the card paid, 'CARD RM 45.00'
         ("sroie-146", "RND ADJ", "rounding", False),
         ("sroie-146", "10% SRV CHG", "tax", False),  # a service charge adds like a tax
         ("sroie-037", "SERV CHARGE 10%", "tax", False),

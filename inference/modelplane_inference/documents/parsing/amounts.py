@@ -80,12 +80,16 @@ class Amount:
     decimals: int = 0
 
     def json(self) -> int | float | None:
-        """The value as a JSON number: ``int`` when whole as printed, else ``float``."""
-        if self.value is None:
-            return None
-        if self.decimals == 0:
-            return int(self.value)
-        return round(float(self.value), self.decimals)
+        """The value as a JSON number (``json_number``); ``None`` when ambiguous."""
+        return None if self.value is None else json_number(self.value)
+
+
+def json_number(value: Decimal) -> int | float:
+    """An amount as an answer's JSON number: ``int`` when printed whole, else ``float`` (a
+    ``Decimal`` keeps the printed decimals as its exponent: 30.90, not 3090; the checked total
+    of ``parsing/totals.py`` and every ``Amount`` answer through this one way)."""
+    exponent = value.as_tuple().exponent
+    return float(value) if isinstance(exponent, int) and exponent < 0 else int(value)
 
 
 def currency_of(text: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from modelplane_inference.documents.parsing.amounts import (
     currency_of,
+    json_number,
     parse_amount_text,
     read_amounts,
 )
@@ -27,7 +28,7 @@ from modelplane_inference.documents.parsing.layout import (
     cells_of,
     find_fields,
 )
-from modelplane_inference.documents.parsing.totals import as_json, confidence, receipt_total
+from modelplane_inference.documents.parsing.totals import confidence, receipt_total
 from modelplane_inference.documents.parsing.values import (
     parse_amount,
     parse_date,
@@ -161,7 +162,7 @@ def checked_total(
         return found
     out = {name: hit for name, hit in found.items() if name != "total_amount"}
     if verdict.value is not None:
-        out["total_amount"] = Found(as_json(verdict.value), confidence(verdict), "checked")
+        out["total_amount"] = Found(json_number(verdict.value), confidence(verdict), "checked")
     return out
 
 

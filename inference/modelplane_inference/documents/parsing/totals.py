@@ -378,9 +378,3 @@ def confidence(verdict: Verdict) -> float:
     if verdict.value is None:
         return 0.0
     return min(1.0, 0.5 + 0.1 * verdict.evidence[verdict.value])
-
-
-def as_json(value: Decimal) -> int | float:
-    """The total as the answer's JSON number: a float when printed with cents, else an int."""
-    exponent = value.as_tuple().exponent
-    return float(value) if isinstance(exponent, int) and exponent < 0 else int(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from modelplane_inference.documents.parsing.amounts import (
@@ -19,8 +20,9 @@ from modelplane_inference.documents.parsing.amounts import (
     parse_amount_text,
     read_amounts,
 )
-from modelplane_inference.documents.parsing.doctypes import document_type, fields_of, item_kind
-from modelplane_inference.documents.parsing.labels import field_type, split_label, table
+from modelplane_inference.documents.parsing.doctypes import document_type, fields_of
+from modelplane_inference.documents.parsing.items import item_cells, line_items
+from modelplane_inference.documents.parsing.labels import field_type, table
 from modelplane_inference.documents.parsing.layout import (
     Cell,
     Found,
@@ -40,7 +42,6 @@ REVIEW_BELOW = 0.7
 UNLABELLED = 0.5  # confidence of a field inferred from its value alone (under REVIEW_BELOW)
 INSTITUTION_ROWS = 6  # an unlabelled business name is in the page's first cells
 CENTS_PAGE = 3  # amounts with two decimals that make a page one that prints cents
-PLAIN_AMOUNT = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$")
 
 
 def normalise_date(text: str) -> str | None:
@@ -69,26 +70,13 @@ def visual_rows(cells: list[Cell]) -> list[list[Cell]]:
     return [sorted(row, key=lambda c: c.x0) for row in rows]
 
 
-def item_rows(rows: list[list[Cell]]) -> list[list[Cell]]:
-    """Rows of a description, an optional parts/labour kind and one plain amount."""
+def within(cells: list[Cell], boxes: list[Cell]) -> list[Cell]:
+    """The (merged) cells that hold one of ``boxes``: an item row's cells are no labels."""
     return [
-        row
-        for row in rows
-        if len(row) >= 2 and PLAIN_AMOUNT.match(row[-1].text) and not split_label(row[0].text)
+        c
+        for c in cells
+        if any(c.x0 <= b.x0 and c.y0 <= b.y0 and b.x1 <= c.x1 and b.y1 <= c.y1 for b in boxes)
     ]
-
-
-def line_items(rows: list[list[Cell]]) -> list[dict[str, Any]]:
-    """The line items of ``item_rows``: description, kind (estimates), amount."""
-    items = []
-    for row in rows:
-        item: dict[str, Any] = {"description": row[0].text}
-        kind = item_kind(row[1].text) if len(row) > 2 else None
-        if kind:
-            item["kind"] = kind
-        item["amount"] = parse_amount(row[-1].text)
-        items.append(item)
-    return items
 
 
 def business_name(cells: list[Cell]) -> str | None:
@@ -122,8 +110,8 @@ def unlabelled(
     if "document_number" not in out and len(numbers) == 1:
         out["document_number"] = Found(numbers.pop(), UNLABELLED, "page")
     amounts = [a for c in cells if (a := parse_amount(c.text)) is not None and a >= 100]
-    item_sum = sum(int(i["amount"]) for i in items)
-    if "total_amount" not in out and amounts and max(amounts) == item_sum:
+    item_sum = sum(Decimal(str(i["amount"])) for i in items)
+    if "total_amount" not in out and amounts and Decimal(str(max(amounts))) == item_sum:
         out["total_amount"] = Found(item_sum, UNLABELLED, "page")
     return out
 
@@ -171,10 +159,11 @@ def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
     items, source lines."""
     cells = cells_of(lines)
     rows = visual_rows(cells)
-    items = item_rows(rows)
     cents = cents_page(cells)
-    found = find_fields(cells, [cell for row in items for cell in row], cents)
-    found = without_lost_cents(unlabelled(found, cells, line_items(items)), cells)
+    lines_rows = visual_rows(boxes_of(lines))  # items are read line by line, nothing merged
+    items = line_items(lines_rows, cents)
+    found = find_fields(cells, within(cells, item_cells(lines_rows, cents)), cents)
+    found = without_lost_cents(unlabelled(found, cells, items.items), cells)
     # The type from the labels the page prints: a total too unsure to answer is still printed.
     kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
     found = checked_total(found, lines, cents)
@@ -188,7 +177,7 @@ def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
         "fields": fields,
         "confidence": confidence,
         "currency": page_currency(cells),
-        "needs_review": min(confidence.values(), default=0.0) < REVIEW_BELOW,
-        "line_items": line_items(items),
+        "needs_review": min(confidence.values(), default=0.0) < REVIEW_BELOW or items.unsure,
+        "line_items": items.items,
         "lines": lines,
     }

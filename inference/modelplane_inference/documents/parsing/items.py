@@ -26,8 +26,7 @@ on the next row. Rules:
 - the items are answered only when their amounts add up to an amount printed on those money
   lines or below (a subtotal, the total, the cash of an exact payment, a GST summary's amount):
   items that do not add up were misread or missed, and a wrong list on a claim is worse than
-  none, so none is answered and the document is flagged for review (``Items.unsure``); items
-  that add up to nothing (0.00) are no check;
+  none, so none is answered and the document is flagged for review (``Items.unsure``);
 - a row's description is its text before the amount; a row with no words of its own (an item
   code, a quantity) takes the rows of words below it up to the next item, else those above it
   back to the previous item; an estimate's kind cell ("Parts", "공임") gives its kind.
@@ -241,7 +240,7 @@ def line_items(rows: list[list[Cell]], cents: bool) -> Items:
     if not items:
         return Items([], False)
     total = sum((i.amount.value or Decimal(0) for i in items), Decimal(0))
-    if total <= 0 or total not in printed_money(rows[end:], cents):
+    if total not in printed_money(rows[end:], cents):
         return Items([], True)
     return Items([i.json() for i in items], False)
 

@@ -6,7 +6,8 @@ examples' models), sends every real document of the pile
 (``models/data/documents``: SROIE receipts, phone photos of pages) through ``documents`` over
 gRPC, reads the same bytes with ``RapidOCR()`` in this process, and scores both
 (``tests/serving/real_documents.py``): word recall and CER, and for the receipts date, total
-(wrong non-null totals on their own), institution and document type. ``--capture`` also
+(wrong non-null totals on their own), institution and document type, and, on the receipts
+whose label has ``line_item_amounts`` (20 develop ones), the line items' amounts. ``--capture`` also
 serves the examples with ``capture`` set to each other mode, to compare the capture step on the
 same pages. Results: ``bench/results/documents_quality-<pile>.json``. Verdicts on a goal need at
 least ``MIN_N`` documents; below it a figure is reported as "not measurable".
@@ -42,6 +43,7 @@ from serving.real_documents import (
     cer,
     documents,
     field_scores,
+    item_amounts_right,
     rate,
     reading_order,
     sha256,
@@ -87,6 +89,9 @@ def score(doc: RealDocument, lines: list[dict[str, Any]], answer: dict[str, Any]
     out: dict[str, Any] = {"words": word_recall(truth, texts), "cer": cer(truth, texts)}
     if answer is not None:
         out["fields"] = field_scores(doc.label, answer)
+        items = item_amounts_right(doc.label, answer)
+        if items is not None:  # labelled on a few develop receipts (their label json)
+            out["fields"]["line_items"] = items
         out["answer"] = {k: answer.get(k) for k in ("document_type", "fields", "needs_review")}
     return out
 
@@ -114,10 +119,12 @@ def summarise(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
         "measurable": n >= MIN_N[source],
     }
     fields = [r["fields"] for r in rows if "fields" in r]
-    for name in ("date", "total", "total_wrong", "institution", "type"):
+    for name in ("date", "total", "total_wrong", "institution", "type", "line_items"):
         scored = [f[name] for f in fields if name in f]
         if scored:
-            out[name] = {"right": sum(scored), "n": len(scored), "rate": rate(sum(scored), n)}
+            # line items are labelled on some receipts only: their rate is over those
+            over = len(scored) if name == "line_items" else n
+            out[name] = {"right": sum(scored), "n": len(scored), "rate": rate(sum(scored), over)}
     return out
 
 

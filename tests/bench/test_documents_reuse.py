@@ -10,11 +10,13 @@ under the same name would be scored on another page's lines), and a rerun of one
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 from serving.real_documents import RealDocument, documents, sha256
 
-from bench.documents_quality import kept, reusable
+from bench.documents_quality import kept, reparsed, reusable, summarise
 
 
 def a_develop_receipt() -> RealDocument:
@@ -60,3 +62,18 @@ def test_a_rerun_of_one_source_keeps_the_others_figures() -> None:
 def test_a_run_without_reuse_keeps_nothing() -> None:
     now = run_of({"sroie": 1}, capture=False)
     assert kept(copy.deepcopy(now), None) == now
+
+
+def test_line_items_are_scored_where_labelled() -> None:
+    """A develop receipt labelled with its items (sroie-009) scores them, reparsed from the
+    endpoint's stored reading; one without the label scores none; the rate is over the
+    labelled receipts only."""
+    stored = Path(__file__).parents[1] / "serving" / "data" / "sroie_develop_item_lines.json"
+    lines = json.loads(stored.read_text("utf-8"))["sroie-009"]
+    by_name = {d.name: d for d in documents("develop", ("sroie",))}
+    scored, _ = reparsed(by_name["sroie-009"], {"lines": lines, "rapidocr": {}})
+    assert scored["fields"]["line_items"] is True
+    unlabelled, _ = reparsed(by_name["sroie-001"], {"lines": lines, "rapidocr": {}})
+    assert "line_items" not in unlabelled["fields"]
+    summary = summarise([scored, unlabelled], "sroie")
+    assert summary["line_items"] == {"right": 1, "n": 1, "rate": 1.0}

@@ -22,7 +22,7 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   the next row's when that row is amounts only; on a page that prints cents a whole number is
   a quantity or a lost decimal mark, not money; a minus sign is kept, before or after the
   number ("20.00-"), and cents read without their zero are cents (".02"). A GST summary's
-  row (a rate, two amounts) gives its amount + tax. A "rounding" of 1.00 or more is the
+  row (a rate, or a tax code whose "%" OCR lost: "Z=0"; two amounts) gives its amount + tax. A "rounding" of 1.00 or more is the
   rounded total (99 Speed Mart's "Rounding RM 52.10" under "Rounding Adjustment RM .02"), and
   a row that is a currency mark and an amount right under a rounding line is the total after
   rounding ("RH | 60.30"): plain totals;
@@ -71,6 +71,7 @@ ENOUGH = 3  # evidence needed: a final total's label and one check, or a plain l
 MARGIN = 2  # the runner-up must have this much less
 FINAL, PLAIN, TENDER, SUM = 2, 1, 2, 2  # weights of the kinds of evidence
 CURRENCY_READ = re.compile(r"R[MHNK]|MYR|\$")  # RM as OCR reads it alone: "RH", "RN", "RK"
+TAX_CODE = re.compile(r"[A-Za-z]{1,2}\s*=\s*\d{1,2}[/7]?")  # "Z=0", "z=07", "s=6/": % lost
 FUZZY = 6  # a money word this long is still read with an OCR slip (``misread_role``)
 ROUNDED = Decimal(1)  # a "rounding" this large is the rounded total (``money_line``)
 TOTAL = "total_amount"
@@ -257,10 +258,12 @@ def money_line(pending: Pending, value: Decimal) -> MoneyLine:
 
 def summary_line(row: list[Cell], cents: bool) -> list[MoneyLine]:
     """A GST summary row's amount plus its tax ("SR=6% | 29.81 | 1.79" -> 31.60): the row's
-    first cell names a rate and no money role, and it prints exactly two amounts, the tax the
+    first cell names a rate (or is a tax code and its rate whose "%" OCR lost: "Z=0", "z=07",
+    ``TAX_CODE``) and no money role, and it prints exactly two amounts, the tax the
     smaller."""
     label = split_cell(row[0].text)[0] if row else ""
-    if "%" not in label or role_of(label) is not None:
+    rate = "%" in label or (bool(row) and TAX_CODE.fullmatch(row[0].text.strip()) is not None)
+    if not rate or role_of(label) is not None:
         return []
     amounts = [signed_amount(split_cell(c.text)[1], cents) for c in row]
     values = [a[0] for a in amounts if a is not None]

@@ -264,6 +264,15 @@ class TextRecognitionParameters(StageParameters):
         "pays; on CPU one line per request is faster).",
         minimum=1,
     )
+    money_reading: str = param(
+        "moneyReading",
+        "ctc+tesseract",
+        "Lines whose CTC text is an amount with a lost or mangled decimal mark (287 for 2.87) are "
+        "read again from wider crops, by CTC and Tesseract (ctc+tesseract) or CTC alone (ctc), "
+        "and kept only as a clean amount agreeing with the first reading; none reads once "
+        "(documents/money_reading.py).",
+        choices=("ctc+tesseract", "ctc", "none"),
+    )
 
 
 @dataclass(frozen=True)

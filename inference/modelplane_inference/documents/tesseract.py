@@ -81,7 +81,9 @@ class TesseractRecognizer:
     """Recognises line crops (BGR uint8) with a small pool of Tesseract engines (one reading
     engine per worker, plus one for the ``gate`` language where there is one)."""
 
-    def __init__(self, language: str = "kor+eng", workers: int = 2, gate: str = "") -> None:
+    def __init__(
+        self, language: str = "kor+eng", workers: int = 2, gate: str = "", whitelist: str = ""
+    ) -> None:
         path = tessdata_path()
         available = set(tesserocr.get_languages(path)[1])
         wanted = language.split("+") + (gate.split("+") if gate else [])
@@ -91,7 +93,8 @@ class TesseractRecognizer:
         self.language, self.gate = language, gate
         self._apis: queue.Queue[Engines] = queue.Queue()
         for _ in range(workers):
-            self._apis.put((_engine(path, language), _engine(path, gate) if gate else None))
+            reader = _engine(path, language, whitelist)
+            self._apis.put((reader, _engine(path, gate) if gate else None))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tesseract")
 
     def recognise(self, crop: np.ndarray) -> tuple[str, float]:
@@ -125,8 +128,12 @@ class TesseractRecognizer:
                     api.End()
 
 
-def _engine(path: str, language: str) -> tesserocr.PyTessBaseAPI:
-    return tesserocr.PyTessBaseAPI(path=path, lang=language, psm=tesserocr.PSM.SINGLE_LINE)
+def _engine(path: str, language: str, whitelist: str = "") -> tesserocr.PyTessBaseAPI:
+    """One single-line engine; ``whitelist`` limits what it may read (a money crop's digits)."""
+    api = tesserocr.PyTessBaseAPI(path=path, lang=language, psm=tesserocr.PSM.SINGLE_LINE)
+    if whitelist:
+        api.SetVariable("tessedit_char_whitelist", whitelist)
+    return api
 
 
 def _read(api: tesserocr.PyTessBaseAPI, image: Image.Image) -> tuple[str, float]:

@@ -18,7 +18,14 @@ import numpy as np
 from modelplane_api.images import exif_orientation
 from modelplane_api.parameters import TextDetectionParameters, TextRecognitionParameters
 
-from modelplane_inference.documents import capture, ocr, orientation, pdf, script_routing
+from modelplane_inference.documents import (
+    capture,
+    money_reading,
+    ocr,
+    orientation,
+    pdf,
+    script_routing,
+)
 from modelplane_inference.documents.parsing.document import parse_document
 from modelplane_inference.documents.tesseract import TesseractRecognizer
 from modelplane_inference.runtime.backends import LocalBackend
@@ -151,6 +158,9 @@ class TextRecognition(Stage):
     ones with Tesseract (``script_routing``); each line says its ``script`` and ``recognizer``.
     ``--param recognizer=tesseract --param language=kor+eng`` selects Tesseract alone per
     ModelDeployment; ``textScore`` drops lines recognised with lower confidence.
+    ``--param moneyReading=ctc+tesseract`` (the default with CTC) reads lines whose CTC text is
+    a damaged amount (``287`` for 2.87) again and keeps a clean amount that agrees with it
+    (``documents/money_reading.py``; ``recognizer`` then says e.g. ``ctc+tesseract-money``).
     """
 
     stage: ClassVar[str] = "text-recognition"
@@ -177,6 +187,14 @@ class TextRecognition(Stage):
             self.tesseract = TesseractRecognizer(params.language, params.workers, gate)
         if self.recognizer_kind() == "tesseract":
             return
+        self.money: dict[str, money_reading.Reader] = {}
+        if params.money_reading != "none":
+            self.money["ctc"] = self._ctc_texts
+        if params.money_reading == "ctc+tesseract":
+            self.money_tesseract = TesseractRecognizer(
+                "eng", 1, whitelist=money_reading.MONEY_WHITELIST
+            )
+            self.money["tesseract"] = money_reading.tesseract_reader(self.money_tesseract)
         self.norm = ocr.Normalization.from_extra(self.backend.config.extra)
         characters = list(self.backend.config.labels)
         backend = self.backend
@@ -189,8 +207,9 @@ class TextRecognition(Stage):
         self.classes = ["", *characters, " "]  # CTC class i: 0 blank, then the list, then space
 
     def stop(self) -> None:
-        if getattr(self, "tesseract", None) is not None:
-            self.tesseract.close()  # type: ignore[union-attr]
+        for name in ("tesseract", "money_tesseract"):
+            if getattr(self, name, None) is not None:
+                getattr(self, name).close()
         super().stop()
 
     async def run(self, item: Item) -> Item:
@@ -203,7 +222,7 @@ class TextRecognition(Stage):
 
     async def _lines(self, page: np.ndarray, boxes: list[np.ndarray]) -> list[dict[str, Any]]:
         crops = await off_loop(lambda: [ocr.crop_box(page, box) for box in boxes])
-        reads = await self._read(crops)
+        reads = await self._amounts(page, boxes, await self._read(crops))
         return [
             {"text": text, "box": box.astype(int).tolist(), "score": round(score, 4), **how}
             for box, (text, score, how) in zip(boxes, reads, strict=True)
@@ -236,6 +255,25 @@ class TextRecognition(Stage):
         if not self.routed or self.tesseract is None:
             return [(r.text, r.score, {"recognizer": "ctc"}) for r in ctc]
         return await script_routing.route(crops, ctc, self.tesseract)
+
+    async def _amounts(
+        self, page: np.ndarray, boxes: list[np.ndarray], reads: list[script_routing.Read]
+    ) -> list[script_routing.Read]:
+        """The reads with damaged amounts read again where a second reading agrees
+        (``documents/money_reading.py``); only CTC's own lines, never Tesseract's."""
+        if not getattr(self, "money", None):
+            return reads
+        texts = [text if how.get("recognizer") == "ctc" else "" for text, _, how in reads]
+        kept = await money_reading.repair(page, boxes, texts, self.money)
+        out = list(reads)
+        for index, repair in kept.items():
+            _, score, how = reads[index]
+            out[index] = (repair.text, score, {**how, "recognizer": f"ctc+{repair.reader}-money"})
+        return out
+
+    async def _ctc_texts(self, crops: list[np.ndarray]) -> list[str]:
+        """CTC's text of each crop (a money reader)."""
+        return [read.text for read in await self._ctc(crops)]
 
     def _boxes(self, item: Item, page: np.ndarray) -> list[np.ndarray]:
         raw = item.get("boxes")

@@ -135,4 +135,25 @@ def test_a_unit_price_row_is_no_item() -> None:
 
 def test_an_item_code_row_takes_its_description_from_below() -> None:
     items = parse_document(read_lines()["sroie-327"])["line_items"]
-    assert "WAYCARE WOUND DRESSING" in items[0]["description"]
+    assert items[0]["description"] == "1394 (UNIT) WAYCARE WOUND DRESSING WATERPROOF"
+    assert items[-1]["description"] == "9556250921884 (1 BOX) GENTAMICIN CREAM"
+    # a description over two rows; the page's last words, "100 PLUS [1.5L]", misread as
+    # "100F:S[15]", still read as words (it tells the description is below the code row)
+    assert parse_document(read_lines()["sroie-238"])["line_items"][0]["description"] == (
+        "25550606031171 SR：(S HURIXS"
+    )
+    items = parse_document(read_lines()["sroie-014"])["line_items"]
+    assert items[1]["description"] == "9556231110045 GARDENIA ORIGINAL CLASSIC JUMBO [600G]"
+
+
+def test_a_price_row_takes_its_description_from_above() -> None:
+    """sroie-036 prints "SR I00100000060-4Vege" over "$5.50 | 1 | S5.50" (above it, the column
+    titles and the shop's address: one row only); sroie-043 "HEINEKEN (5 BTL)" over
+    "2x | 95.00 | 190.00SR" ("2x" is a quantity, no words)."""
+    items = parse_document(read_lines()["sroie-036"])["line_items"]
+    assert [i["description"] for i in items] == [
+        "$5.50 SR I00100000060-4Vege",
+        "$2.70 SR 100100000006-Pork",
+    ]
+    (item,) = parse_document(read_lines()["sroie-043"])["line_items"]
+    assert item["description"] == "2x HEINEKEN (5 BTL)"

@@ -27,9 +27,12 @@ on the next row. Rules:
   lines or below (a subtotal, the total, the cash of an exact payment, a GST summary's amount):
   items that do not add up were misread or missed, and a wrong list on a claim is worse than
   none, so none is answered and the document is flagged for review (``Items.unsure``);
-- a row's description is its text before the amount; a row with no words of its own (an item
-  code, a quantity) takes the rows of words below it up to the next item, else those above it
-  back to the previous item; an estimate's kind cell ("Parts", "공임") gives its kind.
+- a row's description is its words before the amount (two letters or more: not "2x"); a row
+  with none (an item code, a quantity, a price) takes the rows of words right below it (up to
+  ``BELOW_ROWS``) when a row of words follows the page's last such item (the code row first:
+  sroie-327, -014), else the one row of words right above it (the description first:
+  "SR I00100000006-Pork" over "$2.70 | 1 | $2.70", sroie-030); an estimate's kind cell
+  ("Parts", "공임") gives its kind.
 """
 
 from __future__ import annotations
@@ -42,16 +45,12 @@ from typing import Any, NamedTuple
 
 from modelplane_inference.documents.parsing.amounts import Amount, parse_amount_text, read_amounts
 from modelplane_inference.documents.parsing.doctypes import item_kind
-from modelplane_inference.documents.parsing.labels import (
-    compact,
-    is_item_header,
-    split_label,
-    table,
-)
+from modelplane_inference.documents.parsing.labels import compact, split_label, table
 from modelplane_inference.documents.parsing.layout import Cell
 from modelplane_inference.documents.parsing.totals import role_of, says_total, split_cell
 
 COLUMN = 2.0  # an item amount's right edge within this many line heights of the column's
+BELOW_ROWS = 2  # rows of words a description printed under its item code row may take
 # A row's last amount is a unit price: "@" or a quantity and "x" right before it.
 UNIT_PRICE = re.compile(r"(?:@|\d\s*[xX])\s*(?:RM|\$)?\s*\d[\d,]*[.,]\s?\d{1,2}\s*$")
 
@@ -185,15 +184,26 @@ def printed_money(rows: list[list[Cell]], cents: bool) -> set[Decimal]:
 
 
 def has_letters(text: str) -> bool:
-    return any(c.isalpha() for c in text)
+    """A word, not a quantity ("2x") or a misread digit ("A" for "1"): two letters or more."""
+    return sum(c.isalpha() for c in text) >= 2
 
 
 def words_row(row: list[Cell]) -> bool:
-    """A row of words only (a description printed on its own row): letters, no amount, no
-    column header ("Item | Qty | Amount")."""
+    """A row of words (a description printed on its own row): a word, and no money with cents
+    (a misread "100 PLUS [1.5L]", "100F:S[15]", reads as a whole number)."""
     return any(has_letters(c.text) for c in row) and not any(
-        parse_amount_text(c.text) is not None or is_item_header(c.text) for c in row
+        (a := parse_amount_text(c.text)) is not None and a.decimals for c in row
     )
+
+
+def run_of_words(rows: list[list[Cell]], indexes: range, most: int) -> list[int]:
+    """The rows of words in ``indexes`` up to the first row that is not one, ``most`` of them."""
+    out: list[int] = []
+    for index in indexes:
+        if len(out) == most or not words_row(rows[index]):
+            break
+        out.append(index)
+    return out
 
 
 def read_items(rows: list[list[Cell]], cents: bool) -> tuple[list[ItemRow], int]:
@@ -213,20 +223,22 @@ def read_items(rows: list[list[Cell]], cents: bool) -> tuple[list[ItemRow], int]
 
 def describe(rows: list[list[Cell]], found: list[tuple[int, ItemRow]]) -> list[ItemRow]:
     """The items in the column, each given the rows around it (module doc): a unit-price row
-    below it; for an item with no words of its own, the rows of words below it up to the next
-    item, else those above it back to the previous one."""
+    below it; for an item with no words of its own, the rows of words next to it on the page's
+    side: below it when a row of words follows the last such item, else above it."""
     kept = in_column([item for _, item in found])
     places = [(i, item) for i, item in found if any(item is k for k in kept)]
+    bare = [i for i, item in places if not item.own_words()]
+    below_side = bool(bare) and bare[-1] + 1 < len(rows) and words_row(rows[bare[-1] + 1])
     for n, (index, item) in enumerate(places):
         after = places[n + 1][0] if n + 1 < len(places) else len(rows)
         before = places[n - 1][0] if n else -1
-        below = range(index + 1, after)
-        item.extra += [text_of(rows[r]) for r in below if unit_price_row(rows[r])]
+        item.extra += [text_of(rows[r]) for r in range(index + 1, after) if unit_price_row(rows[r])]
         if not item.own_words():
-            plain = [r for r in below if words_row(rows[r])] or [
-                r for r in range(before + 1, index) if words_row(rows[r])
-            ]
-            item.extra += [text_of(rows[r]) for r in plain]
+            if below_side:
+                plain = run_of_words(rows, range(index + 1, after), BELOW_ROWS)
+            else:  # one row: above the first item is the page's header
+                plain = run_of_words(rows, range(index - 1, before, -1), 1)
+            item.extra += [text_of(rows[r]) for r in sorted(plain)]
     return kept
 
 

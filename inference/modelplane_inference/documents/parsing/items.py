@@ -24,7 +24,8 @@ on the next row. Rules:
   cash, change) or says total ("TOTAL QTY"), once an item was read or when the row prints
   money (a header's "(GST)" column title or "GST ID: 0016..." is not the end);
 - the items are answered only when their amounts add up to an amount printed on those money
-  lines or below (a subtotal, the total, the cash of an exact payment, a GST summary's amount):
+  lines or below (a subtotal, the total, the cash of an exact payment, a GST summary's amount;
+  not the change):
   items that do not add up were misread or missed, and a wrong list on a claim is worse than
   none, so none is answered and the document is flagged for review (``Items.unsure``);
 - a row's description is its words before the amount (two letters or more: not "2x"); a row
@@ -121,6 +122,16 @@ def money_row(row: list[Cell]) -> bool:
         if label and (role_of(label) is not None or says_total(compact(label))):
             return True
     return False
+
+
+def change_row(row: list[Cell]) -> bool:
+    """A row of the change handed back: never what the items add up to (cash less the total;
+    sroie-090's misread "5.03" change equalled a misread item)."""
+    return any(
+        (found := role_of(label)) is not None and found[0] == "change"
+        for cell in row
+        if (label := split_cell(cell.text)[0])
+    )
 
 
 def money_on(row: list[Cell], cents: bool) -> bool:
@@ -252,7 +263,7 @@ def line_items(rows: list[list[Cell]], cents: bool) -> Items:
     if not items:
         return Items([], False)
     total = sum((i.amount.value or Decimal(0) for i in items), Decimal(0))
-    if total not in printed_money(rows[end:], cents):
+    if total not in printed_money([r for r in rows[end:] if not change_row(r)], cents):
         return Items([], True)
     return Items([i.json() for i in items], False)
 

@@ -4,7 +4,8 @@ The parts live in ``modelplane_inference.documents.parsing`` (synonym table as d
 matching, typed values, layout pairing, document types); this module is the stage's entry point.
 Each field has a confidence (label match x OCR score of the label and value lines, a little lower
 for a value found below its label); ``needs_review`` is set when a field of the document's type
-is missing or below ``REVIEW_BELOW``, so a caller can route the document to a person.
+is missing or below ``REVIEW_BELOW``, or when the page's item rows do not add up to money it
+prints (``parsing/items.py``), so a caller can route the document to a person.
 """
 
 from __future__ import annotations

@@ -22,8 +22,9 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   the next row's when that row is amounts only; on a page that prints cents a whole number is
   a quantity or a lost decimal mark, not money; a minus sign is kept, before or after the
   number ("20.00-"), and cents read without their zero are cents (".02"). A GST summary's
-  row (a rate, or a tax code whose "%" OCR lost: "Z=0"; two amounts) gives its amount + tax. A "rounding" of 1.00 or more is the
-  rounded total (99 Speed Mart's "Rounding RM 52.10" under "Rounding Adjustment RM .02"), and
+  row (a rate, or a tax code whose "%" OCR lost: "Z=0"; two amounts) gives its amount + tax.
+  A "rounding" of 1.00 or more is the rounded total (99 Speed Mart's "Rounding RM 52.10"
+  under "Rounding Adjustment RM .02"), and
   a row that is a currency mark and an amount right under a rounding line is the total after
   rounding ("RH | 60.30"): plain totals;
 - each printed total value earns evidence: its label (2 for a final total, 1 for a plain one;

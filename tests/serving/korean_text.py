@@ -40,8 +40,11 @@ def has_hangul(text: str) -> bool:
 
 
 def routed(line: dict[str, Any]) -> bool:
-    """Whether Tesseract read (part of) the served line."""
-    return "tesseract" in str(line.get("recognizer", ""))
+    """Whether script routing sent (part of) the served line to Tesseract (``tesseract``,
+    ``ctc+tesseract``). A CTC amount read again for its cents (``ctc+tesseract-money``,
+    ``documents/money_reading.py``) is a Latin line that stayed with CTC, not a route."""
+    recognizer = str(line.get("recognizer", ""))
+    return "tesseract" in recognizer and not recognizer.endswith("-money")
 
 
 def _rect(box: Any) -> tuple[float, float, float, float]:

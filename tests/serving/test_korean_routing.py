@@ -182,3 +182,19 @@ def test_hangul_gate_reads_korean_and_keeps_latin_out() -> None:
     finally:
         gated.close()
         alone.close()
+
+
+@pytest.mark.parametrize(
+    ("recognizer", "went"),
+    [
+        ("tesseract", True),
+        ("ctc+tesseract", True),  # a Hangul span spliced into a CTC line
+        ("ctc", False),
+        ("ctc+tesseract-money", False),  # an amount read again for its cents: stayed with CTC
+        ("ctc+ctc+tesseract-money", False),
+    ],
+)
+def test_routing_counts_script_routes_not_money_readings(recognizer: str, went: bool) -> None:
+    """The routing figures count lines script routing sent to Tesseract; the money step's
+    second reading (documents/money_reading.py) marks a Latin line and must not count."""
+    assert routed({"recognizer": recognizer}) is went

@@ -98,8 +98,9 @@ def test_parser_holds_the_whole_held_out_reading() -> None:
     scores = [field_scores(d.label, parse_document(run[d.name]["lines"])) for d in receipts]
     counts = {k: sum(s[k] for s in scores) for k in ("date", "total", "total_wrong", "type")}
     assert len(scores) == 80
-    # Measured 11:19-11:28 (one held-out run, 80 receipts; 07:33-07:47 on the first 40: date
-    # 38, total 32, wrong 0): date 75, total 66, wrong 1, type 80. Floors a little under;
-    # wrong totals no more than measured.
-    assert counts["date"] >= 74 and counts["total"] >= 64 and counts["type"] == 80, counts
+    # Measured 15:01-15:07 on session 27's final tree (one held-out run, 80 receipts, all
+    # served again: money read twice, the s27 totals rules): date 75, total 70, wrong 1, type
+    # 80 (12:10-12:18, session 26: 75, 66, 1, 80; 07:33-07:47 on the first 40: 38, 32, 0).
+    # Floors a little under; wrong totals no more than measured.
+    assert counts["date"] >= 74 and counts["total"] >= 68 and counts["type"] == 80, counts
     assert counts["total_wrong"] <= 1, counts

@@ -214,13 +214,22 @@ def test_held_out_pharmacy_receipts_are_in_no_develop_pile() -> None:
 # docs/benchmarks.md), per group (a label's ``group``, else its type): claim forms typed 2/2
 # (n 2: not measurable), no field answered on the blank one; invoices typed 4/5, their dates
 # 1/5 and numbers 2/5, no total answered; pharmacy receipts (medical_receipt, n 6) typed 5/6,
-# dates 6/6, totals 5/6, numbers 2/6, the pharmacy's name 1/6; no wrong total anywhere. Floors,
+# dates 6/6, totals 5/6, numbers 2/6, the pharmacy's name 1/6; no wrong total anywhere; line
+# items of the pharmacy receipts 3/6 on session 27's final tree (14:58-14:59; 0/6 at 13:46,
+# before parsing/items.py). Floors,
 # not goals: a title word, label or served default these pages use that is changed for the
 # worse fails here.
 FLOORS = {
     "claim_form": {"type": 2},
     "receipt": {"type": 4, "date": 1, "document_number": 2},
-    "medical_receipt": {"type": 5, "date": 6, "total": 5, "document_number": 2, "institution": 1},
+    "medical_receipt": {
+        "type": 5,
+        "date": 6,
+        "total": 5,
+        "document_number": 2,
+        "institution": 1,
+        "line_items": 3,
+    },
 }
 MAX_BLANK_FIELDS = 0
 

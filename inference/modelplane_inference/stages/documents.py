@@ -185,9 +185,10 @@ class TextRecognition(Stage):
         if self.recognizer_kind() in ("tesseract", "auto"):
             gate = script_routing.HANGUL_GATE if self.routed else ""
             self.tesseract = TesseractRecognizer(params.language, params.workers, gate)
+        # damaged amounts' second readers (none with Tesseract alone: it reads no CTC lines)
+        self.money: dict[str, money_reading.Reader] = {}
         if self.recognizer_kind() == "tesseract":
             return
-        self.money: dict[str, money_reading.Reader] = {}
         if params.money_reading != "none":
             self.money["ctc"] = self._ctc_texts
         if params.money_reading == "ctc+tesseract":
@@ -261,7 +262,7 @@ class TextRecognition(Stage):
     ) -> list[script_routing.Read]:
         """The reads with damaged amounts read again where a second reading agrees
         (``documents/money_reading.py``); only CTC's own lines, never Tesseract's."""
-        if not getattr(self, "money", None):
+        if not self.money:
             return reads
         texts = [text if how.get("recognizer") == "ctc" else "" for text, _, how in reads]
         kept = await money_reading.repair(page, boxes, texts, self.money)

@@ -13,6 +13,8 @@ are the source bytes where the long side is at most ``LONG_SIDE`` px, else resiz
 Session 27's 100 develop-only receipts: ``--seed 27 --long-side 1600 --quality 85 --reencode
 100 0`` (smaller files, for the data budget: every image re-encoded at q85, resized to 1600 px
 where longer); a receipt already in a pile under its number is skipped, whatever its bytes.
+Session 28's 60 develop + 80 held-out receipts: ``--seed 28 --long-side 1600 --quality 80
+--reencode 60 80``.
 """
 
 from __future__ import annotations

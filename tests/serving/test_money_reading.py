@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
-from modelplane_inference.documents import money_reading
+from modelplane_inference.documents import money_reading, ocr
 from modelplane_inference.documents.money_reading import agreed_amount, damaged_amount, decide
 from modelplane_inference.documents.tesseract import TesseractRecognizer
 from modelplane_inference.stages.images import decode_image, to_bgr_array
@@ -87,6 +88,15 @@ def tesseract() -> Iterator[TesseractRecognizer]:
     engine.close()
 
 
+def second_reading(
+    page: np.ndarray, boxes: list[np.ndarray], texts: list[str], readers: dict[str, Any]
+) -> dict[int, money_reading.MoneyRepair]:
+    """What the stage's ``_amounts`` does with a page's CTC texts (without its thread pool)."""
+    lines = money_reading.triggered(texts)
+    crops = money_reading.second_crops(page, boxes, lines)
+    return asyncio.run(money_reading.repair(texts, lines, crops, readers))
+
+
 # (receipt, CTC text, its box as the endpoint found it, what Tesseract's second reading keeps)
 CROPS = [
     ("sroie-014", "230", [[351, 1002], [406, 1002], [406, 1033], [351, 1033]], "2.30"),
@@ -107,8 +117,28 @@ def test_tesseract_reads_real_money_crops_again(
     page = to_bgr_array(decode_image((DEVELOP / f"{name}.jpg").read_bytes()))
     boxes = [np.array(box, np.float32)] + [np.zeros((4, 2), np.float32)] * len(CENTS)
     readers = {"tesseract": money_reading.tesseract_reader(tesseract)}
-    repaired = asyncio.run(money_reading.repair(page, boxes, [text, *CENTS], readers))
+    repaired = second_reading(page, boxes, [text, *CENTS], readers)
     assert (repaired[0].text if 0 in repaired else None) == kept, repaired
+
+
+def test_second_crops_are_the_grown_boxes_of_the_lines_asked_for() -> None:
+    """``second_crops`` is pure: 9 crops per asked line, in order, the first the box as found,
+    the others larger; the page is not touched and a second call gives the same pixels."""
+    name, _, box, _ = CROPS[0]
+    page = to_bgr_array(decode_image((DEVELOP / f"{name}.jpg").read_bytes()))
+    before = page.copy()
+    other = np.array(CROPS[1][2], np.float32)
+    boxes = [other, np.array(box, np.float32), other]
+    crops = money_reading.second_crops(page, boxes, [1])
+    assert len(crops) == len(money_reading.GROWS) == 9
+    assert np.array_equal(crops[0], ocr.crop_box(page, boxes[1]))
+    assert all(c.shape[0] >= crops[0].shape[0] and c.shape[1] >= crops[0].shape[1] for c in crops)
+    assert crops[-1].shape[1] > crops[0].shape[1] and crops[-1].shape[0] > crops[0].shape[0]
+    again = money_reading.second_crops(page, boxes, [1])
+    assert all(np.array_equal(a, b) for a, b in zip(crops, again, strict=True))
+    assert np.array_equal(page, before)
+    assert len(money_reading.second_crops(page, boxes, [0, 2])) == 18
+    assert money_reading.second_crops(page, boxes, []) == []
 
 
 def test_no_second_reading_where_the_page_prints_no_cents(tesseract: TesseractRecognizer) -> None:
@@ -116,7 +146,7 @@ def test_no_second_reading_where_the_page_prints_no_cents(tesseract: TesseractRe
     name, text, box, _ = CROPS[2]
     page = to_bgr_array(decode_image((DEVELOP / f"{name}.jpg").read_bytes()))
     readers = {"tesseract": money_reading.tesseract_reader(tesseract)}
-    repaired = asyncio.run(money_reading.repair(page, [np.array(box)], [text], readers))
+    repaired = second_reading(page, [np.array(box)], [text], readers)
     assert repaired == {}
 
 

@@ -265,7 +265,11 @@ class TextRecognition(Stage):
         if not self.money:
             return reads
         texts = [text if how.get("recognizer") == "ctc" else "" for text, _, how in reads]
-        kept = await money_reading.repair(page, boxes, texts, self.money)
+        lines = money_reading.triggered(texts)
+        if not lines:
+            return reads
+        crops = await off_loop(money_reading.second_crops, page, boxes, lines)
+        kept = await money_reading.repair(texts, lines, crops, self.money)
         out = list(reads)
         for index, repair in kept.items():
             _, score, how = reads[index]

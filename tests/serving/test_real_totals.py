@@ -14,14 +14,13 @@ import pytest
 from modelplane_inference.documents.parsing.amounts import signed_amount
 from modelplane_inference.documents.parsing.document import cents_page, parse_document, visual_rows
 from modelplane_inference.documents.parsing.layout import Cell, boxes_of, cells_of
-from modelplane_inference.documents.parsing.totals import (
+from modelplane_inference.documents.parsing.money_rows import (
     MoneyLine,
-    receipt_total,
     role_of,
     split_cell,
     summary_line,
-    weigh,
 )
+from modelplane_inference.documents.parsing.totals import receipt_total, weigh
 from modelplane_models.synth.intake import TYPES, render
 from serving.real_documents import documents, field_scores
 from serving.test_real_values import read_lines, real

@@ -20,7 +20,7 @@ on the next row. Rules:
   quantity and price row, split from its item by a skewed scan, stands left of it; so does a
   "Gross Amt 47.80" the table does not list as a money line);
 - items stop at the page's money lines: the first row whose label is one of
-  ``parsing/totals.py``'s money lines (``role_of``: total, subtotal, tax, rounding, discount,
+  ``parsing/money_rows.py``'s money lines (``role_of``: total, subtotal, tax, rounding, discount,
   cash, change) or says total ("TOTAL QTY"), once an item was read or when the row prints
   money (a header's "(GST)" column title or "GST ID: 0016..." is not the end);
 - the items are answered only when their amounts add up to an amount printed on those money
@@ -48,7 +48,7 @@ from modelplane_inference.documents.parsing.amounts import Amount, parse_amount_
 from modelplane_inference.documents.parsing.doctypes import item_kind
 from modelplane_inference.documents.parsing.labels import compact, split_label, table
 from modelplane_inference.documents.parsing.layout import Cell
-from modelplane_inference.documents.parsing.totals import role_of, says_total, split_cell
+from modelplane_inference.documents.parsing.money_rows import role_of, says_total, split_cell
 
 COLUMN = 2.0  # an item amount's right edge within this many line heights of the column's
 BELOW_ROWS = 2  # rows of words a description printed under its item code row may take

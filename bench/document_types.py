@@ -10,7 +10,7 @@ its own, name / policy / document number as printed) and, where labelled, the li
 amounts; on blank forms, how many fields were answered (each a wrong non-null). A type's figure
 is "not measurable" below ``MIN_PER_TYPE`` documents of that type. A label's ``group`` names its
 figure where the type alone would mix it with others (``medical_receipt``: pharmacy receipts,
-typed ``receipt`` like the invoices).
+typed ``receipt`` like the invoices; ``german_receipt``: German till receipts, develop only).
 Results: ``bench/results/document_types-<pile>.json``.
 """
 

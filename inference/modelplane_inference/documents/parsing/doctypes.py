@@ -12,11 +12,16 @@ invoice"). Latin: no letter may touch either end. Hangul has no spaces between t
 compound, and Korean puts the head noun last (현금영수증, 진료비영수증, 자동차정비): a Hangul
 title word may end a longer run of Hangul but not begin one, so 정비함으로써 (reorganising) in a
 bill's sentence is no 정비 (repair), nor 보험금청구서 a 보험금 title (its 청구서 is).
+
+Accents are folded on both sides (``folded``): the recognizer's character list has few accented
+letters, so a German till receipt's "Rückgeld" is read "Ruckgeld" (softmatic develop scans),
+and a title word is found however it was printed or read.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 
 from modelplane_inference.documents.parsing.labels import compact, table
@@ -32,11 +37,17 @@ def _is_hangul(char: str) -> bool:
     return re.match(f"[{_HANGUL}]", char) is not None
 
 
+def folded(text: str) -> str:
+    """``text`` without accents ("Rückgeld" -> "Ruckgeld"); Hangul is recomposed as it was."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare)
+
+
 @cache
 def title_pattern(word: str) -> re.Pattern[str]:
     """``word`` as a whole word of lower-case text (module docstring): its compacted letters
     with any gap between them; no letter touching a Latin end, no Hangul after a Hangul one."""
-    key = compact(word)
+    key = compact(folded(word))
     before = "" if _is_hangul(key[0]) else f"(?<!{_LETTER})"
     after = f"(?![{_HANGUL}])" if _is_hangul(key[-1]) else f"(?!{_LETTER})"
     return re.compile(before + _GAP.join(map(re.escape, key)) + after)
@@ -48,7 +59,7 @@ def _title_score(words: list[str], top: str, page: str) -> float:
     cash (SROIE develop)."""
     best = 0.0
     for word in sorted(words, key=len, reverse=True):
-        pattern, key = title_pattern(word), compact(word)
+        pattern, key = title_pattern(word), compact(folded(word))
         if pattern.search(top):
             best = max(best, TITLE_TOP + len(key) / 100)
         elif pattern.search(page):
@@ -58,7 +69,7 @@ def _title_score(words: list[str], top: str, page: str) -> float:
 
 def document_type(rows: list[str], found_fields: set[str]) -> str:
     """``claim_form``, ``receipt``, ``estimate`` or ``unknown``."""
-    top, page = " ".join(rows[:3]).lower(), "\n".join(rows).lower()
+    top, page = folded(" ".join(rows[:3]).lower()), folded("\n".join(rows).lower())
     scores = {}
     for kind, spec in table()["types"].items():
         score = _title_score(spec["titles"], top, page)

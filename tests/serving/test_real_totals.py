@@ -63,6 +63,10 @@ from serving.test_real_values import read_lines, real
         ("sroie-336", "TOTAL 6% SUPPLIES (INC. GST):", "part", False),  # supplies by tax rate
         ("sroie-353", "TOTAL 0% SUPPLIES.", "part", False),
         ("sroie-336", "TOTAL 6% SUPPLIES (EXCL. GST):", "subtotal", False),
+        # Session 28, chosen on the 260 develop receipts:
+        ("sroie-583", "AMOUNT INCL. GST", "total", True),  # a parking ticket's, not a tax line
+        ("sroie-584", "ACCEPTED TOTAL", "tender", False),  # the coins taken, above "CHANGE"
+        ("sroie-422", "BALANCE DUE :", "total", False),  # under "TOTAL :" and its rounding
     ],
 )
 def test_money_line_roles(name: str, label: str, role: str, final: bool) -> None:
@@ -101,6 +105,9 @@ def test_a_whole_label_word_inside_a_longer_label_is_no_role() -> None:
         ("\uff08Tota1Included GST 06%1.42)", "\uff08Tota1Included GST 06%", Decimal("1.42")),
         (".02", "", Decimal("0.02")),  # cents without their zero (sroie-268's rounding)
         ("20.00-", "", Decimal("-20.00")),  # a minus after the number (sroie-281's change)
+        # Session 28: a whole number the label starts with is a count or a code, not money
+        ("4SubTotal", "4SubTotal", None),  # sroie-039: "SUBTOTAL 179.00" with its item count
+        ("010100 Pay parkinig ticket", "010100 Pay parkinig ticket", None),  # sroie-583
     ],
 )
 def test_a_line_splits_into_label_and_amount(read: str, label: str, amount: Decimal) -> None:
@@ -119,6 +126,10 @@ def test_a_line_splits_into_label_and_amount(read: str, label: str, amount: Deci
         ("Rouriding RH", ("rounding", False)),  # sroie-453: "Rounding", two letters in eight
         ("Desc", None),  # four letters: one edit from "disc" is no discount
         ("Payment Mode", None),  # a whole label inside a longer one, fuzzy or not
+        # Session 28: a 3-letter word is a whole label only through letters OCR draws alike
+        ("Pax", None),  # sroie-529: persons at the table, one edit from "Pay"
+        ("Dae:", None),  # sroie-624: "Date:" with a letter lost, one edit from "Due"
+        ("receive a 30% off side item e-coupon", None),  # sroie-297: a sentence, not a label
     ],
 )
 def test_a_misread_money_word_keeps_its_role(read: str, role: tuple[str, bool] | None) -> None:
@@ -299,6 +310,17 @@ def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
             "'Total with GST @6% 41.48' + Rounding 0.02 = the card's 41.50; 'Total 4150' lost "
             "its mark",
         ),
+        # Session 28, chosen on the 260 develop receipts:
+        ("sroie-039", 189.75, "'4SubTotal 179.00': a count glued to the label; + 10.74 + 0.01"),
+        ("sroie-164", 28.7, "no total printed: SUBTOTAL 28.70 = CASH 100.00 - CHANGE 71.30"),
+        (
+            "sroie-422",
+            16.3,
+            "'Balance Due: 16.30' = 'Total: 16.31' - 0.01 = 17.00 - 0.70; 16.31 is before "
+            "rounding (was answered 16.31: a wrong total)",
+        ),
+        ("sroie-583", 5.0, "'Amount Incl. GST 5.00' a final total, 'Accaptad total' agrees"),
+        ("sroie-584", 5.0, "'Amount Incl. GST 5.00' = 'Accepted total' 10.00 - change 5.00"),
     ],
 )
 def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: str) -> None:

@@ -51,10 +51,15 @@ from modelplane_inference.documents.parsing.values import parse_date
 CURRENCY_READ = re.compile(r"R[MHNK]|MYR|\$")  # RM as OCR reads it alone: "RH", "RN", "RK"
 TAX_CODE = re.compile(r"[A-Za-z]{1,2}\s*=\s*\d{1,2}[/7]?")  # "Z=0", "z=07", "s=6/": % lost
 FUZZY = 6  # a money word this long is still read with an OCR slip (``misread_role``)
+SHORT_LABEL = 3  # words in a label ``misread_role`` tries: a money label, not a sentence
+# Letters a receipt's OCR reads for each other (``slipped``): P's bowl on F's stem, I and l.
+LOOKALIKE = frozenset({frozenset("fp"), frozenset("il"), frozenset("ce"), frozenset("oq")})
 ROUNDED = Decimal(1)  # a "rounding" this large is the rounded total (``money_line``)
 TOTAL = "total_amount"
 # A currency code OCR glued to the word before it ("Grand TotaiRM15.40").
 GLUED = re.compile(r"(?<=[^\W\d_])(RM|MYR|\$)(?=\s?[-\dO])")
+# A label's words after a whole number that starts the line, not a currency ("4SubTotal").
+LEADING = re.compile(r"\s?(?!(?:RM|MYR)\b)[A-Za-z]{2}")
 # Where a line's amount starts: a number (with its currency and sign) that is not a rate.
 MONEY = re.compile(r"(?:RM|MYR|\$|-)*\s*\d[\d,]*(?P<cents>[.,]\s?\d{1,2})?(?![\d%])")
 
@@ -156,15 +161,31 @@ def _fuzzy_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
     )
 
 
+def slipped(word: str, whole: str) -> bool:
+    """``word`` is ``whole`` with one letter misread: any one edit from 4 letters up
+    ("Payrent"); in a 3-letter word only a letter swapped for one OCR draws alike
+    (``LOOKALIKE``: "Fay" is Pay), since short real words lie one edit from a whole label:
+    "Pax" (persons at the table) from Pay, "Dae" (Date, a letter lost) from Due."""
+    if len(whole) > 3:
+        return edits(word, whole) <= 1
+    if len(word) != len(whole):
+        return False
+    swapped = [frozenset((a, b)) for a, b in zip(word, whole, strict=True) if a != b]
+    return len(swapped) <= 1 and set(swapped) <= LOOKALIKE
+
+
 def misread_role(label: str, totalish: bool) -> tuple[str, bool] | None:
     """The role of a label OCR misread by a letter or two, when no word matched as printed: a
-    one-word label one edit from a ``money_whole_labels`` word ("Fay" for Pay, 3 letters or
-    more), or a word within ``slack`` of a one-word ``money_lines`` word ("Rouriding",
-    "Chanqe"), tried in ``ROLES`` order."""
+    one-word label a slip from a ``money_whole_labels`` word (``slipped``: "Fay" for Pay), or
+    a word within ``slack`` of a one-word ``money_lines`` word ("Rouriding", "Chanqe"), tried in
+    ``ROLES`` order. Only a short label (``SHORT_LABEL`` words) is tried: a money label is a
+    word or three, and a sentence holds near-misses ("receive a 30% off ... e-coupon")."""
     words = [w.lower() for w in re.findall(r"[^\W\d_]+", label)]
+    if len(words) > SHORT_LABEL:
+        return None
     if len(words) == 1 and len(words[0]) >= 3:
         for whole, role in _whole_labels().items():
-            if edits(words[0], whole) <= 1:
+            if slipped(words[0], whole):
                 return role, False
     for role, wanted in _fuzzy_words():
         if role == "rounding" and totalish:
@@ -176,11 +197,14 @@ def misread_role(label: str, totalish: bool) -> tuple[str, bool] | None:
 
 def split_cell(text: str) -> tuple[str, str]:
     """(label, amount text) of one OCR line: "Grand TotaiRM15.40" -> ("Grand Totai", "RM15.40");
-    a rate ("Total 6% supplies") or a digit inside a word ("Tota1") is part of the label."""
+    a rate ("Total 6% supplies"), a digit inside a word ("Tota1") or a whole number the label
+    starts with (a count or a code: "4SubTotal | 179.00", "010100 Pay parking ticket",
+    ``LEADING``) is part of the label."""
     text = money_text(GLUED.sub(r" \1", text))
     for found in MONEY.finditer(text):
         glued = found.start() > 0 and text[found.start() - 1].isalpha()
-        if glued and not found["cents"]:
+        leading = not text[: found.start()].strip() and LEADING.match(text, found.end())
+        if (glued or leading) and not found["cents"]:
             continue
         return text[: found.start()].strip(" :"), text[found.start() :]
     return text.strip(" :"), ""

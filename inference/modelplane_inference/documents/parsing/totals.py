@@ -17,7 +17,8 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   one or all; a total, or a tax line that says total, printed above + the rounding; a GST
   summary's amount + tax; the supplies' distinct values added up). When no printed total
   has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value that both
-  the tender and a sum give is a candidate (``TENDER + SUM``);
+  the tender and a sum (or the printed subtotal: nothing was added to it) give is a candidate
+  (``TENDER + SUM``);
 - a printed total from which another printed total is reached by adding the page's taxes,
   charges or rounding is a total before them, no rival; of the others, the value with the
   most evidence is the total when it has at least ``ENOUGH`` and no other comes within
@@ -103,7 +104,9 @@ def _tendered(lines: list[MoneyLine]) -> set[Decimal]:
 
 def evidence_of(lines: list[MoneyLine]) -> dict[Decimal, int]:
     """Evidence for every printed total value (weights in the module doc). The tender backs a
-    total before rounding only when no printed total is the amount paid."""
+    total before rounding only when no printed total is the amount paid. With no printed
+    total checked, the amount paid is the total when a sum, or the printed subtotal itself
+    (nothing added to it: "SUBTOTAL 28.70 / CASH 100.00 / CHANGE 71.30", sroie-164), agrees."""
     evidence: dict[Decimal, int] = defaultdict(int)
     paid, sums = _tendered(lines), _sums(lines)
     for line in lines:
@@ -119,7 +122,8 @@ def evidence_of(lines: list[MoneyLine]) -> dict[Decimal, int]:
         if value in sums:
             evidence[value] += SUM
     if max(evidence.values(), default=0) < ENOUGH:  # no total label read or checked: the
-        for value in paid & sums - set(evidence):  # cash and the page's sums may still agree
+        checks = sums | set(_parts(lines, "subtotal"))  # cash and the page's sums, or the
+        for value in paid & checks - set(evidence):  # subtotal, may still agree
             evidence[value] = TENDER + SUM
     return dict(evidence)
 

@@ -138,6 +138,13 @@ def seen_key(label: dict[str, Any]) -> tuple[str, ...]:
     return tuple(label["fields"].values())
 
 
+def typed_heldout_names() -> set[str]:
+    """``sroie-NNN`` of the SROIE receipts held out in ``typed/`` (the pharmacy receipts): a
+    draw must not take them into a pile (session 28's took 324 before this check existed)."""
+    typed = DATA / "documents" / "typed" / "heldout"
+    return {p.stem.removeprefix("pharmacy-") for p in typed.glob("pharmacy-sroie-*.json")}
+
+
 def ingest(mirror: Path, develop: int, heldout: int, args: argparse.Namespace) -> list[str]:
     """Write the first ``develop`` + ``heldout`` drawn receipts (``args.seed``) that have a
     readable label, are not in a pile under their number and have no twin already taken;
@@ -146,7 +153,7 @@ def ingest(mirror: Path, develop: int, heldout: int, args: argparse.Namespace) -
     held: list[str] = []
     taken = {p.read_bytes() for p in OUT.glob("*/*.jpg")}
     seen = {seen_key(json.loads(p.read_text("utf-8"))) for p in OUT.glob("*/*.json")}
-    names = {p.stem for p in OUT.glob("*/*.json")}
+    names = {p.stem for p in OUT.glob("*/*.json")} | typed_heldout_names()
     for key in drawn(mirror, args.seed):
         if not piles:
             break

@@ -10,7 +10,6 @@ prints (``parsing/items.py``), so a caller can route the document to a person.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -22,8 +21,9 @@ from modelplane_inference.documents.parsing.amounts import (
     read_amounts,
 )
 from modelplane_inference.documents.parsing.doctypes import document_type, fields_of
+from modelplane_inference.documents.parsing.institution import business_name
 from modelplane_inference.documents.parsing.items import item_cells, line_items
-from modelplane_inference.documents.parsing.labels import field_type, table
+from modelplane_inference.documents.parsing.labels import field_type
 from modelplane_inference.documents.parsing.layout import (
     Cell,
     Found,
@@ -36,12 +36,10 @@ from modelplane_inference.documents.parsing.values import (
     parse_amount,
     parse_date,
     parse_number,
-    parse_text,
 )
 
 REVIEW_BELOW = 0.7
 UNLABELLED = 0.5  # confidence of a field inferred from its value alone (under REVIEW_BELOW)
-INSTITUTION_ROWS = 6  # an unlabelled business name is in the page's first cells
 CENTS_PAGE = 3  # amounts with two decimals that make a page one that prints cents
 
 
@@ -80,28 +78,20 @@ def within(cells: list[Cell], boxes: list[Cell]) -> list[Cell]:
     ]
 
 
-def business_name(cells: list[Cell]) -> str | None:
-    """The topmost line with a business word (``institution_words``): "... SDN BHD"."""
-    marks = {str(w).lower() for w in table()["institution_words"]}
-    for cell in cells[:INSTITUTION_ROWS]:
-        if marks & set(re.findall(r"[^\W\d_]+", cell.text.lower())):
-            return parse_text(cell.text)
-    return None
-
-
 def unlabelled(
-    found: dict[str, Found], cells: list[Cell], items: list[dict[str, Any]]
+    found: dict[str, Found], cells: list[Cell], items: list[dict[str, Any]], rows: list[list[Cell]]
 ) -> dict[str, Found]:
     """Fields no label gave, from the values alone, at low confidence (so flagged for review):
-    the page's topmost unused date, its only unused document number, its business name; as the
-    total, the largest amount when it equals the items' sum."""
+    the page's topmost unused date, its only unused document number, the institution its header
+    names (``parsing/institution.py``, read from ``rows``: the recognised lines, nothing merged);
+    as the total, the largest amount when it equals the items' sum."""
     out = dict(found)
     used = {str(f.value) for f in found.values()}
     if "date" not in out:
         dates = [d for c in cells if (d := parse_date(c.text)) and d not in used]
         if dates:  # the topmost: a receipt prints its date first, then closing or due dates
             out["date"] = Found(dates[0], UNLABELLED, "page")
-    if "institution" not in out and (name := business_name(cells)):
+    if "institution" not in out and (name := business_name(rows)):
         out["institution"] = Found(name, UNLABELLED, "page")
     numbers = {
         n
@@ -164,7 +154,7 @@ def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
     lines_rows = visual_rows(boxes_of(lines))  # items are read line by line, nothing merged
     items = line_items(lines_rows, cents)
     found = find_fields(cells, within(cells, item_cells(lines_rows, cents)), cents)
-    found = without_lost_cents(unlabelled(found, cells, items.items), cells)
+    found = without_lost_cents(unlabelled(found, cells, items.items, lines_rows), cells)
     # The type from the labels the page prints: a total too unsure to answer is still printed.
     kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
     found = checked_total(found, lines, cents)

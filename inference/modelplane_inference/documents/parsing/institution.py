@@ -1,0 +1,212 @@
+"""The institution that issued a page (shop, company, clinic, garage) when no label names it.
+
+Real receipts (SROIE, develop pile) print it unlabelled on top, as a letterhead: the name block,
+then the address, phone and tax number. A claim needs the registered company, which SROIE's
+label names when the name block prints one under the shop's sign ("K I KU JAPANESE RESTAURANT"
+over "TK DIVISION KITCHEN SDN BHD" and "1202152-P": the second).
+
+Only the header is read: the page's first ``HEADER_ROWS`` rows, up to the first date, money
+amount (with decimals), item header or title / greeting (``not_name``) that comes after a row
+that may be a name (a stamp's number or "TAX INVOICE" above the name does not end it). Its name
+block is the rows above the first address, phone or tax-number row (``letterhead`` words). In
+that order, the institution is:
+
+1. in the name block, the topmost registered row: a legal form (``registered``: ``SDN BHD`` as
+   OCR garbles it, ``S/B``, ``BHD``, ``LTD``, ``GmbH``, ``주식회사``) or a company number
+   (``REGISTRATION``: ``(519537-X)``, ``JM0325956-V``, ``Co. No:20154-T``) on the row, or a
+   row under it that starts with one;
+2. in the name block, the topmost row with a business word (``trade``: restaurant, 병원, 약국);
+3. the name block's topmost name-like row, when an address / phone / tax row follows it;
+4. the header's topmost registered row (the company printed under the address).
+
+A page with none of these (a form, a letter, a page of text) has no institution. A name is the
+row's text before its company number, cut after its legal form. It takes the row under it when
+it ends in "&", and the row above it when it holds a legal form and at most one word more ("CO.
+(M) SDN BHD", "RESTAURANT SDN BHD") and that row is printed the same size right above.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from modelplane_inference.documents.parsing.amounts import parse_amount_text
+from modelplane_inference.documents.parsing.doctypes import title_pattern
+from modelplane_inference.documents.parsing.labels import is_item_header, table
+from modelplane_inference.documents.parsing.layout import Cell
+from modelplane_inference.documents.parsing.values import parse_date, parse_text
+
+HEADER_ROWS = 14  # a letterhead is the page's first rows; a receipt's items start below
+JOIN_GAP = 0.6  # x row height: the first row of a two-row name is right above the second
+JOIN_SIZE = (0.75, 1.33)  # ... and printed the same size (height ratio)
+MIN_LETTERS = 3  # a name has at least this many letters
+STAMP = 1.5  # x the usual height: a stamp or logo, not a printed line
+# A company number as Malaysian (SSM) and similar registries print it: up to two letters,
+# 5-11 digits (OCR reads some as O, I, S, B), an optional dash and a check letter, bracketed
+# or after "Co. No", "Company Reg. No.", "Co-Reg", "BR No", "REG.NO". A GST, phone or invoice
+# number has no check letter.
+REGISTRATION = re.compile(
+    r"[(<\[]?\s*(?:(?:co\w{0,5}|br|roc|reg\w*)\W{0,4}(?:reg\w*\W{0,4})?(?:n[o0]\W{0,4})?)?"
+    r"(?<![a-z0-9])[a-z]{0,2}\d[\doisb]{4,10}\s?-?\s?[a-z](?![a-z0-9])\s*[)>\]]?",
+    re.IGNORECASE,
+)
+# "SDN BHD" (Sendirian Berhad) as OCR reads it on real receipts: "SON BHD", "Sdn.Rhd", "SEN
+# 3HD", "SDN HHD", "SIN HHU", "SEN BD" (develop pile).
+SDN_BHD = r"s[deioul0]n?(?:\W*[b3r8h]h|\W+b)[dup]"
+_LETTER = r"[^\W\d_]"
+
+
+def _words_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """Any of ``words`` as a whole word (no letter touching either end), spaces and punctuation
+    between its parts free ("s/b" matches "S / B")."""
+    parts = []
+    for word in words:
+        tokens = [re.escape(t) for t in re.findall(r"\w+|[^\w\s]", word.lower())]
+        parts.append(r"\W*".join(tokens))
+    return re.compile(rf"(?<!{_LETTER})(?:{'|'.join(parts)})(?!{_LETTER})", re.IGNORECASE)
+
+
+@cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    """The ``institution_words`` lists as patterns; ``registered`` also matches ``SDN_BHD``."""
+    words = table()["institution_words"]
+    out = {kind: _words_pattern([str(w) for w in words[kind]]) for kind in words}
+    registered = out["registered"].pattern
+    out["registered"] = re.compile(
+        rf"(?<!{_LETTER}){SDN_BHD}(?!{_LETTER})|{registered}", re.IGNORECASE
+    )
+    return out
+
+
+def _plain(text: str) -> str:
+    return text.replace("\uff08", "(").replace("\uff09", ")").replace("\uff1a", ":")
+
+
+def has(kind: str, text: str) -> bool:
+    """``text`` holds a word of ``institution_words[kind]``; a title or greeting (``not_name``)
+    also with OCR's spaces inside it ("TAX INVOI CE")."""
+    if kind == "not_name":
+        words = table()["institution_words"][kind]
+        return any(title_pattern(str(w)).search(text.lower()) for w in words)
+    return _patterns()[kind].search(_plain(text)) is not None
+
+
+def registration_first(text: str) -> bool:
+    """A row that starts with a company number ("(1097826-H)", "Co-REG:860671-D")."""
+    found = REGISTRATION.search(_plain(text))
+    return found is not None and not any(c.isalpha() for c in text[: found.start()])
+
+
+def name_of(text: str) -> str | None:
+    """The name a row prints: its text before a company number and after a caption's colon,
+    cut after its legal form."""
+    text = _plain(text)
+    found = REGISTRATION.search(text)
+    if found is not None:
+        before = text[: found.start()]
+        text = before if any(c.isalpha() for c in before) else REGISTRATION.sub(" ", text)
+    _, colon, after = text.rpartition(":")
+    if colon and sum(c.isalpha() for c in after) >= MIN_LETTERS:
+        text = after  # "Owned by: ... SDN BHD": the name is after its caption
+    legal = list(_patterns()["registered"].finditer(text))
+    if legal:
+        text = text[: legal[-1].end()]
+    return parse_text(" ".join(text.split()))
+
+
+def name_like(text: str) -> bool:
+    """A row that may be a name: letters, few digits, no title, greeting, address, phone or
+    tax word."""
+    name = name_of(text)
+    if name is None or sum(c.isalpha() for c in name) < MIN_LETTERS:
+        return False
+    return not has("not_name", text) and not has("letterhead", text)
+
+
+def _row_text(row: list[Cell]) -> str:
+    """A row's printed line: a cell much taller than the row's smallest is a stamp beside it
+    ("POSTED" level with "YONG CEN ENTERPRISE")."""
+    small = min(c.height for c in row)
+    return " ".join(c.text for c in row if c.height <= STAMP * small)
+
+
+def _stamped(rows: list[list[Cell]]) -> set[int]:
+    """Rows far taller than the header's usual row: a stamp, a logo or handwriting."""
+    heights = sorted(min(c.height for c in row) for row in rows)
+    usual = heights[len(heights) // 2] if heights else 0.0
+    return {i for i, row in enumerate(rows) if min(c.height for c in row) > STAMP * usual}
+
+
+def _ends_header(text: str) -> bool:
+    """A date, money, item-header or title row: the header ended above it."""
+    money = parse_amount_text(text)
+    return (
+        parse_date(text) is not None
+        or (money is not None and money.decimals > 0)
+        or is_item_header(text)
+        or has("not_name", text)
+    )
+
+
+def header(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """The page's first rows, up to one that ``_ends_header`` after a name-like row."""
+    out: list[list[Cell]] = []
+    named = False
+    for row in rows[:HEADER_ROWS]:
+        text = _row_text(row)
+        if named and _ends_header(text):
+            break
+        named = named or name_like(text)
+        out.append(row)
+    return out
+
+
+def _registered(texts: list[str], index: int) -> bool:
+    text = texts[index]
+    if registration_first(text) or not name_like(text):
+        return False
+    below = index + 1 < len(texts) and registration_first(texts[index + 1])
+    return has("registered", text) or REGISTRATION.search(_plain(text)) is not None or below
+
+
+def _continues(upper: list[Cell], lower: list[Cell]) -> bool:
+    """``upper`` is the first row of the name ``lower`` ends: right above, the same size."""
+    top, bottom = max(c.height for c in upper), max(c.height for c in lower)
+    gap = min(c.y0 for c in lower) - max(c.y1 for c in upper)
+    low, high = JOIN_SIZE
+    text = _row_text(upper)
+    return (
+        gap < JOIN_GAP * bottom
+        and low <= bottom / top <= high
+        and name_like(text)
+        and not has("registered", text)
+    )
+
+
+def _name_at(rows: list[list[Cell]], index: int) -> str | None:
+    """The name on row ``index``, with the row under it after an "&", or the rows above it
+    when this row is a legal form and at most one word more."""
+    texts = [_row_text(row) for row in rows]
+    name = name_of(texts[index]) or ""
+    if name.endswith("&") and index + 1 < len(rows) and name_like(texts[index + 1]):
+        return name_of(f"{name} {texts[index + 1]}")
+    start = index
+    if len(_patterns()["registered"].sub(" ", name).split()) <= 1:
+        while start > 0 and _continues(rows[start - 1], rows[start]):
+            start -= 1
+    return name_of(" ".join([*texts[start:index], name])) if start < index else name or None
+
+
+def business_name(rows: list[list[Cell]]) -> str | None:
+    """The institution a page's header names (module docstring), or ``None``."""
+    top = header(rows)
+    texts = [_row_text(row) for row in top]
+    block = next((i for i, t in enumerate(texts) if has("letterhead", t)), len(texts))
+    stamped = _stamped(top)
+    registered = [i for i in range(len(texts)) if _registered(texts, i)]
+    names = [i for i in range(block) if name_like(texts[i]) and i not in stamped]
+    trade = [i for i in names if has("trade", texts[i])]
+    letterhead = names[:1] if block < len(texts) else []
+    chosen = [i for i in registered if i < block] + trade + letterhead + registered
+    return _name_at(top, chosen[0]) if chosen else None

@@ -37,7 +37,7 @@ from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
 
-from modelplane_inference.documents.parsing.amounts import money_text, signed_amount
+from modelplane_inference.documents.parsing.amounts import CURRENCY, money_text, signed_amount
 from modelplane_inference.documents.parsing.labels import (
     avoided,
     compact,
@@ -59,9 +59,10 @@ TOTAL = "total_amount"
 # A currency code OCR glued to the word before it ("Grand TotaiRM15.40").
 GLUED = re.compile(r"(?<=[^\W\d_])(RM|MYR|\$)(?=\s?[-\dO])")
 # A label's words after a whole number that starts the line, not a currency ("4SubTotal").
-LEADING = re.compile(r"\s?(?!(?:RM|MYR)\b)[A-Za-z]{2}")
+LEADING = re.compile(r"\s?(?!(?:RM|MYR|EUR)\b)[A-Za-z]{2}")
 # Where a line's amount starts: a number (with its currency and sign) that is not a rate.
-MONEY = re.compile(r"(?:RM|MYR|\$|-)*\s*\d[\d,]*(?P<cents>[.,]\s?\d{1,2})?(?![\d%])")
+# Thousands grouped by commas before the cents, so a decimal comma is cents ("39,35 EUR").
+MONEY = re.compile(r"(?:RM|MYR|\$|-)*\s*\d+(?:,\d{3})*(?P<cents>[.,]\s?\d{1,2})?(?![\d%])")
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,9 @@ def role_of(label: str) -> tuple[str, bool] | None:
     key = compact(label)
     if not key:
         return None
-    if key in _whole_labels():
-        return _whole_labels()[key], False
+    whole = compact(CURRENCY.sub(" ", label))  # "BAR EUR": the whole label "Bar"
+    if whole in _whole_labels():
+        return _whole_labels()[whole], False
     totalish = says_total(key)
     for role, words in _role_words():
         if role == "total":
@@ -251,16 +253,22 @@ def money_line(pending: Pending, value: Decimal) -> MoneyLine:
 
 
 def summary_line(row: list[Cell], cents: bool) -> list[MoneyLine]:
-    """A GST summary row's amount plus its tax ("SR=6% | 29.81 | 1.79" -> 31.60): the row's
-    first cell names a rate (or is a tax code and its rate whose "%" OCR lost: "Z=0", "z=07",
-    ``TAX_CODE``) and no money role, and it prints exactly two amounts, the tax the
-    smaller."""
+    """A tax summary row's gross: the row's first cell names a rate (or is a tax code and its
+    rate whose "%" OCR lost: "Z=0", "z=07", ``TAX_CODE``) and no money role, and it prints
+    two amounts, the tax the smaller ("SR=6% | 29.81 | 1.79" -> 31.60), or three, net + tax =
+    gross in either order (a German MwSt table: "A:19,00% | 28.57 | 5,43 | 34,00", "1=19,00%
+    | 0,85 | 0,71 | 0,14")."""
     label = split_cell(row[0].text)[0] if row else ""
-    rate = "%" in label or (bool(row) and TAX_CODE.fullmatch(row[0].text.strip()) is not None)
+    first = row[0].text.strip() if row else ""
+    rate = "%" in first or TAX_CODE.fullmatch(first) is not None
     if not rate or role_of(label) is not None:
         return []
     amounts = [signed_amount(split_cell(c.text)[1], cents) for c in row]
     values = [a[0] for a in amounts if a is not None]
-    if len(values) != 2 or not 0 <= values[1] < values[0]:
-        return []
-    return [MoneyLine("summary", values[0] + values[1])]
+    if len(values) == 2 and 0 <= values[1] < values[0]:
+        return [MoneyLine("summary", values[0] + values[1])]
+    if len(values) == 3 and min(values) > 0:
+        for net, tax, gross in (values, values[1:] + values[:1]):
+            if net + tax == gross:
+                return [MoneyLine("summary", gross)]
+    return []

@@ -1,0 +1,97 @@
+"""Receipt totals on German till receipts (``parsing/money_rows.py``, ``parsing/totals.py``):
+what the served endpoint read on the five develop ones (typed/ develop pile: dm, two Rossmann,
+two petrol stations; ``tests/serving/data/german_receipt_develop_lines.json``). Their money is
+printed with a decimal comma ("39,35 EUR"), cash is "BAR", the change "Rückgeld", the tax
+"MwSt", and a tax table prints net, tax and gross. Never a held-out receipt (the held-out
+Apotheke receipt is not read here).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from modelplane_inference.documents.parsing.document import cents_page, parse_document, visual_rows
+from modelplane_inference.documents.parsing.layout import Cell, boxes_of
+from modelplane_inference.documents.parsing.money_rows import role_of, split_cell, summary_line
+from serving.real_documents import DOCUMENTS
+
+GERMAN_LINES = Path(__file__).with_name("data") / "german_receipt_develop_lines.json"
+
+
+@cache
+def german_lines() -> dict[str, Any]:
+    """OCR lines the endpoint read on the German develop receipts, by name."""
+    data: dict[str, Any] = json.loads(GERMAN_LINES.read_text("utf-8"))
+    return {name: lines for name, lines in data.items() if not name.startswith("_")}
+
+
+def read_on(name: str, text: str) -> str:
+    """``text``, checked to be a line the endpoint read on receipt ``name``."""
+    assert text in {line["text"] for line in german_lines()[name]}, f"{text!r} not read on {name}"
+    return text
+
+
+def row_of(name: str, first: str) -> list[Cell]:
+    """The row of a receipt's OCR lines whose first box reads ``first``."""
+    rows = visual_rows(boxes_of(german_lines()[name]))
+    (row,) = [r for r in rows if r[0].text == first]
+    return row
+
+
+@pytest.mark.parametrize(
+    ("name", "read", "role"),
+    [
+        ("till-dm-2020", "Summe", ("total", False)),
+        ("till-tanke-westfalen-2018", "Gesamtbetrag", ("total", False)),
+        ("till-dm-2020", "BAR EUR", ("tender", False)),  # a whole label, its currency aside
+        ("till-dm-2020", "Ruckgel d EUR", ("change", False)),  # Rückgeld, a space misread
+        ("till-tanke-spreves-2018", "MWST19,00%A", ("tax", False)),
+        ("till-tanke-spreves-2018", "NETTO", ("subtotal", False)),  # the amount before tax
+    ],
+)
+def test_german_money_words(name: str, read: str, role: tuple[str, bool]) -> None:
+    assert role_of(split_cell(read_on(name, read))[0]) == role
+
+
+def test_a_decimal_comma_is_cents() -> None:
+    """ "39,35 EUR" is an amount of 39.35, not a label starting with a count (``LEADING``)."""
+    read = read_on("till-tanke-spreves-2018", "39,35 EUR")
+    assert split_cell(read) == ("", "39,35 EUR")
+
+
+def test_a_tax_table_row_gives_its_gross() -> None:
+    """Net + tax = gross, in either order: "A:19,00% | 28.57 | 5,43 | 34,00" gives 34.00,
+    dm's "1=19,00% | 0,85 | 0,71 | 0,14" (gross first) 0.85."""
+    (line,) = summary_line(row_of("till-tanke-westfalen-2018", "A:19,00%"), cents=True)
+    assert line.value == Decimal("34.00")
+    (line,) = summary_line(row_of("till-dm-2020", "1=19,00%"), cents=True)
+    assert line.value == Decimal("0.85")
+
+
+@pytest.mark.parametrize(
+    ("name", "total", "rule"),
+    [
+        ("till-dm-2020", 3.55, "'Summe 3,55' = 'BAR EUR -5,55' - 'Ruckgel d EUR 2,00'"),
+        ("till-rossmann-2020-05", 17.33, "'Total 17,33' = 'Bar 20,00' - 'Ruckgeld (9ar) e2,67'"),
+        ("till-tanke-spreves-2018", 39.35, "'TOTAL 39,35 EUR' = the card's = 33,07 + 6,28"),
+        ("till-tanke-westfalen-2018", 34.0, "'Gesamtbetrag' = the tax table's 28.57 + 5,43"),
+        # 'Tatal' (Total) read with no amount beside it; only the cash less change says 1.95
+        ("till-rossmann-2020-02", None, "no printed total read: null, needs review"),
+    ],
+)
+def test_german_receipt_totals(name: str, total: float | None, rule: str) -> None:
+    """The parser on what the endpoint read: the checked total, or null with ``needs_review``;
+    the label's total where one is answered."""
+    lines = german_lines()[name]
+    assert cents_page(boxes_of(lines)), name
+    answer = parse_document(lines)
+    assert answer["fields"]["total_amount"] == total, rule
+    if total is None:
+        assert answer["needs_review"], rule
+    label = json.loads((DOCUMENTS / "typed" / "develop" / f"{name}.json").read_text("utf-8"))
+    assert total is None or Decimal(str(total)) == Decimal(label["fields"]["total_amount"])

@@ -191,6 +191,7 @@ class TextRecognition(Stage):
             return
         if params.money_reading != "none":
             self.money["ctc"] = self._ctc_texts
+            self.money["ctc-thick"] = self._ctc_thick_texts
         if params.money_reading == "ctc+tesseract":
             self.money_tesseract = TesseractRecognizer(
                 "eng", 1, whitelist=money_reading.MONEY_WHITELIST
@@ -265,7 +266,7 @@ class TextRecognition(Stage):
         if not self.money:
             return reads
         texts = [text if how.get("recognizer") == "ctc" else "" for text, _, how in reads]
-        lines = money_reading.triggered(texts)
+        lines = money_reading.triggered(texts, boxes)
         if not lines:
             return reads
         crops = await off_loop(money_reading.second_crops, page, boxes, lines)
@@ -279,6 +280,10 @@ class TextRecognition(Stage):
     async def _ctc_texts(self, crops: list[np.ndarray]) -> list[str]:
         """CTC's text of each crop (a money reader)."""
         return [read.text for read in await self._ctc(crops)]
+
+    async def _ctc_thick_texts(self, crops: list[np.ndarray]) -> list[str]:
+        """CTC's text of each crop with its ink thickened (a money reader: faint dot matrix)."""
+        return await self._ctc_texts(await off_loop(money_reading.thickened, crops))
 
     def _boxes(self, item: Item, page: np.ndarray) -> list[np.ndarray]:
         raw = item.get("boxes")

@@ -1,9 +1,11 @@
-"""Receipt totals on German till receipts (``parsing/money_rows.py``, ``parsing/totals.py``):
-what the served endpoint read on the five develop ones (typed/ develop pile: dm, two Rossmann,
-two petrol stations; ``tests/serving/data/german_receipt_develop_lines.json``). Their money is
-printed with a decimal comma ("39,35 EUR"), cash is "BAR", the change "Rückgeld", the tax
-"MwSt", and a tax table prints net, tax and gross. Never a held-out receipt (the held-out
-Apotheke receipt is not read here).
+"""Receipt totals on European paper (``parsing/money_rows.py``, ``parsing/totals.py``), develop
+piles only: what the served endpoint read on the five German till receipts (typed/ develop: dm,
+two Rossmann, two petrol stations; ``tests/serving/data/german_receipt_develop_lines.json``),
+and the text layer of the Dutch and French invoices (typed/ develop PDFs, read here by
+``documents/pdf.py`` as the endpoint's PDF intake reads them). Money is printed with a decimal
+comma ("39,35 EUR"), cash is "BAR", the change "Rückgeld", the tax "MwSt", "BTW" or "TVA", the
+amount before tax "Netto" or "Total HT", and a tax table prints net, tax and gross. Never a
+held-out document (the held-out Apotheke receipt and invoices are not read here).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 from modelplane_inference.documents.parsing.document import cents_page, parse_document, visual_rows
 from modelplane_inference.documents.parsing.layout import Cell, boxes_of
 from modelplane_inference.documents.parsing.money_rows import role_of, split_cell, summary_line
+from modelplane_inference.documents.pdf import read_pdf
 from serving.real_documents import DOCUMENTS
 
 GERMAN_LINES = Path(__file__).with_name("data") / "german_receipt_develop_lines.json"
@@ -95,3 +98,41 @@ def test_german_receipt_totals(name: str, total: float | None, rule: str) -> Non
         assert answer["needs_review"], rule
     label = json.loads((DOCUMENTS / "typed" / "develop" / f"{name}.json").read_text("utf-8"))
     assert total is None or Decimal(str(total)) == Decimal(label["fields"]["total_amount"])
+
+
+@cache
+def invoice_lines(name: str) -> list[dict[str, Any]]:
+    """The text-layer lines of page 1 of a develop invoice PDF."""
+    data = (DOCUMENTS / "typed" / "develop" / f"{name}.pdf").read_bytes()
+    (page, *_) = read_pdf(data, max_pages=2, max_pixels=40_000_000, dpi=150)
+    assert page.source == "text-layer", name
+    return page.lines
+
+
+@pytest.mark.parametrize(
+    ("name", "read", "role"),
+    [
+        ("invoice-coolblue-2014-04", "BTW 21%", ("tax", False)),  # Dutch VAT
+        ("invoice-netpresse-2022", "TVA 20% :", ("tax", False)),  # French VAT
+        ("invoice-netpresse-2022", "Total HT :", ("subtotal", False)),  # before tax, no total
+        ("invoice-netpresse-2022", "Total TTC :", ("total", True)),  # all taxes included
+    ],
+)
+def test_invoice_money_words(name: str, read: str, role: tuple[str, bool]) -> None:
+    assert read in {line["text"] for line in invoice_lines(name)}, f"{read!r} not on {name}"
+    assert role_of(split_cell(read)[0]) == role
+
+
+@pytest.mark.parametrize(
+    ("name", "total", "rule"),
+    [
+        ("invoice-coolblue-2014-04", 717.97, "'Totaal' twice = 'Exclusief BTW 593,36' + 124,61"),
+        ("invoice-netpresse-2022", 56.02, "'Total TTC' = 'Total HT 46,68' + 'TVA 20% 9,34'"),
+    ],
+)
+def test_invoice_totals(name: str, total: float, rule: str) -> None:
+    """The parser on the invoice's text layer: the total its own money lines check."""
+    answer = parse_document(invoice_lines(name))
+    assert answer["fields"]["total_amount"] == total, rule
+    label = json.loads((DOCUMENTS / "typed" / "develop" / f"{name}.json").read_text("utf-8"))
+    assert Decimal(str(total)) == Decimal(label["fields"]["total_amount"])

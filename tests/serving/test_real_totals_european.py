@@ -128,6 +128,7 @@ def test_invoice_money_words(name: str, read: str, role: tuple[str, bool]) -> No
     [
         ("invoice-coolblue-2014-04", 717.97, "'Totaal' twice = 'Exclusief BTW 593,36' + 124,61"),
         ("invoice-netpresse-2022", 56.02, "'Total TTC' = 'Total HT 46,68' + 'TVA 20% 9,34'"),
+        ("invoice-aws-2014", 4.11, "'TOTAL AMOUNT DUE ON ...' = 'Total for this invoice'"),
     ],
 )
 def test_invoice_totals(name: str, total: float, rule: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from modelplane_inference.documents.parsing.amounts import signed_amount
@@ -146,11 +147,15 @@ def test_a_whole_number_on_a_cents_page_is_no_money() -> None:
     assert signed_amount("72,300", cents=False) == (Decimal(72300), 0)  # KRW prints no cents
 
 
+def row_starting(lines: list[dict[str, Any]], first: str) -> list[Cell]:
+    """The one row of OCR ``lines`` whose first box reads ``first``."""
+    (row,) = [r for r in visual_rows(boxes_of(lines)) if r[0].text == first]
+    return row
+
+
 def ocr_row(name: str, first: str) -> list[Cell]:
     """The row of a develop receipt's OCR lines whose first box reads ``first``."""
-    rows = visual_rows(boxes_of(read_lines()[name]))
-    (row,) = [r for r in rows if r[0].text == first]
-    return row
+    return row_starting(read_lines()[name], first)
 
 
 @pytest.mark.parametrize(

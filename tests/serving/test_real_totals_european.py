@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelplane_inference.documents.parsing.document import cents_page, parse_document, visual_rows
-from modelplane_inference.documents.parsing.layout import Cell, boxes_of
+from modelplane_inference.documents.parsing.document import cents_page, parse_document
+from modelplane_inference.documents.parsing.layout import boxes_of
 from modelplane_inference.documents.parsing.money_rows import role_of, split_cell, summary_line
 from modelplane_inference.documents.pdf import read_pdf
 from serving.real_documents import DOCUMENTS
+from serving.test_real_totals import row_starting
 
 GERMAN_LINES = Path(__file__).with_name("data") / "german_receipt_develop_lines.json"
 
@@ -37,13 +38,6 @@ def read_on(name: str, text: str) -> str:
     """``text``, checked to be a line the endpoint read on receipt ``name``."""
     assert text in {line["text"] for line in german_lines()[name]}, f"{text!r} not read on {name}"
     return text
-
-
-def row_of(name: str, first: str) -> list[Cell]:
-    """The row of a receipt's OCR lines whose first box reads ``first``."""
-    rows = visual_rows(boxes_of(german_lines()[name]))
-    (row,) = [r for r in rows if r[0].text == first]
-    return row
 
 
 @pytest.mark.parametrize(
@@ -70,9 +64,11 @@ def test_a_decimal_comma_is_cents() -> None:
 def test_a_tax_table_row_gives_its_gross() -> None:
     """Net + tax = gross, in either order: "A:19,00% | 28.57 | 5,43 | 34,00" gives 34.00,
     dm's "1=19,00% | 0,85 | 0,71 | 0,14" (gross first) 0.85."""
-    (line,) = summary_line(row_of("till-tanke-westfalen-2018", "A:19,00%"), cents=True)
+    (line,) = summary_line(
+        row_starting(german_lines()["till-tanke-westfalen-2018"], "A:19,00%"), cents=True
+    )
     assert line.value == Decimal("34.00")
-    (line,) = summary_line(row_of("till-dm-2020", "1=19,00%"), cents=True)
+    (line,) = summary_line(row_starting(german_lines()["till-dm-2020"], "1=19,00%"), cents=True)
     assert line.value == Decimal("0.85")
 
 

@@ -79,11 +79,11 @@ def within(cells: list[Cell], boxes: list[Cell]) -> list[Cell]:
 
 
 def unlabelled(
-    found: dict[str, Found], cells: list[Cell], items: list[dict[str, Any]], rows: list[list[Cell]]
+    found: dict[str, Found], cells: list[Cell], items: list[dict[str, Any]], boxes: list[Cell]
 ) -> dict[str, Found]:
     """Fields no label gave, from the values alone, at low confidence (so flagged for review):
     the page's topmost unused date, its only unused document number, the institution its header
-    names (``parsing/institution.py``, read from ``rows``: the recognised lines, nothing merged);
+    names (``parsing/institution.py``, read from ``boxes``: the recognised lines, nothing merged);
     as the total, the largest amount when it equals the items' sum."""
     out = dict(found)
     used = {str(f.value) for f in found.values()}
@@ -91,7 +91,7 @@ def unlabelled(
         dates = [d for c in cells if (d := parse_date(c.text)) and d not in used]
         if dates:  # the topmost: a receipt prints its date first, then closing or due dates
             out["date"] = Found(dates[0], UNLABELLED, "page")
-    if "institution" not in out and (name := business_name(rows)):
+    if "institution" not in out and (name := business_name(boxes)):
         out["institution"] = Found(name, UNLABELLED, "page")
     numbers = {
         n
@@ -154,7 +154,7 @@ def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
     lines_rows = visual_rows(boxes_of(lines))  # items are read line by line, nothing merged
     items = line_items(lines_rows, cents)
     found = find_fields(cells, within(cells, item_cells(lines_rows, cents)), cents)
-    found = without_lost_cents(unlabelled(found, cells, items.items, lines_rows), cells)
+    found = without_lost_cents(unlabelled(found, cells, items.items, boxes_of(lines)), cells)
     # The type from the labels the page prints: a total too unsure to answer is still printed.
     kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
     found = checked_total(found, lines, cents)

@@ -5,24 +5,27 @@ then the address, phone and tax number. A claim needs the registered company, wh
 label names when the name block prints one under the shop's sign ("K I KU JAPANESE RESTAURANT"
 over "TK DIVISION KITCHEN SDN BHD" and "1202152-P": the second).
 
-Only the header is read: the page's first ``HEADER_ROWS`` rows, up to the first date, money
-amount (with decimals), item header or title / greeting (``not_name``) that comes after a row
-that may be a name (a stamp's number or "TAX INVOICE" above the name does not end it). Its name
-block is the rows above the first address, phone or tax-number row (``letterhead`` words). In
-that order, the institution is:
+Only the header is read: the page's first ``HEADER_ROWS`` printed lines, up to the first date,
+money amount (with decimals), item header or title / greeting (``not_name``) that comes after
+a line that may be a name (a stamp's number or "TAX INVOICE" above the name does not end it).
+Its name block is the lines above the first address or contact line (``address``, ``contact``
+words, a postcode and town, a phone number). In that order, the institution is:
 
-1. in the name block, the topmost registered row: a legal form (``registered``: ``SDN BHD`` as
-   OCR garbles it, ``S/B``, ``BHD``, ``LTD``, ``GmbH``, ``주식회사``) or a company number
-   (``REGISTRATION``: ``(519537-X)``, ``JM0325956-V``, ``Co. No:20154-T``) on the row, or a
-   row under it that starts with one;
-2. in the name block, the topmost row with a business word (``trade``: restaurant, 병원, 약국);
-3. the name block's topmost name-like row, when an address / phone / tax row follows it;
-4. the header's topmost registered row (the company printed under the address).
+1. in the name block, the topmost registered line: a legal form (``registered``: ``SDN BHD``
+   as OCR garbles it, ``S/B``, ``BHD``, ``LTD``, ``GmbH``, ``주식회사``) or a company number
+   (``REGISTRATION``: ``(519537-X)``, ``JM0325956-V``, ``Co. No:20154-T``) on the line, or a
+   line under it that starts with one;
+2. in the name block, the topmost line with a business word (``trade``: restaurant, 병원, 약국);
+3. the name block's topmost name-like line, when a contact line (phone, fax, e-mail, tax
+   number) follows in the page's first lines: a letterhead, not a recipient's address block;
+4. the header's topmost registered line (the company printed under the address).
 
-A page with none of these (a form, a letter, a page of text) has no institution. A name is the
-row's text before its company number, cut after its legal form. It takes the row under it when
-it ends in "&", and the row above it when it holds a legal form and at most one word more ("CO.
-(M) SDN BHD", "RESTAURANT SDN BHD") and that row is printed the same size right above.
+Stamps and handwriting (much taller than the header's usual line, and read unsurely or with no
+capital letter) are no names. A page with none of these (a form, a letter, a page of text) has
+no institution. A name is the line's text before its company number and after a caption's
+colon, cut after its legal form. It takes the line under it when it ends in "&", and the lines
+above it when it holds a legal form and at most one word more ("CO. (M) SDN BHD", "RESTAURANT
+SDN BHD") and they are printed the same size right above (a bare "GmbH": any size).
 """
 
 from __future__ import annotations
@@ -34,14 +37,15 @@ from functools import cache
 from modelplane_inference.documents.parsing.amounts import parse_amount_text
 from modelplane_inference.documents.parsing.doctypes import title_pattern
 from modelplane_inference.documents.parsing.labels import is_item_header, table
-from modelplane_inference.documents.parsing.layout import Cell
+from modelplane_inference.documents.parsing.layout import LEVEL, Cell
 from modelplane_inference.documents.parsing.values import parse_date, parse_text
 
-HEADER_ROWS = 14  # a letterhead is the page's first rows; a receipt's items start below
-JOIN_GAP = 0.6  # x row height: the first row of a two-row name is right above the second
+HEADER_ROWS = 14  # a letterhead is the page's first lines; a receipt's items start below
+JOIN_GAP = 0.6  # x line height: the first line of a two-line name is right above the second
 JOIN_SIZE = (0.75, 1.33)  # ... and printed the same size (height ratio)
 MIN_LETTERS = 3  # a name has at least this many letters
-STAMP = 1.5  # x the usual height: a stamp or logo, not a printed line
+STAMP = 1.5  # x the usual height: a stamp or handwriting when also ...
+SURE = 0.85  # ... read less surely than this or with no capital letter (large print is not)
 # A company number as Malaysian (SSM) and similar registries print it: up to two letters,
 # 5-11 digits (OCR reads some as O, I, S, B), an optional dash and a check letter, bracketed
 # or after "Co. No", "Company Reg. No.", "Co-Reg", "BR No", "REG.NO". A GST, phone or invoice
@@ -54,6 +58,10 @@ REGISTRATION = re.compile(
 # "SDN BHD" (Sendirian Berhad) as OCR reads it on real receipts: "SON BHD", "Sdn.Rhd", "SEN
 # 3HD", "SDN HHD", "SIN HHU", "SEN BD" (develop pile).
 SDN_BHD = r"s[deioul0]n?(?:\W*[b3r8h]h|\W+b)[dup]"
+# A postcode and town ("81100 JOHOR BAHRU", "33100 Paderborn", "3012 CN Rotterdam").
+POSTCODE = re.compile(r"(?<!\w)\d{4,5}\s*(?:[A-Z]{2}\s+)?[^\W\d_]{3,}")
+# A phone number: 8+ digits in groups ("05251/1809732", "(603)62435520", "016-7574666").
+PHONE = re.compile(r"(?<![\d.,])\+?\(?\d[\d\s()/-]{7,}\d(?![\d.,])")
 _LETTER = r"[^\W\d_]"
 
 
@@ -92,14 +100,25 @@ def has(kind: str, text: str) -> bool:
     return _patterns()[kind].search(_plain(text)) is not None
 
 
+def contact(text: str) -> bool:
+    """A phone, fax, e-mail, web or tax-number line: what a letterhead has and an address
+    block (a recipient's) has not."""
+    return has("contact", text) or PHONE.search(REGISTRATION.sub(" ", _plain(text))) is not None
+
+
+def letterhead(text: str) -> bool:
+    """An address or contact line: the name block ended above it."""
+    return contact(text) or has("address", text) or POSTCODE.search(text) is not None
+
+
 def registration_first(text: str) -> bool:
-    """A row that starts with a company number ("(1097826-H)", "Co-REG:860671-D")."""
+    """A line that starts with a company number ("(1097826-H)", "Co-REG:860671-D")."""
     found = REGISTRATION.search(_plain(text))
     return found is not None and not any(c.isalpha() for c in text[: found.start()])
 
 
 def name_of(text: str) -> str | None:
-    """The name a row prints: its text before a company number and after a caption's colon,
+    """The name a line prints: its text before a company number and after a caption's colon,
     cut after its legal form."""
     text = _plain(text)
     found = REGISTRATION.search(text)
@@ -116,30 +135,49 @@ def name_of(text: str) -> str | None:
 
 
 def name_like(text: str) -> bool:
-    """A row that may be a name: letters, few digits, no title, greeting, address, phone or
-    tax word."""
+    """A line that may be a name: letters, few digits, no title, greeting, address or contact."""
     name = name_of(text)
     if name is None or sum(c.isalpha() for c in name) < MIN_LETTERS:
         return False
-    return not has("not_name", text) and not has("letterhead", text)
+    return not has("not_name", text) and not letterhead(text)
 
 
-def _row_text(row: list[Cell]) -> str:
-    """A row's printed line: a cell much taller than the row's smallest is a stamp beside it
-    ("POSTED" level with "YONG CEN ENTERPRISE")."""
-    small = min(c.height for c in row)
-    return " ".join(c.text for c in row if c.height <= STAMP * small)
+def printed_lines(boxes: list[Cell]) -> list[list[Cell]]:
+    """Boxes grouped into printed lines, top to bottom: centres level within ``LEVEL`` box
+    heights (stricter than the page's rows: a stamp or a logo beside the name is not on its
+    line, "POSTED" over "YONG CEN ENTERPRISE", "AUTO SPREVES" over "GmbH")."""
+    lines: list[list[Cell]] = []
+    for box in sorted(boxes, key=lambda c: c.centre):
+        last = lines[-1][0] if lines else None
+        if last is not None and abs(last.centre - box.centre) <= LEVEL * max(
+            last.height, box.height
+        ):
+            lines[-1].append(box)
+        else:
+            lines.append([box])
+    return [sorted(line, key=lambda c: c.x0) for line in lines]
 
 
-def _stamped(rows: list[list[Cell]]) -> set[int]:
-    """Rows far taller than the header's usual row: a stamp, a logo or handwriting."""
-    heights = sorted(min(c.height for c in row) for row in rows)
+def _text(line: list[Cell]) -> str:
+    return " ".join(c.text for c in line)
+
+
+def _stamped(lines: list[list[Cell]]) -> set[int]:
+    """Lines far taller than the header's usual line and read unsurely or with no capital: a
+    stamp or handwriting ("OUA LER", "tan woon yann"), not a sign in large print ("Westfalen
+    Tankstelle", read surely)."""
+    heights = sorted(min(c.height for c in line) for line in lines)
     usual = heights[len(heights) // 2] if heights else 0.0
-    return {i for i, row in enumerate(rows) if min(c.height for c in row) > STAMP * usual}
+    return {
+        i
+        for i, line in enumerate(lines)
+        if min(c.height for c in line) > STAMP * usual
+        and (min(c.score for c in line) < SURE or not any(ch.isupper() for ch in _text(line)))
+    }
 
 
 def _ends_header(text: str) -> bool:
-    """A date, money, item-header or title row: the header ended above it."""
+    """A date, money, item-header or title line: the header ended above it."""
     money = parse_amount_text(text)
     return (
         parse_date(text) is not None
@@ -149,16 +187,16 @@ def _ends_header(text: str) -> bool:
     )
 
 
-def header(rows: list[list[Cell]]) -> list[list[Cell]]:
-    """The page's first rows, up to one that ``_ends_header`` after a name-like row."""
+def header(lines: list[list[Cell]]) -> list[list[Cell]]:
+    """The page's first lines, up to one that ``_ends_header`` after a name-like line."""
     out: list[list[Cell]] = []
     named = False
-    for row in rows[:HEADER_ROWS]:
-        text = _row_text(row)
+    for line in lines[:HEADER_ROWS]:
+        text = _text(line)
         if named and _ends_header(text):
             break
         named = named or name_like(text)
-        out.append(row)
+        out.append(line)
     return out
 
 
@@ -170,43 +208,46 @@ def _registered(texts: list[str], index: int) -> bool:
     return has("registered", text) or REGISTRATION.search(_plain(text)) is not None or below
 
 
-def _continues(upper: list[Cell], lower: list[Cell]) -> bool:
-    """``upper`` is the first row of the name ``lower`` ends: right above, the same size."""
+def _continues(upper: list[Cell], lower: list[Cell], sized: bool) -> bool:
+    """``upper`` is the first line of the name ``lower`` ends: right above and, if ``sized``,
+    printed the same size."""
     top, bottom = max(c.height for c in upper), max(c.height for c in lower)
     gap = min(c.y0 for c in lower) - max(c.y1 for c in upper)
     low, high = JOIN_SIZE
-    text = _row_text(upper)
+    text = _text(upper)
     return (
-        gap < JOIN_GAP * bottom
-        and low <= bottom / top <= high
+        gap < JOIN_GAP * max(top, bottom)
+        and (not sized or low <= bottom / top <= high)
         and name_like(text)
         and not has("registered", text)
     )
 
 
-def _name_at(rows: list[list[Cell]], index: int) -> str | None:
-    """The name on row ``index``, with the row under it after an "&", or the rows above it
-    when this row is a legal form and at most one word more."""
-    texts = [_row_text(row) for row in rows]
+def _name_at(lines: list[list[Cell]], index: int) -> str | None:
+    """The name on line ``index``, with the line under it after an "&", or the lines above it
+    when this line is a legal form and at most one word more."""
+    texts = [_text(line) for line in lines]
     name = name_of(texts[index]) or ""
-    if name.endswith("&") and index + 1 < len(rows) and name_like(texts[index + 1]):
+    if name.endswith("&") and index + 1 < len(lines) and name_like(texts[index + 1]):
         return name_of(f"{name} {texts[index + 1]}")
-    start = index
-    if len(_patterns()["registered"].sub(" ", name).split()) <= 1:
-        while start > 0 and _continues(rows[start - 1], rows[start]):
+    start, words = index, len(_patterns()["registered"].sub(" ", name).split())
+    if words <= 1:
+        while start > 0 and _continues(lines[start - 1], lines[start], sized=words > 0):
             start -= 1
     return name_of(" ".join([*texts[start:index], name])) if start < index else name or None
 
 
-def business_name(rows: list[list[Cell]]) -> str | None:
+def business_name(boxes: list[Cell]) -> str | None:
     """The institution a page's header names (module docstring), or ``None``."""
-    top = header(rows)
-    texts = [_row_text(row) for row in top]
-    block = next((i for i, t in enumerate(texts) if has("letterhead", t)), len(texts))
+    lines = printed_lines(boxes)
+    top = header(lines)
+    texts = [_text(line) for line in top]
+    block = next((i for i, t in enumerate(texts) if letterhead(t)), len(texts))
     stamped = _stamped(top)
     registered = [i for i in range(len(texts)) if _registered(texts, i)]
     names = [i for i in range(block) if name_like(texts[i]) and i not in stamped]
     trade = [i for i in names if has("trade", texts[i])]
-    letterhead = names[:1] if block < len(texts) else []
-    chosen = [i for i in registered if i < block] + trade + letterhead + registered
+    below = [_text(line) for line in lines[block:HEADER_ROWS]]
+    headed = names[:1] if any(contact(t) for t in below) else []
+    chosen = [i for i in registered if i < block] + trade + headed + registered
     return _name_at(top, chosen[0]) if chosen else None

@@ -17,7 +17,7 @@ words, a postcode and town, a phone number). In that order, the institution is:
    line under it that starts with one;
 2. in the name block, the topmost line with a business word (``trade``: restaurant, 병원, 약국);
 3. the name block's topmost name-like line, when a contact line (phone, fax, e-mail, tax
-   number) follows in the page's first lines: a letterhead, not a recipient's address block;
+   number) follows within ``CONTACT_LINES``: a letterhead, not a recipient's address block;
 4. the header's topmost registered line (the company printed under the address).
 
 Stamps and handwriting (much taller than the header's usual line, and read unsurely or with no
@@ -41,6 +41,7 @@ from modelplane_inference.documents.parsing.layout import LEVEL, Cell
 from modelplane_inference.documents.parsing.values import parse_date, parse_text
 
 HEADER_ROWS = 14  # a letterhead is the page's first lines; a receipt's items start below
+CONTACT_LINES = 6  # a letterhead's contact line is at most this many lines under its name block
 JOIN_GAP = 0.6  # x line height: the first line of a two-line name is right above the second
 JOIN_SIZE = (0.75, 1.33)  # ... and printed the same size (height ratio)
 MIN_LETTERS = 3  # a name has at least this many letters
@@ -60,8 +61,10 @@ REGISTRATION = re.compile(
 SDN_BHD = r"s[deioul0]n?(?:\W*[b3r8h]h|\W+b)[dup]"
 # A postcode and town ("81100 JOHOR BAHRU", "33100 Paderborn", "3012 CN Rotterdam").
 POSTCODE = re.compile(r"(?<!\w)\d{4,5}\s*(?:[A-Z]{2}\s+)?[^\W\d_]{3,}")
-# A phone number: 8+ digits in groups ("05251/1809732", "(603)62435520", "016-7574666").
-PHONE = re.compile(r"(?<![\d.,])\+?\(?\d[\d\s()/-]{7,}\d(?![\d.,])")
+# A phone number: digits in groups ("05251/1809732", "(603)62435520", "016-7574666"), at
+# least ``PHONE_DIGITS`` of them, not a date; one long run is an invoice or article number.
+PHONE = re.compile(r"(?<![\d.,])\+?\(?\d+(?:[\s()/-]+\d+)+(?![\d.,])")
+PHONE_DIGITS = 8
 _LETTER = r"[^\W\d_]"
 
 
@@ -103,7 +106,12 @@ def has(kind: str, text: str) -> bool:
 def contact(text: str) -> bool:
     """A phone, fax, e-mail, web or tax-number line: what a letterhead has and an address
     block (a recipient's) has not."""
-    return has("contact", text) or PHONE.search(REGISTRATION.sub(" ", _plain(text))) is not None
+    if has("contact", text):
+        return True
+    numbers = PHONE.finditer(REGISTRATION.sub(" ", _plain(text)))
+    return any(
+        sum(c.isdigit() for c in m[0]) >= PHONE_DIGITS and parse_date(m[0]) is None for m in numbers
+    )
 
 
 def letterhead(text: str) -> bool:
@@ -247,7 +255,7 @@ def business_name(boxes: list[Cell]) -> str | None:
     registered = [i for i in range(len(texts)) if _registered(texts, i)]
     names = [i for i in range(block) if name_like(texts[i]) and i not in stamped]
     trade = [i for i in names if has("trade", texts[i])]
-    below = [_text(line) for line in lines[block:HEADER_ROWS]]
+    below = [_text(line) for line in lines[block : block + CONTACT_LINES]]
     headed = names[:1] if any(contact(t) for t in below) else []
     chosen = [i for i in registered if i < block] + trade + headed + registered
     return _name_at(top, chosen[0]) if chosen else None

@@ -1,0 +1,151 @@
+"""The institution a page's header names (``parsing/institution.py``), on real paper only: what
+the served endpoint read on develop-pile SROIE receipts and a typed develop invoice
+(``tests/serving/data/sroie_develop_institution_lines.json``), and on the German till receipts
+of the typed develop pile (``tests/serving/data/german_receipt_develop_lines.json``). Each case
+is scored as the bench scores it (``field_scores`` against the receipt's labelled company) and
+fails without the rule it names. Never a held-out file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from modelplane_inference.documents.parsing.document import parse_document
+from modelplane_inference.documents.parsing.institution import (
+    business_name,
+    contact,
+    letterhead,
+    name_of,
+    registration_first,
+)
+from modelplane_inference.documents.parsing.layout import boxes_of
+from serving.real_documents import DOCUMENTS, documents, field_scores
+from serving.servers import ROOT
+
+DATA = Path(__file__).with_name("data")
+HEADERS = DATA / "sroie_develop_institution_lines.json"
+TILLS = DATA / "german_receipt_develop_lines.json"
+
+
+def read_lines(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+def label_of(name: str) -> dict[str, Any]:
+    """A develop document's label: SROIE receipts, else the typed pile."""
+    path = DOCUMENTS / "sroie" / "develop" / f"{name}.json"
+    if not path.exists():
+        path = DOCUMENTS / "typed" / "develop" / f"{name}.json"
+    label: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return label
+
+
+def right(name: str, answer: str | None) -> bool:
+    """The institution as the bench scores it (compacted, difflib ratio >= 0.9)."""
+    return field_scores(label_of(name), {"fields": {"institution": answer}})["institution"]
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("sroie-090", "a company number on the line: 'TRI SHAAS SDN BHD (728515-M)'"),
+        ("sroie-168", 'S/B and a company number: "KING\'S CONFECTIONERY S/B 273500-U (KSB)"'),
+        ("sroie-156", "the registered company under the shop's sign (K I KU ... RESTAURANT)"),
+        ("sroie-327", "the registered company under the pharmacy's sign (AA PHARMACY)"),
+        ("sroie-008", "a company number on the line under it: 'JM0325956-V'; not the customer"),
+        ("sroie-612", "a company number glued to the name is no phone: 'TRADING(001904043-H)'"),
+        ("sroie-212", "'Company Reg. No. : 725186-V' is the number's line, not the name"),
+        ("sroie-112", "OCR's 'SON BHD' is SDN BHD, under the mall's 'SOLARIS' / 'Dutamas'"),
+        ("sroie-101", "a stamp's number above the name does not end the header"),
+        ("sroie-066", "'SDN BHD' alone takes the line above: 'PASARAYA BORONG PINTAR'"),
+        ("sroie-221", "'CO. (M) SDN BHD' takes the line above: 'POPULAR BOOK'"),
+        ("sroie-506", "three lines: 'AIK HUAT HARDHARE' / 'ENTERPRISE ISETTA' / 'ALAM SDN BHU'"),
+        ("sroie-015", "a name ending in '&' takes the line under it: 'ELECTRICAL'"),
+        ("sroie-041", "a letterhead's name without a business word: 'THREE STOOGES'"),
+        ("sroie-105", "a letterhead's name under a stamp's number: 'SWEET FOREST CAFE'"),
+        ("sroie-296", "a title above the name, read with a space inside: 'TAX INVOI CE'"),
+        ("sroie-502", "a stamp far taller and read unsurely is no name: 'OUA LER'"),
+        ("sroie-001", "handwriting far taller and without a capital is no name: 'tan woon yann'"),
+        ("sroie-255", "a stamp level with the name is not on its line ('POSTED'); a business word"),
+        ("sroie-469", "the shop's name block first; its owner 'SANYU SUPPLY SDN BHD' is below"),
+        ("sroie-517", "a registered company under the address: 'MYNEWS RETAIL SB(306295-X) FKA'"),
+        ("sroie-077", "a name after a caption's colon: '...:banh mi cafe sdn bhd 1110644-W'"),
+        ("sroie-410", "the line over the company number, not the sign above: 'FTOF NOODLE HOUSE'"),
+        ("sroie-400", "a company number under the name: 'SIN THYE & | COMFANY' / 'REG.N0:...'"),
+        ("sroie-271", "the last receipt's footer above is no name: 'FIVE STAR CASH&CARRY'"),
+    ],
+)
+def test_institution_on_develop_receipts(name: str, rule: str) -> None:
+    lines = read_lines(HEADERS)[name]
+    assert right(name, business_name(boxes_of(lines))), rule
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("till-tanke-spreves-2018", "a bare 'GmbH' takes the sign above it: 'AUTO SPREVES'"),
+        ("till-tanke-westfalen-2018", "a sign in large print read surely is a name"),
+        ("till-dm-2020", "a postcode and town ('33100 Paderborn') and a phone end the name block"),
+    ],
+)
+def test_institution_on_german_tills(name: str, rule: str) -> None:
+    lines = read_lines(TILLS)[name]
+    assert right(name, business_name(boxes_of(lines))), rule
+
+
+def test_a_recipients_address_block_is_no_institution() -> None:
+    """A French invoice's text layer starts with the customer's name and address (no phone,
+    no tax number under it; the seller's logo is an image): no institution, not 'ALEXINUX'."""
+    lines = read_lines(HEADERS)["invoice-netpresse-2022"]
+    assert business_name(boxes_of(lines)) is None
+
+
+def test_the_header_ends_at_the_title() -> None:
+    """An AWS invoice: its title line is the header's end; the customer under it ("ATTN:
+    iViveLabs Limited", a legal form) is not the institution."""
+    lines = read_lines(HEADERS)["invoice-aws-2014"]
+    assert business_name(boxes_of(lines)) is None
+
+
+def test_a_postcode_and_town_is_an_address() -> None:
+    """Postcode lines end a name block (sroie-047 answered its town 'JOHOR' without this)."""
+    assert letterhead("81100 JOHOR BAHRU,JOHOR.") and letterhead("33100 Paderborn")
+    assert letterhead("3012 CN Rotterdam") and not letterhead("1950")
+    assert business_name(boxes_of(read_lines(HEADERS)["sroie-047"])) != "JOHOR"
+
+
+def test_invoice_and_article_numbers_are_no_phone() -> None:
+    """Contact lines: a phone's digit groups, a tax number's word; not a date, an invoice
+    number or a till's article code (a bare digit run)."""
+    assert contact("05251/1809732") and contact("Tel:03-40210276") and contact("GSTID:0001642")
+    assert not contact("Facture n° 2022089083")
+    assert not contact("Date : 28/11/2022")
+    assert not contact("662834502022ZEISS BRILLENPUTZTUC 1.95")
+
+
+def test_a_name_without_its_number_and_after_its_legal_form() -> None:
+    assert name_of("99SPEED MART S/B (519537-X)") == "99SPEED MART S/B"
+    assert name_of("AEON CO.\uff08(M)BHD\uff08126926-H)") == "AEON CO.((M)BHD"
+    assert registration_first("(CO.REG :860671-D)") and registration_first("Conpany No:002643278-A")
+    assert not registration_first("GST ID:000750673920")  # no check letter: a tax number
+
+
+def test_pages_of_text_answer_no_institution() -> None:
+    """Photos of printed pages (develop pile; their served lines as the bench stored them) have
+    no letterhead: no institution."""
+    stored = read_lines(ROOT / "bench" / "results" / "documents_quality-develop.json")["documents"]
+    photos = [d.name for d in documents("develop", ("photos",))]
+    assert photos
+    for name in photos:
+        assert business_name(boxes_of(stored[name]["lines"])) is None, name
+
+
+def test_parse_document_answers_the_registered_company() -> None:
+    """Through the parser's entry point: the unlabelled institution, at low confidence."""
+    answer = parse_document(read_lines(HEADERS)["sroie-156"])
+    assert right("sroie-156", answer["fields"]["institution"])
+    assert answer["confidence"]["institution"] < 0.7 and answer["needs_review"]

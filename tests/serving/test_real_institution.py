@@ -77,23 +77,14 @@ def right(name: str, answer: str | None) -> bool:
         ("sroie-410", "the line over the company number, not the sign above: 'FTOF NOODLE HOUSE'"),
         ("sroie-400", "a company number under the name: 'SIN THYE & | COMFANY' / 'REG.N0:...'"),
         ("sroie-271", "the last receipt's footer above is no name: 'FIVE STAR CASH&CARRY'"),
-    ],
-)
-def test_institution_on_develop_receipts(name: str, rule: str) -> None:
-    lines = read_lines(HEADERS)[name]
-    assert right(name, business_name(boxes_of(lines))), rule
-
-
-@pytest.mark.parametrize(
-    ("name", "rule"),
-    [
+        # German till receipts (typed develop pile), their stored served lines:
         ("till-tanke-spreves-2018", "a bare 'GmbH' takes the sign above it: 'AUTO SPREVES'"),
         ("till-tanke-westfalen-2018", "a sign in large print read surely is a name"),
         ("till-dm-2020", "a postcode and town ('33100 Paderborn') and a phone end the name block"),
     ],
 )
-def test_institution_on_german_tills(name: str, rule: str) -> None:
-    lines = read_lines(TILLS)[name]
+def test_institution_on_develop_paper(name: str, rule: str) -> None:
+    lines = read_lines(TILLS if name.startswith("till-") else HEADERS)[name]
     assert right(name, business_name(boxes_of(lines))), rule
 
 

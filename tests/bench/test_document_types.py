@@ -19,7 +19,9 @@ def test_pharmacy_receipts_are_a_figure_apart_from_invoices() -> None:
     ]
     summary = summarise(rows)
     pharmacies = [d.name for d in receipts if d.name.startswith("pharmacy-")]
+    tills = [d.name for d in receipts if d.name.startswith("till-")]  # group german_receipt
     assert summary["medical_receipt"]["n"] == len(pharmacies) == 2
-    assert summary["receipt"]["n"] == len(receipts) - 2
+    assert summary["german_receipt"]["n"] == len(tills) == 5
+    assert summary["receipt"]["n"] == len(receipts) - 2 - 5
     assert summary["medical_receipt"]["type"] == {"right": 2, "n": 2, "rate": 1.0}
     assert summary["medical_receipt"]["measurable"] is (MIN_PER_TYPE <= 2)

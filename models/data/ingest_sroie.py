@@ -14,7 +14,10 @@ Session 27's 100 develop-only receipts: ``--seed 27 --long-side 1600 --quality 8
 100 0`` (smaller files, for the data budget: every image re-encoded at q85, resized to 1600 px
 where longer); a receipt already in a pile under its number is skipped, whatever its bytes.
 Session 28's 60 develop + 80 held-out receipts: ``--seed 28 --long-side 1600 --quality 80
---reencode 60 80``.
+--reencode 60 80``. Session 29: first ``--shrink-over 250000 --long-side 1600 --quality 80 0 0``
+(the develop images over 250 kB, all from sessions 25-26, made again from the source smaller:
+room in the data budget; held-out images are never re-made), then ``--seed 29 --long-side 1600
+--quality 80 --reencode 100 0`` (100 fresh develop receipts).
 """
 
 from __future__ import annotations
@@ -173,6 +176,20 @@ def ingest(mirror: Path, develop: int, heldout: int, args: argparse.Namespace) -
     return held
 
 
+def shrink(mirror: Path, over: int, args: argparse.Namespace) -> int:
+    """Make every develop image larger than ``over`` bytes again from its source, at
+    ``args.long_side`` / ``args.quality`` (always re-encoded); return how many. Develop only:
+    a held-out image must stay the bytes ``HELDOUT.sha256`` lists."""
+    count = 0
+    for path in sorted((OUT / "develop").glob("*.jpg")):
+        if path.stat().st_size <= over:
+            continue
+        key = Path(json.loads(path.with_suffix(".json").read_text("utf-8"))["source"]).stem
+        path.write_bytes(image_of(mirror, key, args.long_side, args.quality, again=True))
+        count += 1
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mirror", type=Path, required=True, help="the snapshot's git directory")
@@ -182,7 +199,10 @@ def main() -> None:
     parser.add_argument("--long-side", type=int, default=LONG_SIDE, help="resize above (px)")
     parser.add_argument("--quality", type=int, default=QUALITY, help="JPEG quality of a resize")
     parser.add_argument("--reencode", action="store_true", help="re-encode shorter ones too")
+    parser.add_argument("--shrink-over", type=int, default=0, help="re-make develop over N bytes")
     args = parser.parse_args()
+    if args.shrink_over:
+        print(f"re-made {shrink(args.mirror, args.shrink_over, args)} develop images")
     for line in ingest(args.mirror, args.develop, args.heldout, args):
         print(line)
 

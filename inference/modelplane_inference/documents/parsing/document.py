@@ -30,6 +30,7 @@ from modelplane_inference.documents.parsing.layout import (
     boxes_of,
     cells_of,
     find_fields,
+    visual_rows,
 )
 from modelplane_inference.documents.parsing.totals import confidence, receipt_total
 from modelplane_inference.documents.parsing.values import (
@@ -53,20 +54,6 @@ def normalise_amount(text: str) -> int | float | None:
     if not amounts or any(a.value is None for a in amounts):
         return None
     return max(amounts, key=lambda a: a.value or 0).json()
-
-
-def visual_rows(cells: list[Cell]) -> list[list[Cell]]:
-    """Cells grouped into rows (vertical centres within half a height), left to right."""
-    rows: list[list[Cell]] = []
-    for cell in sorted(cells, key=lambda c: c.centre):
-        if (
-            rows
-            and abs(rows[-1][0].centre - cell.centre) <= max(rows[-1][0].height, cell.height) / 2
-        ):
-            rows[-1].append(cell)
-        else:
-            rows.append([cell])
-    return [sorted(row, key=lambda c: c.x0) for row in rows]
 
 
 def within(cells: list[Cell], boxes: list[Cell]) -> list[Cell]:

@@ -37,7 +37,7 @@ from functools import cache
 from modelplane_inference.documents.parsing.amounts import parse_amount_text
 from modelplane_inference.documents.parsing.doctypes import title_pattern
 from modelplane_inference.documents.parsing.labels import is_item_header, table
-from modelplane_inference.documents.parsing.layout import LEVEL, Cell
+from modelplane_inference.documents.parsing.layout import LEVEL, Cell, rows_of
 from modelplane_inference.documents.parsing.values import parse_date, parse_text
 
 HEADER_ROWS = 14  # a letterhead is the page's first lines; a receipt's items start below
@@ -150,22 +150,6 @@ def name_like(text: str) -> bool:
     return not has("not_name", text) and not letterhead(text)
 
 
-def printed_lines(boxes: list[Cell]) -> list[list[Cell]]:
-    """Boxes grouped into printed lines, top to bottom: centres level within ``LEVEL`` box
-    heights (stricter than the page's rows: a stamp or a logo beside the name is not on its
-    line, "POSTED" over "YONG CEN ENTERPRISE", "AUTO SPREVES" over "GmbH")."""
-    lines: list[list[Cell]] = []
-    for box in sorted(boxes, key=lambda c: c.centre):
-        last = lines[-1][0] if lines else None
-        if last is not None and abs(last.centre - box.centre) <= LEVEL * max(
-            last.height, box.height
-        ):
-            lines[-1].append(box)
-        else:
-            lines.append([box])
-    return [sorted(line, key=lambda c: c.x0) for line in lines]
-
-
 def _text(line: list[Cell]) -> str:
     return " ".join(c.text for c in line)
 
@@ -247,7 +231,7 @@ def _name_at(lines: list[list[Cell]], index: int) -> str | None:
 
 def business_name(boxes: list[Cell]) -> str | None:
     """The institution a page's header names (module docstring), or ``None``."""
-    lines = printed_lines(boxes)
+    lines = rows_of(boxes, LEVEL)  # printed lines: stricter than the page's rows
     top = header(lines)
     texts = [_text(line) for line in top]
     block = next((i for i, t in enumerate(texts) if letterhead(t)), len(texts))

@@ -26,6 +26,7 @@ from modelplane_inference.documents.parsing.values import parse_value
 
 CELL_PITCH = 1.1  # left-aligned lines closer than this (x box height) share a cell
 LEVEL = 0.3  # centres closer than this (x height) are level: the same printed line
+ROW = 0.5  # centres closer than this (x height) share a visual row (``visual_rows``)
 BELOW_PENALTY = 0.95  # a value found below its label is a little less certain
 # A printed form's box title: an item number and a capitalised caption ("7. INSURED'S ADDRESS
 # (No., Street)", "17a. I.D. NUMBER"), or an instruction wholly in brackets ("(Last Name, First
@@ -65,6 +66,33 @@ class Found:
     value: Any
     confidence: float
     source: str  # "line", "right", "below"; "page" (unlabelled) or "checked" (receipt total)
+
+
+def rows_of(cells: list[Cell], level: float) -> list[list[Cell]]:
+    """Cells grouped into rows, top to bottom, each left to right: a cell joins the last row
+    when its centre is within ``level`` box heights (the taller box's) of that row's first.
+
+    One grouping, two tolerances. The page's rows (``visual_rows``, ``ROW`` = half a height)
+    must hold a receipt's label and its amount however the scan tilts or OCR boxes them apart,
+    so item and total rows read whole. A business name's printed line (``LEVEL``, stricter)
+    must not take in a stamp or a logo that only overlaps it ("POSTED" over "YONG CEN
+    ENTERPRISE", "AUTO SPREVES" over "GmbH"), or the name reads with a stranger's words.
+    """
+    rows: list[list[Cell]] = []
+    for cell in sorted(cells, key=lambda c: c.centre):
+        first = rows[-1][0] if rows else None
+        if first is not None and abs(first.centre - cell.centre) <= level * max(
+            first.height, cell.height
+        ):
+            rows[-1].append(cell)
+        else:
+            rows.append([cell])
+    return [sorted(row, key=lambda c: c.x0) for row in rows]
+
+
+def visual_rows(cells: list[Cell]) -> list[list[Cell]]:
+    """The page's rows: centres within half a height (``ROW``), left to right."""
+    return rows_of(cells, ROW)
 
 
 def boxes_of(lines: list[dict[str, Any]]) -> list[Cell]:

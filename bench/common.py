@@ -7,6 +7,7 @@ callers can get, and p99 includes queueing inside the server.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -101,6 +102,31 @@ def closed_loop(
 
 def ratio(value: float, baseline: float) -> float:
     return round(value / baseline, 3) if baseline else float("nan")
+
+
+def add_results_option(parser: argparse.ArgumentParser) -> None:
+    """``--results DIR`` for a quality bench: an experiment writes its JSON elsewhere, so the
+    shared ``bench/results/`` file (the measured figures the docs quote) stays as measured."""
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        metavar="DIR",
+        help="folder the results JSON is written to, under its usual name (default: the shared "
+        "bench/results/); refused with --cards",
+    )
+
+
+def results_folder(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Path:
+    """``--results``, checked before anything runs. ``--cards`` publishes this run's figures as
+    the model cards, so it must write the shared results, never an experiment's folder; a
+    ``.json`` name is refused too (the option takes a folder, as ``bench.run``'s does)."""
+    folder: Path = args.results
+    if folder.suffix == ".json":
+        parser.error(f"--results takes a folder (the file keeps its name), not {folder}")
+    if getattr(args, "cards", False) and folder.resolve() != RESULTS.resolve():
+        parser.error("--cards publishes the shared figures: not with --results elsewhere")
+    return folder
 
 
 def write_result(name: str, payload: dict[str, Any], folder: Path = RESULTS) -> Path:

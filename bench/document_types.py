@@ -11,7 +11,8 @@ amounts; on blank forms, how many fields were answered (each a wrong non-null). 
 is "not measurable" below ``MIN_PER_TYPE`` documents of that type. A label's ``group`` names its
 figure where the type alone would mix it with others (``medical_receipt``: pharmacy receipts,
 typed ``receipt`` like the invoices; ``german_receipt``: German till receipts, develop only).
-Results: ``bench/results/document_types-<pile>.json``.
+Results: ``bench/results/document_types-<pile>.json`` (``--results DIR``: in ``DIR``, for an
+experiment that must leave the shared figures alone).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from bench.common import ROOT, progress, write_result
+from bench.common import ROOT, add_results_option, progress, results_folder, write_result
 from bench.documents_quality import served, serving, utc_now
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -83,9 +84,11 @@ def run(pile: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pile", choices=("develop", "heldout"), default="heldout")
+    add_results_option(parser)
     args = parser.parse_args(argv)
+    folder = results_folder(parser, args)
     result = run(args.pile)
-    path = write_result(f"document_types-{args.pile}", result)
+    path = write_result(f"document_types-{args.pile}", result, folder)
     print(json.dumps({k: result[k] for k in result if k != "documents"}, indent=1))
     progress(f"wrote {path}")
     return 0

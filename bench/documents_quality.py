@@ -16,6 +16,12 @@ least ``MIN_N`` documents; below it a figure is reported as "not measurable".
 bytes): the others' stored served lines are parsed again by today's parser, which is how a
 parser change is measured on the very lines it was before (the OCR does not depend on it), and
 cheaply on 2 cores. The file says per document whether it was served now or reparsed.
+
+``--results DIR`` writes the results file to ``DIR`` (same name) instead of the shared
+``bench/results/``, so an experiment leaves the measured figures alone; with ``--reuse`` the
+readings come from ``DIR``'s file of the pile when it has one (a rerun of the experiment), else
+from the shared one. ``--cards`` is refused with ``--results``: the cards are the published
+figures.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import contextlib
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -32,7 +39,15 @@ import numpy as np
 import tritonclient.grpc as grpcclient
 from modelplane_inference.documents.parsing.document import parse_document
 
-from bench.common import ROOT, progress, read_result, write_result
+from bench.common import (
+    RESULTS,
+    ROOT,
+    add_results_option,
+    progress,
+    read_result,
+    results_folder,
+    write_result,
+)
 from bench.serving import running_examples
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -151,11 +166,25 @@ def reusable(doc: RealDocument, entry: dict[str, Any] | None) -> bool:
     return hashed is None or bool(hashed == sha256(doc.image))
 
 
-def run(pile: str, sources: tuple[str, ...], limit: int, capture: bool, reuse: bool) -> Any:
+def last_run(pile: str, folder: Path) -> dict[str, Any] | None:
+    """The pile's last results for ``--reuse``: ``folder``'s own file (an experiment's, run
+    again) when it has one, else the shared one in ``bench/results/``."""
+    name = f"documents_quality-{pile}"
+    return read_result(name, folder) or read_result(name, RESULTS)
+
+
+def run(
+    pile: str,
+    sources: tuple[str, ...],
+    limit: int,
+    capture: bool,
+    reuse: bool,
+    folder: Path = RESULTS,
+) -> Any:
     """Every document of the pile through the endpoint and RapidOCR(); with ``reuse``, those
-    the pile's last run read are parsed again from its stored lines instead."""
+    the pile's last run read (``last_run``) are parsed again from its stored lines instead."""
     docs = [d for s in sources for d in documents(pile, (s,))[: limit or None]]
-    previous = read_result(f"documents_quality-{pile}") if reuse else None
+    previous = last_run(pile, folder) if reuse else None
     before = previous.get("documents", {}) if previous else {}  # name -> its stored reading
     engine = plain_rapidocr()
     rows: dict[str, dict[str, list[Any]]] = {s: {"served": [], "rapidocr": []} for s in sources}
@@ -282,10 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         "their stored served lines are parsed by today's parser, RapidOCR's scores kept; a "
         "source not read (--source) and the capture comparison keep the last run's figures",
     )
+    add_results_option(parser)
     args = parser.parse_args(argv)
+    folder = results_folder(parser, args)
     sources = tuple(args.source or SOURCES)
-    result = run(args.pile, sources, args.limit, args.capture, args.reuse)
-    path = write_result(f"documents_quality-{args.pile}", result)
+    result = run(args.pile, sources, args.limit, args.capture, args.reuse, folder)
+    path = write_result(f"documents_quality-{args.pile}", result, folder)
     if args.cards and args.pile == "heldout":
         write_cards(result)
     print(json.dumps({k: result[k] for k in result if k != "documents"}, indent=1))

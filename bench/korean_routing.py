@@ -1,6 +1,7 @@
 """Script routing, Korean tokens and page orientation on real images, through the served endpoint.
 
     python -m bench.korean_routing [--cards]   # bench/results/korean_routing.json
+    python -m bench.korean_routing --results /tmp/try   # an experiment: /tmp/try/, not --cards
 
 In one run of ``modelplane serve`` with the examples' ``documents`` and ``documents-korean``:
 
@@ -28,7 +29,7 @@ import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image
 
-from bench.common import ROOT, progress, write_result
+from bench.common import ROOT, add_results_option, progress, results_folder, write_result
 from bench.serving import running_examples
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -190,7 +191,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--piles", nargs="+", default=["develop", "heldout"])
     parser.add_argument("--korean-only", action="store_true", help="skip Latin pages, turns")
     parser.add_argument("--cards", action="store_true", help="write models/cards/*.korean.json")
+    add_results_option(parser)
     args = parser.parse_args(argv)
+    folder = results_folder(parser, args)
     routing, engine = Routing(), plain_rapidocr()
     files, ready = ("documents.yaml", "documents-korean.yaml"), ["documents", "documents-korean"]
     result: dict[str, Any] = {}
@@ -208,7 +211,8 @@ def main(argv: list[str] | None = None) -> None:
         "routing": {**vars(routing), "precision": routing.precision, "recall": routing.recall},
     }
     progress(f"result: {result}")
-    write_result("korean_routing" if not args.korean_only else "korean_routing-korean", result)
+    name = "korean_routing" if not args.korean_only else "korean_routing-korean"
+    write_result(name, result, folder)
     if args.cards and "heldout" in piles:
         write_cards(result)
 

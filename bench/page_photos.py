@@ -2,6 +2,7 @@
 
     python -m bench.page_photos [--pile heldout]   # bench/results/page_photos-<pile>.json
     python -m bench.page_photos --pile develop --turn 90 --turn 180   # + each photo turned
+    python -m bench.page_photos --results /tmp/try   # an experiment: /tmp/try/page_photos-*.json
 
 The photos of ``models/data/documents/photos`` only (``bench.documents_quality`` scores them
 too, with the receipts; this run keeps the receipts' results file untouched and breaks the
@@ -24,7 +25,7 @@ from typing import Any
 
 from PIL import Image
 
-from bench.common import ROOT, progress, write_result
+from bench.common import ROOT, add_results_option, progress, results_folder, write_result
 from bench.documents_quality import MIN_N, plain_lines, score, served, serving, summarise
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -93,10 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--turn", type=int, action="append", choices=(90, 180, 270), help="also sent turned"
     )
+    add_results_option(parser)
     args = parser.parse_args(argv)
+    folder = results_folder(parser, args)
     result = run(args.pile, (0, *(args.turn or ())))
     progress(f"summary: {result['summary']}")
-    progress(f"wrote {write_result(f'page_photos-{args.pile}', result)}")
+    progress(f"wrote {write_result(f'page_photos-{args.pile}', result, folder)}")
     return 0
 
 

@@ -30,32 +30,6 @@ REPOSITORY_OF_PATH = {
     "2D/Receipts/": "softmatic/vision-data",
     "Exemples/": "dataforgoodfr/batch9_dyslexia",
 }
-INVOICE2DATA = "invoice-x/invoice2data: tests/compare/"
-# Labels that name no source of their own: their upstream file as the pile's PROVENANCE.md
-# table gives it, keyed by folder and name, so a copy under another name or in another pile is
-# a label without a source (and fails). Better still: a ``source`` in these labels.
-SOURCE_OF = {
-    "typed/develop/claim-hcfa1500-1990-blank": "Syedmustafa177/CMS1500-Claim-Form-Reader: "
-    "Health Insurance Claim form.pdf",
-    "typed/develop/claim-cms1500-2012-blank-scan": "prayaagmahajan/CMS-1500_Form_Filling: "
-    "form-cms1500.pdf",
-    "typed/heldout/claim-cms1500-2012-blank-text": "Cloudxtreme/BillingSystem-10: CMS1500.pdf",
-    "typed/heldout/claim-cms1500-2012-filled-scan": "Syedmustafa177/CMS1500-Claim-Form-Reader: "
-    "CMS1500.pdf",
-    "typed/develop/invoice-aws-2014": INVOICE2DATA + "AmazonWebServices.pdf",
-    "typed/develop/invoice-coolblue-2014-04": INVOICE2DATA + "coolblue1.pdf",
-    "typed/develop/invoice-netpresse-2022": INVOICE2DATA + "NetpresseInvoice.pdf",
-    "typed/develop/receipt-oyo-2017": INVOICE2DATA + "oyo.pdf",
-    "typed/heldout/invoice-coolblue-2014-03": INVOICE2DATA + "coolblue2.pdf",
-    "typed/heldout/invoice-flipkart-2015": INVOICE2DATA + "FlipkartInvoice.pdf",
-    "typed/heldout/invoice-free-2015": INVOICE2DATA + "free_fiber.pdf",
-    "typed/heldout/invoice-qualityhosting-2014": INVOICE2DATA + "QualityHosting.pdf",
-    "typed/heldout/invoice-saeco-2022": INVOICE2DATA + "saeco.pdf",
-    "korean-text/develop/easyocr-road-sign": "JaidedAI/EasyOCR: examples/korean.png",
-    "korean-text/develop/rapidocr-news-line": "RapidAI/RapidOCR: "
-    "python/tests/test_files/korean.jpg",
-    "korean-text/heldout/paddleocr-handwritten": "PaddlePaddle/PaddleOCR: doc/imgs/korean_1.jpg",
-}
 SROIE_NAME = re.compile(r"sroie-(\d{3})$")  # sroie-324, pharmacy-sroie-324: the SROIE key
 
 
@@ -113,11 +87,6 @@ def labels() -> dict[Path, dict[str, object]]:
     return {p: json.loads(p.read_text("utf-8")) for p in sorted(paths)}
 
 
-def key_of(path: Path) -> str:
-    """``typed/heldout/pharmacy-sroie-132``: a label's folder and name under its set."""
-    return path.relative_to(path.parents[2]).with_suffix("").as_posix()
-
-
 def identity(source: str) -> str:
     """``repository: path`` of a source, without the commit (one file at two commits is one
     source): ``owner/repo@commit: path`` and ``owner/repo: path`` as written, a bare path with
@@ -131,20 +100,19 @@ def identity(source: str) -> str:
 
 
 def sources() -> dict[Path, str]:
-    """Each label's source identity: its own ``source``, else ``SOURCE_OF``'s entry."""
+    """Each label's source identity, from the ``source`` every label names."""
     out = {}
     for path, label in labels().items():
-        source = label.get("source") or SOURCE_OF.get(key_of(path))
+        source = label.get("source")
         assert isinstance(source, str), f"{path}: a label must name its source"
         out[path] = identity(source)
     return out
 
 
 def test_every_label_names_its_source() -> None:
-    """Labels of every labelled pile, and ``SOURCE_OF`` holds no label that moved or went."""
+    """Labels of every labelled pile name their source; a SROIE copy's name and source agree."""
     found = sources()
     assert len(found) >= 577  # 520 SROIE, 19 photos, 25 typed, 13 Korean
-    assert {key_of(p) for p in found} >= set(SOURCE_OF)
     for path, source in found.items():
         key = SROIE_NAME.search(path.stem)  # a SROIE copy's name and source say one key
         assert key is None or source == identity(f"data/img/{key[1]}.jpg"), path

@@ -83,13 +83,22 @@ def _sums(lines: list[MoneyLine]) -> set[Decimal]:
     ):
         if tax or rounding or discount:
             out.add(base + tax + rounding - discount)
-    printed = [line.value for line in lines if line.role == "total" or line.maybe_total]
-    for base, rounding in product(printed, roundings):
+    for base, rounding in product(_totals_above_rounding(lines), roundings):
         if rounding:
             out.add(base + rounding)
     if len(supplies := set(_parts(lines, "part"))) > 1:
         out.add(sum(supplies, Decimal(0)))
     return out
+
+
+def _totals_above_rounding(lines: list[MoneyLine]) -> list[Decimal]:
+    """Printed totals above the page's last rounding line: the totals the rounding is added
+    to. A total printed below it ("TOTAL ROUNDED 30.90" under "ROUNDING ADJUSTMENT 0.01") is
+    already rounded; adding the rounding again made 30.91, the total before rounding, look
+    checked (sroie-004)."""
+    rounding_rows = [i for i, line in enumerate(lines) if line.role == "rounding"]
+    last = max(rounding_rows, default=len(lines))
+    return [line.value for line in lines[:last] if line.role == "total" or line.maybe_total]
 
 
 def _tendered(lines: list[MoneyLine]) -> set[Decimal]:
@@ -131,10 +140,22 @@ def evidence_of(lines: list[MoneyLine]) -> dict[Decimal, int]:
 def before_adjustments(lines: list[MoneyLine], values: set[Decimal]) -> set[Decimal]:
     """Printed totals from which another printed total is reached by adding the page's taxes,
     charges and rounding ("Total 23.26", "Rounding -0.01", "Total 23.25"): a total before
-    tax or rounding, not a rival of the total paid."""
+    tax or rounding, not a rival of the total paid. Only when printed above the total it
+    reaches: a total printed last is the one paid, whatever a rounding line's lost sign makes
+    of the one above ("Total 30.91", "ROUNDING ADJUSTMENT 0.01", "TOTAL ROUNDED 30.90"). A value
+    no line prints (a tender-and-sum candidate) has no place and is compared by value alone."""
     steps = {t + r for t in _taxes(lines) for r in _roundings(lines)}
     steps.discard(Decimal(0))
-    return {v for v in values if any(v + step in values for step in steps)}
+    first: dict[Decimal, int] = {}
+    for row, line in enumerate(lines):
+        first.setdefault(line.value, row)
+    last = {line.value: row for row, line in enumerate(lines)}
+    return {
+        v
+        for v in values
+        for step in steps
+        if v + step in values and first.get(v, -1) < last.get(v + step, len(lines))
+    }
 
 
 def weigh(lines: list[MoneyLine]) -> Verdict:

@@ -16,7 +16,7 @@ where longer); a receipt already in a pile under its number is skipped, whatever
 Session 28's 60 develop + 80 held-out receipts: ``--seed 28 --long-side 1600 --quality 80
 --reencode 60 80``. Session 29: first ``--shrink-over 250000 --long-side 1600 --quality 80 0 0``
 (the develop images over 250 kB, all from sessions 25-26, made again from the source smaller:
-room in the data budget; held-out images are never re-made), then ``--seed 29 --long-side 1600
+room in the data budget; held-out images and the vision models' receipts are never re-made), then ``--seed 29 --long-side 1600
 --quality 80 --reencode 100 0`` (100 fresh develop receipts).
 """
 
@@ -179,10 +179,13 @@ def ingest(mirror: Path, develop: int, heldout: int, args: argparse.Namespace) -
 def shrink(mirror: Path, over: int, args: argparse.Namespace) -> int:
     """Make every develop image larger than ``over`` bytes again from its source, at
     ``args.long_side`` / ``args.quality`` (always re-encoded); return how many. Develop only:
-    a held-out image must stay the bytes ``HELDOUT.sha256`` lists."""
+    a held-out image must stay the bytes ``HELDOUT.sha256`` lists. The receipts the vision
+    models train on (``vision-receipts.txt``) keep their bytes too: new bytes would rebuild,
+    and change, the quality gate and the breed model."""
+    vision = set((OUT / "vision-receipts.txt").read_text("utf-8").splitlines())
     count = 0
     for path in sorted((OUT / "develop").glob("*.jpg")):
-        if path.stat().st_size <= over:
+        if path.stat().st_size <= over or f"develop/{path.name}" in vision:
             continue
         key = Path(json.loads(path.with_suffix(".json").read_text("utf-8"))["source"]).stem
         path.write_bytes(image_of(mirror, key, args.long_side, args.quality, again=True))

@@ -16,8 +16,8 @@ where longer); a receipt already in a pile under its number is skipped, whatever
 Session 28's 60 develop + 80 held-out receipts: ``--seed 28 --long-side 1600 --quality 80
 --reencode 60 80``. Session 29: first ``--shrink-over 250000 --long-side 1600 --quality 80 0 0``
 (the develop images over 250 kB, all from sessions 25-26, made again from the source smaller:
-room in the data budget; held-out images and the vision models' receipts are never re-made), then ``--seed 29 --long-side 1600
---quality 80 --reencode 100 0`` (100 fresh develop receipts).
+room in the data budget; held-out images and the vision models' receipts are never re-made),
+then ``--seed 29 --long-side 1600 --quality 80 --reencode 100 0`` (100 fresh develop receipts).
 """
 
 from __future__ import annotations

@@ -349,11 +349,18 @@ def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
         # Session 29, chosen on the 360 develop receipts:
         (
             "sroie-004",
-            None,
+            30.9,
             "'Total RM 30.91', 'ROUNDING ADJUSTMENT RM0.01', 'TOTAL ROUNDED RM 30.90': the "
             "rounding is not added to the total printed below it, so 30.91 is no checked sum "
-            "(was answered 30.91: a wrong total); cash 51.00 is not read as the tender, so "
-            "30.90 has its label alone: null, for review",
+            "(was answered 30.91: a wrong total); session 30: 'CASH | 30.90 | RM 51.00' (30.90 "
+            "written by hand) is cash 51.00, the last amount of its row: 51.00 - 20.10 = 30.90",
+        ),
+        # Session 30, chosen on the 360 develop receipts:
+        (
+            "sroie-000",
+            9.0,
+            "'CHANGE | 9.00 | 1.00': a 9 written by hand beside the change; the change is the "
+            "row's last amount, 1.00, so cash 10.00 - 1.00 = 9.00 = 'Total: 9.00'",
         ),
     ],
 )

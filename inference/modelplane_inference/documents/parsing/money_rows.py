@@ -18,8 +18,10 @@ module says which role each labelled amount plays; it decides nothing about the 
   label no word matches as printed is tried loosely (``misread_role``): a one-word label one
   edit from a whole label ("Fay" for Pay), or a word of 6+ letters one edit (two from 8
   letters) from a ``money_lines`` word ("Rouriding"), never a total, part or tax;
-- the row's amount is the first one after its label on that row, or, when its row has none,
-  the next row's when that row is amounts only; on a page that prints cents a whole number is
+- the row's amount is the last one after its label on that row (before the next label):
+  the amount column is at the right, and a number written by hand between label and amount
+  is read too ("CASH | 30.90 | RM 51.00", sroie-004); or, when its row has none, the next
+  row's when that row is amounts only; on a page that prints cents a whole number is
   a quantity or a lost decimal mark, not money; a minus sign is kept, before or after the
   number ("20.00-"), and cents read without their zero are cents (".02"). A GST summary's
   row (a rate, or a tax code whose "%" OCR lost: "Z=0"; two amounts) gives its amount + tax.
@@ -228,16 +230,19 @@ def money_lines(rows: list[list[Cell]], cents: bool) -> list[MoneyLine]:
         if rounded and waiting is None and CURRENCY_READ.fullmatch(cells[0][0]):
             pending = Pending("total", False, False)
         counted = len(out)
+        read: MoneyLine | None = None  # the pending label's amount so far on this row
         for label, rest in cells:
             if label and (found := role_of(label)) is not None:
+                out += [read] if read else []
+                read = None
                 role, final = found
                 pending = Pending(role, final, role == "tax" and says_total(compact(label)))
             if pending is None or parse_date(rest) is not None:  # "CHANGE | 17JAN 2018 | 0.00"
                 continue
             if (amount := signed_amount(rest, cents)) is not None:
-                out.append(money_line(pending, amount[0]))
-                pending = None
-        waiting = pending
+                read = money_line(pending, amount[0])
+        out += [read] if read else []
+        waiting = None if read else pending
         out += summary_line(row, cents)
         rounded = len(out) > counted and out[-1].role == "rounding"
     return out

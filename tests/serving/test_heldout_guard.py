@@ -76,7 +76,7 @@ def test_tuning_opens_no_held_out_file() -> None:
     light = [
         light_evenness(cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR)) for b in photos
     ]
-    assert len(transcripts) == 365 and len(light) == 5
+    assert len(transcripts) == 428 and len(light) == 5
     assert any(p.is_relative_to(DOCUMENTS) for p in opened)  # the hook does see the reads
     assert not {p.resolve() for p in opened} & heldout_files()
 

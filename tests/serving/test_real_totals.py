@@ -188,6 +188,11 @@ def ocr_row(name: str, first: str) -> list[Cell]:
         ("sroie-070", "Z=0", [Decimal("141.50")]),  # 141.50 + .00
         ("sroie-276", "s=6/", [Decimal("48.54")]),  # 45.80 + 2.74
         ("sroie-276", "z=07", [Decimal("24.40")]),
+        # Session 30: the rate lost altogether, the tax at 6% of the amount says it
+        ("sroie-262", "19.62", [Decimal("20.80")]),  # 19.62 + 1.18 (6% of 19.62)
+        ("sroie-508", "SR", [Decimal("16.00")]),  # "SR | 15.09 | 6 | 0.91": the "%" lost
+        ("sroie-219", "2", []),  # an item: 2 x 31.80 = 63.60, no tax of 31.80
+        ("sroie-297", "9.20", []),  # 9.20 | 21.60: neither is a tax of the other
     ],
 )
 def test_a_gst_summary_row_gives_its_amount_plus_tax(
@@ -361,6 +366,18 @@ def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
             9.0,
             "'CHANGE | 9.00 | 1.00': a 9 written by hand beside the change; the change is the "
             "row's last amount, 1.00, so cash 10.00 - 1.00 = 9.00 = 'Total: 9.00'",
+        ),
+        (
+            "sroie-262",
+            20.8,
+            "the total read '20.90' twice; the GST summary '19.62 | 1.18' (its rate lost, 1.18 "
+            "is 6% of 19.62) gives 20.80, and so does CASH 21.00 - CHANGE 0.20",
+        ),
+        (
+            "sroie-508",
+            16.0,
+            "'TOTAL 16.00', the cash misread 15.00; the summary 'SR | 15.09 | 6 | 0.91' (its "
+            "'%' lost) gives 15.09 + 0.91 = 16.00, a check of the printed total",
         ),
     ],
 )

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import NamedTuple
 
@@ -57,6 +57,9 @@ SHORT_LABEL = 3  # words in a label ``misread_role`` tries: a money label, not a
 # Letters a receipt's OCR reads for each other (``slipped``): P's bowl on F's stem, I and l.
 LOOKALIKE = frozenset({frozenset("fp"), frozenset("il"), frozenset("ce"), frozenset("oq")})
 ROUNDED = Decimal(1)  # a "rounding" this large is the rounded total (``money_line``)
+CODE = re.compile(r"[A-Z]{1,2}")  # a tax code printed beside a summary's amounts ("SR", "Z")
+TAX_RATES = (Decimal(6), Decimal(10))  # Malaysian GST and SST, a service charge (%)
+CENT = Decimal("0.01")
 TOTAL = "total_amount"
 # A currency code OCR glued to the word before it ("Grand TotaiRM15.40").
 GLUED = re.compile(r"(?<=[^\W\d_])(RM|MYR|\$)(?=\s?[-\dO])")
@@ -262,14 +265,17 @@ def summary_line(row: list[Cell], cents: bool) -> list[MoneyLine]:
     rate whose "%" OCR lost: "Z=0", "z=07", ``TAX_CODE``) and no money role, and it prints
     two amounts, the tax the smaller ("SR=6% | 29.81 | 1.79" -> 31.60), or three, net + tax =
     gross in either order (a German MwSt table: "A:19,00% | 28.57 | 5,43 | 34,00", "1=19,00%
-    | 0,85 | 0,71 | 0,14")."""
+    | 0,85 | 0,71 | 0,14"). A row whose rate OCR lost is one still when it prints two amounts
+    and at most a tax code, and the second is the first's tax at a rate receipts print
+    (``taxed``: "19.62 | 1.18", "SR | 15.09 | 6 | 0.91")."""
     label = split_cell(row[0].text)[0] if row else ""
     first = row[0].text.strip() if row else ""
-    rate = "%" in first or TAX_CODE.fullmatch(first) is not None
-    if not rate or role_of(label) is not None:
-        return []
     amounts = [signed_amount(split_cell(c.text)[1], cents) for c in row]
     values = [a[0] for a in amounts if a is not None]
+    rate = "%" in first or TAX_CODE.fullmatch(first) is not None
+    rate_lost = cents and unlabelled(row) and len(values) == 2 and taxed(*values)
+    if not (rate or rate_lost) or role_of(label) is not None:
+        return []
     if len(values) == 2 and 0 <= values[1] < values[0]:
         return [MoneyLine("summary", values[0] + values[1])]
     if len(values) == 3 and min(values) > 0:
@@ -277,3 +283,17 @@ def summary_line(row: list[Cell], cents: bool) -> list[MoneyLine]:
             if net + tax == gross:
                 return [MoneyLine("summary", gross)]
     return []
+
+
+def unlabelled(row: list[Cell]) -> bool:
+    """A row of amounts, at most a tax code beside them ("SR | 15.09 | 6 | 0.91")."""
+    labels = (split_cell(cell.text)[0] for cell in row)
+    return all(not label or CODE.fullmatch(label) for label in labels)
+
+
+def taxed(net: Decimal, tax: Decimal) -> bool:
+    """``tax`` is ``net``'s tax at one of the rates receipts print (``TAX_RATES``), rounded
+    to the cent as a till rounds it."""
+    return net > 0 and any(
+        tax == (net * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP) for rate in TAX_RATES
+    )

@@ -379,6 +379,12 @@ def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
             "'TOTAL 16.00', the cash misread 15.00; the summary 'SR | 15.09 | 6 | 0.91' (its "
             "'%' lost) gives 15.09 + 0.91 = 16.00, a check of the printed total",
         ),
+        (
+            "sroie-505",
+            4.0,
+            "'TOTAL' with its amount lost; CASH 20.00 - CHANGE 16.00 = 4.00, and the one item "
+            "'4.00S' adds up to it: the tender and a sum agree",
+        ),
     ],
 )
 def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: str) -> None:

@@ -109,10 +109,12 @@ class ItemRow:
 
 
 class Items(NamedTuple):
-    """The answered items, and whether item rows were read that did not add up (review)."""
+    """The answered items, and whether item rows were read that did not add up (review);
+    ``total``: what the answered items add up to (a check of the receipt's total)."""
 
     items: list[dict[str, Any]]
     unsure: bool
+    total: Decimal | None = None
 
 
 def money_row(row: list[Cell]) -> bool:
@@ -265,7 +267,7 @@ def line_items(rows: list[list[Cell]], cents: bool) -> Items:
     total = sum((i.amount.value or Decimal(0) for i in items), Decimal(0))
     if total not in printed_money([r for r in rows[end:] if not change_row(r)], cents):
         return Items([], True)
-    return Items([i.json() for i in items], False)
+    return Items([i.json() for i in items], False, total)
 
 
 def item_cells(rows: list[list[Cell]], cents: bool) -> list[Cell]:

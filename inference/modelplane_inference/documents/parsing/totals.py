@@ -16,9 +16,9 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   taxes + rounding - discount with at least one part besides the subtotal, the taxes none,
   one or all; a total, or a tax line that says total, printed above + the rounding; a GST
   summary's amount + tax; the supplies' distinct values added up). When no printed total
-  has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value that both
-  the tender and a sum (or the printed subtotal: nothing was added to it) give is a candidate
-  (``TENDER + SUM``);
+  has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value that both the
+  tender and a sum (or the printed subtotal: nothing was added to it; or what the answered
+  line items add up to, ``parsing/items.py``) give is a candidate (``TENDER + SUM``);
 - a printed total from which another printed total is reached by adding the page's taxes,
   charges or rounding is a total before them, no rival; of the others, the value with the
   most evidence is the total when it has at least ``ENOUGH`` and no other comes within
@@ -111,11 +111,14 @@ def _tendered(lines: list[MoneyLine]) -> set[Decimal]:
     return {c - g for c, g in product(cash, change) if c >= g}
 
 
-def evidence_of(lines: list[MoneyLine]) -> dict[Decimal, int]:
+def evidence_of(lines: list[MoneyLine], items: Decimal | None = None) -> dict[Decimal, int]:
     """Evidence for every printed total value (weights in the module doc). The tender backs a
     total before rounding only when no printed total is the amount paid. With no printed
     total checked, the amount paid is the total when a sum, or the printed subtotal itself
-    (nothing added to it: "SUBTOTAL 28.70 / CASH 100.00 / CHANGE 71.30", sroie-164), agrees."""
+    (nothing added to it: "SUBTOTAL 28.70 / CASH 100.00 / CHANGE 71.30", sroie-164), agrees.
+    What the line items add up to (``items``) is one more such check ("4.00S" and "CASH 20.00",
+    "CHANGE 16.00", the total's amount lost, sroie-505), only here: items add up to the amount
+    before rounding, and as a sum it made a total before rounding look checked (sroie-263)."""
     evidence: dict[Decimal, int] = defaultdict(int)
     paid, sums = _tendered(lines), _sums(lines)
     for line in lines:
@@ -130,9 +133,9 @@ def evidence_of(lines: list[MoneyLine]) -> dict[Decimal, int]:
             evidence[value] += TENDER
         if value in sums:
             evidence[value] += SUM
-    if max(evidence.values(), default=0) < ENOUGH:  # no total label read or checked: the
-        checks = sums | set(_parts(lines, "subtotal"))  # cash and the page's sums, or the
-        for value in paid & checks - set(evidence):  # subtotal, may still agree
+    if max(evidence.values(), default=0) < ENOUGH:  # no total label read or checked:
+        checks = sums | set(_parts(lines, "subtotal")) | ({items} if items else set())
+        for value in paid & checks - set(evidence):  # the cash and a sum may still agree
             evidence[value] = TENDER + SUM
     return dict(evidence)
 
@@ -158,10 +161,10 @@ def before_adjustments(lines: list[MoneyLine], values: set[Decimal]) -> set[Deci
     }
 
 
-def weigh(lines: list[MoneyLine]) -> Verdict:
+def weigh(lines: list[MoneyLine], items: Decimal | None = None) -> Verdict:
     """The total if one value's evidence is ``ENOUGH`` and ``MARGIN`` above any other's that
-    is not a total before the page's adjustments."""
-    evidence = evidence_of(lines)
+    is not a total before the page's adjustments (``items``: what the line items add up to)."""
+    evidence = evidence_of(lines, items)
     rivals = set(evidence) - before_adjustments(lines, set(evidence))
     ranked = sorted((evidence[v] for v in rivals), reverse=True)
     if not ranked or ranked[0] < ENOUGH or (len(ranked) > 1 and ranked[0] - ranked[1] < MARGIN):
@@ -169,7 +172,9 @@ def weigh(lines: list[MoneyLine]) -> Verdict:
     return Verdict(max(rivals, key=lambda v: evidence[v]), evidence)
 
 
-def receipt_total(rows: list[list[Cell]], cents: bool) -> Verdict | None:
+def receipt_total(
+    rows: list[list[Cell]], cents: bool, items: Decimal | None = None
+) -> Verdict | None:
     """The evidence-checked total of a receipt's rows (``rows``: recognised lines, not merged
     cells); ``None`` when the page is no receipt, so the labelled value stands. A receipt here
     is a page that prints cents or the cash handed over (an estimate's "Parts Subtotal" does
@@ -177,7 +182,7 @@ def receipt_total(rows: list[list[Cell]], cents: bool) -> Verdict | None:
     lines = money_lines(rows, cents)
     if not cents and not any(line.role in ("tender", "change") for line in lines):
         return None
-    return weigh(lines)
+    return weigh(lines, items)
 
 
 def confidence(verdict: Verdict) -> float:

@@ -20,6 +20,8 @@ from modelplane_inference.documents.parsing.institution import (
     letterhead,
     name_of,
     registration_first,
+    repaired,
+    sentence,
 )
 from modelplane_inference.documents.parsing.layout import boxes_of
 from serving.real_documents import DOCUMENTS, documents, field_scores
@@ -77,6 +79,19 @@ def right(name: str, answer: str | None) -> bool:
         ("sroie-410", "the line over the company number, not the sign above: 'FTOF NOODLE HOUSE'"),
         ("sroie-400", "a company number under the name: 'SIN THYE & | COMFANY' / 'REG.N0:...'"),
         ("sroie-271", "the last receipt's footer above is no name: 'FIVE STAR CASH&CARRY'"),
+        # session 30 (develop, 360 receipts):
+        ("sroie-059", "digits in a company's name: 'Triple Six Point Enterprise 666'"),
+        ("sroie-188", "OCR's digits inside a registered name: 'KMF F00DICI0US SDN BHD'"),
+        ("sroie-233", "OCR's 'S/R' is S/B: 'SOON FATT S/R (81497-P)'"),
+        ("sroie-276", "a '5/B' glued to the name is S/B: '99SPEED M9RT5/B (519537-X)'"),
+        ("sroie-515", "OCR's 'SIN HHU' is SDN BHD, three lines joined"),
+        ("sroie-000", "a legal form's line is a name, its 'TAMAN' no address"),
+        ("sroie-505", "'X SBN BHT' is SDN BHD and a lone 'X' no word: three lines joined"),
+        ("sroie-508", "'Y SDN EHU' is SDN BHD and a lone 'Y' no word: three lines joined"),
+        ("sroie-510", "'ALAM)SUN BHO' is SDN BHD: three lines joined"),
+        ("sroie-242", "the previous receipt's 'Goods Sold Are Not Returnable.' is no name"),
+        ("sroie-519", "a company under the address before the station's letterhead name"),
+        ("sroie-624", "a country over a company number ('MALAYSIA') is not that company"),
         # German till receipts (typed develop pile), their stored served lines:
         ("till-tanke-spreves-2018", "a bare 'GmbH' takes the sign above it: 'AUTO SPREVES'"),
         ("till-tanke-westfalen-2018", "a sign in large print read surely is a name"),
@@ -86,6 +101,28 @@ def right(name: str, answer: str | None) -> bool:
 def test_institution_on_develop_paper(name: str, rule: str) -> None:
     lines = read_lines(TILLS if name.startswith("till-") else HEADERS)[name]
     assert right(name, business_name(boxes_of(lines))), rule
+
+
+def test_a_unit_number_is_no_name() -> None:
+    """Digits beyond two only in a company's line: sroie-047's stamp is unread, and its
+    address's first line ('K3-113,JL IBRAHIM SULTAN') is not answered in its place."""
+    assert business_name(boxes_of(read_lines(HEADERS)["sroie-047"])) is None
+
+
+def test_ocr_misreads_of_a_name_are_undone_and_right_reads_kept() -> None:
+    assert repaired("SUN VICTORY SON BHD") == "SUN VICTORY SDN BHD"
+    assert repaired("99SPEED M9RT5/B") == "99SPEED M9RT S/B"
+    assert repaired("KMF F00DICI0US SDN BHD") == "KMF FOODICIOUS SDN BHD"
+    for kept in ("Dion Realties Sdn Bhd", "SYL ROASTED DELIGHTS SDN.BHD", "OLIVE9 PHARMACY"):
+        assert repaired(kept) == kept
+    assert repaired("AMPANG 210 FIRST CITY PARKING") == "AMPANG 210 FIRST CITY PARKING"
+
+
+def test_a_notice_sentence_is_no_name_and_a_legal_form_no_sentence() -> None:
+    assert sentence("Goods Sold Are Not Returnable.")
+    assert sentence("*REIEEN VOUCHER BEFORE POINTS EXPIRY!*")
+    assert not sentence("EIGHT OUNCE COFFEE CO.") and not sentence("ENW HARDWARE SDN. BHD.")
+    assert not sentence("SELANGOR DARUL EHSAN.")  # three words
 
 
 def test_a_recipients_address_block_is_no_institution() -> None:

@@ -18,33 +18,41 @@ words, a postcode and town, a phone number). In that order, the institution is:
 2. in the name block, the topmost line with a business word (``trade``: restaurant, 병원, 약국);
 3. the name block's topmost name-like line, when a contact line (phone, fax, e-mail, tax
    number) follows within ``CONTACT_LINES``: a letterhead, not a recipient's address block;
-4. the header's topmost registered line (the company printed under the address).
+4. the header's topmost registered line (the company printed under the address): one with its
+   own legal form or business word before rule 3 ("Esjay Fuel Enterprise" / "CO.REG.NO:..."
+   under a petrol station's letterhead), one only over a company number ("MALAYSIA") after.
 
 Stamps and handwriting (much taller than the header's usual line, and read unsurely or with no
 capital letter) are no names. A page with none of these (a form, a letter, a page of text) has
 no institution. A name is the line's text before its company number and after a caption's
 colon, cut after its legal form. It takes the line under it when it ends in "&", and the lines
 above it when it holds a legal form and at most one word more ("CO. (M) SDN BHD", "RESTAURANT
-SDN BHD") and they are printed the same size right above (a bare "GmbH": any size).
+SDN BHD") and they are printed the same size right above (a bare "GmbH": any size); a lone
+letter is OCR's bracket, no word ("ALAM X SBN BHT"). A line with a legal form is a name even
+with an address word in it ("BOOK TA.K(TAMAN DAYA)SDN BHD"); a notice sentence is none (the
+previous receipt's "Goods Sold Are Not Returnable." on top). The answer undoes OCR's misreads
+of the legal form and of letters inside words (``repaired``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from modelplane_inference.documents.parsing.amounts import parse_amount_text
 from modelplane_inference.documents.parsing.doctypes import title_pattern
 from modelplane_inference.documents.parsing.labels import is_item_header, table
 from modelplane_inference.documents.parsing.layout import LEVEL, Cell, rows_of
-from modelplane_inference.documents.parsing.values import parse_date, parse_text
+from modelplane_inference.documents.parsing.values import parse_date
 
 HEADER_ROWS = 14  # a letterhead is the page's first lines; a receipt's items start below
 CONTACT_LINES = 6  # a letterhead's contact line is at most this many lines under its name block
 JOIN_GAP = 0.6  # x line height: the first line of a two-line name is right above the second
 JOIN_SIZE = (0.75, 1.33)  # ... and printed the same size (height ratio)
 MIN_LETTERS = 3  # a name has at least this many letters
+SENTENCE_WORDS = 4  # a notice line ("Goods Sold Are Not Returnable.") has this many words
+NAME_DIGITS = 0.5  # a name prints at most this many digits a letter (a store code, more)
 STAMP = 1.5  # x the usual height: a stamp or handwriting when also ...
 SURE = 0.85  # ... read less surely than this or with no capital letter (large print is not)
 # A company number as Malaysian (SSM) and similar registries print it: up to two letters,
@@ -57,8 +65,8 @@ REGISTRATION = re.compile(
     re.IGNORECASE,
 )
 # "SDN BHD" (Sendirian Berhad) as OCR reads it on real receipts: "SON BHD", "Sdn.Rhd", "SEN
-# 3HD", "SDN HHD", "SIN HHU", "SEN BD" (develop pile).
-SDN_BHD = r"s[deioul0]n?(?:\W*[b3r8h]h|\W+b)[dup]"
+# 3HD", "SDN HHD", "SIN HHU", "SEN BD", "SBN BHT", "SDN EHU", "SUN BHO" (develop pile).
+SDN_BHD = r"s[deioulb0]n?(?:\W*[b3r8he]h|\W+b)[dupot]"
 # A postcode and town ("81100 JOHOR BAHRU", "33100 Paderborn", "3012 CN Rotterdam").
 POSTCODE = re.compile(r"(?<!\w)\d{4,5}\s*(?:[A-Z]{2}\s+)?[^\W\d_]{3,}")
 # A phone number: digits in groups ("05251/1809732", "(603)62435520", "016-7574666"), at
@@ -66,6 +74,10 @@ POSTCODE = re.compile(r"(?<!\w)\d{4,5}\s*(?:[A-Z]{2}\s+)?[^\W\d_]{3,}")
 PHONE = re.compile(r"(?<![\d.,])\+?\(?\d+(?:[\s()/-]+\d+)+(?![\d.,])")
 PHONE_DIGITS = 8
 _LETTER = r"[^\W\d_]"
+# OCR's "S/B" (Sendirian Berhad): "5/B" (also glued to the word before it), "S/R", "S/8".
+S_B = rf"(?:(?<!{_LETTER})s|5)\s?/\s?[b8r]"
+# A digit OCR read for the letter it looks like, between letters ("KMF F00DICI0US SDN BHD").
+LOOKALIKE = str.maketrans("0158", "OISB")
 
 
 def _words_pattern(words: Sequence[str]) -> re.Pattern[str]:
@@ -115,8 +127,10 @@ def contact(text: str) -> bool:
 
 
 def letterhead(text: str) -> bool:
-    """An address or contact line: the name block ended above it."""
-    return contact(text) or has("address", text) or POSTCODE.search(text) is not None
+    """An address or contact line: the name block ended above it. A line with a legal form is
+    a name, address words in it or not ("BOOK TA.K(TAMAN DAYA)SDN BHD")."""
+    address = has("address", text) or POSTCODE.search(text) is not None
+    return contact(text) or (address and not has("registered", text))
 
 
 def registration_first(text: str) -> bool:
@@ -139,7 +153,21 @@ def name_of(text: str) -> str | None:
     legal = list(_patterns()["registered"].finditer(text))
     if legal:
         text = text[: legal[-1].end()]
-    return parse_text(" ".join(text.split()))
+    company = found is not None or bool(legal) or has("trade", text)
+    return _name_text(" ".join(text.split()), company)
+
+
+def _name_text(text: str, company: bool) -> str | None:
+    """A name's text: some letters and at most two digits, unless the line says it is a
+    company (a legal form, company number or business word): then digits as a name prints
+    them ("Triple Six Point Enterprise 666", OCR's "KMF F00DICI0US SDN BHD"), up to
+    ``NAME_DIGITS`` a letter. A unit number ("K3-113,JL IBRAHIM SULTAN") stays no name."""
+    cleaned = text.strip(" .,:;-|")
+    letters = sum(c.isalpha() for c in cleaned)
+    digits = sum(c.isdigit() for c in cleaned)
+    if letters < 2 or (digits > 2 and not (company and digits <= NAME_DIGITS * letters)):
+        return None
+    return cleaned
 
 
 def name_like(text: str) -> bool:
@@ -147,7 +175,21 @@ def name_like(text: str) -> bool:
     name = name_of(text)
     if name is None or sum(c.isalpha() for c in name) < MIN_LETTERS:
         return False
-    return not has("not_name", text) and not letterhead(text)
+    return not has("not_name", text) and not letterhead(text) and not sentence(text)
+
+
+def sentence(text: str) -> bool:
+    """A notice printed as a sentence: ``SENTENCE_WORDS`` words or more, the last a long word
+    followed by a full stop or "!" ("Goods Sold Are Not Returnable.", the previous receipt's
+    footer above the name). A name ends in its legal form ("CO.", "SDN. BHD.") or none."""
+    found = re.search(rf"({_LETTER}+)\s*[.!]\W*$", text)
+    words = len(re.findall(rf"{_LETTER}{{2,}}", text))
+    return (
+        found is not None
+        and len(found[1]) > 3
+        and words >= SENTENCE_WORDS
+        and not has("registered", found[1])
+    )
 
 
 def _text(line: list[Cell]) -> str:
@@ -222,11 +264,34 @@ def _name_at(lines: list[list[Cell]], index: int) -> str | None:
     name = name_of(texts[index]) or ""
     if name.endswith("&") and index + 1 < len(lines) and name_like(texts[index + 1]):
         return name_of(f"{name} {texts[index + 1]}")
-    start, words = index, len(_patterns()["registered"].sub(" ", name).split())
+    rest = _patterns()["registered"].sub(" ", name).split()
+    start, words = index, sum(sum(c.isalpha() for c in w) > 1 for w in rest)
     if words <= 1:
         while start > 0 and _continues(lines[start - 1], lines[start], sized=words > 0):
             start -= 1
     return name_of(" ".join([*texts[start:index], name])) if start < index else name or None
+
+
+def _legal(form: str) -> Callable[[re.Match[str]], str]:
+    """``form`` for a misread of it; a legal form read right stays as printed ("Sdn. Bhd")."""
+
+    def replace(found: re.Match[str]) -> str:
+        letters = "".join(c for c in found[0] if c.isalpha()).upper()
+        if letters == "".join(c for c in form if c.isalpha()):
+            return found[0]
+        glued = found.start() > 0 and found.string[found.start() - 1].isalpha()
+        return f" {form}" if glued else form
+
+    return replace
+
+
+def repaired(name: str) -> str:
+    """A name as printed, OCR's misreads of its legal form and of letters inside its words
+    undone: "SON BHD", "SIN HHU" -> "SDN BHD", "5/B", "S/R" -> "S/B", "F00DICI0US" ->
+    "FOODICIOUS" (a digit between letters; "99 SPEED", "OLIVE9", "AMPANG 210" keep theirs)."""
+    name = re.sub(rf"(?<!{_LETTER}){SDN_BHD}(?!{_LETTER})", _legal("SDN BHD"), name, flags=re.I)
+    name = re.sub(rf"{S_B}(?!{_LETTER})", _legal("S/B"), name, flags=re.I)
+    return re.sub(rf"(?<={_LETTER})[0158]+(?={_LETTER})", lambda m: m[0].translate(LOOKALIKE), name)
 
 
 def business_name(boxes: list[Cell]) -> str | None:
@@ -241,5 +306,7 @@ def business_name(boxes: list[Cell]) -> str | None:
     trade = [i for i in names if has("trade", texts[i])]
     below = [_text(line) for line in lines[block : block + CONTACT_LINES]]
     headed = names[:1] if any(contact(t) for t in below) else []
-    chosen = [i for i in registered if i < block] + trade + headed + registered
-    return _name_at(top, chosen[0]) if chosen else None
+    companies = [i for i in registered if has("registered", texts[i]) or has("trade", texts[i])]
+    chosen = [i for i in registered if i < block] + trade + companies + headed + registered
+    name = _name_at(top, chosen[0]) if chosen else None
+    return repaired(name) if name else None

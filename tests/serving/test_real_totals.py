@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 from modelplane_inference.documents.parsing.amounts import signed_amount
 from modelplane_inference.documents.parsing.document import cents_page, parse_document, visual_rows
-from modelplane_inference.documents.parsing.layout import Cell, boxes_of, cells_of
+from modelplane_inference.documents.parsing.layout import (
+    Cell,
+    boxes_of,
+    cells_of,
+    level_lines,
+    tilt,
+)
 from modelplane_inference.documents.parsing.money_rows import (
     MoneyLine,
     role_of,
@@ -24,6 +30,7 @@ from modelplane_inference.documents.parsing.money_rows import (
 from modelplane_inference.documents.parsing.totals import receipt_total, weigh
 from modelplane_models.synth.intake import TYPES, render
 from serving.real_documents import documents, field_scores
+from serving.test_real_line_items import read_lines as item_read_lines
 from serving.test_real_values import read_lines, real
 
 
@@ -385,6 +392,13 @@ def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
             "'TOTAL' with its amount lost; CASH 20.00 - CHANGE 16.00 = 4.00, and the one item "
             "'4.00S' adds up to it: the tender and a sum agree",
         ),
+        (
+            "sroie-341",
+            40.0,
+            "scanned 2 degrees askew: each label half a line above its amount ('Rounding Adj.' "
+            "was paired with the subtotal's RM40.00); read levelled, 'Total RM40.00' = "
+            "'Received Cash RM50.00' - 'Change RM10.00'",
+        ),
     ],
 )
 def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: str) -> None:
@@ -398,6 +412,20 @@ def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: s
     if name != "sroie-187":
         (doc,) = [d for d in documents("develop", ("sroie",)) if d.name == name]
         assert not field_scores(doc.label, answer)["total_wrong"], rule
+
+
+def test_a_page_is_read_level_when_its_lines_agree_on_a_tilt() -> None:
+    """sroie-341's boxes all slope about 0.033 (2 degrees): the page is tilted, and read
+    levelled its labels share rows with their amounts. sroie-014 is curled (its lines slope
+    -0.05 to 0.05) and its rows are level with each other where they are: turning it by its
+    median slope split its item rows, so a page whose lines disagree is not turned."""
+    tilted = read_lines()["sroie-341"]
+    assert 0.03 < tilt(tilted) < 0.04
+    rows = [[c.text for c in row] for row in visual_rows(boxes_of(level_lines(tilted)))]
+    assert ["Total", "RM40.00"] in rows and ["Change", "RM10.00"] in rows
+    assert ["Total"] in [[c.text for c in row] for row in visual_rows(boxes_of(tilted))]
+    assert tilt(item_read_lines()["sroie-014"]) == 0.0
+    assert tilt(read_lines()["sroie-003"]) == 0.0  # a straight scan
 
 
 def test_forms_keep_their_labelled_total() -> None:

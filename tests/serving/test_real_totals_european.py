@@ -79,8 +79,9 @@ def test_a_tax_table_row_gives_its_gross() -> None:
         ("till-rossmann-2020-05", 17.33, "'Total 17,33' = 'Bar 20,00' - 'Ruckgeld (9ar) e2,67'"),
         ("till-tanke-spreves-2018", 39.35, "'TOTAL 39,35 EUR' = the card's = 33,07 + 6,28"),
         ("till-tanke-westfalen-2018", 34.0, "'Gesamtbetrag' = the tax table's 28.57 + 5,43"),
-        # 'Tatal' (Total) read with no amount beside it; only the cash less change says 1.95
-        ("till-rossmann-2020-02", None, "no printed total read: null, needs review"),
+        # 'Tatal' (Total) read with no amount beside it: the cash less change says 1.95, and
+        # since session 30 so does the one item '...BRILLENPUTZTUC | 1.95' (was null)
+        ("till-rossmann-2020-02", 1.95, "'Bar 2.00' - 'Ruckgeld 0,05' = the item's 1.95"),
     ],
 )
 def test_german_receipt_totals(name: str, total: float | None, rule: str) -> None:

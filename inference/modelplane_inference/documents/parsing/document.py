@@ -30,6 +30,7 @@ from modelplane_inference.documents.parsing.layout import (
     boxes_of,
     cells_of,
     find_fields,
+    level_lines,
     visual_rows,
 )
 from modelplane_inference.documents.parsing.totals import confidence, receipt_total
@@ -135,7 +136,8 @@ def checked_total(
 
 def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
     """The documents pipeline's answer: type, fields with confidences, the page's currency,
-    items, source lines."""
+    items, source lines (as read: the parser reads them levelled, ``level_lines``)."""
+    source, lines = lines, level_lines(lines)
     cells = cells_of(lines)
     rows = visual_rows(cells)
     cents = cents_page(cells)
@@ -158,5 +160,5 @@ def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
         "currency": page_currency(cells),
         "needs_review": min(confidence.values(), default=0.0) < REVIEW_BELOW or items.unsure,
         "line_items": items.items,
-        "lines": lines,
+        "lines": source,
     }

@@ -123,6 +123,7 @@ def test_a_notice_sentence_is_no_name_and_a_legal_form_no_sentence() -> None:
     assert sentence("*REIEEN VOUCHER BEFORE POINTS EXPIRY!*")
     assert not sentence("EIGHT OUNCE COFFEE CO.") and not sentence("ENW HARDWARE SDN. BHD.")
     assert not sentence("SELANGOR DARUL EHSAN.")  # three words
+    assert not sentence("KEDAI RUNCIT AH HUAT ENTERPRISE.")  # a business word
 
 
 def test_a_recipients_address_block_is_no_institution() -> None:

@@ -181,14 +181,16 @@ def name_like(text: str) -> bool:
 def sentence(text: str) -> bool:
     """A notice printed as a sentence: ``SENTENCE_WORDS`` words or more, the last a long word
     followed by a full stop or "!" ("Goods Sold Are Not Returnable.", the previous receipt's
-    footer above the name). A name ends in its legal form ("CO.", "SDN. BHD.") or none."""
+    footer above the name). A name ends in its legal form ("CO.", "SDN. BHD.") or none, and a
+    line with a business word is none ("... TRADING ENTERPRISE.")."""
     found = re.search(rf"({_LETTER}+)\s*[.!]\W*$", text)
     words = len(re.findall(rf"{_LETTER}{{2,}}", text))
     return (
         found is not None
         and len(found[1]) > 3
         and words >= SENTENCE_WORDS
-        and not has("registered", found[1])
+        and not has("registered", text)
+        and not has("trade", text)
     )
 
 

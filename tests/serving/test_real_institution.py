@@ -92,6 +92,8 @@ def right(name: str, answer: str | None) -> bool:
         ("sroie-242", "the previous receipt's 'Goods Sold Are Not Returnable.' is no name"),
         ("sroie-519", "a company under the address before the station's letterhead name"),
         ("sroie-624", "a country over a company number ('MALAYSIA') is not that company"),
+        ("sroie-289", "a letterhead's name over three address lines, no phone: 'BHPetrol ...'"),
+        ("sroie-226", "a letterhead's name over address lines, its GST line misread ('CSI ID')"),
         # German till receipts (typed develop pile), their stored served lines:
         ("till-tanke-spreves-2018", "a bare 'GmbH' takes the sign above it: 'AUTO SPREVES'"),
         ("till-tanke-westfalen-2018", "a sign in large print read surely is a name"),

@@ -17,7 +17,8 @@ words, a postcode and town, a phone number). In that order, the institution is:
    line under it that starts with one;
 2. in the name block, the topmost line with a business word (``trade``: restaurant, 병원, 약국);
 3. the name block's topmost name-like line, when a contact line (phone, fax, e-mail, tax
-   number) follows within ``CONTACT_LINES``: a letterhead, not a recipient's address block;
+   number) or ``ADDRESS_LINES`` address lines follow within ``CONTACT_LINES``: a letterhead,
+   not a recipient's address block;
 4. the header's topmost registered line (the company printed under the address): one with its
    own legal form or business word before rule 3 ("Esjay Fuel Enterprise" / "CO.REG.NO:..."
    under a petrol station's letterhead), one only over a company number ("MALAYSIA") after.
@@ -48,6 +49,7 @@ from modelplane_inference.documents.parsing.values import parse_date
 
 HEADER_ROWS = 14  # a letterhead is the page's first lines; a receipt's items start below
 CONTACT_LINES = 6  # a letterhead's contact line is at most this many lines under its name block
+ADDRESS_LINES = 2  # ... or this many address lines are (a recipient's block: fewer)
 JOIN_GAP = 0.6  # x line height: the first line of a two-line name is right above the second
 JOIN_SIZE = (0.75, 1.33)  # ... and printed the same size (height ratio)
 MIN_LETTERS = 3  # a name has at least this many letters
@@ -296,6 +298,14 @@ def repaired(name: str) -> str:
     return re.sub(rf"(?<={_LETTER})[0158]+(?={_LETTER})", lambda m: m[0].translate(LOOKALIKE), name)
 
 
+def _letterhead_below(below: list[str]) -> bool:
+    """The lines under a name block are a letterhead's: a contact line, or ``ADDRESS_LINES``
+    address lines (a petrol station's chit prints its lot, road, postcode and town, no phone).
+    A recipient's block prints one (the street is no address word: "27 rue Henri Rolland")."""
+    addresses = sum(letterhead(t) for t in below)
+    return any(contact(t) for t in below) or addresses >= ADDRESS_LINES
+
+
 def business_name(boxes: list[Cell]) -> str | None:
     """The institution a page's header names (module docstring), or ``None``."""
     lines = rows_of(boxes, LEVEL)  # printed lines: stricter than the page's rows
@@ -307,7 +317,7 @@ def business_name(boxes: list[Cell]) -> str | None:
     names = [i for i in range(block) if name_like(texts[i]) and i not in stamped]
     trade = [i for i in names if has("trade", texts[i])]
     below = [_text(line) for line in lines[block : block + CONTACT_LINES]]
-    headed = names[:1] if any(contact(t) for t in below) else []
+    headed = names[:1] if _letterhead_below(below) else []
     companies = [i for i in registered if has("registered", texts[i]) or has("trade", texts[i])]
     chosen = [i for i in registered if i < block] + trade + companies + headed + registered
     name = _name_at(top, chosen[0]) if chosen else None

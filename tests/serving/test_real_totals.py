@@ -399,6 +399,13 @@ def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
             "was paired with the subtotal's RM40.00); read levelled, 'Total RM40.00' = "
             "'Received Cash RM50.00' - 'Change RM10.00'",
         ),
+        (
+            "sroie-234",
+            None,
+            "'SubTotal: 105.00' and 'MASTER 105.00' both misread 165.00, against 'Total "
+            "Inclusive GST: 165.00': a subtotal the card agrees with is one line read (1 point), "
+            "no sum, so it does not outweigh a final total (was answered 105.00: wrong)",
+        ),
     ],
 )
 def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: str) -> None:

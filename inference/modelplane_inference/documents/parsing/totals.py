@@ -17,8 +17,11 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   one or all; a total, or a tax line that says total, printed above + the rounding; a GST
   summary's amount + tax; the supplies' distinct values added up). When no printed total
   has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value that both the
-  tender and a sum (or the printed subtotal: nothing was added to it; or what the answered
-  line items add up to, ``parsing/items.py``) give is a candidate (``TENDER + SUM``);
+  tender and a sum (or what the answered line items add up to, ``parsing/items.py``) give is
+  a candidate (``TENDER + SUM``); so is the printed subtotal the tender equals (nothing was
+  added to it), with less (``TENDER + SUBTOTAL``: one line read, no sum), so a final total
+  printed beside it with another value leaves the page null (sroie-234: the subtotal and the
+  card both misread);
 - a printed total from which another printed total is reached by adding the page's taxes,
   charges or rounding is a total before them, no rival; of the others, the value with the
   most evidence is the total when it has at least ``ENOUGH`` and no other comes within
@@ -42,6 +45,7 @@ from modelplane_inference.documents.parsing.money_rows import MoneyLine, money_l
 ENOUGH = 3  # evidence needed: a final total's label and one check, or a plain label and tender
 MARGIN = 2  # the runner-up must have this much less
 FINAL, PLAIN, TENDER, SUM = 2, 1, 2, 2  # weights of the kinds of evidence
+SUBTOTAL = 1  # a printed subtotal the cash agrees with: one line read, nothing added up
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,9 @@ def evidence_of(lines: list[MoneyLine], items: Decimal | None = None) -> dict[De
         if value in sums:
             evidence[value] += SUM
     if max(evidence.values(), default=0) < ENOUGH:  # no total label read or checked:
-        checks = sums | set(_parts(lines, "subtotal")) | ({items} if items else set())
-        for value in paid & checks - set(evidence):  # the cash and a sum may still agree
-            evidence[value] = TENDER + SUM
+        added = sums | ({items} if items else set())  # the cash and a sum may still agree,
+        for value in paid & (added | set(_parts(lines, "subtotal"))) - set(evidence):
+            evidence[value] = TENDER + (SUM if value in added else SUBTOTAL)
     return dict(evidence)
 
 

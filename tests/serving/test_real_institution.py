@@ -105,6 +105,13 @@ def test_institution_on_develop_paper(name: str, rule: str) -> None:
     assert right(name, business_name(boxes_of(lines))), rule
 
 
+def test_the_previous_receipts_tail_above_a_closing_line_is_no_name() -> None:
+    """sroie-271 as read from its image re-made in session 30: the torn-off receipt's 'Z=DX'
+    above 'THANK YOU AND DO VISIT US AGAIN' ended the header before the company under it."""
+    lines = read_lines(HEADERS)["sroie-271 re-made"]
+    assert right("sroie-271", business_name(boxes_of(lines)))
+
+
 def test_a_unit_number_is_no_name() -> None:
     """Digits beyond two only in a company's line: sroie-047's stamp is unread, and its
     address's first line ('K3-113,JL IBRAHIM SULTAN') is not answered in its place."""

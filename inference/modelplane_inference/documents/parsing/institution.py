@@ -5,9 +5,11 @@ then the address, phone and tax number. A claim needs the registered company, wh
 label names when the name block prints one under the shop's sign ("K I KU JAPANESE RESTAURANT"
 over "TK DIVISION KITCHEN SDN BHD" and "1202152-P": the second).
 
-Only the header is read: the page's first ``HEADER_ROWS`` printed lines, up to the first date,
-money amount (with decimals), item header or title / greeting (``not_name``) that comes after
-a line that may be a name (a stamp's number or "TAX INVOICE" above the name does not end it).
+Only the header is read: the page's first ``HEADER_ROWS`` printed lines (after a closing line
+with a company's line under it: above it is the previous receipt's torn-off tail), up to the
+first date, money amount (with decimals), item header or title / greeting (``not_name``) that
+comes after a line that may be a name (a stamp's number or "TAX INVOICE" above the name does
+not end it).
 Its name block is the lines above the first address or contact line (``address``, ``contact``
 words, a postcode and town, a phone number). In that order, the institution is:
 
@@ -78,6 +80,8 @@ PHONE_DIGITS = 8
 _LETTER = r"[^\W\d_]"
 # OCR's "S/B" (Sendirian Berhad): "5/B" (also glued to the word before it), "S/R", "S/8".
 S_B = rf"(?:(?<!{_LETTER})s|5)\s?/\s?[b8r]"
+# A receipt's closing words: lines above one on top of a page are the previous receipt's.
+CLOSING = re.compile(r"(?<![a-z])(?:thank|come\s*again|visit\s*us)", re.IGNORECASE)
 # A digit OCR read for the letter it looks like, between letters ("KMF F00DICI0US SDN BHD").
 LOOKALIKE = str.maketrans("0158", "OISB")
 
@@ -306,9 +310,23 @@ def _letterhead_below(below: list[str]) -> bool:
     return any(contact(t) for t in below) or addresses >= ADDRESS_LINES
 
 
+def _after_closing(lines: list[list[Cell]]) -> int:
+    """Where the page's own lines start: after a closing line ("THANK YOU AND DO VISIT US
+    AGAIN") that has a company's line under it in the first ``HEADER_ROWS``: what is above is
+    the previous receipt's tail, torn off with this one."""
+    texts = [_text(line) for line in lines[:HEADER_ROWS]]
+    for i, text in enumerate(texts):
+        if CLOSING.search(text) and any(
+            _registered(texts, j) or has("trade", texts[j]) for j in range(i + 1, len(texts))
+        ):
+            return i + 1
+    return 0
+
+
 def business_name(boxes: list[Cell]) -> str | None:
     """The institution a page's header names (module docstring), or ``None``."""
     lines = rows_of(boxes, LEVEL)  # printed lines: stricter than the page's rows
+    lines = lines[_after_closing(lines) :]
     top = header(lines)
     texts = [_text(line) for line in top]
     block = next((i for i, t in enumerate(texts) if letterhead(t)), len(texts))

@@ -71,6 +71,21 @@ def test_held_out_wordings_are_not_in_the_parser_table() -> None:
     assert held_out and not held_out & known, held_out & known
 
 
+def test_every_word_of_the_parser_table_is_text() -> None:
+    """YAML reads a bare ``no``, ``yes``, ``on`` or ``off`` as a boolean: the address word
+    ``no`` (a street number, "NO.23 BATU 10") was ``False`` and matched the word "false"."""
+
+    def leaves(node: Any) -> list[Any]:
+        if isinstance(node, dict):
+            return [leaf for value in node.values() for leaf in leaves(value)]
+        if isinstance(node, list):
+            return [leaf for value in node for leaf in leaves(value)]
+        return [node]
+
+    odd = [leaf for leaf in leaves(table()) if not isinstance(leaf, str)]
+    assert not [leaf for leaf in odd if isinstance(leaf, bool)], odd
+
+
 def test_each_type_has_its_own_fields_and_confidences() -> None:
     doc = render(7, "estimate", "ko", "tune")
     result = parse_document(truth_lines(doc))

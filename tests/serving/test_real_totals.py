@@ -406,6 +406,18 @@ def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
             "Inclusive GST: 165.00': a subtotal the card agrees with is one line read (1 point), "
             "no sum, so it does not outweigh a final total (was answered 105.00: wrong)",
         ),
+        (
+            "sroie-225",
+            56.0,
+            "'Total Facture : 56.00 DH', no cash printed: the items 24.00 + 20.00 + 12.00 add "
+            "up to it (was null)",
+        ),
+        (
+            "sroie-592",
+            93.0,
+            "'Subtotal 93.00' and 'TOTAL : 93.00', no cash printed (a subtotal with nothing "
+            "added is no check): the items add up to 93.00 (was null)",
+        ),
     ],
 )
 def test_receipt_totals_on_what_ocr_read(name: str, total: float | None, rule: str) -> None:

@@ -15,13 +15,13 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   alone equals it when no change is printed); a sum of the page's own lines 2 (subtotal +
   taxes + rounding - discount with at least one part besides the subtotal, the taxes none,
   one or all; a total, or a tax line that says total, printed above + the rounding; a GST
-  summary's amount + tax; the supplies' distinct values added up). When no printed total
-  has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value that both the
-  tender and a sum (or what the answered line items add up to, ``parsing/items.py``) give is
-  a candidate (``TENDER + SUM``); so is the printed subtotal the tender equals (nothing was
-  added to it), with less (``TENDER + SUBTOTAL``: one line read, no sum), so a final total
-  printed beside it with another value leaves the page null (sroie-234: the subtotal and the
-  card both misread);
+  summary's amount + tax; the supplies' distinct values added up; what the answered line
+  items add up to, ``parsing/items.py``, but never for a tax line that says total). When no
+  printed total has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value
+  that both the tender and a sum give is a candidate (``TENDER + SUM``); so is the printed
+  subtotal the tender equals (nothing was added to it), with less (``TENDER + SUBTOTAL``: one
+  line read, no sum), so a final total printed beside it with another value leaves the page
+  null (sroie-234: the subtotal and the card both misread);
 - a printed total from which another printed total is reached by adding the page's taxes,
   charges or rounding is a total before them, no rival; of the others, the value with the
   most evidence is the total when it has at least ``ENOUGH`` and no other comes within
@@ -120,11 +120,15 @@ def evidence_of(lines: list[MoneyLine], items: Decimal | None = None) -> dict[De
     total before rounding only when no printed total is the amount paid. With no printed
     total checked, the amount paid is the total when a sum, or the printed subtotal itself
     (nothing added to it: "SUBTOTAL 28.70 / CASH 100.00 / CHANGE 71.30", sroie-164), agrees.
-    What the line items add up to (``items``) is one more such check ("4.00S" and "CASH 20.00",
-    "CHANGE 16.00", the total's amount lost, sroie-505), only here: items add up to the amount
-    before rounding, and as a sum it made a total before rounding look checked (sroie-263)."""
+    What the line items add up to (``items``) is one more sum: for a value a total's label
+    prints ("Total Facture : 56.00 DH" over 24.00 + 20.00 + 12.00, sroie-225), and in that
+    fallback ("4.00S" and "CASH 20.00", "CHANGE 16.00", the total's amount lost, sroie-505);
+    not for a tax line that says total: items add up before rounding, and "Total with GST
+    41.48" before the card's 41.50 looked checked (sroie-263)."""
     evidence: dict[Decimal, int] = defaultdict(int)
     paid, sums = _tendered(lines), _sums(lines)
+    labelled = {line.value for line in lines if line.role == "total"}
+    added = sums | ({items} & labelled if items else set())
     for line in lines:
         if line.role == "total":
             evidence[line.value] += FINAL if line.final else PLAIN
@@ -135,12 +139,12 @@ def evidence_of(lines: list[MoneyLine], items: Decimal | None = None) -> dict[De
     for value in list(evidence):
         if value in paid or (not rounded and paid & {value + r for r in roundings}):
             evidence[value] += TENDER
-        if value in sums:
+        if value in added:
             evidence[value] += SUM
     if max(evidence.values(), default=0) < ENOUGH:  # no total label read or checked:
-        added = sums | ({items} if items else set())  # the cash and a sum may still agree,
-        for value in paid & (added | set(_parts(lines, "subtotal"))) - set(evidence):
-            evidence[value] = TENDER + (SUM if value in added else SUBTOTAL)
+        summed = sums | ({items} if items else set())  # the cash and a sum may still agree,
+        for value in paid & (summed | set(_parts(lines, "subtotal"))) - set(evidence):
+            evidence[value] = TENDER + (SUM if value in summed else SUBTOTAL)
     return dict(evidence)
 
 

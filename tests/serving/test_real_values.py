@@ -74,10 +74,30 @@ def test_an_ambiguous_number_is_null_not_a_guess() -> None:
         ("sroie-452", "05-JAN-2017 03:17:50 PM", "2017-01-05"),
         ("sroie-288", "2018-04-06", "2018-04-06"),  # Y-M-D
         ("sroie-148", "GUEST RELATIONS CENTER : 1300-13-1300", None),  # a phone number
+        # Session 30: a date inside a code is none; a date and a time joined by a dash are
+        ("sroie-524", "SP-NULL-18/06/09-1018481", None),  # an invoice number (was 2009-06-18)
+        ("sroie-538", "INVOICE NO: SP-NULL-18/06/20-1022050", None),  # (was 2020-06-18)
+        ("sroie-079", "HD03-04-06 - 5/40/160", None),  # an item code (was 2006-04-03)
+        ("sroie-281", "07/04/2018 - 18.10:59", "2018-04-07"),
     ],
 )
 def test_dates_as_printed(name: str, line: str, date: str | None) -> None:
     assert parse_date(real(name, line)) == date
+
+
+@pytest.mark.parametrize(
+    ("read", "date"),
+    [
+        ("HA06HD01-3-70", None),  # sroie-615's item code, read as 1970-03-01 before session 30
+        ("MI11/3-21-12/480", None),  # sroie-172's, read as 2012-03-21
+        ("Date.28/12/2017", "2017-12-28"),  # sroie-103: OCR's "." for the colon ends a word
+        ("07/04/2018-18.10:59", "2018-04-07"),  # sroie-281: date, dash, time
+        ("1.05/02/2018", None),  # after a digit a "." is a decimal point
+    ],
+)
+def test_dates_as_ocr_read_them(read: str, date: str | None) -> None:
+    """Lines the served endpoint read on develop receipts (session 30's run)."""
+    assert parse_date(read) == date
 
 
 @cache

@@ -16,7 +16,10 @@ Dates (the first valid one in the text wins):
   year is 2000-2069 or 1970-1999 (``24/03/25``, which a Korean card slip may mean as
   yy/mm/dd, reads 24 March 2025: a year printed first needs four digits or ``년``);
 - ``20240305`` (eight digits) is year-month-day;
-- a time OCR glued to the year is not part of it (``18/03/201823:02:16``, ``11/03/1821:30``).
+- a time OCR glued to the year is not part of it (``18/03/201823:02:16``, ``11/03/1821:30``);
+- a date inside a code is none: after a capital letter (an item code ``HA06HD01-3-70``), or
+  with a two-digit year and a dash or slash and digits after it (an invoice number
+  ``SP-nu11-18/06/09-1018481``); ``07/04/2018-18.10:59`` is a date and a time.
 
 A date must exist (no 2021-02-30) and lie in 1900-2099.
 
@@ -35,8 +38,13 @@ YEAR_FIRST = re.compile(
 )
 # After the year: no more digits, or a time OCR glued on ("18/03/201823:02:16").
 _YEAR_END = r"(?=\d{1,2}:\d{2}|(?![\d.,:]?\d))"
+# Not inside a code: after a capital letter ("HA06HD01-3-70", "HD03-04-06-5/40/160") or before
+# a dash or slash and a digit when the year has two digits (an invoice number's
+# "SP-nu11-18/06/09-1018481"); a "." before it only ends a word ("Date.28/12/2017"), after a
+# digit it is a decimal point.
 YEAR_LAST = re.compile(
-    rf"(?<![\d.])(\d{{1,2}})\s*([-./])\s*(\d{{1,2}})\s*\2\s*(\d{{4}}|\d{{2}}){_YEAR_END}"
+    rf"(?<!\d)(?<!\d\.)(?<![A-Z])(\d{{1,2}})\s*([-./])\s*(\d{{1,2}})\s*\2\s*"
+    rf"(\d{{4}}|\d{{2}}(?![-/]\d)){_YEAR_END}"
 )
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"

@@ -39,6 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 from ingest_korean_pages import DATA, listed, write_label
+from modelplane_models.real_photos import receipts
 
 OUT = DATA / "documents" / "sroie"
 COMMIT = "27be4271b251c256f695acbade9a801bffe85994"
@@ -205,10 +206,10 @@ def shrink(mirror: Path, over: int, args: argparse.Namespace) -> int:
     a held-out image must stay the bytes ``HELDOUT.sha256`` lists. The receipts the vision
     models train on (``vision-receipts.txt``) keep their bytes too: new bytes would rebuild,
     and change, the quality gate and the breed model; so do those tests read (``PIXEL_TESTED``)."""
-    vision = set((OUT / "vision-receipts.txt").read_text("utf-8").splitlines())
+    vision = set(receipts("train"))  # the develop receipts the vision models train on
     count = 0
     for path in sorted((OUT / "develop").glob("*.jpg")):
-        if path.stat().st_size <= over or f"develop/{path.name}" in vision:
+        if path.stat().st_size <= over or path in vision:
             continue
         if path.stem in PIXEL_TESTED:
             continue

@@ -120,12 +120,12 @@ def without_lost_cents(found: dict[str, Found], cells: list[Cell]) -> dict[str, 
 
 
 def checked_total(
-    found: dict[str, Found], lines: list[dict[str, Any]], cents: bool, items: Decimal | None
+    found: dict[str, Found], rows: list[list[Cell]], cents: bool, items: Decimal | None
 ) -> dict[str, Found]:
-    """On a receipt, the total its money lines (and ``items``, what its line items add up to)
-    agree on (``parsing/totals.py``), or none: a wrong total on a claim is worse than a null
-    one (the document then needs review)."""
-    verdict = receipt_total(visual_rows(boxes_of(lines)), cents, items)
+    """On a receipt, the total its money lines (``rows``: the recognised lines, nothing merged)
+    and ``items`` (what its line items add up to) agree on (``parsing/totals.py``), or none: a
+    wrong total on a claim is worse than a null one (the document then needs review)."""
+    verdict = receipt_total(rows, cents, items)
     if verdict is None:
         return found
     out = {name: hit for name, hit in found.items() if name != "total_amount"}
@@ -147,7 +147,7 @@ def parse_document(lines: list[dict[str, Any]]) -> dict[str, Any]:
     found = without_lost_cents(unlabelled(found, cells, items.items, boxes_of(lines)), cells)
     # The type from the labels the page prints: a total too unsure to answer is still printed.
     kind = document_type([" ".join(c.text for c in row) for row in rows], set(found))
-    found = checked_total(found, lines, cents, items.total)
+    found = checked_total(found, lines_rows, cents, items.total)
     names = fields_of(kind)
     fields = {name: found[name].value if name in found else None for name in names}
     confidence = {

@@ -47,7 +47,7 @@ from modelplane_inference.documents.parsing.amounts import parse_amount_text
 from modelplane_inference.documents.parsing.doctypes import title_pattern
 from modelplane_inference.documents.parsing.labels import is_item_header, table
 from modelplane_inference.documents.parsing.layout import LEVEL, Cell, rows_of
-from modelplane_inference.documents.parsing.values import parse_date
+from modelplane_inference.documents.parsing.values import parse_date, parse_text
 
 HEADER_ROWS = 14  # a letterhead is the page's first lines; a receipt's items start below
 CONTACT_LINES = 6  # a letterhead's contact line is at most this many lines under its name block
@@ -56,7 +56,7 @@ JOIN_GAP = 0.6  # x line height: the first line of a two-line name is right abov
 JOIN_SIZE = (0.75, 1.33)  # ... and printed the same size (height ratio)
 MIN_LETTERS = 3  # a name has at least this many letters
 SENTENCE_WORDS = 4  # a notice line ("Goods Sold Are Not Returnable.") has this many words
-NAME_DIGITS = 0.5  # a name prints at most this many digits a letter (a store code, more)
+NAME_DIGITS = 0.5  # a company's name prints at most this many digits a letter (a code, more)
 STAMP = 1.5  # x the usual height: a stamp or handwriting when also ...
 SURE = 0.85  # ... read less surely than this or with no capital letter (large print is not)
 # A company number as Malaysian (SSM) and similar registries print it: up to two letters,
@@ -83,7 +83,7 @@ S_B = rf"(?:(?<!{_LETTER})s|5)\s?/\s?[b8r]"
 # A receipt's closing words: lines above one on top of a page are the previous receipt's.
 CLOSING = re.compile(r"(?<![a-z])(?:thank|come\s*again|visit\s*us)", re.IGNORECASE)
 # A digit OCR read for the letter it looks like, between letters ("KMF F00DICI0US SDN BHD").
-LOOKALIKE = str.maketrans("0158", "OISB")
+DIGIT_LETTERS = str.maketrans("0158", "OISB")
 
 
 def _words_pattern(words: Sequence[str]) -> re.Pattern[str]:
@@ -132,6 +132,11 @@ def contact(text: str) -> bool:
     )
 
 
+def company_words(text: str) -> bool:
+    """The line names a company by its words: a legal form or a business word."""
+    return has("registered", text) or has("trade", text)
+
+
 def letterhead(text: str) -> bool:
     """An address or contact line: the name block ended above it. A line with a legal form is
     a name, address words in it or not ("BOOK TA.K(TAMAN DAYA)SDN BHD")."""
@@ -159,21 +164,11 @@ def name_of(text: str) -> str | None:
     legal = list(_patterns()["registered"].finditer(text))
     if legal:
         text = text[: legal[-1].end()]
+    # A line that says it is a company (a legal form, company number or business word) prints
+    # its digits as a name does ("Triple Six Point Enterprise 666", OCR's "KMF F00DICI0US SDN
+    # BHD"); a unit number ("K3-113,JL IBRAHIM SULTAN") stays no name.
     company = found is not None or bool(legal) or has("trade", text)
-    return _name_text(" ".join(text.split()), company)
-
-
-def _name_text(text: str, company: bool) -> str | None:
-    """A name's text: some letters and at most two digits, unless the line says it is a
-    company (a legal form, company number or business word): then digits as a name prints
-    them ("Triple Six Point Enterprise 666", OCR's "KMF F00DICI0US SDN BHD"), up to
-    ``NAME_DIGITS`` a letter. A unit number ("K3-113,JL IBRAHIM SULTAN") stays no name."""
-    cleaned = text.strip(" .,:;-|")
-    letters = sum(c.isalpha() for c in cleaned)
-    digits = sum(c.isdigit() for c in cleaned)
-    if letters < 2 or (digits > 2 and not (company and digits <= NAME_DIGITS * letters)):
-        return None
-    return cleaned
+    return parse_text(" ".join(text.split()), NAME_DIGITS if company else 0.0)
 
 
 def name_like(text: str) -> bool:
@@ -195,8 +190,7 @@ def sentence(text: str) -> bool:
         found is not None
         and len(found[1]) > 3
         and words >= SENTENCE_WORDS
-        and not has("registered", text)
-        and not has("trade", text)
+        and not company_words(text)
     )
 
 
@@ -299,7 +293,9 @@ def repaired(name: str) -> str:
     "FOODICIOUS" (a digit between letters; "99 SPEED", "OLIVE9", "AMPANG 210" keep theirs)."""
     name = re.sub(rf"(?<!{_LETTER}){SDN_BHD}(?!{_LETTER})", _legal("SDN BHD"), name, flags=re.I)
     name = re.sub(rf"{S_B}(?!{_LETTER})", _legal("S/B"), name, flags=re.I)
-    return re.sub(rf"(?<={_LETTER})[0158]+(?={_LETTER})", lambda m: m[0].translate(LOOKALIKE), name)
+    return re.sub(
+        rf"(?<={_LETTER})[0158]+(?={_LETTER})", lambda m: m[0].translate(DIGIT_LETTERS), name
+    )
 
 
 def _letterhead_below(below: list[str]) -> bool:
@@ -336,7 +332,7 @@ def business_name(boxes: list[Cell]) -> str | None:
     trade = [i for i in names if has("trade", texts[i])]
     below = [_text(line) for line in lines[block : block + CONTACT_LINES]]
     headed = names[:1] if _letterhead_below(below) else []
-    companies = [i for i in registered if has("registered", texts[i]) or has("trade", texts[i])]
+    companies = [i for i in registered if company_words(texts[i])]
     chosen = [i for i in registered if i < block] + trade + companies + headed + registered
     name = _name_at(top, chosen[0]) if chosen else None
     return repaired(name) if name else None

@@ -130,11 +130,14 @@ def parse_number(text: str) -> str | None:
     return match[0]
 
 
-def parse_text(text: str) -> str | None:
-    """A name or an institution: some letters, at most a few digits."""
+def parse_text(text: str, digit_share: float = 0.0) -> str | None:
+    """A name or an institution: some letters, at most two digits, or ``digit_share`` digits a
+    letter where that is more (a company's name prints its digits: "Triple Six Point
+    Enterprise 666", ``parsing/institution.py``)."""
     cleaned = text.strip(" .,:;-|")
     letters = sum(c.isalpha() for c in cleaned)
-    if letters < 2 or sum(c.isdigit() for c in cleaned) > 2:
+    digits = sum(c.isdigit() for c in cleaned)
+    if letters < 2 or digits > max(2, digit_share * letters):
         return None
     return cleaned
 

@@ -5,6 +5,7 @@ the server keeps serving afterwards. The shared server runs with the small limit
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import threading
@@ -86,18 +87,21 @@ def test_body_over_limit_is_413_before_it_is_read(limited_server: Server) -> Non
 
 
 def test_chunked_body_over_limit_is_413(limited_server: Server) -> None:
-    """No Content-Length to trust: the body is counted as it arrives."""
+    """No Content-Length to trust: the body is counted as it arrives. The server may answer
+    and stop reading before the client has sent the rest (on a loaded machine the client then
+    gets a broken pipe): the answer is read all the same."""
     chunks: Iterator[bytes] = (b" " * 65536 for _ in range(MAX_BYTES // 65536 + 2))
     host, port = limited_server.http.split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=60)
     try:
-        connection.request(
-            "POST",
-            "/v2/models/car-claims/infer",
-            body=chunks,
-            encode_chunked=True,
-            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-        )
+        with contextlib.suppress(BrokenPipeError):
+            connection.request(
+                "POST",
+                "/v2/models/car-claims/infer",
+                body=chunks,
+                encode_chunked=True,
+                headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+            )
         response = connection.getresponse()
         assert response.status == 413
         assert "exceeds" in json.loads(response.read())["error"]

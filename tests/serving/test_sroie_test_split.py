@@ -1,0 +1,71 @@
+"""The parser on a second develop pile: what the served endpoint read on 332 receipts of the
+ICDAR-2019 SROIE *test split* (``data/sroie_test_split_lines.json.gz``, provenance in its
+``_about``). Develop, not held out: its first read (the tree of 652442d) was total 302/332
+right, 3 wrong; its misses are tuned on. Lines only: the images are not committed (the
+``models/data`` budget), and the OCR does not depend on the parser, so these are the very lines
+the endpoint read, parsed again by today's parser.
+
+The floors are the figures measured on it (raised only to a measured figure); a parser change
+that loses answers on paper no rule was written from fails here.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from modelplane_inference.documents.parsing.document import parse_document
+from modelplane_inference.documents.parsing.money_rows import role_of
+from serving.real_documents import field_scores
+
+LINES = Path(__file__).with_name("data") / "sroie_test_split_lines.json.gz"
+FLOORS = {"total": 303, "date": 312, "institution": 306, "type": 329}
+MOST_WRONG_TOTALS = 2  # X51005806696 (labelled the subtotal), X51008099100 (before rounding)
+
+
+@cache
+def receipts() -> dict[str, dict[str, Any]]:
+    with gzip.open(LINES, "rt", encoding="utf-8") as handle:
+        data: dict[str, dict[str, Any]] = json.load(handle)["receipts"]
+    return data
+
+
+def printed(name: str, text: str) -> str:
+    """``text`` as the endpoint read it on receipt ``name`` (a test's label is real)."""
+    assert text in {line["text"] for line in receipts()[name]["lines"]}, f"{text!r} not on {name}"
+    return text
+
+
+def test_the_pile_is_the_one_described() -> None:
+    data = receipts()
+    assert len(data) == 332
+    assert all(r["label"]["fields"]["total_amount"] for r in data.values())
+    assert all(r["lines"] for r in data.values())
+
+
+def test_amount_to_be_paid_is_the_total_not_the_cash() -> None:
+    """The "Amount To Be Paid: 3.00" under "Rounding Adjustment: 0.01" and "Total: 2.99": the
+    amount due. Its "paid" made it the cash handed over, so the tender backed 2.99 + 0.01 and
+    the total before rounding was answered (a wrong total on the first read)."""
+    label = printed("X51007391390", "Amount To Be Paid:")
+    assert role_of(label) == ("total", False)
+    assert role_of(printed("X51007391390", "Cash Received:")) == ("tender", False)
+    answer = parse_document(receipts()["X51007391390"]["lines"])
+    assert answer["fields"]["total_amount"] == pytest.approx(3.0)
+
+
+def test_the_whole_split_keeps_its_figures() -> None:
+    """Every receipt parsed again: right answers at least the floors, wrong totals at most
+    those whose label is not the paid total (counted, not excused: they stay wrong here)."""
+    tally: Counter[str] = Counter()
+    for receipt in receipts().values():
+        scores = field_scores(receipt["label"], parse_document(receipt["lines"]))
+        tally.update(name for name, right in scores.items() if right)
+    assert tally["total_wrong"] <= MOST_WRONG_TOTALS, tally
+    for name, floor in FLOORS.items():
+        assert tally[name] >= floor, (name, tally)

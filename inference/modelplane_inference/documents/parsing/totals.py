@@ -67,9 +67,11 @@ def _roundings(lines: list[MoneyLine]) -> set[Decimal]:
 
 def _taxes(lines: list[MoneyLine]) -> set[Decimal]:
     """What the page's taxes and charges may add: none, each one, or all of them ("Serv
-    Charge 10% 4.96" and "GST 06% 3.27"; a total OCR took for a tax line is one of them)."""
+    Charge 10% 4.96" and "GST 06% 3.27"; a total OCR took for a tax line is one of them), all
+    of them counting each value once too (a GST summary prints "GST:6% RM34.87 RM2.09" again
+    below the total: SROIE test split X51006828199, develop)."""
     taxes = _parts(lines, "tax")
-    return {Decimal(0), *taxes, sum(taxes, Decimal(0))}
+    return {Decimal(0), *taxes, sum(taxes, Decimal(0)), sum(set(taxes), Decimal(0))}
 
 
 def _sums(lines: list[MoneyLine]) -> set[Decimal]:

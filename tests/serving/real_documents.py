@@ -20,10 +20,12 @@ Scores:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
@@ -31,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from modelplane_inference.documents.parsing.document import visual_rows
+from modelplane_inference.documents.parsing.document import parse_document, visual_rows
 from modelplane_inference.documents.parsing.labels import compact
 from modelplane_inference.documents.parsing.layout import boxes_of
 from serving.capture_eval import edit_distance
@@ -199,3 +201,28 @@ def group_of(label: dict[str, Any]) -> str:
 
 def rate(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
+
+
+TEST_SPLIT = Path(__file__).with_name("data") / "sroie_test_split_lines.json.gz"
+
+
+@cache
+def sroie_test_split() -> dict[str, dict[str, Any]]:
+    """The SROIE test split's receipts (a develop pile, lines only): per receipt id its label and
+    the lines the served endpoint read (``TEST_SPLIT``; provenance in its ``_about``)."""
+    with gzip.open(TEST_SPLIT, "rt", encoding="utf-8") as handle:
+        data: dict[str, dict[str, Any]] = json.load(handle)["receipts"]
+    return data
+
+
+def sroie_test_split_answers() -> tuple[Counter[str], dict[str, dict[str, Any]]]:
+    """Today's parser on every test-split receipt's served lines: the count of right fields
+    (and of ``total_wrong``), and per receipt its answer's fields and scores."""
+    tally: Counter[str] = Counter()
+    per_receipt: dict[str, dict[str, Any]] = {}
+    for name, receipt in sroie_test_split().items():
+        answer = parse_document(receipt["lines"])
+        scores = field_scores(receipt["label"], answer)
+        tally.update(field for field, right in scores.items() if right)
+        per_receipt[name] = {"fields": answer["fields"], "scores": scores}
+    return tally, per_receipt

@@ -11,28 +11,14 @@ that loses answers on paper no rule was written from fails here.
 
 from __future__ import annotations
 
-import gzip
-import json
-from collections import Counter
-from functools import cache
-from pathlib import Path
-from typing import Any
-
 import pytest
 from modelplane_inference.documents.parsing.document import parse_document
 from modelplane_inference.documents.parsing.money_rows import role_of
-from serving.real_documents import field_scores
+from serving.real_documents import sroie_test_split as receipts
+from serving.real_documents import sroie_test_split_answers
 
-LINES = Path(__file__).with_name("data") / "sroie_test_split_lines.json.gz"
 FLOORS = {"total": 304, "date": 312, "institution": 306, "type": 329}
 MOST_WRONG_TOTALS = 2  # X51005806696 (labelled the subtotal), X51008099100 (before rounding)
-
-
-@cache
-def receipts() -> dict[str, dict[str, Any]]:
-    with gzip.open(LINES, "rt", encoding="utf-8") as handle:
-        data: dict[str, dict[str, Any]] = json.load(handle)["receipts"]
-    return data
 
 
 def printed(name: str, text: str) -> str:
@@ -71,10 +57,7 @@ def test_a_tax_printed_again_in_the_summary_is_added_once() -> None:
 def test_the_whole_split_keeps_its_figures() -> None:
     """Every receipt parsed again: right answers at least the floors, wrong totals at most
     those whose label is not the paid total (counted, not excused: they stay wrong here)."""
-    tally: Counter[str] = Counter()
-    for receipt in receipts().values():
-        scores = field_scores(receipt["label"], parse_document(receipt["lines"]))
-        tally.update(name for name, right in scores.items() if right)
+    tally, _ = sroie_test_split_answers()
     assert tally["total_wrong"] <= MOST_WRONG_TOTALS, tally
     for name, floor in FLOORS.items():
         assert tally[name] >= floor, (name, tally)

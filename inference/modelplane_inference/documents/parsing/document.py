@@ -10,6 +10,7 @@ prints (``parsing/items.py``), so a caller can route the document to a person.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,7 @@ from modelplane_inference.documents.parsing.values import (
 )
 
 REVIEW_BELOW = 0.7
+TIME = re.compile(r"\d:\d{2}(?!\d)")  # a time on a date's line: "20/08/1712:48"
 UNLABELLED = 0.5  # confidence of a field inferred from its value alone (under REVIEW_BELOW)
 CENTS_PAGE = 3  # amounts with two decimals that make a page one that prints cents
 
@@ -66,6 +68,15 @@ def within(cells: list[Cell], boxes: list[Cell]) -> list[Cell]:
     ]
 
 
+def page_date(cells: list[Cell], used: set[str]) -> str | None:
+    """The date of a page no label names: the topmost printed with a time (a receipt stamps the
+    sale with both; an event's dates in its header, "25 AUG-3 Sept 2017", have none), else the
+    topmost (a receipt prints its date first, then closing or due dates)."""
+    dates = [(d, TIME.search(c.text) is not None) for c in cells if (d := parse_date(c.text))]
+    dates = [(d, timed) for d, timed in dates if d not in used]
+    return next((d for d, timed in dates if timed), dates[0][0] if dates else None)
+
+
 def unlabelled(
     found: dict[str, Found], cells: list[Cell], items: list[dict[str, Any]], boxes: list[Cell]
 ) -> dict[str, Found]:
@@ -75,10 +86,8 @@ def unlabelled(
     as the total, the largest amount when it equals the items' sum."""
     out = dict(found)
     used = {str(f.value) for f in found.values()}
-    if "date" not in out:
-        dates = [d for c in cells if (d := parse_date(c.text)) and d not in used]
-        if dates:  # the topmost: a receipt prints its date first, then closing or due dates
-            out["date"] = Found(dates[0], UNLABELLED, "page")
+    if "date" not in out and (date := page_date(cells, used)):
+        out["date"] = Found(date, UNLABELLED, "page")
     if "institution" not in out and (name := business_name(boxes)):
         out["institution"] = Found(name, UNLABELLED, "page")
     numbers = {

@@ -16,7 +16,17 @@ Dates (the first valid one in the text wins):
   year is 2000-2069 or 1970-1999 (``24/03/25``, which a Korean card slip may mean as
   yy/mm/dd, reads 24 March 2025: a year printed first needs four digits or ``년``);
 - ``20240305`` (eight digits) is year-month-day;
-- a time OCR glued to the year is not part of it (``18/03/201823:02:16``, ``11/03/1821:30``);
+- a time OCR glued to the year or to a year-first date's day is not part of it
+  (``18/03/201823:02:16``, ``11/03/1821:30``, ``2016/05/0114:11:20``), also with its colon
+  read as a middle dot (``09May201818·24``) or printed as dots (``17/01/20188.08.53``);
+- a month name with a zero for its O (``0ct 3,2016``, ``N0V``), and ``Oct 3,2016`` with no
+  space after the comma;
+- with a four-digit year 19xx/20xx, a date glued to what precedes it is still a date (tried
+  after the rules above): to letters (``DATE28/05/2018``, a cashier's ``YUN02-12-2016``) or to a
+  receipt number's digits, where the day is as wide as the month is printed
+  (``100024911/03/2018`` is 11 March, ``C021027729/2/2017`` 9 February);
+- with a four-digit year, two-digit day and month and one separator OCR lost (``18/092017``,
+  ``Date:0803/2018``) are day/month/year;
 - a date inside a code is none: after a capital letter (an item code ``HA06HD01-3-70``), or
   with a two-digit year and a dash or slash and digits after it (an invoice number
   ``SP-nu11-18/06/09-1018481``); ``07/04/2018-18.10:59`` is a date and a time.
@@ -33,11 +43,14 @@ import re
 
 from modelplane_inference.documents.parsing.amounts import parse_amount_text
 
+# A time OCR glued to a date: "23:02", "18·24" (a colon read as a middle dot), "8.08.53".
+_GLUED_TIME = r"\d{1,2}[:\u00b7]\d{2}|\d{1,2}\.\d{2}\.\d{2}(?!\d)"
 YEAR_FIRST = re.compile(
-    r"(?<!\d)((?:19|20)\d{2}|\d{2}(?=\s*년))\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})(?!\d)"
+    r"(?<!\d)((?:19|20)\d{2}|\d{2}(?=\s*년))\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})"
+    rf"(?={_GLUED_TIME}|(?!\d))"
 )
 # After the year: no more digits, or a time OCR glued on ("18/03/201823:02:16").
-_YEAR_END = r"(?=\d{1,2}:\d{2}|(?![\d.,:]?\d))"
+_YEAR_END = rf"(?={_GLUED_TIME}|(?![\d.,:]?\d))"
 # Not inside a code: after a capital letter ("HA06HD01-3-70", "HD03-04-06-5/40/160") or before
 # a dash or slash and a digit when the year has two digits (an invoice number's
 # "SP-nu11-18/06/09-1018481"); a "." before it only ends a word ("Date.28/12/2017"), after a
@@ -47,7 +60,8 @@ YEAR_LAST = re.compile(
     rf"(\d{{4}}|\d{{2}}(?![-/]\d)){_YEAR_END}"
 )
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# OCR reads a capital O as a zero: "0ct 3,2016", "N0V".
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|[o0]ct|n[o0]v|dec)[a-z]*\.?"
 # The last look-ahead: in "July 1 - July 31 , 2014", "1 - July 31" is no 1 July 2031 (the
 # 31 is a day: its year follows).
 DAY_MONTH_NAME = re.compile(
@@ -56,7 +70,19 @@ DAY_MONTH_NAME = re.compile(
     re.IGNORECASE,
 )
 # "August 3, 2014" and, as a real AWS invoice's text layer prints it, "August 3 , 2014".
-MONTH_NAME_DAY = re.compile(rf"{_MONTH}\s+(\d{{1,2}})\s*,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
+MONTH_NAME_DAY = re.compile(
+    rf"{_MONTH}\s+(\d{{1,2}})\s*(?:,\s*|\s+)(\d{{4}})(?={_GLUED_TIME}|(?!\d))", re.IGNORECASE
+)
+# A four-digit year makes a date safe to read where a code guard would refuse it: glued to the
+# digits of a receipt number before it ("100024911/03/201807:09PM") or to letters ("DATE28/05/
+# 2018", "REG KER YUN02-12-2016"); not after a decimal point ("1.05/02/2018").
+GLUED_DATE = re.compile(rf"(\d{{1,2}})([-./])(\d{{1,2}})\2((?:19|20)\d{{2}}){_YEAR_END}")
+# One separator OCR lost between a two-digit day and month and a four-digit year: "18/092017",
+# "Date:0803/2018".
+NO_SEPARATOR = re.compile(
+    r"(?<![\w.])(?:(\d{2})[-./](\d{2})|(\d{2})(\d{2})[-./])((?:19|20)\d{2})"
+    rf"{_YEAR_END}"
+)
 COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 NUMBER_TOKEN = re.compile(r"(?<![A-Z0-9])(?:[A-Z0-9]{1,6}(?:-[A-Z0-9]{2,12})+|[A-Z]{0,3}\d{5,14})")
 # What a printed form says of itself, never a claim's number: its OMB control number ("APPROVED
@@ -88,7 +114,20 @@ def _date(year: int, month: int, day: int) -> str | None:
 
 def _named(match: re.Match[str], day: int, month: int, year: int) -> str | None:
     name, number, printed = match[month], match[day], match[year]
-    return _date(_year(printed), MONTHS.index(name[:3].lower()) + 1, int(number))
+    month = MONTHS.index(name[:3].lower().replace("0", "o")) + 1
+    return _date(_year(printed), month, int(number))
+
+
+def _glued(match: re.Match[str], text: str) -> str | None:
+    """Day/month/year of a date glued to the digits before it: the day is as wide as the month
+    is printed ("...729/2/2017" is 9 February, "...4911/03/2018" 11 March); none after a
+    decimal point ("1.05/02/2018")."""
+    if re.search(r"\d[.,]\d*$", text[: match.start()]):
+        return None  # a decimal's digits
+    day, month, year = match[1], match[3], int(match[4])
+    if match.start() > 0 and text[match.start() - 1].isdigit() and len(day) > len(month):
+        day = day[-1]
+    return _date(year, int(month), int(day)) or _date(year, int(day), int(month))
 
 
 def parse_date(text: str) -> str | None:
@@ -106,6 +145,13 @@ def parse_date(text: str) -> str | None:
     for match in YEAR_LAST.finditer(text):
         first, second, year = int(match[1]), int(match[3]), _year(match[4])
         if found := _date(year, second, first) or _date(year, first, second):
+            return found
+    for match in GLUED_DATE.finditer(text):
+        if found := _glued(match, text):
+            return found
+    for match in NO_SEPARATOR.finditer(text):
+        day, month = (match[1], match[2]) if match[1] else (match[3], match[4])
+        if found := _date(int(match[5]), int(month), int(day)):
             return found
     for match in COMPACT_DATE.finditer(text):
         if found := _date(int(match[1]), int(match[2]), int(match[3])):

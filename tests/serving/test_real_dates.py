@@ -57,6 +57,7 @@ def read(name: str, text: str) -> str:
         ("X51005568892", "TELFAX:03-80609719", None),
         ("X51006401845", "G5T 1D:001869250560", None),
         ("X51006619567", "Tol:03-6273 2163", None),
+        ("X51006350737", ": CR 1803/1905", None),  # a code, no 18 March 1905
     ],
 )
 def test_test_split_dates_as_read(name: str, text: str, date: str | None) -> None:

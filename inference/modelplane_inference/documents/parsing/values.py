@@ -21,12 +21,12 @@ Dates (the first valid one in the text wins):
   read as a middle dot (``09May201818·24``) or printed as dots (``17/01/20188.08.53``);
 - a month name with a zero for its O (``0ct 3,2016``, ``N0V``), and ``Oct 3,2016`` with no
   space after the comma;
-- with a four-digit year 19xx/20xx, a date glued to what precedes it is still a date (tried
+- with a year 20xx printed in full, a date glued to what precedes it is still a date (tried
   after the rules above): to letters (``DATE28/05/2018``, a cashier's ``YUN02-12-2016``) or to a
   receipt number's digits, where the day is as wide as the month is printed
   (``100024911/03/2018`` is 11 March, ``C021027729/2/2017`` 9 February);
-- with a four-digit year, two-digit day and month and one separator OCR lost (``18/092017``,
-  ``Date:0803/2018``) are day/month/year;
+- with a year 20xx printed in full, two-digit day and month and one separator OCR lost
+  (``18/092017``, ``Date:0803/2018``) are day/month/year (``CR 1803/1905``, a code, is none);
 - a date inside a code is none: after a capital letter (an item code ``HA06HD01-3-70``), or
   with a two-digit year and a dash or slash and digits after it (an invoice number
   ``SP-nu11-18/06/09-1018481``); ``07/04/2018-18.10:59`` is a date and a time.
@@ -73,14 +73,14 @@ DAY_MONTH_NAME = re.compile(
 MONTH_NAME_DAY = re.compile(
     rf"{_MONTH}\s+(\d{{1,2}})\s*(?:,\s*|\s+)(\d{{4}})(?={_GLUED_TIME}|(?!\d))", re.IGNORECASE
 )
-# A four-digit year makes a date safe to read where a code guard would refuse it: glued to the
+# A year 20xx makes a date safe to read where a code guard would refuse it: glued to the
 # digits of a receipt number before it ("100024911/03/201807:09PM") or to letters ("DATE28/05/
 # 2018", "REG KER YUN02-12-2016"); not after a decimal point ("1.05/02/2018").
-GLUED_DATE = re.compile(rf"(\d{{1,2}})([-./])(\d{{1,2}})\2((?:19|20)\d{{2}}){_YEAR_END}")
-# One separator OCR lost between a two-digit day and month and a four-digit year: "18/092017",
-# "Date:0803/2018".
+GLUED_DATE = re.compile(rf"(\d{{1,2}})([-./])(\d{{1,2}})\2(20\d{{2}}){_YEAR_END}")
+# One separator OCR lost between a two-digit day and month and a year 20xx: "18/092017",
+# "Date:0803/2018" (a code's "CR 1803/1905" is no 18 March 1905).
 NO_SEPARATOR = re.compile(
-    r"(?<![\w.])(?:(\d{2})[-./](\d{2})|(\d{2})(\d{2})[-./])((?:19|20)\d{2})"
+    r"(?<![\w.])(?:(\d{2})[-./](\d{2})|(\d{2})(\d{2})[-./])(20\d{2})"
     rf"{_YEAR_END}"
 )
 COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")

@@ -16,7 +16,8 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   taxes + rounding - discount with at least one part besides the subtotal, the taxes none,
   one or all; a total, or a tax line that says total, printed above + the rounding; a GST
   summary's amount + tax; the supplies' distinct values added up; what the answered line
-  items add up to, ``parsing/items.py``, but never for a tax line that says total). When no
+  items add up to, ``parsing/items.py``, but never for a tax line that says total; a sum
+  rounded to 5 sen when no rounding amount is read, ``cash_rounded``). When no
   printed total has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value
   that both the tender and a sum give is a candidate (``TENDER + SUM``); so is the printed
   subtotal the tender equals (nothing was added to it), with less (``TENDER + SUBTOTAL``: one
@@ -46,6 +47,8 @@ ENOUGH = 3  # evidence needed: a final total's label and one check, or a plain l
 MARGIN = 2  # the runner-up must have this much less
 FINAL, PLAIN, TENDER, SUM = 2, 1, 2, 2  # weights of the kinds of evidence
 SUBTOTAL = 1  # a printed subtotal the cash agrees with: one line read, nothing added up
+NICKEL = Decimal("0.05")  # cash is paid to 5 sen: a total rounded to it
+MOST_ROUNDED = Decimal("0.02")  # the most rounding to ``NICKEL`` changes
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,25 @@ def _tendered(lines: list[MoneyLine]) -> set[Decimal]:
     return {c - g for c, g in product(cash, change) if c >= g}
 
 
+def cash_rounded(lines: list[MoneyLine], sums: set[Decimal]) -> set[Decimal]:
+    """Printed totals a sum reaches by the cash rounding to 5 sen whose amount the page does not
+    print or OCR lost: "Sub Total 89.26", "Total GST 5.36", "Rounding : -0.0:2", "Total : 94.60"
+    (94.62 rounded; SROIE test split X51005705729, develop). Exactly one multiple of
+    ``NICKEL`` lies within ``MOST_ROUNDED`` of a sum, so this checks as tightly as the sum
+    itself. Not where a rounding amount is read: the sums add it already, and a total it did
+    not reach is not checked by being near ("Total 30.91", "ROUNDING ADJUSTMENT 0.01" signed
+    as lost, "TOTAL ROUNDED 30.90", sroie-004)."""
+    if _parts(lines, "rounding"):
+        return set()
+    return {
+        value
+        for value in {line.value for line in lines if line.role == "total"}
+        if value > 0
+        and value % NICKEL == 0
+        and any(0 < abs(value - s) <= MOST_ROUNDED < s for s in sums)
+    }
+
+
 def evidence_of(lines: list[MoneyLine], items: Decimal | None = None) -> dict[Decimal, int]:
     """Evidence for every printed total value (weights in the module doc). The tender backs a
     total before rounding only when no printed total is the amount paid. With no printed
@@ -130,7 +152,7 @@ def evidence_of(lines: list[MoneyLine], items: Decimal | None = None) -> dict[De
     evidence: dict[Decimal, int] = defaultdict(int)
     paid, sums = _tendered(lines), _sums(lines)
     labelled = {line.value for line in lines if line.role == "total"}
-    added = sums | ({items} & labelled if items else set())
+    added = sums | cash_rounded(lines, sums) | ({items} & labelled if items else set())
     for line in lines:
         if line.role == "total":
             evidence[line.value] += FINAL if line.final else PLAIN

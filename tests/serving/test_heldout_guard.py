@@ -19,7 +19,15 @@ import numpy as np
 from modelplane_inference.documents.capture import light_evenness
 from modelplane_models.training_data import recording
 from serving.korean_text import KOREAN
-from serving.real_documents import DATA, DOCUMENTS, HELDOUT_LIST, documents, heldout_files, sha256
+from serving.real_documents import (
+    DATA,
+    DOCUMENTS,
+    HELDOUT_LIST,
+    documents,
+    heldout_files,
+    sha256,
+    sroie_test_split,
+)
 
 LABELLED = (DOCUMENTS, KOREAN)  # the labelled sets: every <set>/<pile>/<name>.json is a label
 LABEL_PILES = ("develop", "heldout")
@@ -127,3 +135,26 @@ def test_no_held_out_source_is_in_another_pile() -> None:
     assert len(held) >= 150 and len(others) >= 350
     leaked = sorted(str(others[s].relative_to(DATA)) for s in held & set(others))
     assert not leaked, f"held-out sources also in another pile: {leaked}"
+
+
+def test_no_held_out_receipt_is_in_the_test_split() -> None:
+    """The SROIE test split (a develop pile, lines only) shares receipts with the train split
+    our piles come from: byte-identical images and company + date + total twins were left out
+    when it was made (``models/data/ingest_sroie_test.py``). Checked here against the held-out
+    labels themselves: no held-out SROIE receipt's company, date and total are a test-split
+    receipt's."""
+
+    def key(label: dict[str, object]) -> tuple[object, ...]:
+        fields = label["fields"]
+        assert isinstance(fields, dict)
+        return fields["institution"], fields["date"], fields["total_amount"]
+
+    held = {
+        key(label)
+        for path, label in labels().items()
+        if path.parent.name == "heldout" and str(label.get("source", "")).startswith("data/img/")
+    }
+    split = {name: key(receipt["label"]) for name, receipt in sroie_test_split().items()}
+    assert len(held) >= 150 and len(split) == 332
+    twins = sorted(name for name, fields in split.items() if fields in held)
+    assert not twins, f"test-split receipts that are held-out receipts: {twins}"

@@ -225,6 +225,27 @@ def test_disagreeing_evidence_is_no_total() -> None:
     assert weigh(lines).value == Decimal("141.50")
 
 
+def test_subtotal_plus_tax_agreeing_with_the_summary_with_no_total_read() -> None:
+    """sroie-016's money lines as the endpoint read them (develop, stored bench run): "TOT.!,
+    RM 73.00" and "CA.. RM 73.00", labels cut short, are no money lines; "Sub Total 68.87",
+    "GST/TAX6% 4.13" and the GST summary's "SR @6%" row (68.87 + 4.13) add up to 73.00 twice.
+    Not when a total is read (it is weighed as before), nor off 5 sen (rounding may follow)."""
+    lines = [
+        MoneyLine("subtotal", Decimal("68.87")),
+        MoneyLine("tax", Decimal("0.00")),
+        MoneyLine("tax", Decimal("4.13")),
+        MoneyLine("change", Decimal("0.00")),
+        MoneyLine("summary", Decimal("73.00")),
+    ]
+    assert weigh(lines).value == Decimal("73.00")
+    assert weigh([*lines, MoneyLine("total", Decimal("75.00"))]).value is None
+    lines[2] = MoneyLine("tax", Decimal("4.14"))
+    lines[4] = MoneyLine("summary", Decimal("73.01"))
+    assert weigh(lines).value is None
+    lines[4] = MoneyLine("summary", Decimal("73.02"))  # the summary disagrees
+    assert weigh(lines).value is None
+
+
 def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
     """sroie-244's money lines as the endpoint read them (develop, stored bench run): "Eat-In
     Total (incl GST) 29.28", "Rounding Adjust 0.02", "Total Rounded 29.30", "Cash Tendered

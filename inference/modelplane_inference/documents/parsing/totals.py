@@ -16,13 +16,16 @@ review). Rules (tested on lines real receipts print, ``tests/serving/test_real_t
   taxes + rounding - discount with at least one part besides the subtotal, the taxes none,
   one or all; a total, or a tax line that says total, printed above + the rounding; a GST
   summary's amount + tax; the supplies' distinct values added up; what the answered line
-  items add up to, ``parsing/items.py``, but never for a tax line that says total; a sum
+  items add up to, ``parsing/items.py``, or a GST summary's rows by tax rate (``by_rate``),
+  both before rounding, so never for a tax line that says total; a sum
   rounded to 5 sen when no rounding amount is read, ``cash_rounded``). When no
   printed total has ``ENOUGH`` evidence (none read, or none checked: OCR misread it), a value
   that both the tender and a sum give is a candidate (``TENDER + SUM``); so is the printed
   subtotal the tender equals (nothing was added to it), with less (``TENDER + SUBTOTAL``: one
   line read, no sum), so a final total printed beside it with another value leaves the page
-  null (sroie-234: the subtotal and the card both misread);
+  null (sroie-234: the subtotal and the card both misread); and with no total read at all,
+  the value that subtotal + taxes and a GST summary's gross both give, whole to 5 sen, is one
+  with two sums (``summary_agrees``: the total's label cut short, "TOT'");
 - a printed total from which another printed total is reached by adding the page's taxes,
   charges or rounding is a total before them, no rival; of the others, the value with the
   most evidence is the total when it has at least ``ENOUGH`` and no other comes within
@@ -84,20 +87,47 @@ def _sums(lines: list[MoneyLine]) -> set[Decimal]:
     as printed), a GST summary's amount + tax, and the
     supplies a supplier's invoice totals by tax rate (each value printed counted once: the
     0% line is printed twice)."""
-    roundings = _roundings(lines)
-    discounts = {Decimal(0), sum((abs(d) for d in _parts(lines, "discount")), Decimal(0))}
-    out = set(_parts(lines, "summary"))
-    for base, tax, rounding, discount in product(
-        _parts(lines, "subtotal"), _taxes(lines), roundings, discounts
-    ):
-        if tax or rounding or discount:
-            out.add(base + tax + rounding - discount)
-    for base, rounding in product(_totals_above_rounding(lines), roundings):
+    out = _subtotal_sums(lines) | set(_parts(lines, "summary"))
+    for base, rounding in product(_totals_above_rounding(lines), _roundings(lines)):
         if rounding:
             out.add(base + rounding)
     if len(supplies := set(_parts(lines, "part"))) > 1:
         out.add(sum(supplies, Decimal(0)))
     return out
+
+
+def by_rate(lines: list[MoneyLine]) -> set[Decimal]:
+    """A GST summary's rows by tax rate added up (each value once), when it has several: the
+    total before any rounding, so (as the line items) it checks only a value a total's label
+    prints ("ZR(0%) 186.35 0.00", "SR (6%) 209.53 12.57", "Net Total RM408.45": SROIE test
+    split X51005746203), never a tax line that says total ("Total with GST @6% 41.48" over
+    "18.00" + "23.48", then "Rounding 0.02" and the card's 41.50: sroie-263)."""
+    rates = set(_parts(lines, "summary"))
+    return {sum(rates, Decimal(0))} if len(rates) > 1 else set()
+
+
+def _subtotal_sums(lines: list[MoneyLine]) -> set[Decimal]:
+    """Subtotal + taxes + rounding - discount, at least one part besides the subtotal."""
+    discounts = {Decimal(0), sum((abs(d) for d in _parts(lines, "discount")), Decimal(0))}
+    return {
+        base + tax + rounding - discount
+        for base, tax, rounding, discount in product(
+            _parts(lines, "subtotal"), _taxes(lines), _roundings(lines), discounts
+        )
+        if tax or rounding or discount
+    }
+
+
+def summary_agrees(lines: list[MoneyLine]) -> set[Decimal]:
+    """With no total read at all, the value that subtotal + taxes and a GST summary's gross
+    both give, whole to 5 sen (no cash rounding could change it): two sums read from separate
+    parts of the page. The total's and the cash's labels cut short by OCR ("TOT'", "CASI.",
+    "TOT.!,": SROIE test split X51005268275, X51005301666, develop sroie-016) leave the page
+    with "Sub Total 263.02", "GST/TAX 6% 15.78" and the summary's "SR @ 6% 263.02 15.78"."""
+    if any(line.role == "total" or line.maybe_total for line in lines):
+        return set()
+    gross = set(_parts(lines, "summary"))
+    return {v for v in _subtotal_sums(lines) & gross if v > 0 and v % NICKEL == 0}
 
 
 def _totals_above_rounding(lines: list[MoneyLine]) -> list[Decimal]:
@@ -152,7 +182,8 @@ def evidence_of(lines: list[MoneyLine], items: Decimal | None = None) -> dict[De
     evidence: dict[Decimal, int] = defaultdict(int)
     paid, sums = _tendered(lines), _sums(lines)
     labelled = {line.value for line in lines if line.role == "total"}
-    added = sums | cash_rounded(lines, sums) | ({items} & labelled if items else set())
+    checks = by_rate(lines) | ({items} if items else set())  # for a labelled total only
+    added = sums | cash_rounded(lines, sums) | (checks & labelled)
     for line in lines:
         if line.role == "total":
             evidence[line.value] += FINAL if line.final else PLAIN
@@ -169,6 +200,8 @@ def evidence_of(lines: list[MoneyLine], items: Decimal | None = None) -> dict[De
         summed = sums | ({items} if items else set())  # the cash and a sum may still agree,
         for value in paid & (summed | set(_parts(lines, "subtotal"))) - set(evidence):
             evidence[value] = TENDER + (SUM if value in summed else SUBTOTAL)
+        for value in summary_agrees(lines) - set(evidence):
+            evidence[value] = SUM + SUM
     return dict(evidence)
 
 

@@ -99,11 +99,12 @@ def test_parser_holds_the_whole_held_out_reading() -> None:
     keys = ("date", "total", "total_wrong", "type", "institution")
     counts = {k: sum(s[k] for s in scores) for k in keys}
     assert len(scores) == 160
-    # Measured 2026-12-04 01:03-01:09 on session 30's final tree (one held-out run, 160
-    # receipts, all served): date 154, total 149, wrong 3, type 160, institution 147 (session
-    # 29's final tree, 22:22-22:34: 152, 142, 3, 160, 139; session 28's: the same but wrong 4;
+    # Measured 2026-12-04 05:57-06:04 on session 31's final tree (one held-out run, 160
+    # receipts, all served): date 157, total 150, wrong 3, type 160, institution 149 (session
+    # 30's final tree, 01:03-01:09: 154, 149, 3, 160, 147; session 29's final tree,
+    # 22:22-22:34: 152, 142, 3, 160, 139; session 28's: the same but wrong 4;
     # session 27's final tree, first 80 only: 75, 70, 1, 80, 41).
     # Floors a little under; wrong totals no more than measured.
-    assert counts["date"] >= 152 and counts["total"] >= 147 and counts["type"] == 160, counts
-    assert counts["institution"] >= 145, counts
+    assert counts["date"] >= 155 and counts["total"] >= 148 and counts["type"] == 160, counts
+    assert counts["institution"] >= 147, counts
     assert counts["total_wrong"] <= 3, counts

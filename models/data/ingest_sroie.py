@@ -102,20 +102,28 @@ def total_text(printed: str) -> str | None:
     return text if re.fullmatch(r"\d+\.\d{2}", text) else None
 
 
-def label_of(mirror: Path, key: str) -> dict[str, Any] | None:
-    """Our label of one source receipt; ``None`` when its date or total cannot be read."""
-    given = json.loads(show(mirror, f"data/key/{key}.json"))
+def receipt_label(given: dict[str, str]) -> dict[str, Any] | None:
+    """Type, fields and printed values of SROIE's key (company, date, total) as our labels hold
+    them; ``None`` when its date or total cannot be read. The test split's labels are made by
+    it too (``ingest_sroie_test.py``)."""
     day, total = iso_date(given.get("date", "")), total_text(given.get("total", ""))
     if day is None or total is None or not given.get("company"):
         return None
-    boxes = show(mirror, f"data/box/{key}.csv").decode("utf-8", "replace").splitlines()
     return {
-        "source": f"data/img/{key}.jpg",
         "document_type": "receipt",
         "fields": {"date": day, "total_amount": total, "institution": given["company"]},
         "printed": {"date": given["date"], "total": given["total"]},
-        "lines": [line.split(",", 8)[8] for line in boxes if line.count(",") >= 8],
     }
+
+
+def label_of(mirror: Path, key: str) -> dict[str, Any] | None:
+    """Our label of one source receipt; ``None`` when its date or total cannot be read."""
+    made = receipt_label(json.loads(show(mirror, f"data/key/{key}.json")))
+    if made is None:
+        return None
+    boxes = show(mirror, f"data/box/{key}.csv").decode("utf-8", "replace").splitlines()
+    lines = [line.split(",", 8)[8] for line in boxes if line.count(",") >= 8]
+    return {"source": f"data/img/{key}.jpg", **made, "lines": lines}
 
 
 def image_of(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest_korean_pages import DATA
-from ingest_sroie import COMMIT, iso_date, total_text
+from ingest_sroie import COMMIT, iso_date, receipt_label, total_text
 
 ROOT = DATA.parents[1]
 OUT = ROOT / "tests" / "serving" / "data" / "sroie_test_split_lines.json.gz"
@@ -86,16 +86,6 @@ def train_keys(train: Path) -> set[tuple[Any, ...]]:
     return {fields_key(json.loads(show(train, COMMIT, f"data/key/{k}") or b"{}")) for k in keys}
 
 
-def label(given: dict[str, str]) -> dict[str, Any] | None:
-    """Our label of a test receipt, as ``ingest_sroie.label_of`` makes one; ``None`` unreadable."""
-    day, total = iso_date(given.get("date", "")), total_text(given.get("total", ""))
-    if day is None or total is None or not given.get("company"):
-        return None
-    fields = {"date": day, "total_amount": total, "institution": given["company"]}
-    printed = {"date": given["date"], "total": given["total"]}
-    return {"document_type": "receipt", "fields": fields, "printed": printed}
-
-
 SAME = "images byte-identical to train images our piles come from"
 TWIN = "receipts whose company+date+total equal a train receipt's"
 UNREAD = "whose date or total the label makers of models/data/ingest_sroie.py cannot read"
@@ -123,7 +113,7 @@ def kept(args: argparse.Namespace) -> tuple[dict[str, tuple[dict[str, Any], byte
         key = receipt_id(alt, number, by_transcript)
         given = json.loads((show(alt, ALTHAYR, f"testing_data/labels/{name}") or b"").decode())
         image = show(alt, ALTHAYR, f"testing_data/images/{number}.jpg")
-        made = label(given)
+        made = receipt_label(given)
         if image is None:
             left[MISSING].append(key)
         elif images[f"{number}.jpg"] in train_images:

@@ -20,9 +20,7 @@ from typing import Any
 from bench.common import ROOT, add_results_option, progress, results_folder, write_result
 
 sys.path.insert(0, str(ROOT / "tests"))
-from serving.real_documents import sroie_test_split_answers
-
-FIELDS = ("total", "total_wrong", "date", "institution", "type")
+from serving.real_documents import SCORED_FIELDS, sroie_test_split_answers
 
 
 def measure() -> dict[str, Any]:
@@ -31,7 +29,7 @@ def measure() -> dict[str, Any]:
     n = len(per_receipt)
     summary = {
         field: {"count": tally[field], "of": n, "rate": round(tally[field] / n, 4)}
-        for field in FIELDS
+        for field in SCORED_FIELDS
     }
     return {"pile": "test-split (develop)", "n": n, "summary": summary, "receipts": per_receipt}
 

@@ -49,6 +49,17 @@ SOURCES = ("sroie", "photos")
 TYPED = "typed"
 PAGE_SUFFIXES = (".jpg", ".pdf")
 INSTITUTION_MATCH = 0.9
+# The fields a receipt pile is scored on; *_audited: the same answer against the SROIE total
+# label as a blind audit against the paper corrected it (LABEL-AUDIT.md), beside SROIE's own
+SCORED_FIELDS = (
+    "date",
+    "total",
+    "total_wrong",
+    "total_audited",
+    "total_wrong_audited",
+    "institution",
+    "type",
+)
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 
 
@@ -64,7 +75,22 @@ class RealDocument:
     @property
     def label(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.image.with_suffix(".json").read_text("utf-8"))
+        if self.source == "sroie":  # every SROIE receipt was audited: {} where SROIE's stands
+            audit = DOCUMENTS / self.source / f"audit-{self.pile}.json"
+            data["audit"] = audit_corrections(audit).get(self.name, {})
         return data
+
+
+def audit_corrections(path: Path) -> dict[str, dict[str, Any]]:
+    """The total labels a blind audit against the paper corrected (``LABEL-AUDIT.md``): per
+    receipt the audited ``total_amount``, SROIE's ``label``, the ``reason`` and ``evidence``."""
+    return _audit(path.resolve())
+
+
+@cache
+def _audit(path: Path) -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = json.loads(path.read_text("utf-8"))["corrections"]
+    return data
 
 
 @cache
@@ -154,6 +180,10 @@ def field_scores(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, boo
         value = as_decimal(got.get("total_amount"))
         out["total"] = value is not None and value == Decimal(want["total_amount"])
         out["total_wrong"] = value is not None and not out["total"]
+        if "audit" in label:  # the same answer against the audited label (LABEL-AUDIT.md)
+            audited = Decimal(label["audit"].get("total_amount", want["total_amount"]))
+            out["total_audited"] = value is not None and value == audited
+            out["total_wrong_audited"] = value is not None and not out["total_audited"]
     if "institution" in want:
         found = compact(str(got.get("institution") or ""))
         ratio = SequenceMatcher(None, found, compact(want["institution"])).ratio()
@@ -204,6 +234,7 @@ def rate(hits: int, total: int) -> float | None:
 
 
 TEST_SPLIT = Path(__file__).with_name("data") / "sroie_test_split_lines.json.gz"
+TEST_SPLIT_AUDIT = TEST_SPLIT.with_name("sroie_test_split_audit.json")
 
 
 @cache
@@ -212,6 +243,9 @@ def sroie_test_split() -> dict[str, dict[str, Any]]:
     the lines the served endpoint read (``TEST_SPLIT``; provenance in its ``_about``)."""
     with gzip.open(TEST_SPLIT, "rt", encoding="utf-8") as handle:
         data: dict[str, dict[str, Any]] = json.load(handle)["receipts"]
+    corrections = audit_corrections(TEST_SPLIT_AUDIT)
+    for name, receipt in data.items():
+        receipt["label"]["audit"] = corrections.get(name, {})
     return data
 
 

@@ -17,8 +17,11 @@ from modelplane_inference.documents.parsing.money_rows import role_of
 from serving.real_documents import sroie_test_split as receipts
 from serving.real_documents import sroie_test_split_answers
 
-FLOORS = {"total": 309, "date": 321, "institution": 325, "type": 329}
-MOST_WRONG_TOTALS = 2  # X51005806696 (labelled the subtotal), X51008099100 (before rounding)
+FLOORS = {"total": 310, "total_audited": 310, "date": 321, "institution": 325, "type": 329}
+MOST_WRONG_TOTALS = 1  # X51005806696: SROIE labelled the subtotal (the label audit's too)
+# Against the labels as audited (LABEL-AUDIT.md): X51006828199, "Balance: RM36.96 / Rounded:
+# RM36.95" is answered 36.96 (a "Rounded" label read fuzzily took "RoundAd." for a total)
+MOST_WRONG_AUDITED = 1
 
 
 def printed(name: str, text: str) -> str:
@@ -91,5 +94,6 @@ def test_the_whole_split_keeps_its_figures() -> None:
     those whose label is not the paid total (counted, not excused: they stay wrong here)."""
     tally, _ = sroie_test_split_answers()
     assert tally["total_wrong"] <= MOST_WRONG_TOTALS, tally
+    assert tally["total_wrong_audited"] <= MOST_WRONG_AUDITED, tally
     for name, floor in FLOORS.items():
         assert tally[name] >= floor, (name, tally)

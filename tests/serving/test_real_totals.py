@@ -248,6 +248,26 @@ def test_subtotal_plus_tax_agreeing_with_the_summary_with_no_total_read() -> Non
     assert weigh(lines).value is None
 
 
+def test_a_total_above_the_5_sen_total_it_rounds_to_is_the_total_before_rounding() -> None:
+    """SROIE test split X51006828199 (develop): "Total RM36.96" (31.70 + 3.17 + 2.09),
+    "Balance: RM36.96", "Rounded: RM36.95" (a rounding line of 1.00 or more: the rounded
+    total), no rounding amount printed. 36.95 is 36.96 cash-rounded, printed below it: the
+    total paid. Not when the lower total is off by more than the rounding, nor when a rounding
+    amount is read (the page's own steps decide then)."""
+    lines = [
+        MoneyLine("subtotal", Decimal("31.70")),
+        MoneyLine("tax", Decimal("3.17")),
+        MoneyLine("tax", Decimal("2.09")),
+        MoneyLine("total", Decimal("36.96")),
+        MoneyLine("total", Decimal("36.96")),
+        MoneyLine("total", Decimal("36.95")),
+    ]
+    assert weigh(lines).value == Decimal("36.95")
+    assert weigh([*lines[:-1], MoneyLine("total", Decimal("36.90"))]).value == Decimal("36.96")
+    read = [*lines[:-1], MoneyLine("rounding", Decimal("0.04")), lines[-1]]
+    assert weigh(read).value != Decimal("36.95")
+
+
 def test_a_total_plus_its_rounding_checks_the_rounded_total() -> None:
     """sroie-244's money lines as the endpoint read them (develop, stored bench run): "Eat-In
     Total (incl GST) 29.28", "Rounding Adjust 0.02", "Total Rounded 29.30", "Cash Tendered

@@ -213,6 +213,7 @@ def before_adjustments(lines: list[MoneyLine], values: set[Decimal]) -> set[Deci
     of the one above ("Total 30.91", "ROUNDING ADJUSTMENT 0.01", "TOTAL ROUNDED 30.90"). A value
     no line prints (a tender-and-sum candidate) has no place and is compared by value alone."""
     steps = {t + r for t in _taxes(lines) for r in _roundings(lines)}
+    steps |= cash_rounding_steps(lines)
     steps.discard(Decimal(0))
     first: dict[Decimal, int] = {}
     for row, line in enumerate(lines):
@@ -224,6 +225,17 @@ def before_adjustments(lines: list[MoneyLine], values: set[Decimal]) -> set[Deci
         for step in steps
         if v + step in values and first.get(v, -1) < last.get(v + step, len(lines))
     }
+
+
+def cash_rounding_steps(lines: list[MoneyLine]) -> set[Decimal]:
+    """With no rounding amount read, the cent steps of the cash rounding to 5 sen, so that a
+    total printed above a 5-sen total it rounds to is the total before rounding ("Total
+    RM36.96", "Balance: RM36.96", "Rounded: RM36.95": SROIE test split X51006828199, the label
+    audit's total), as ``cash_rounded`` checks such a total by the sum."""
+    if _parts(lines, "rounding"):
+        return set()
+    cents = range(1, int(MOST_ROUNDED * 100) + 1)
+    return {sign * Decimal(c) / 100 for c in cents for sign in (1, -1)}
 
 
 def weigh(lines: list[MoneyLine], items: Decimal | None = None) -> Verdict:

@@ -387,7 +387,7 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
             *(
                 f"**{{{SROIE}.served.{f}.right}}/{{{SROIE}.served.{f}.n}} "
                 f"({{{SROIE}.served.{f}.rate}})**"
-                for f in ("date", "total", "total_wrong")
+                for f in ("date", "total", "total_wrong", "total_audited", "total_wrong_audited")
             ),
             f"**{{{SROIE}.served.type.right}}/{{{SROIE}.served.type.n}}**",
             f"{{{SROIE}.served.institution.right}}/{{{SROIE}.served.institution.n}}",

@@ -178,12 +178,10 @@ def field_scores(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, boo
         out["date"] = got.get("date") == want["date"]
     if "total_amount" in want:
         value = as_decimal(got.get("total_amount"))
-        out["total"] = value is not None and value == Decimal(want["total_amount"])
-        out["total_wrong"] = value is not None and not out["total"]
+        out["total"], out["total_wrong"] = total_scores(value, want["total_amount"])
         if "audit" in label:  # the same answer against the audited label (LABEL-AUDIT.md)
-            audited = Decimal(label["audit"].get("total_amount", want["total_amount"]))
-            out["total_audited"] = value is not None and value == audited
-            out["total_wrong_audited"] = value is not None and not out["total_audited"]
+            audited = label["audit"].get("total_amount", want["total_amount"])
+            out["total_audited"], out["total_wrong_audited"] = total_scores(value, audited)
     if "institution" in want:
         found = compact(str(got.get("institution") or ""))
         ratio = SequenceMatcher(None, found, compact(want["institution"])).ratio()
@@ -194,6 +192,12 @@ def field_scores(label: dict[str, Any], answer: dict[str, Any]) -> dict[str, boo
     if label.get("document_type") not in (None, "page"):
         out["type"] = answer.get("document_type") == label["document_type"]
     return out
+
+
+def total_scores(value: Decimal | None, label: str) -> tuple[bool, bool]:
+    """(right, wrong) of an answered total against a label: a null is neither."""
+    right = value is not None and value == Decimal(label)
+    return right, value is not None and not right
 
 
 def first_page(answer: dict[str, Any]) -> dict[str, Any]:

@@ -378,6 +378,21 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
             "{summary.medical_receipt.line_items.n}",
         ],
     ),
+    "### Issue 21 at a glance": (
+        "documents_quality-heldout",
+        [
+            f"**{{{SROIE}.served.word_recall:.3f}}** (n {{{SROIE}.served.n}} receipts) | "
+            f"{{{SROIE}.rapidocr.word_recall:.3f}}",
+            *(
+                f"**{{{SROIE}.served.{f}.right}}/{{{SROIE}.served.{f}.n}} "
+                f"({{{SROIE}.served.{f}.rate}})**"
+                for f in ("date", "total", "total_wrong", "total_audited", "total_wrong_audited")
+            ),
+            f"CER **{{{PHOTOS}.served.cer}}**, words **{{{PHOTOS}.served.word_recall:.3f}}** "
+            f"(n {{{PHOTOS}.served.n}} photos) | {{{PHOTOS}.rapidocr.cer}}, "
+            f"{{{PHOTOS}.rapidocr.word_recall:.3f}}",
+        ],
+    ),
     "### Real paper": (
         "documents_quality-heldout",
         [

@@ -2,8 +2,9 @@
 receipts: every line below is checked to be in the transcript of a develop-pile SROIE receipt
 (``models/data/documents/sroie/develop``), so a rule is held by paper nobody here made.
 
-Korean won and Korean dates have no real document in the data yet: their rules are held by the
-intake forms' wording in test_units.py / test_intake_parse.py.
+Korean dates are held by real Korean pages in test_real_korean_dates.py. Korean won amounts have
+no real document in the data yet (none found that may be redistributed): their rules are held by
+the intake forms' wording in test_units.py / test_intake_parse.py.
 """
 
 from __future__ import annotations
@@ -105,6 +106,16 @@ def read_lines() -> dict[str, Any]:
     """OCR lines the served endpoint read on develop receipts (tests/serving/data, see _about)."""
     data: dict[str, Any] = json.loads(READ_LINES.read_text("utf-8"))
     return data
+
+
+def test_full_width_marks_ocr_read_are_ascii() -> None:
+    """PP-OCR's Chinese dictionary answers punctuation in full-width forms (230 U+FF08 on the
+    stored SROIE readings): sroie-228's receipt number was read ``:8807946`` with a full-width
+    colon beside ``SALES NO.``, and was no number until the parser read the colon as ASCII."""
+    assert ": 8807946" in printed("sroie-228")
+    read = [line["text"] for line in read_lines()["sroie-228"]]
+    assert "\uff1a8807946" in read, read
+    assert parse_document(read_lines()["sroie-228"])["fields"]["document_number"] == "8807946"
 
 
 @pytest.mark.parametrize(

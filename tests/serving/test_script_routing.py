@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from modelplane_inference.documents import script_routing
+from modelplane_inference.documents.parsing.values import parse_date
 from modelplane_inference.documents.script_routing import CtcRead
 from modelplane_inference.documents.tesseract import dark_on_light
 from PIL import Image, ImageDraw, ImageFont
@@ -59,6 +60,20 @@ def test_hangul_span_of_a_mixed_line_and_splice() -> None:
     assert script_routing.splice(latin, [(start, end, "진료일자")]) == "진료일자 :2019.05.11"
     # A digit's sliver inside the padded span, read as a closing mark, is dropped.
     assert script_routing.splice(latin, [(start, end, ")진료일자")]) == "진료일자 :2019.05.11"
+
+
+def test_full_width_marks_of_a_mixed_line_are_kept_as_ascii() -> None:
+    """PP-OCR emitted the real bill page's ``발의연월일 : 2023. 11. 9.`` as ``:2023.11.9.`` with a
+    full-width colon and stops (U+FF1A, U+FF0E) beside the Hangul label; dropped as CJK, the
+    date read ``2023119.``."""
+    crop, chars = drawn("발의연월일 : 2023. 11. 9.")
+    full_width = {":": "\uff1a", ".": "\uff0e"}
+    emitted = [(x, full_width.get(c, c)) for x, c in chars if not ("\uac00" <= c <= "\ud7a3")]
+    emitted[-1] = (emitted[-1][0], ".")  # the last dot came back as ASCII, as on the page
+    (span,) = script_routing.hangul_spans(crop, emitted)  # the label, with its colon
+    spliced = script_routing.splice(emitted, [(*span, "발의연월일 :")])
+    assert spliced == "발의연월일 : 2023.11.9."
+    assert parse_date(spliced) == "2023-11-09"
 
 
 def test_unread_ink_counts_what_no_emission_explains() -> None:

@@ -80,6 +80,22 @@ def test_label_and_value_in_separate_boxes_on_one_row() -> None:
     assert doc["lines"] == lines
 
 
+def test_full_width_forms_are_read_as_ascii() -> None:
+    """A separator in a full-width form is a separator (comma U+FF0C, stop U+FF0E, digits
+    U+FF10-U+FF19 of a CJK text layer): never dropped, so never a number scaled by 1000."""
+    date = "\uff12\uff10\uff12\uff14\uff0e\uff10\uff13\uff0e\uff10\uff15\uff0e"  # 2024.03.05.
+    lines = [
+        line("진료비 영수증", 50, 20),
+        line(f"진료일자\uff1a{date}", 50, 100),
+        line("합계", 50, 300),
+        line("RM1\uff0c234\uff0e50", 400, 304),
+    ]
+    doc = parse_document(lines)
+    assert doc["fields"]["total_amount"] == 1234.5
+    assert doc["fields"]["date"] == "2024-03-05"
+    assert doc["lines"] == lines  # the answer's lines are as read
+
+
 def test_decode_image_rejects_and_accepts() -> None:
     good = png(np.zeros((10, 20, 3)))
     assert decode_image(good).size == (20, 10)

@@ -131,6 +131,17 @@ def emissions(
     return out
 
 
+def folded(read: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """CTC's emissions with full-width forms folded to ASCII (NFKC), as ``script_of`` folds the
+    line's text. Beside Hangul, PP-OCR's Chinese dictionary answers a printed ``2023. 11. 9.``
+    as ``2023.11.9.`` with full-width stops (U+FF0E): a full-width mark is Latin punctuation,
+    not a CJK glyph to drop (a real bill page's date came back as ``2023119.``). Used where the
+    line is put back together (``splice``), not where its Hangul spans are found: a folded comma
+    counts as Latin ink there, and on the develop bill page p3 the short word 청년 between two
+    commas was left out of every span."""
+    return [(x, unicodedata.normalize("NFKC", c)) for x, c in read]
+
+
 def hangul_spans(crop: np.ndarray, read: list[tuple[float, str]]) -> list[tuple[int, int]]:
     """Column ranges of the crop whose ink no Latin/digit emission explains (the Hangul runs).
 
@@ -164,7 +175,9 @@ def splice(read: list[tuple[float, str]], pieces: list[tuple[int, int, str]]) ->
     1594 Hangul words; also dropping trailing marks gained nothing.
     """
     tokens = [
-        (x, c) for x, c in read if not _CJK.search(c) and not any(a <= x < b for a, b, _ in pieces)
+        (x, c)
+        for x, c in folded(read)
+        if not _CJK.search(c) and not any(a <= x < b for a, b, _ in pieces)
     ]
     tokens += [((a + b) / 2, f" {text.lstrip(SLIVERS) or text} ") for a, b, text in pieces]
     joined = "".join(text for _, text in sorted(tokens))

@@ -137,15 +137,30 @@ def level_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+# Full-width forms of ASCII (U+FF01-U+FF5E) and the ideographic space, folded to ASCII.
+_ASCII_FORMS = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
+
+
+def ascii_forms(text: str) -> str:
+    """``text`` with full-width ASCII forms as ASCII. PP-OCR's Chinese dictionary answers
+    punctuation in them (U+FF08 and U+FF1A in ``(GST ID:000294060032)``; 230 U+FF08 on the
+    stored SROIE readings), and CJK text layers print digits in them. The amount and date rules
+    read ASCII: ``RM1,234.00`` with a full-width comma was 234.00, ``12.50`` with a full-width
+    stop was 50."""
+    return text.translate(_ASCII_FORMS)
+
+
 def boxes_of(lines: list[dict[str, Any]]) -> list[Cell]:
-    """Each recognised line as a cell of its own, top to bottom (nothing merged)."""
+    """Each recognised line as a cell of its own, top to bottom (nothing merged), its text read
+    with full-width forms as ASCII (``ascii_forms``)."""
     cells = []
     for line in lines:
         box = line.get("box") or [[0, 0], [0, 0], [0, 0], [0, 0]]
         xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
         score = float(line.get("score", 1.0))
         top, bottom = min(ys), max(ys)
-        cells.append(Cell(line["text"].strip(), min(xs), top, max(xs), bottom, score, bottom - top))
+        text = ascii_forms(line["text"]).strip()
+        cells.append(Cell(text, min(xs), top, max(xs), bottom, score, bottom - top))
     cells.sort(key=lambda c: (c.y0, c.x0))
     return cells
 

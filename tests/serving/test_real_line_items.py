@@ -140,9 +140,10 @@ def test_an_item_code_row_takes_its_description_from_below() -> None:
     assert items[0]["description"] == "1394 (UNIT) WAYCARE WOUND DRESSING WATERPROOF"
     assert items[-1]["description"] == "9556250921884 (1 BOX) GENTAMICIN CREAM"
     # a description over two rows; the page's last words, "100 PLUS [1.5L]", misread as
-    # "100F:S[15]", still read as words (it tells the description is below the code row)
+    # "100F:S[15]", still read as words (it tells the description is below the code row); OCR's
+    # full-width colon (U+FF1A) is read as ASCII (layout.ascii_forms)
     assert parse_document(read_lines()["sroie-238"])["line_items"][0]["description"] == (
-        "25550606031171 SR\uff1a(S HURIXS"
+        "25550606031171 SR:(S HURIXS"
     )
     items = parse_document(read_lines()["sroie-014"])["line_items"]
     assert items[1]["description"] == "9556231110045 GARDENIA ORIGINAL CLASSIC JUMBO [600G]"

@@ -295,6 +295,18 @@ def _confusion(classes: list[str]) -> list[str]:
 
 GATE = ["accept", "blurred", "not-a-car", "partial", "too-damaged"]
 SROIE, PHOTOS = "summary.sroie", "summary.photos"
+
+
+def _receipt_fields() -> list[str]:
+    """The held-out receipts' date and total figures, against SROIE's labels and the audited
+    ones, as the text writes them (``right/n (rate)`` in bold)."""
+    fields = ("date", "total", "total_wrong", "total_audited", "total_wrong_audited")
+    return [
+        f"**{{{SROIE}.served.{f}.right}}/{{{SROIE}.served.{f}.n}} ({{{SROIE}.served.{f}.rate}})**"
+        for f in fields
+    ]
+
+
 # heading of a hand-written section -> (its results file, the figures its text must carry:
 # ``{dotted.path}`` or ``{dotted.path:.3f}``, rounded half up as the text writes them)
 QUALITY: dict[str, tuple[str, list[str]]] = {
@@ -383,11 +395,7 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
         [
             f"**{{{SROIE}.served.word_recall:.3f}}** (n {{{SROIE}.served.n}} receipts) | "
             f"{{{SROIE}.rapidocr.word_recall:.3f}}",
-            *(
-                f"**{{{SROIE}.served.{f}.right}}/{{{SROIE}.served.{f}.n}} "
-                f"({{{SROIE}.served.{f}.rate}})**"
-                for f in ("date", "total", "total_wrong", "total_audited", "total_wrong_audited")
-            ),
+            *_receipt_fields(),
             f"CER **{{{PHOTOS}.served.cer}}**, words **{{{PHOTOS}.served.word_recall:.3f}}** "
             f"(n {{{PHOTOS}.served.n}} photos) | {{{PHOTOS}.rapidocr.cer}}, "
             f"{{{PHOTOS}.rapidocr.word_recall:.3f}}",
@@ -399,11 +407,7 @@ QUALITY: dict[str, tuple[str, list[str]]] = {
             f"| {{{SROIE}.served.n}} (",
             f"**{{{SROIE}.served.word_recall:.3f}}** | {{{SROIE}.rapidocr.word_recall:.3f}}",
             f"{{{SROIE}.served.cer:.3f}} | {{{SROIE}.rapidocr.cer:.3f}}",
-            *(
-                f"**{{{SROIE}.served.{f}.right}}/{{{SROIE}.served.{f}.n}} "
-                f"({{{SROIE}.served.{f}.rate}})**"
-                for f in ("date", "total", "total_wrong", "total_audited", "total_wrong_audited")
-            ),
+            *_receipt_fields(),
             f"**{{{SROIE}.served.type.right}}/{{{SROIE}.served.type.n}}**",
             f"{{{SROIE}.served.institution.right}}/{{{SROIE}.served.institution.n}}",
             f"| {{{PHOTOS}.served.n}} |",
